@@ -1,0 +1,38 @@
+// What the simulator offers besides CdpBackend: the knobs that tests, local development and
+// other teams' integration tests turn (served as /sim/v1/… by simulator/control-api.ts).
+import type { Ns } from '../src/backend/port.js'
+
+export type ClockMode = 'real' | 'manual'
+
+/** One block-aligned write: `fill` repeats one byte over `length`; `data` gives the bytes. */
+export type BlockWrite =
+  | { offset: number, length: number, fill: number }
+  | { offset: number, data: Uint8Array }
+
+export interface ImageDigest {
+  /** sha256 over the image's content: equal digests, equal images. */
+  digest: string
+  /** The point the image is of. */
+  time: Ns
+}
+
+export interface RecoverableRange {
+  from: Ns
+  to: Ns
+  seq: bigint
+}
+
+export interface SimulatorControl {
+  clock: () => { now: Ns, mode: ClockMode }
+  /** Moves a manual clock forward; a real clock refuses with CLOCK_NOT_MANUAL. */
+  advance: (by: Ns) => Ns
+  /** Applies the writes at the clock's now, as one unit; journals them where CDP is on. */
+  write: (volumeUuid: string, writes: BlockWrite[]) => { count: number, time: Ns }
+  /** The volume's image now, or at a recoverable point. */
+  image: (volumeUuid: string, at?: Ns) => ImageDigest
+  /** The image the volume's view exposes. */
+  viewImage: (volumeUuid: string) => ImageDigest
+  recoverable: (volumeUuid: string) => { ranges: RecoverableRange[] }
+  setHostOnline: (hostUuid: string, online: boolean) => void
+  setVmRunning: (vmUuid: string, running: boolean) => void
+}

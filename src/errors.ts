@@ -1,0 +1,96 @@
+// The one catalogue of failures. Every failure a client can see has a stable numeric scode,
+// an English and a Chinese message, and the HTTP status that says its class. Codes are
+// grouped by class in thousands; never renumber one that has shipped.
+
+export interface ScodeEntry {
+  readonly scode: number
+  readonly status: number
+  readonly message: string
+  readonly message_cn: string
+}
+
+function entry (scode: number, status: number, message: string, messageCn: string): ScodeEntry {
+  return { scode, status, message, message_cn: messageCn }
+}
+
+export const Scode = {
+  // -- request shape (400, 413, 415) --
+  INVALID_JSON: entry(1001, 400, 'request body is not valid JSON', '请求体不是合法的JSON'),
+  INVALID_PARAMETER: entry(1002, 400, 'invalid request parameter', '请求参数不合法'),
+  MISSING_PARAMETER: entry(1003, 400, 'required parameter is missing', '缺少必填参数'),
+  INVALID_UUID: entry(1004, 400, 'malformed uuid', 'uuid格式不正确'),
+  INVALID_UINT64: entry(1005, 400, 'value is not an unsigned 64-bit integer', '数值不是合法的uint64'),
+  TOO_MANY_VOLUMES: entry(1006, 400, 'too many volumes in one request', '单次请求的卷数量过多'),
+  UNSUPPORTED_MEDIA_TYPE: entry(1007, 415, 'content type must be application/json', '请求内容类型必须为application/json'),
+  BODY_TOO_LARGE: entry(1008, 413, 'request body is too large', '请求体过大'),
+  INVALID_WRITE: entry(1009, 400, 'write must be 4096-byte aligned and inside the volume', '写入必须按4096字节对齐且不超出卷大小'),
+  ROUTE_NOT_FOUND: entry(1010, 404, 'no such endpoint', '接口不存在'),
+  METHOD_NOT_ALLOWED: entry(1011, 405, 'method not allowed on this endpoint', '该接口不支持此请求方法'),
+
+  // -- authentication (401, 403) --
+  UNAUTHORIZED: entry(2001, 401, 'missing or invalid bearer token', '缺少或无效的访问令牌'),
+  FORBIDDEN: entry(2002, 403, 'token may not act on this tenant', '令牌无权操作该租户'),
+
+  // -- missing things (404) --
+  CLUSTER_NOT_FOUND: entry(3001, 404, 'cluster not found', '集群不存在'),
+  VOLUME_NOT_FOUND: entry(3002, 404, 'volume not found', '卷不存在'),
+  CDP_NOT_FOUND: entry(3003, 404, 'volume has no CDP', '卷未配置CDP'),
+  SEGMENT_NOT_FOUND: entry(3004, 404, 'CDP journal segment not found', 'CDP日志段不存在'),
+  SNAPSHOT_NOT_FOUND: entry(3005, 404, 'CDP snapshot not found', 'CDP快照不存在'),
+  VIEW_NOT_FOUND: entry(3006, 404, 'volume has no CDP view', '卷没有CDP查看'),
+  HOST_NOT_FOUND: entry(3007, 404, 'host not found', '主机不存在'),
+  VM_NOT_FOUND: entry(3008, 404, 'virtual machine not found', '虚拟机不存在'),
+
+  // -- state conflicts (409) --
+  CDP_IS_ON: entry(4001, 409, 'CDP is on: disable it first', 'CDP处于启用状态，请先停用'),
+  SEGMENT_ACTIVE: entry(4002, 409, 'segment is the active journal segment', '该日志段正在使用中'),
+  VIEW_ALREADY_ON: entry(4003, 409, 'volume already has a CDP view', '卷已存在CDP查看'),
+  VIEW_IS_ON: entry(4004, 409, 'volume has a CDP view on: turn it off first', '卷存在CDP查看，请先关闭'),
+  VOLUME_IN_USE: entry(4005, 409, 'volume is in use by a running virtual machine', '卷正被运行中的虚拟机使用'),
+  POINT_NOT_RECOVERABLE: entry(4006, 409, 'time is outside the recoverable window', '时间点不在可恢复范围内'),
+  SNAPSHOT_NOT_BASE: entry(4007, 409, 'snapshot is not a base of that time', '快照不是该时间点的基准快照'),
+  SEGMENT_OFFLINE: entry(4008, 409, 'the CDP disk holding that time is offline', '承载该时间点的CDP盘不在线'),
+  INSUFFICIENT_CDP_CAPACITY: entry(4009, 409, 'no CDP disk has room for that reserve_capacity', 'CDP盘剩余空间不足'),
+  CLOCK_NOT_MANUAL: entry(4010, 409, 'the simulator clock is not manual', '模拟器时钟不是手动模式'),
+
+  // -- backend trouble (500, 502, 503, 504) --
+  INTERNAL: entry(5001, 500, 'internal error', '内部错误'),
+  AGENT_UNREACHABLE: entry(5002, 502, 'node agent unreachable', '节点代理无法连接'),
+  AGENT_BAD_RESPONSE: entry(5003, 502, 'node agent sent an invalid response', '节点代理返回了无效响应'),
+  AGENT_TIMEOUT: entry(5004, 504, 'node agent did not answer in time', '节点代理响应超时'),
+  BACKEND_UNAVAILABLE: entry(5005, 503, 'backend unavailable', '后端服务不可用')
+} as const satisfies Record<string, ScodeEntry>
+
+export type ScodeName = keyof typeof Scode
+
+export const SUCCESS = { scode: 0, message: 'success', message_cn: '成功' } as const
+
+/** A failure as a value: its catalogue entry plus a detail (`desc`) that names what went wrong. */
+export class CdpError extends Error {
+  readonly code: ScodeName
+  readonly desc: string
+
+  constructor (code: ScodeName, desc = '') {
+    super(`${Scode[code].message}${desc === '' ? '' : `: ${desc}`}`)
+    this.name = 'CdpError'
+    this.code = code
+    this.desc = desc
+  }
+
+  get entry (): ScodeEntry {
+    return Scode[this.code]
+  }
+}
+
+export function isCdpError (value: unknown): value is CdpError {
+  return value instanceof CdpError
+}
+
+const byScode = new Map<number, ScodeName>(
+  (Object.keys(Scode) as ScodeName[]).map((name) => [Scode[name].scode, name])
+)
+
+/** The catalogue name for a numeric scode, as carried by an agent's reply. */
+export function scodeName (scode: number): ScodeName | undefined {
+  return byScode.get(scode)
+}
