@@ -1,0 +1,40 @@
+// The simulator's sense of now, in ns. `real` follows the wall clock but never runs
+// backwards (journal order is time order); `manual` moves only when told, and is kept in
+// the database so a restart, or a second process on the same file, sees the same time.
+import type { Database } from 'better-sqlite3'
+import { CdpError } from '../src/errors.js'
+import type { Ns } from '../src/backend/port.js'
+import type { ClockMode } from './control.js'
+
+export interface Clock {
+  readonly mode: ClockMode
+  now: () => Ns
+  /** Moves a manual clock forward by `by` ns and returns the new now. */
+  advance: (by: Ns) => Ns
+}
+
+export function realClock (): Clock {
+  const wallAtStart = BigInt(Date.now()) * 1_000_000n
+  const hrAtStart = process.hrtime.bigint()
+  return {
+    mode: 'real',
+    now: () => wallAtStart + (process.hrtime.bigint() - hrAtStart),
+    advance: () => { throw new CdpError('CLOCK_NOT_MANUAL', 'only a manual clock can be advanced') }
+  }
+}
+
+export function manualClock (db: Database, start: Ns): Clock {
+  db.prepare("INSERT OR IGNORE INTO meta (key, value) VALUES ('manual_clock', ?)").run(start)
+  const read = db.prepare("SELECT value FROM meta WHERE key = 'manual_clock'").pluck().safeIntegers(true)
+  const write = db.prepare("UPDATE meta SET value = ? WHERE key = 'manual_clock'")
+  const now = (): Ns => read.get() as bigint
+  return {
+    mode: 'manual',
+    now,
+    advance: (by) => {
+      const next = now() + by
+      write.run(next)
+      return next
+    }
+  }
+}

@@ -1,0 +1,13 @@
+// The simulator's public face: open one over a database file (or memory) and a topology.
+import { Simulator } from './simulator.js'
+import type { SimulatorOptions } from './options.js'
+
+export { Simulator } from './simulator.js'
+export type { SimulatorOptions } from './options.js'
+export { DEFAULTS } from './options.js'
+export { loadTopology, parseTopology, type Topology } from './topology.js'
+export type { BlockWrite, SimulatorControl } from './control.js'
+
+export function openSimulator (options: SimulatorOptions): Simulator {
+  return new Simulator(options)
+}

@@ -1,0 +1,26 @@
+// How a simulator is opened: where its database lives, what cluster it models, its clock
+// and the cadence of its journal.
+import type { Ns } from '../src/backend/port.js'
+import type { ClockMode } from './control.js'
+import type { Topology } from './topology.js'
+
+export interface SimulatorOptions {
+  /** A file path, or ':memory:'. A file keeps its state across restarts. */
+  db: string
+  /** Loaded into an empty database; an existing database keeps its own topology. */
+  topology: Topology
+  clock: { mode: ClockMode, /** Where a manual clock starts. */ start?: Ns }
+  /** Seconds between auto snapshots while CDP is on. */
+  snapshotIntervalSeconds?: number
+  /** Bytes a journal segment holds before a new one opens (never above reserve_capacity). */
+  segmentCapacity?: bigint
+}
+
+export const DEFAULTS = {
+  snapshotIntervalSeconds: 600,
+  segmentCapacity: 10n * 1024n ** 3n,
+  /** 2021-08-27T08:35:21Z, the spec's example cdp_create_time: replays of the spec line up. */
+  manualClockStart: 1630053321n * 1_000_000_000n,
+  /** The policy `enable` gives a volume that had no CDP. */
+  policy: { cdp_priority: 'mid', reserve_capacity: 10n * 1024n ** 3n, reserve_duration: 86400n }
+} as const

@@ -1,0 +1,123 @@
+// The simulator's database: opened with WAL and foreign keys, brought to the newest schema by
+// numbered migrations (PRAGMA user_version says which have run).
+import Database from 'better-sqlite3'
+
+const MIGRATIONS: string[] = [
+  `
+  CREATE TABLE meta (key TEXT PRIMARY KEY, value ANY) STRICT;
+
+  -- topology
+  CREATE TABLE cluster (id INTEGER PRIMARY KEY, uuid TEXT NOT NULL UNIQUE, name TEXT NOT NULL, mode TEXT NOT NULL) STRICT;
+  CREATE TABLE tenant (id INTEGER PRIMARY KEY, uuid TEXT NOT NULL UNIQUE, name TEXT NOT NULL) STRICT;
+  CREATE TABLE namespace (
+    id INTEGER PRIMARY KEY, uuid TEXT NOT NULL UNIQUE,
+    cluster_id INTEGER NOT NULL REFERENCES cluster,
+    open_to_all INTEGER NOT NULL          -- 1: every tenant sees it; 0: those in namespace_tenant
+  ) STRICT;
+  CREATE TABLE namespace_tenant (
+    namespace_id INTEGER NOT NULL REFERENCES namespace, tenant_id INTEGER NOT NULL REFERENCES tenant,
+    PRIMARY KEY (namespace_id, tenant_id)
+  ) STRICT, WITHOUT ROWID;
+  CREATE TABLE host (
+    id INTEGER PRIMARY KEY, uuid TEXT NOT NULL UNIQUE, cluster_id INTEGER NOT NULL REFERENCES cluster,
+    maddr TEXT NOT NULL, online INTEGER NOT NULL DEFAULT 1
+  ) STRICT;
+  CREATE TABLE cdp_disk (
+    id INTEGER PRIMARY KEY, host_id INTEGER NOT NULL REFERENCES host, path TEXT NOT NULL,
+    capacity INTEGER NOT NULL,
+    reserved INTEGER NOT NULL DEFAULT 0,  -- sum of reserve_capacity placed here
+    UNIQUE (host_id, path)
+  ) STRICT;
+  CREATE TABLE vm (id INTEGER PRIMARY KEY, uuid TEXT NOT NULL UNIQUE, name TEXT NOT NULL, running INTEGER NOT NULL) STRICT;
+  CREATE TABLE volume (
+    id INTEGER PRIMARY KEY, uuid TEXT NOT NULL UNIQUE, name TEXT NOT NULL, size INTEGER NOT NULL,
+    cluster_id INTEGER NOT NULL REFERENCES cluster, namespace_id INTEGER NOT NULL REFERENCES namespace,
+    tenant_id INTEGER NOT NULL REFERENCES tenant, vm_id INTEGER REFERENCES vm,
+    multiple INTEGER NOT NULL, vm_type TEXT NOT NULL, owner TEXT NOT NULL
+  ) STRICT;
+  CREATE INDEX volume_by_name ON volume (cluster_id, name, uuid);
+
+  -- the volume's current content: every block ever written, zeroed ones included
+  CREATE TABLE live_block (
+    volume_id INTEGER NOT NULL REFERENCES volume, block INTEGER NOT NULL, token INTEGER NOT NULL,
+    PRIMARY KEY (volume_id, block)
+  ) STRICT, WITHOUT ROWID;
+
+  -- a volume's CDP: policy, state, where its reservation sits, and its journal's fold point
+  CREATE TABLE cdp (
+    volume_id INTEGER PRIMARY KEY REFERENCES volume,
+    priority TEXT NOT NULL, reserve_capacity INTEGER NOT NULL,
+    reserve_duration INTEGER NOT NULL,    -- uint64 seconds stored as its int64 bit pattern
+    state TEXT NOT NULL, create_time INTEGER NOT NULL,
+    disk_id INTEGER NOT NULL REFERENCES cdp_disk,
+    next_seq INTEGER NOT NULL DEFAULT 0,
+    base_time INTEGER NOT NULL DEFAULT 0, -- base_block is the image at this time
+    use INTEGER NOT NULL DEFAULT 0,       -- journal bytes over all segments
+    next_snapshot INTEGER                 -- when the next auto snapshot is due (on only)
+  ) STRICT;
+  CREATE INDEX cdp_on ON cdp (state);
+
+  CREATE TABLE segment (
+    volume_id INTEGER NOT NULL REFERENCES cdp, seq INTEGER NOT NULL,
+    disk_id INTEGER NOT NULL REFERENCES cdp_disk,
+    capacity INTEGER NOT NULL, use INTEGER NOT NULL DEFAULT 0,
+    start_time INTEGER NOT NULL, io_start_time INTEGER, io_last_time INTEGER,
+    end_time INTEGER,                     -- NULL while it is the active segment
+    PRIMARY KEY (volume_id, seq)
+  ) STRICT, WITHOUT ROWID;
+
+  CREATE TABLE snapshot (
+    volume_id INTEGER NOT NULL REFERENCES cdp, name TEXT NOT NULL, seq INTEGER NOT NULL, time INTEGER NOT NULL,
+    PRIMARY KEY (volume_id, name)
+  ) STRICT, WITHOUT ROWID;
+  CREATE INDEX snapshot_by_time ON snapshot (volume_id, time);
+
+  -- one row per journaled block write; rowid breaks ties between writes at the same ns
+  CREATE TABLE journal (
+    id INTEGER PRIMARY KEY, volume_id INTEGER NOT NULL, seq INTEGER NOT NULL,
+    time INTEGER NOT NULL, block INTEGER NOT NULL, token INTEGER NOT NULL
+  ) STRICT;
+  CREATE INDEX journal_by_time ON journal (volume_id, time);
+  CREATE INDEX journal_by_block ON journal (volume_id, block, time);
+
+  CREATE TABLE base_block (
+    volume_id INTEGER NOT NULL REFERENCES cdp, block INTEGER NOT NULL, token INTEGER NOT NULL,
+    PRIMARY KEY (volume_id, block)
+  ) STRICT, WITHOUT ROWID;
+
+  CREATE TABLE view (
+    volume_id INTEGER PRIMARY KEY REFERENCES cdp, seq INTEGER NOT NULL, snapshot_name TEXT NOT NULL,
+    time INTEGER NOT NULL, host_id INTEGER NOT NULL REFERENCES host
+  ) STRICT;
+  CREATE TABLE view_block (
+    volume_id INTEGER NOT NULL REFERENCES view, block INTEGER NOT NULL, token INTEGER NOT NULL,
+    PRIMARY KEY (volume_id, block)
+  ) STRICT, WITHOUT ROWID;
+  `
+]
+
+export const SCHEMA_VERSION = MIGRATIONS.length
+
+export function openDatabase (path: string): Database.Database {
+  const db = new Database(path)
+  db.pragma('journal_mode = WAL')
+  // NORMAL: a commit survives the process being killed; only power loss could undo the last ones.
+  db.pragma('synchronous = NORMAL')
+  db.pragma('foreign_keys = ON')
+  db.pragma('busy_timeout = 5000')
+  migrate(db)
+  return db
+}
+
+function migrate (db: Database.Database): void {
+  const current = db.pragma('user_version', { simple: true }) as number
+  if (current > SCHEMA_VERSION) {
+    throw new Error(`database schema ${current} is newer than this simulator's ${SCHEMA_VERSION}`)
+  }
+  db.transaction(() => {
+    for (let version = current; version < SCHEMA_VERSION; version++) {
+      db.exec(MIGRATIONS[version] as string)
+      db.pragma(`user_version = ${version + 1}`)
+    }
+  }).immediate()
+}

@@ -1,0 +1,47 @@
+// Loads a topology into an empty simulator database; a database that already has a cluster
+// keeps its own, so a file-backed simulator survives restarts with its state.
+import type { Database } from 'better-sqlite3'
+import type { Topology } from './topology.js'
+
+export function seedTopology (db: Database, topology: Topology): void {
+  if (db.prepare('SELECT 1 FROM cluster LIMIT 1').get() !== undefined) return
+  const id = (table: string) => {
+    const stmt = db.prepare(`SELECT id FROM ${table} WHERE uuid = ?`).pluck()
+    return (uuid: string) => stmt.get(uuid.toLowerCase()) as bigint
+  }
+  const insertCluster = db.prepare('INSERT INTO cluster (uuid, name, mode) VALUES (?, ?, ?)')
+  const insertNamespace = db.prepare('INSERT INTO namespace (uuid, cluster_id, open_to_all) VALUES (?, ?, ?)')
+  const insertNamespaceTenant = db.prepare('INSERT INTO namespace_tenant (namespace_id, tenant_id) VALUES (?, ?)')
+  const insertHost = db.prepare('INSERT INTO host (uuid, cluster_id, maddr) VALUES (?, ?, ?)')
+  const insertDisk = db.prepare('INSERT INTO cdp_disk (host_id, path, capacity) VALUES (?, ?, ?)')
+  const insertTenant = db.prepare('INSERT INTO tenant (uuid, name) VALUES (?, ?)')
+  const insertVm = db.prepare('INSERT INTO vm (uuid, name, running) VALUES (?, ?, ?)')
+  const insertVolume = db.prepare(`INSERT INTO volume
+    (uuid, name, size, cluster_id, namespace_id, tenant_id, vm_id, multiple, vm_type, owner)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+  const tenantId = id('tenant')
+  const clusterId = id('cluster')
+  const namespaceId = id('namespace')
+  const vmId = id('vm')
+
+  db.transaction(() => {
+    for (const t of topology.tenants) insertTenant.run(t.uuid.toLowerCase(), t.name)
+    for (const vm of topology.vms) insertVm.run(vm.uuid.toLowerCase(), vm.name, vm.running ? 1 : 0)
+    for (const c of topology.clusters) {
+      const cluster = insertCluster.run(c.uuid.toLowerCase(), c.name, c.mode).lastInsertRowid
+      for (const ns of c.namespaces) {
+        const namespace = insertNamespace.run(ns.uuid.toLowerCase(), cluster, ns.tenants === undefined ? 1 : 0).lastInsertRowid
+        for (const t of ns.tenants ?? []) insertNamespaceTenant.run(namespace, tenantId(t))
+      }
+      for (const h of c.hosts) {
+        const host = insertHost.run(h.uuid.toLowerCase(), cluster, h.maddr).lastInsertRowid
+        for (const d of h.cdp_disks) insertDisk.run(host, d.path, d.capacity)
+      }
+    }
+    for (const v of topology.volumes) {
+      insertVolume.run(v.uuid.toLowerCase(), v.name, v.size, clusterId(v.cluster), namespaceId(v.namespace),
+        tenantId(v.tenant), v.vm === undefined ? null : vmId(v.vm), v.multiple === true ? 1 : 0,
+        v.vm_type ?? '', v.owner ?? '')
+    }
+  })()
+}

@@ -1,0 +1,75 @@
+// The cluster a simulator models, as a fixture file describes it. Checked on load so a typo
+// in a fixture is a clear message, not a half-loaded cluster.
+import { readFileSync } from 'node:fs'
+import { Type, type Static } from '@sinclair/typebox'
+import { Value } from '@sinclair/typebox/value'
+
+const Uuid = Type.String({ pattern: '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$' })
+const Bytes = Type.Integer({ minimum: 0 })
+
+export const TopologySchema = Type.Object({
+  clusters: Type.Array(Type.Object({
+    uuid: Uuid,
+    name: Type.String(),
+    mode: Type.String(),
+    /** `tenants` lists who may see the namespace; absent means every tenant. */
+    namespaces: Type.Array(Type.Object({ uuid: Uuid, tenants: Type.Optional(Type.Array(Uuid)) }), { minItems: 1 }),
+    hosts: Type.Array(Type.Object({
+      uuid: Uuid,
+      maddr: Type.String(),
+      cdp_disks: Type.Array(Type.Object({ path: Type.String(), capacity: Bytes }))
+    }))
+  })),
+  tenants: Type.Array(Type.Object({ uuid: Uuid, name: Type.String() })),
+  vms: Type.Array(Type.Object({ uuid: Uuid, name: Type.String(), running: Type.Boolean() })),
+  volumes: Type.Array(Type.Object({
+    uuid: Uuid,
+    name: Type.String(),
+    size: Bytes,
+    cluster: Uuid,
+    namespace: Uuid,
+    tenant: Uuid,
+    vm: Type.Optional(Uuid),
+    multiple: Type.Optional(Type.Boolean()),
+    vm_type: Type.Optional(Type.String()),
+    owner: Type.Optional(Type.String())
+  }))
+})
+
+export type Topology = Static<typeof TopologySchema>
+
+export function parseTopology (value: unknown, source = 'topology'): Topology {
+  const first = Value.Errors(TopologySchema, value).First()
+  if (first !== undefined) {
+    throw new Error(`${source}: ${first.path || '/'} ${first.message}`)
+  }
+  const topology = value as Topology
+  const known = (kind: string, ids: Iterable<string>) => {
+    const set = new Set(ids)
+    return (id: string | undefined, where: string) => {
+      if (id !== undefined && !set.has(id)) throw new Error(`${source}: ${where} names unknown ${kind} ${id}`)
+    }
+  }
+  const cluster = known('cluster', topology.clusters.map((c) => c.uuid))
+  const namespace = known('namespace', topology.clusters.flatMap((c) => c.namespaces.map((n) => n.uuid)))
+  const tenant = known('tenant', topology.tenants.map((t) => t.uuid))
+  const vm = known('vm', topology.vms.map((v) => v.uuid))
+  topology.volumes.forEach((v, i) => {
+    cluster(v.cluster, `/volumes/${i}/cluster`)
+    namespace(v.namespace, `/volumes/${i}/namespace`)
+    tenant(v.tenant, `/volumes/${i}/tenant`)
+    vm(v.vm, `/volumes/${i}/vm`)
+    if (v.size % 4096 !== 0) throw new Error(`${source}: /volumes/${i}/size must be a multiple of 4096`)
+  })
+  return topology
+}
+
+export function loadTopology (path: string): Topology {
+  let raw: unknown
+  try {
+    raw = JSON.parse(readFileSync(path, 'utf8'))
+  } catch (err) {
+    throw new Error(`${path}: ${(err as Error).message}`)
+  }
+  return parseTopology(raw, path)
+}
