@@ -1,0 +1,154 @@
+// The simulator's control API (/sim/v1/…): the clock, writes into volumes, images at any
+// time, recoverable ranges and faults, for tests, local development and other teams'
+// integration tests. Same envelope and errors as the CDP API.
+import { Type } from '@sinclair/typebox'
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { succeeded } from '../src/envelope.js'
+import { CdpError } from '../src/errors.js'
+import { UINT64_MAX, toUint64 } from '../src/json.js'
+import { StringEnum, Uint64, Uint64Input, Uint64Query, Uuid, responses } from '../src/schemas/common.js'
+import type { BlockWrite, SimulatorControl } from './control.js'
+
+export interface ControlApiOptions {
+  control: SimulatorControl
+}
+
+const BLOCK = 4096
+/** Blocks one writes request may touch: keeps one request's transaction short. */
+export const MAX_BLOCKS_PER_WRITES = 16_384
+const MAX_WRITES = 1024
+/** Base64 of 4 MiB. */
+const MAX_DATA_CHARS = Math.ceil(4 * 1024 * 1024 / 3) * 4
+const NS_PER_SECOND = 1_000_000_000n
+
+const FillWrite = Type.Object({
+  offset: Type.Integer({ minimum: 0, description: '字节偏移，4096对齐' }),
+  length: Type.Integer({ minimum: BLOCK, description: '字节长度，4096的倍数' }),
+  fill: Type.Integer({ minimum: 0, maximum: 255, description: '填充的字节值' })
+})
+const DataWrite = Type.Object({
+  offset: Type.Integer({ minimum: 0, description: '字节偏移，4096对齐' }),
+  data: Type.String({ pattern: '^[A-Za-z0-9+/]*={0,2}$', maxLength: MAX_DATA_CHARS, description: '写入内容（base64），长度为4096的倍数' })
+})
+
+const Clock = Type.Object({
+  now: Uint64('模拟器当前时间（纳秒）'),
+  mode: StringEnum(['real', 'manual'], '时钟模式')
+})
+const ImageDigest = Type.Object({
+  digest: Type.String({ description: '镜像内容的sha256：相同摘要即相同内容' }),
+  time: Uint64('镜像所处的时间点（纳秒）')
+})
+const VolumeParams = Type.Object({ volume_uuid: Uuid('卷uuid') })
+
+function toBlockWrite (write: { offset: number, length: number, fill: number } | { offset: number, data: string }): BlockWrite {
+  return 'data' in write ? { offset: write.offset, data: Buffer.from(write.data, 'base64') } : write
+}
+
+function blocksOf (write: BlockWrite): number {
+  return Math.ceil(('data' in write ? write.data.length : write.length) / BLOCK)
+}
+
+const controlApi: FastifyPluginAsyncTypebox<ControlApiOptions> = async (app, { control }) => {
+  app.get('/clock', {
+    schema: { summary: '模拟器时钟', response: responses(Clock) }
+  }, async () => succeeded(control.clock()))
+
+  app.post('/clock/advance', {
+    schema: {
+      summary: '拨快手动时钟（仅manual模式）：seconds 或 nanoseconds 二选一',
+      body: Type.Object({
+        seconds: Type.Optional(Uint64Input('前进的秒数')),
+        nanoseconds: Type.Optional(Uint64Input('前进的纳秒数'))
+      }),
+      response: responses(Clock)
+    }
+  }, async (request) => {
+    const { seconds, nanoseconds } = request.body
+    if ((seconds === undefined) === (nanoseconds === undefined)) {
+      throw new CdpError('INVALID_PARAMETER', 'give exactly one of seconds, nanoseconds')
+    }
+    const by = seconds !== undefined ? toUint64(seconds, 'seconds') * NS_PER_SECOND : toUint64(nanoseconds as number | string, 'nanoseconds')
+    if (by > UINT64_MAX) throw new CdpError('INVALID_UINT64', 'seconds in ns exceeds 2^64-1')
+    control.advance(by)
+    return succeeded(control.clock())
+  })
+
+  app.post('/volumes/:volume_uuid/writes', {
+    bodyLimit: 16 * 1024 * 1024,
+    schema: {
+      summary: `写入卷（在当前时间，作为一次写入）；每次请求最多${MAX_WRITES}项、${MAX_BLOCKS_PER_WRITES}个4096字节块`,
+      params: VolumeParams,
+      body: Type.Object({
+        writes: Type.Array(Type.Union([FillWrite, DataWrite]), { minItems: 1, maxItems: MAX_WRITES, description: 'fill写入或base64 data写入' })
+      }),
+      response: responses(Type.Object({
+        count: Type.Integer({ description: '写入项数' }),
+        time: Uint64('写入时间（纳秒）')
+      }))
+    }
+  }, async (request) => {
+    const writes = request.body.writes.map(toBlockWrite)
+    const blocks = writes.reduce((sum, write) => sum + blocksOf(write), 0)
+    if (blocks > MAX_BLOCKS_PER_WRITES) {
+      throw new CdpError('INVALID_WRITE', `one request may write at most ${MAX_BLOCKS_PER_WRITES} blocks, this one ${blocks}`)
+    }
+    return succeeded(control.write(request.params.volume_uuid, writes))
+  })
+
+  app.get('/volumes/:volume_uuid/image', {
+    schema: {
+      summary: '卷内容摘要：当前，或 at 指定的可恢复时间点',
+      params: VolumeParams,
+      querystring: Type.Object({ at: Type.Optional(Uint64Query('时间点（纳秒）')) }),
+      response: responses(ImageDigest)
+    }
+  }, async (request) => {
+    const { at } = request.query
+    return succeeded(control.image(request.params.volume_uuid, at === undefined ? undefined : toUint64(at, 'at')))
+  })
+
+  app.get('/volumes/:volume_uuid/view/image', {
+    schema: { summary: '卷的cdp查看所暴露镜像的摘要', params: VolumeParams, response: responses(ImageDigest) }
+  }, async (request) => succeeded(control.viewImage(request.params.volume_uuid)))
+
+  app.get('/volumes/:volume_uuid/recoverable', {
+    schema: {
+      summary: '卷的可恢复时间范围（每个日志段一段）',
+      params: VolumeParams,
+      response: responses(Type.Object({
+        ranges: Type.Array(Type.Object({
+          from: Uint64('起始时间（纳秒）'),
+          to: Uint64('结束时间（纳秒）'),
+          seq: Uint64('日志段序号')
+        }))
+      }))
+    }
+  }, async (request) => succeeded(control.recoverable(request.params.volume_uuid)))
+
+  app.post('/hosts/:host_uuid/state', {
+    schema: {
+      summary: '主机上线/离线（离线主机上的日志段不可用）',
+      params: Type.Object({ host_uuid: Uuid('主机uuid') }),
+      body: Type.Object({ online: Type.Boolean({ description: '是否在线' }) }),
+      response: responses(Type.Object({ online: Type.Boolean() }))
+    }
+  }, async (request) => {
+    control.setHostOnline(request.params.host_uuid, request.body.online)
+    return succeeded({ online: request.body.online })
+  })
+
+  app.post('/vms/:vm_uuid/state', {
+    schema: {
+      summary: '虚拟机运行/停止（运行中虚拟机的卷不能回滚）',
+      params: Type.Object({ vm_uuid: Uuid('虚拟机uuid') }),
+      body: Type.Object({ running: Type.Boolean({ description: '是否运行' }) }),
+      response: responses(Type.Object({ running: Type.Boolean() }))
+    }
+  }, async (request) => {
+    control.setVmRunning(request.params.vm_uuid, request.body.running)
+    return succeeded({ running: request.body.running })
+  })
+}
+
+export default controlApi

@@ -1,0 +1,33 @@
+// The server's configuration, read from the environment it is given and checked whole:
+// an invalid value stops the start with a message naming the variable.
+import { Type, type Static } from '@sinclair/typebox'
+import envSchema from 'env-schema'
+
+export const ConfigSchema = Type.Object({
+  HOST: Type.String({ default: '127.0.0.1', minLength: 1 }),
+  PORT: Type.Integer({ default: 8080, minimum: 0, maximum: 65535 }),
+  CDP_BACKEND: Type.Unsafe<'simulator'>({ type: 'string', enum: ['simulator'], default: 'simulator' }),
+  CDP_SIM_TOPOLOGY: Type.String({ default: 'fixtures/demo-topology.json', minLength: 1 }),
+  CDP_SIM_DB: Type.String({ default: ':memory:', minLength: 1 }),
+  CDP_SIM_CLOCK: Type.Unsafe<'real' | 'manual'>({ type: 'string', enum: ['real', 'manual'], default: 'real' }),
+  /** ns since the epoch; only for a manual clock. */
+  CDP_SIM_CLOCK_START: Type.Optional(Type.String({ pattern: '^[0-9]{1,20}$' })),
+  /** Seconds between auto snapshots. */
+  CDP_SIM_SNAPSHOT_INTERVAL: Type.Optional(Type.Integer({ minimum: 1 })),
+  LOG_LEVEL: Type.Unsafe<string>({ type: 'string', enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info' })
+})
+
+export type Config = Static<typeof ConfigSchema>
+
+export function loadConfig (env: Record<string, string | undefined>): Config {
+  let config: Config
+  try {
+    config = envSchema<Config>({ schema: structuredClone(ConfigSchema), data: env, env: false, dotenv: false })
+  } catch (err) {
+    throw new Error(`invalid configuration: ${(err as Error).message}`)
+  }
+  if (config.CDP_SIM_CLOCK_START !== undefined && config.CDP_SIM_CLOCK !== 'manual') {
+    throw new Error('invalid configuration: CDP_SIM_CLOCK_START needs CDP_SIM_CLOCK=manual')
+  }
+  return config
+}

@@ -1,0 +1,21 @@
+// The envelope every response travels in: {scode, desc, message, message_cn, stack, data}.
+// `stack` is never filled in: internals stay in the log, not in the body.
+import { type CdpError, SUCCESS } from './errors.js'
+
+export interface Envelope<T> {
+  scode: number
+  desc: string
+  message: string
+  message_cn: string
+  stack: null
+  data: T
+}
+
+export function succeeded<T> (data: T): Envelope<T> {
+  return { ...SUCCESS, desc: '', stack: null, data }
+}
+
+export function failed<T> (error: CdpError, data: T): Envelope<T> {
+  const { scode, message, message_cn: messageCn } = error.entry
+  return { scode, desc: error.desc, message, message_cn: messageCn, stack: null, data }
+}

@@ -1,0 +1,20 @@
+// The eight CDP endpoints, mounted under /v1/volume/internal/cdp by the app.
+import type { FastifyPluginAsync } from 'fastify'
+import clean from './clean.js'
+import disable from './disable.js'
+import edit from './edit.js'
+import enable from './enable.js'
+import info from './info.js'
+import list from './list.js'
+import type { CdpRouteOptions } from './options.js'
+import revert from './revert.js'
+import view from './view.js'
+
+const cdpRoutes: FastifyPluginAsync<CdpRouteOptions> = async (app, { backend, maxVolumesPerBatch }) => {
+  // Not `options` whole: it carries this plugin's prefix, which the routes must not repeat.
+  for (const route of [edit, enable, disable, list, info, clean, view, revert]) {
+    await app.register(route, { backend, maxVolumesPerBatch })
+  }
+}
+
+export default cdpRoutes

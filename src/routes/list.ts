@@ -1,0 +1,46 @@
+// GET /list — 卷cdp列表: a cluster's CDP volumes, paged, with how each range (namespace) fared.
+import { Type } from '@sinclair/typebox'
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import type { RangeState } from '../backend/port.js'
+import { failed, succeeded } from '../envelope.js'
+import { Uuid, responses } from '../schemas/common.js'
+import { ListData } from '../schemas/list.js'
+import type { CdpRouteOptions } from './options.js'
+
+/** A range's `result` carries no data: "" on success (as in the spec) and on failure. */
+function rangeResult ({ error }: RangeState) {
+  return error === undefined ? succeeded('') : failed(error, '')
+}
+
+const list: FastifyPluginAsyncTypebox<CdpRouteOptions> = async (app, { backend }) => {
+  app.get('/list', {
+    schema: {
+      summary: '卷cdp列表',
+      querystring: Type.Object({
+        cluster_uuid: Uuid('集群uuid'),
+        tenant: Type.Optional(Uuid('租户uuid')),
+        filter_name: Type.Optional(Type.String({ maxLength: 256, description: '过滤关键字（匹配卷名称或卷uuid，不区分大小写）' })),
+        page_num: Type.Integer({ minimum: 0, maximum: 2 ** 31, default: 0, description: '页码（从0开始）' }),
+        page_size: Type.Integer({ minimum: 0, maximum: 2 ** 31, default: 0, description: '页长（0表示全部）' })
+      }),
+      response: responses(ListData)
+    }
+  }, async (request) => {
+    const { cluster_uuid: clusterUuid, tenant, filter_name: filterName, page_num: pageNum, page_size: pageSize } = request.query
+    const result = await backend.list({ cluster_uuid: clusterUuid, tenant, filter_name: filterName, page_num: pageNum, page_size: pageSize })
+    return succeeded({
+      TotalCount: result.TotalCount,
+      List: result.List,
+      each_range_list_state: result.each_range_list_state.map((range) => ({
+        cluster_uuid: range.cluster_uuid,
+        cluster_name: range.cluster_name,
+        cluster_mode: range.cluster_mode,
+        namespace_uuid: range.namespace_uuid,
+        result: rangeResult(range),
+        total_count: range.total_count
+      }))
+    })
+  })
+}
+
+export default list
