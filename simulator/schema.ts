@@ -52,7 +52,6 @@ const MIGRATIONS: string[] = [
     disk_id INTEGER NOT NULL REFERENCES cdp_disk,
     next_seq INTEGER NOT NULL DEFAULT 0,
     base_time INTEGER NOT NULL DEFAULT 0, -- base_block is the image at this time
-    use INTEGER NOT NULL DEFAULT 0,       -- journal bytes over all segments
     next_snapshot INTEGER                 -- when the next auto snapshot is due (on only)
   ) STRICT;
   CREATE INDEX cdp_on ON cdp (state);

@@ -9,7 +9,7 @@
 // reserve_capacity) and folds every journal row up to the oldest remaining snapshot into the
 // base. Every operation first "settles" the volume (due snapshots, retention) at the
 // clock's now, so a real clock needs no timers.
-import type { Database, Statement } from 'better-sqlite3'
+import type { Database, Statement, Transaction } from 'better-sqlite3'
 import type {
   BatchOutcome, CdpBackend, CdpInfo, CdpListItem, CdpPolicy, CdpPriority, CdpSegmentInfo, CdpState,
   ListQuery, ListResult, Ns, PointInTime, RangeState, VolumeIdentity, VolumeRef
@@ -53,16 +53,30 @@ interface CdpRow {
   disk_id: bigint
   next_seq: bigint
   base_time: bigint
-  use: bigint
   next_snapshot: bigint | null
+  /** Journal bytes over all segments. */
+  use: bigint
+  oldest_snapshot: bigint | null
+  /** The segment being written; null while CDP is off. */
+  active_seq: bigint | null
+  active_use: bigint | null
+  active_capacity: bigint | null
 }
 
 interface SegmentRow {
   seq: bigint
-  capacity: bigint
   use: bigint
   end_time: bigint | null
 }
+
+/** A volume's CDP with what every journal decision needs, in one read. */
+const CDP_SELECT = `
+  SELECT cdp.*,
+    (SELECT coalesce(sum(s.use), 0) FROM segment s WHERE s.volume_id = cdp.volume_id) AS use,
+    (SELECT min(sn.time) FROM snapshot sn WHERE sn.volume_id = cdp.volume_id) AS oldest_snapshot,
+    a.seq AS active_seq, a.use AS active_use, a.capacity AS active_capacity
+  FROM cdp LEFT JOIN segment a ON a.volume_id = cdp.volume_id AND a.end_time IS NULL
+  WHERE cdp.volume_id = ?`
 
 /** Where a point in time lives once checked against the journal. */
 interface ResolvedPoint {
@@ -82,6 +96,8 @@ export class Simulator implements CdpBackend, SimulatorControl {
   private readonly snapshotInterval: Ns
   private readonly segmentCapacity: bigint
   private readonly statements = new Map<string, Statement>()
+  private readonly writeTargets = new Map<string, { id: bigint, size: number }>()
+  private readonly transaction: Transaction<(fn: () => unknown) => unknown>
 
   constructor (options: SimulatorOptions) {
     this.db = openDatabase(options.db)
@@ -94,6 +110,7 @@ export class Simulator implements CdpBackend, SimulatorControl {
     if (!Number.isInteger(interval) || interval < 1) throw new Error('snapshotIntervalSeconds must be a whole number ≥ 1')
     this.snapshotInterval = BigInt(interval) * NS_PER_S
     this.segmentCapacity = options.segmentCapacity ?? DEFAULTS.segmentCapacity
+    this.transaction = this.db.transaction((fn: () => unknown) => fn())
   }
 
   // ---------------------------------------------------------------- CdpBackend
@@ -279,7 +296,9 @@ export class Simulator implements CdpBackend, SimulatorControl {
   advance (by: Ns): Ns {
     return this.write(() => {
       const now = this.clk.advance(by)
-      for (const cdp of this.all<CdpRow>('SELECT * FROM cdp')) this.settle(cdp, now)
+      for (const volumeId of this.all<{ volume_id: bigint }>('SELECT volume_id FROM cdp')) {
+        this.settle(this.requireCdp(volumeId.volume_id), now)
+      }
       return now
     })
   }
@@ -287,13 +306,11 @@ export class Simulator implements CdpBackend, SimulatorControl {
   write<T> (fn: () => T): T
   write (volumeUuid: string, writes: BlockWrite[]): { count: number, time: Ns }
   write<T> (first: string | (() => T), writes?: BlockWrite[]): T | { count: number, time: Ns } {
-    if (typeof first === 'function') return this.db.transaction(first).immediate()
+    if (typeof first === 'function') return this.transaction.immediate(first) as T
     return this.write(() => {
-      const volume = this.volumeByUuid(first)
-      const changes = toBlockChanges(writes ?? [], Number(volume.size))
+      const volume = this.writeTarget(first)
+      const changes = toBlockChanges(writes ?? [], volume.size)
       const now = this.clk.now()
-      const cdp = this.cdpOf(volume.id)
-      if (cdp !== undefined) this.settle(cdp, now)
       this.applyWrite(volume.id, changes, now)
       return { count: writes?.length ?? 0, time: now }
     })
@@ -353,7 +370,7 @@ export class Simulator implements CdpBackend, SimulatorControl {
         try {
           volume = this.resolve(ref)
           const found = volume
-          this.db.transaction(() => fn(found, now))()
+          this.transaction(() => fn(found, now))
           return { ok: true, volume: identityOf(found) }
         } catch (err) {
           if (!isCdpError(err)) throw err
@@ -367,6 +384,17 @@ export class Simulator implements CdpBackend, SimulatorControl {
     const volume = this.get<VolumeRow>(`${VOLUME_SELECT} WHERE v.uuid = ?`, uuid.toLowerCase())
     if (volume === undefined) throw new CdpError('VOLUME_NOT_FOUND', uuid)
     return volume
+  }
+
+  /** Where a write lands. Volumes never change once loaded, so the write path keeps them. */
+  private writeTarget (uuid: string): { id: bigint, size: number } {
+    let target = this.writeTargets.get(uuid)
+    if (target === undefined) {
+      const volume = this.volumeByUuid(uuid)
+      target = { id: volume.id, size: Number(volume.size) }
+      this.writeTargets.set(uuid, target)
+    }
+    return target
   }
 
   /** The volume a request names; another tenant's volume is as good as missing. */
@@ -386,7 +414,7 @@ export class Simulator implements CdpBackend, SimulatorControl {
   }
 
   private cdpOf (volumeId: bigint): CdpRow | undefined {
-    return this.get<CdpRow>('SELECT * FROM cdp WHERE volume_id = ?', volumeId)
+    return this.get<CdpRow>(CDP_SELECT, volumeId)
   }
 
   private requireCdp (volumeId: bigint): CdpRow {
@@ -453,38 +481,39 @@ export class Simulator implements CdpBackend, SimulatorControl {
     const upsert = this.prepare('INSERT INTO live_block (volume_id, block, token) VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET token = excluded.token')
     for (const [block, token] of last) upsert.run(volumeId, block, token)
     const cdp = this.cdpOf(volumeId)
-    if (cdp?.state !== 'on' || last.size === 0) return
-    this.appendJournal(cdp, last, now)
-    this.settle(this.requireCdp(volumeId), now)
+    if (cdp === undefined) return
+    this.settle(cdp.state === 'on' ? this.appendJournal(cdp, last, now) : cdp, now)
   }
 
-  private appendJournal (cdp: CdpRow, changes: Map<number, number>, now: Ns): void {
+  /** Journals the changes at `now` in the active segment, opening the next when one is full; returns the CDP as it now is. */
+  private appendJournal (cdp: CdpRow, changes: Map<number, number>, now: Ns): CdpRow {
+    if (cdp.active_seq === null || cdp.active_use === null || cdp.active_capacity === null) {
+      throw new Error(`volume ${cdp.volume_id} has CDP on but no active segment`)
+    }
     const insert = this.prepare('INSERT INTO journal (volume_id, seq, time, block, token) VALUES (?, ?, ?, ?, ?)')
-    let segment = this.activeSegment(cdp.volume_id)
-    let added = 0n
+    const segment = { seq: cdp.active_seq, use: cdp.active_use, capacity: cdp.active_capacity, added: 0n }
+    let total = 0n
+    let rolled = false
     const flush = (): void => {
       this.run(`UPDATE segment SET use = use + ?, io_start_time = coalesce(io_start_time, ?), io_last_time = ?
-        WHERE volume_id = ? AND seq = ?`, added, now, now, cdp.volume_id, segment.seq)
-      this.run('UPDATE cdp SET use = use + ? WHERE volume_id = ?', added, cdp.volume_id)
+        WHERE volume_id = ? AND seq = ?`, segment.added, now, now, cdp.volume_id, segment.seq)
+      total += segment.added
     }
     for (const [block, token] of changes) {
-      if (segment.use + added > 0n && segment.use + added + BLOCK > segment.capacity) {
+      const used = segment.use + segment.added
+      if (used > 0n && used + BLOCK > segment.capacity) {
         flush()
         this.run('UPDATE segment SET end_time = ? WHERE volume_id = ? AND seq = ?', now, cdp.volume_id, segment.seq)
         this.openSegment(this.requireCdp(cdp.volume_id), now)
-        segment = this.activeSegment(cdp.volume_id)
-        added = 0n
+        const opened = this.requireCdp(cdp.volume_id)
+        Object.assign(segment, { seq: opened.active_seq, use: 0n, capacity: opened.active_capacity, added: 0n })
+        rolled = true
       }
       insert.run(cdp.volume_id, segment.seq, now, block, token)
-      added += BLOCK
+      segment.added += BLOCK
     }
     flush()
-  }
-
-  private activeSegment (volumeId: bigint): SegmentRow {
-    const segment = this.get<SegmentRow>('SELECT seq, capacity, use, end_time FROM segment WHERE volume_id = ? AND end_time IS NULL', volumeId)
-    if (segment === undefined) throw new Error(`volume ${volumeId} has CDP on but no active segment`)
-    return segment
+    return rolled ? this.requireCdp(cdp.volume_id) : { ...cdp, use: cdp.use + total, active_use: segment.use + segment.added }
   }
 
   /**
@@ -506,31 +535,35 @@ export class Simulator implements CdpBackend, SimulatorControl {
   /** Brings a volume up to `now`: the auto snapshots that fell due, then retention. */
   private settle (cdp: CdpRow, now: Ns): void {
     const cut = now - fromStored(cdp.reserve_duration) * NS_PER_S
+    let oldest = cdp.oldest_snapshot
     if (cdp.state === 'on' && cdp.next_snapshot !== null && cdp.next_snapshot <= now) {
       let due = cdp.next_snapshot
       // Ticks already outside the window would be dropped at once: skip them.
       if (due < cut) due += ((cut - due + this.snapshotInterval - 1n) / this.snapshotInterval) * this.snapshotInterval
-      const seq = cdp.next_seq - 1n
       for (; due <= now; due += this.snapshotInterval) {
         this.run('INSERT OR IGNORE INTO snapshot (volume_id, name, seq, time) VALUES (?, ?, ?, ?)',
-          cdp.volume_id, `CDP-auto-${due / NS_PER_S}`, seq, due)
+          cdp.volume_id, `CDP-auto-${due / NS_PER_S}`, cdp.active_seq, due)
+        if (oldest === null) oldest = due
       }
       this.run('UPDATE cdp SET next_snapshot = ? WHERE volume_id = ?', due, cdp.volume_id)
     }
-    this.retain(cdp, cut, now)
+    this.retain(cdp, oldest, cut, now)
   }
 
-  private retain (cdp: CdpRow, cut: Ns, now: Ns): void {
+  private retain (cdp: CdpRow, oldest: Ns | null, cut: Ns, now: Ns): void {
+    const overCapacity = cdp.use > cdp.reserve_capacity
+    // History before the oldest snapshot can no longer be a base: it is folded. With no
+    // snapshot at all, nothing up to now can be.
+    if (!overCapacity && oldest !== null && oldest >= cut && oldest <= cdp.base_time) return
     let dropBefore = cut
-    if (cdp.use > cdp.reserve_capacity) {
+    if (overCapacity) {
       const foldPoint = this.capacityFoldPoint(cdp.volume_id, cdp.use - cdp.reserve_capacity)
       if (foldPoint > dropBefore) dropBefore = foldPoint
     }
-    if (dropBefore > cdp.base_time) {
+    if (oldest !== null && oldest < dropBefore) {
       this.run('DELETE FROM snapshot WHERE volume_id = ? AND time < ?', cdp.volume_id, dropBefore)
+      oldest = this.get<{ time: bigint | null }>('SELECT min(time) AS time FROM snapshot WHERE volume_id = ?', cdp.volume_id)?.time ?? null
     }
-    // History before the oldest snapshot can no longer be a base: fold it.
-    const oldest = this.get<{ time: bigint | null }>('SELECT min(time) AS time FROM snapshot WHERE volume_id = ?', cdp.volume_id)?.time ?? null
     const foldTo = oldest ?? now
     if (foldTo > cdp.base_time) this.fold(cdp.volume_id, foldTo)
   }
@@ -552,19 +585,17 @@ export class Simulator implements CdpBackend, SimulatorControl {
   private fold (volumeId: bigint, to: Ns): void {
     const upsert = this.prepare('INSERT INTO base_block (volume_id, block, token) VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET token = excluded.token')
     const removedBySeq = new Map<bigint, bigint>()
-    let removed = 0n
     const rows = this.all<{ seq: bigint, block: bigint, token: bigint }>(
       'SELECT seq, block, token FROM journal WHERE volume_id = ? AND time <= ? ORDER BY time, id', volumeId, to)
     for (const { seq, block, token } of rows) {
       upsert.run(volumeId, block, token)
       removedBySeq.set(seq, (removedBySeq.get(seq) ?? 0n) + BLOCK)
-      removed += BLOCK
     }
-    if (removed > 0n) this.run('DELETE FROM journal WHERE volume_id = ? AND time <= ?', volumeId, to)
+    if (rows.length > 0) this.run('DELETE FROM journal WHERE volume_id = ? AND time <= ?', volumeId, to)
     for (const [seq, bytes] of removedBySeq) {
       this.run('UPDATE segment SET use = use - ? WHERE volume_id = ? AND seq = ?', bytes, volumeId, seq)
     }
-    this.run('UPDATE cdp SET use = use - ?, base_time = ? WHERE volume_id = ?', removed, to, volumeId)
+    this.run('UPDATE cdp SET base_time = ? WHERE volume_id = ?', to, volumeId)
     // A closed segment with nothing left to recover from or replay is gone.
     this.run(`DELETE FROM segment WHERE volume_id = ? AND end_time IS NOT NULL AND use = 0
       AND NOT EXISTS (SELECT 1 FROM snapshot s WHERE s.volume_id = segment.volume_id AND s.seq = segment.seq)`, volumeId)
@@ -592,7 +623,7 @@ export class Simulator implements CdpBackend, SimulatorControl {
    * otherwise its last write per block carried into the next segment.
    */
   private cleanSegment (volumeId: bigint, seq: bigint): void {
-    const segment = this.get<SegmentRow>('SELECT seq, capacity, use, end_time FROM segment WHERE volume_id = ? AND seq = ?', volumeId, seq)
+    const segment = this.get<SegmentRow>('SELECT seq, use, end_time FROM segment WHERE volume_id = ? AND seq = ?', volumeId, seq)
     if (segment === undefined) throw new CdpError('SEGMENT_NOT_FOUND', `usd_seq ${seq}`)
     if (segment.end_time === null) throw new CdpError('SEGMENT_ACTIVE', `usd_seq ${seq} is being written; disable CDP first`)
     if (this.get('SELECT 1 AS ok FROM view WHERE volume_id = ? AND seq = ?', volumeId, seq) !== undefined) {
@@ -613,7 +644,6 @@ export class Simulator implements CdpBackend, SimulatorControl {
         this.run('UPDATE segment SET use = use + ? WHERE volume_id = ? AND seq = ?', carried, volumeId, next.seq)
       }
       this.run('DELETE FROM journal WHERE volume_id = ? AND seq = ?', volumeId, seq)
-      this.run('UPDATE cdp SET use = use - ? + ? WHERE volume_id = ?', segment.use, carried, volumeId)
     }
     this.run('DELETE FROM segment WHERE volume_id = ? AND seq = ?', volumeId, seq)
   }
