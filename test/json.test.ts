@@ -1,0 +1,34 @@
+// Lossless request JSON and the one uint64 conversion.
+import t from 'tap'
+import { CdpError } from '../src/errors.js'
+import { parseJson, toUint64 } from '../src/json.js'
+
+t.test('integers above 2^53 keep every digit', async (t) => {
+  const parsed = parseJson('{"time": 1630057893506590075, "small": 86400, "f": 0.5}') as Record<string, unknown>
+  t.equal(parsed.time, '1630057893506590075', 'kept as its decimal text')
+  t.equal(toUint64(parsed.time as string, 'time'), 1630057893506590075n)
+  t.equal(parsed.small, 86400, 'a safe integer stays a number')
+  t.equal(parsed.f, 0.5)
+})
+
+t.test('forbidden and malformed input is INVALID_JSON', async (t) => {
+  for (const text of ['{"__proto__": {}}', '{"a": {"constructor": {"prototype": {}}}}', '{"a": 1,}', '', '{"a": 1, "a": 2}']) {
+    t.throws(() => parseJson(text), { code: 'INVALID_JSON' }, JSON.stringify(text))
+  }
+  t.equal(({} as Record<string, unknown>).polluted, undefined, 'no prototype touched')
+})
+
+t.test('toUint64 takes JSON integers and decimal strings in range', async (t) => {
+  t.equal(toUint64(0, 'x'), 0n)
+  t.equal(toUint64('0', 'x'), 0n)
+  t.equal(toUint64('18446744073709551615', 'x'), 2n ** 64n - 1n)
+  t.equal(toUint64(9007199254740991, 'x'), 9007199254740991n)
+})
+
+t.test('toUint64 refuses negatives, fractions, text and values above 2^64-1', async (t) => {
+  for (const bad of [-1, 1.5, '-1', '1.5', 'abc', '', ' 1', '18446744073709551616', Number.NaN]) {
+    const err = t.throws(() => toUint64(bad, 'timestamp')) as CdpError
+    t.equal(err.code, 'INVALID_UINT64', String(bad))
+    t.match(err.desc, 'timestamp', 'names the field')
+  }
+})
