@@ -565,7 +565,9 @@ export class Simulator implements CdpBackend, SimulatorControl {
       oldest = this.get<{ time: bigint | null }>('SELECT min(time) AS time FROM snapshot WHERE volume_id = ?', cdp.volume_id)?.time ?? null
     }
     const foldTo = oldest ?? now
-    if (foldTo > cdp.base_time) this.fold(cdp.volume_id, foldTo)
+    // Rows can sit at base_time itself (journaled in the ns of the last fold, or of the
+    // CDP's creation): over capacity, those must fold too.
+    if (foldTo > cdp.base_time || (overCapacity && foldTo === cdp.base_time)) this.fold(cdp.volume_id, foldTo)
   }
 
   /** The newest time to fold through so that `excess` journal bytes go, whole instants at a time. */
