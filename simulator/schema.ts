@@ -36,6 +36,8 @@ const MIGRATIONS: string[] = [
     multiple INTEGER NOT NULL, vm_type TEXT NOT NULL, owner TEXT NOT NULL
   ) STRICT;
   CREATE INDEX volume_by_name ON volume (cluster_id, name, uuid);
+  -- substring search for list's filter_name: trigrams of names and uuids (filled after seeding)
+  CREATE VIRTUAL TABLE volume_search USING fts5(name, uuid, content='volume', content_rowid='id', tokenize='trigram');
 
   -- the volume's current content: every block ever written, zeroed ones included
   CREATE TABLE live_block (
@@ -55,6 +57,21 @@ const MIGRATIONS: string[] = [
     next_snapshot INTEGER                 -- when the next auto snapshot is due (on only)
   ) STRICT;
   CREATE INDEX cdp_on ON cdp (state);
+
+  -- how many volumes have CDP, per namespace and tenant: list's totals without a scan
+  CREATE TABLE cdp_count (
+    namespace_id INTEGER NOT NULL, tenant_id INTEGER NOT NULL, n INTEGER NOT NULL,
+    PRIMARY KEY (namespace_id, tenant_id)
+  ) STRICT, WITHOUT ROWID;
+  CREATE TRIGGER cdp_counted AFTER INSERT ON cdp BEGIN
+    INSERT INTO cdp_count (namespace_id, tenant_id, n)
+      SELECT namespace_id, tenant_id, 1 FROM volume WHERE id = new.volume_id
+      ON CONFLICT DO UPDATE SET n = n + 1;
+  END;
+  CREATE TRIGGER cdp_uncounted AFTER DELETE ON cdp BEGIN
+    UPDATE cdp_count SET n = n - 1 WHERE (namespace_id, tenant_id) =
+      (SELECT namespace_id, tenant_id FROM volume WHERE id = old.volume_id);
+  END;
 
   CREATE TABLE segment (
     volume_id INTEGER NOT NULL REFERENCES cdp, seq INTEGER NOT NULL,

@@ -43,5 +43,6 @@ export function seedTopology (db: Database, topology: Topology): void {
         tenantId(v.tenant), v.vm === undefined ? null : vmId(v.vm), v.multiple === true ? 1 : 0,
         v.vm_type ?? '', v.owner ?? '')
     }
+    db.exec("INSERT INTO volume_search (volume_search) VALUES ('rebuild')")
   })()
 }

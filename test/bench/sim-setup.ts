@@ -34,7 +34,7 @@ export async function benchSimulator (volumes: number, snapshotIntervalSeconds =
   const sim = openSimulator({ db: ':memory:', topology, clock: { mode: 'manual' }, snapshotIntervalSeconds, segmentCapacity: 2n ** 40n })
   const cluster = topology.clusters[0]!.uuid
   const refs = topology.volumes.map((v) => ({ cluster_uuid: cluster, volume_uuid: v.uuid }))
-  await sim.edit({ cdp_priority: 'mid', reserve_capacity: 2n ** 50n, reserve_duration: 10n ** 9n }, refs)
+  await sim.edit({ cdp_priority: 'mid', reserve_capacity: 2n ** 40n, reserve_duration: 10n ** 9n }, refs)
   await sim.enable(refs)
   return { sim, cluster, volumes: topology.volumes.map((v) => v.uuid) }
 }

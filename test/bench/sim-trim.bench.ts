@@ -21,7 +21,7 @@ async function trimCosts (writes: number): Promise<{ fixed: number, onePercent: 
   const trim = async (drop: number): Promise<number> => {
     kept -= BigInt(drop)
     const t = process.hrtime.bigint()
-    await sim.edit({ cdp_priority: 'mid', reserve_capacity: 2n ** 50n, reserve_duration: kept }, [ref])
+    await sim.edit({ cdp_priority: 'mid', reserve_capacity: 2n ** 40n, reserve_duration: kept }, [ref])
     return seconds(t)
   }
   const fixed = await trim(1_000 / PER_SECOND)
