@@ -643,12 +643,18 @@ export class Simulator implements CdpBackend, SimulatorControl {
     if (this.get('SELECT 1 AS ok FROM view WHERE volume_id = ? AND seq = ?', volumeId, seq) !== undefined) {
       throw new CdpError('VIEW_IS_ON', `a view is exposed from usd_seq ${seq}`)
     }
-    const earlier = this.get('SELECT 1 AS ok FROM segment WHERE volume_id = ? AND seq < ?', volumeId, seq) !== undefined
+    const previous = this.get<{ seq: bigint, end_time: bigint }>(
+      'SELECT seq, end_time FROM segment WHERE volume_id = ? AND seq < ? ORDER BY seq DESC LIMIT 1', volumeId, seq)
     const next = this.get<{ seq: bigint }>('SELECT seq FROM segment WHERE volume_id = ? AND seq > ? ORDER BY seq LIMIT 1', volumeId, seq)
     this.run('DELETE FROM snapshot WHERE volume_id = ? AND seq = ?', volumeId, seq)
-    if (!earlier) {
+    if (previous === undefined) {
       this.fold(volumeId, segment.end_time)
     } else {
+      // Rows in the very ns the previous segment ended (one write call split by a full
+      // segment) are part of its last point's image: they move back to it, else cleaning
+      // this segment would tear that image.
+      const kept = this.run('UPDATE journal SET seq = ? WHERE volume_id = ? AND seq = ? AND time = ?', previous.seq, volumeId, seq, previous.end_time)
+      this.run('UPDATE segment SET use = use + ? WHERE volume_id = ? AND seq = ?', BigInt(kept) * BLOCK, volumeId, previous.seq)
       let carried = 0n
       if (next !== undefined) {
         // The newest row per block (max id, so newest time) moves on; the rest goes.
