@@ -1,0 +1,119 @@
+// The journal: segments, their auto snapshots, and what enable, disable and a full segment do.
+import t from 'tap'
+import { DEFAULTS } from '../../simulator/index.js'
+import {
+  CDP_1, KIB4, NS_PER_S, advanceSeconds, failure, openDemo, ref, writeBlock
+} from '../helpers/simulator.js'
+
+t.test('enable opens segment seq 0 with an auto snapshot CDP-auto-<unix seconds> at the enable time', async (t) => {
+  const sim = openDemo(t)
+  const enabledAt = sim.advance(123_456_789n)
+  await sim.enable([ref(CDP_1)])
+  const { cdp_info: segments } = await sim.info(ref(CDP_1))
+  t.equal(segments.length, 1)
+  const [segment] = segments
+  t.match(segment, { seq: 0n, startTime: enabledAt, use: 0n, online: true, usd_maddr: '10.30.12.237', usd_path: '/dev/sdd' })
+  t.same(segment?.snaps, [{ name: `CDP-auto-${enabledAt / NS_PER_S}`, time: enabledAt }])
+  t.equal(String(segment?.snaps[0]?.time).slice(0, 10), segment?.snaps[0]?.name.slice('CDP-auto-'.length),
+    'the snapshot time\'s seconds prefix is the name\'s')
+  t.same(sim.recoverable(CDP_1).ranges, [{ from: enabledAt, to: enabledAt, seq: 0n }])
+})
+
+t.test('a journaled write counts its blocks in the segment\'s use and io times', async (t) => {
+  const sim = openDemo(t)
+  await sim.enable([ref(CDP_1)])
+  advanceSeconds(sim, 1)
+  const first = sim.write(CDP_1, [{ offset: 0, length: 3 * KIB4, fill: 7 }]).time
+  advanceSeconds(sim, 1)
+  const last = writeBlock(sim, CDP_1, 9, 8)
+  const [segment] = (await sim.info(ref(CDP_1))).cdp_info
+  t.match(segment, { use: BigInt(4 * KIB4), ioStartTime: first, ioLastTime: last })
+})
+
+t.test('auto snapshots come every interval while CDP is on', async (t) => {
+  const sim = openDemo(t, { snapshotIntervalSeconds: 10 })
+  const start = sim.clock().now
+  await sim.enable([ref(CDP_1)])
+  advanceSeconds(sim, 35)
+  const [segment] = (await sim.info(ref(CDP_1))).cdp_info
+  t.same(segment?.snaps.map((s) => s.time), [0n, 10n, 20n, 30n].map((s) => start + s * NS_PER_S))
+  t.same(segment?.snaps.map((s) => s.name), [0n, 10n, 20n, 30n].map((s) => `CDP-auto-${start / NS_PER_S + s}`))
+})
+
+t.test('no auto snapshots while CDP is off', async (t) => {
+  const sim = openDemo(t, { snapshotIntervalSeconds: 10 })
+  await sim.enable([ref(CDP_1)])
+  await sim.disable([ref(CDP_1)])
+  advanceSeconds(sim, 100)
+  const [segment] = (await sim.info(ref(CDP_1))).cdp_info
+  t.equal(segment?.snaps.length, 1)
+})
+
+t.test('auto snapshots: at most one a second, even for enable, disable, enable in one second', async (t) => {
+  const sim = openDemo(t)
+  const first = sim.advance(100_000_000n)
+  await sim.enable([ref(CDP_1)])
+  sim.advance(100_000_000n)
+  await sim.disable([ref(CDP_1)])
+  const reenabledAt = sim.advance(100_000_000n)
+  await sim.enable([ref(CDP_1)])
+  let segments = (await sim.info(ref(CDP_1))).cdp_info
+  t.same(segments.map((s) => s.seq), [0n, 1n])
+  t.same(segments[1]?.snaps, [], 'the new segment waits for the next second')
+  t.match(segments[1], { startTime: reenabledAt })
+  advanceSeconds(sim, 1)
+  segments = (await sim.info(ref(CDP_1))).cdp_info
+  const nextSecond = (first / NS_PER_S + 1n) * NS_PER_S
+  t.same(segments[1]?.snaps, [{ name: `CDP-auto-${nextSecond / NS_PER_S}`, time: nextSecond }])
+  const names = segments.flatMap((s) => s.snaps.map((sn) => sn.name))
+  t.equal(new Set(names).size, names.length, 'names are unique')
+})
+
+t.test('disable closes the active segment: the journal stops and its range ends there', async (t) => {
+  const sim = openDemo(t)
+  const enabledAt = sim.clock().now
+  await sim.enable([ref(CDP_1)])
+  const disabledAt = advanceSeconds(sim, 5)
+  await sim.disable([ref(CDP_1)])
+  advanceSeconds(sim, 5)
+  writeBlock(sim, CDP_1, 0, 1)
+  const [segment] = (await sim.info(ref(CDP_1))).cdp_info
+  t.match(segment, { seq: 0n, use: 0n }, 'writes while off are not journaled')
+  t.same(sim.recoverable(CDP_1).ranges, [{ from: enabledAt, to: disabledAt, seq: 0n }])
+  t.same(await sim.clean(ref(CDP_1), 0n), undefined, 'a closed segment may be cleaned')
+})
+
+t.test('enable again opens the next seq and journals what changed while off', async (t) => {
+  const sim = openDemo(t)
+  await sim.enable([ref(CDP_1)])
+  await sim.disable([ref(CDP_1)])
+  advanceSeconds(sim, 2)
+  writeBlock(sim, CDP_1, 3, 4)
+  const enabledAt = advanceSeconds(sim, 2)
+  await sim.enable([ref(CDP_1)])
+  const segments = (await sim.info(ref(CDP_1))).cdp_info
+  t.same(segments.map((s) => s.seq), [0n, 1n])
+  t.match(segments[1], { use: BigInt(KIB4), startTime: enabledAt, ioStartTime: enabledAt })
+  t.equal(sim.image(CDP_1, enabledAt).digest, sim.image(CDP_1).digest, 'the new segment starts from the live image')
+})
+
+t.test('a full segment closes and the next seq opens on a disk with room', async (t) => {
+  const sim = openDemo(t, { segmentCapacity: 2n * BigInt(KIB4) })
+  await sim.enable([ref(CDP_1)])
+  advanceSeconds(sim, 1)
+  const at = sim.write(CDP_1, [{ offset: 0, length: 3 * KIB4, fill: 5 }]).time
+  const segments = (await sim.info(ref(CDP_1))).cdp_info
+  t.same(segments.map((s) => [s.seq, s.use, s.capacity]), [[0n, 8192n, 8192n], [1n, 4096n, 8192n]])
+  t.match(segments[1], { startTime: at, usd_maddr: '10.30.12.237' })
+  t.equal(await failure(() => sim.clean(ref(CDP_1), 1n)), 'SEGMENT_ACTIVE', 'the new segment is the active one')
+  t.equal(await failure(() => sim.clean(ref(CDP_1), 0n)), 'no error', 'the full one is closed')
+})
+
+t.test('the segment capacity never exceeds the volume\'s reserve_capacity', async (t) => {
+  const sim = openDemo(t)
+  await sim.edit({ cdp_priority: 'mid', reserve_capacity: 3n * BigInt(KIB4), reserve_duration: 3600n }, [ref(CDP_1)])
+  await sim.enable([ref(CDP_1)])
+  const [segment] = (await sim.info(ref(CDP_1))).cdp_info
+  t.equal(segment?.capacity, 3n * BigInt(KIB4))
+  t.ok(DEFAULTS.segmentCapacity > (segment?.capacity ?? 0n), 'below the simulator\'s segment size')
+})
