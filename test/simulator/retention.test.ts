@@ -1,0 +1,99 @@
+// Retention: history beyond reserve_duration or beyond reserve_capacity is folded away.
+import t from 'tap'
+import {
+  CDP_1, KIB4, NS_PER_S, advanceSeconds, failure, openDemo, policy, ref, writeBlock
+} from '../helpers/simulator.js'
+
+const BLOCK = BigInt(KIB4)
+
+t.test('by duration: nothing older than now − reserve_duration stays recoverable', async (t) => {
+  const sim = openDemo(t, { snapshotIntervalSeconds: 10 })
+  await sim.edit(policy(1024n ** 3n, 60n), [ref(CDP_1)])
+  await sim.enable([ref(CDP_1)])
+  const early = writeBlock(sim, CDP_1, 0, 1)
+  for (let i = 0; i < 20; i++) {
+    const now = advanceSeconds(sim, 10)
+    writeBlock(sim, CDP_1, i % 4, i + 2)
+    for (const range of sim.recoverable(CDP_1).ranges) {
+      t.ok(range.from >= now - 60n * NS_PER_S, `at +${(i + 1) * 10}s the range starts inside the last 60 s`)
+    }
+  }
+  t.equal(await failure(() => sim.image(CDP_1, early)), 'POINT_NOT_RECOVERABLE')
+})
+
+t.test('by duration: old snapshots and emptied segments disappear', async (t) => {
+  const sim = openDemo(t, { snapshotIntervalSeconds: 10, segmentCapacity: 2n * BLOCK })
+  await sim.edit(policy(1024n ** 3n, 60n), [ref(CDP_1)])
+  await sim.enable([ref(CDP_1)])
+  for (let i = 0; i < 6; i++) {
+    advanceSeconds(sim, 1)
+    sim.write(CDP_1, [{ offset: 0, length: 2 * KIB4, fill: i + 1 }])
+  }
+  t.ok((await sim.info(ref(CDP_1))).cdp_info.length >= 5, 'several segments to begin with')
+  const now = advanceSeconds(sim, 300)
+  const { cdp_info: segments } = await sim.info(ref(CDP_1))
+  const snaps = segments.flatMap((s) => s.snaps)
+  t.ok(snaps.length > 0, 'the active segment keeps its recent snapshots')
+  t.ok(snaps.every((s) => s.time >= now - 60n * NS_PER_S), 'no snapshot older than the window')
+  t.same(segments.map((s) => s.use), [0n], 'only the active segment is left, its history folded')
+  t.equal(sim.image(CDP_1, sim.recoverable(CDP_1).ranges[0]?.from ?? 0n).digest, sim.image(CDP_1).digest,
+    'the oldest point left still has the right image')
+})
+
+t.test('by duration: shortening reserve_duration trims at once', async (t) => {
+  const sim = openDemo(t, { snapshotIntervalSeconds: 10 })
+  await sim.enable([ref(CDP_1)])
+  const now = advanceSeconds(sim, 600)
+  t.ok((sim.recoverable(CDP_1).ranges[0]?.from ?? now) < now - 500n * NS_PER_S, 'a day of history is kept by default')
+  await sim.edit(policy(1024n ** 3n, 30n), [ref(CDP_1)])
+  t.ok(sim.recoverable(CDP_1).ranges.every((r) => r.from >= now - 30n * NS_PER_S))
+})
+
+t.test('by capacity: journal use never exceeds reserve_capacity', async (t) => {
+  const sim = openDemo(t, { snapshotIntervalSeconds: 1, segmentCapacity: 2n * BLOCK })
+  await sim.edit(policy(4n * BLOCK, 3600n), [ref(CDP_1)])
+  await sim.enable([ref(CDP_1)])
+  for (let i = 0; i < 20; i++) {
+    advanceSeconds(sim, 1)
+    sim.write(CDP_1, [{ offset: (i % 3) * KIB4, length: KIB4 * (1 + (i % 2)), fill: i + 1 }])
+    const use = (await sim.info(ref(CDP_1))).cdp_info.reduce((sum, s) => sum + s.use, 0n)
+    t.ok(use <= 4n * BLOCK, `after write ${i} use ${use} ≤ 4 blocks`)
+  }
+  t.ok(sim.recoverable(CDP_1).ranges.length > 0, 'recent history stays recoverable')
+})
+
+t.test('by capacity: the oldest history goes first', async (t) => {
+  const sim = openDemo(t, { snapshotIntervalSeconds: 1 })
+  await sim.edit(policy(3n * BLOCK, 3600n), [ref(CDP_1)])
+  await sim.enable([ref(CDP_1)])
+  const times: bigint[] = []
+  for (let i = 0; i < 5; i++) {
+    advanceSeconds(sim, 1)
+    times.push(writeBlock(sim, CDP_1, i, i + 1))
+  }
+  const { ranges } = sim.recoverable(CDP_1)
+  t.ok((ranges[0]?.from ?? 0n) > (times[0] ?? 0n), 'the first write\'s point is no longer recoverable')
+  t.equal(await failure(() => sim.image(CDP_1, times[0] ?? 0n)), 'POINT_NOT_RECOVERABLE')
+  t.equal(ranges.at(-1)?.to, times[4], 'the newest point still is')
+})
+
+t.test('by capacity: lowering reserve_capacity below the journal\'s use folds at once', async (t) => {
+  const sim = openDemo(t, { snapshotIntervalSeconds: 1 })
+  await sim.enable([ref(CDP_1)])
+  for (let i = 0; i < 6; i++) {
+    advanceSeconds(sim, 1)
+    writeBlock(sim, CDP_1, i, 9)
+  }
+  await sim.edit(policy(2n * BLOCK, 86400n), [ref(CDP_1)])
+  const use = (await sim.info(ref(CDP_1))).cdp_info.reduce((sum, s) => sum + s.use, 0n)
+  t.ok(use <= 2n * BLOCK, `use ${use} ≤ 2 blocks`)
+})
+
+t.test('by capacity: blocks journaled in the ns the CDP was created are folded too', async (t) => {
+  const sim = openDemo(t)
+  await sim.edit(policy(BLOCK, 3600n), [ref(CDP_1)])
+  sim.write(CDP_1, [{ offset: 0, length: 2 * KIB4, fill: 3 }])
+  await sim.enable([ref(CDP_1)])
+  const use = (await sim.info(ref(CDP_1))).cdp_info.reduce((sum, s) => sum + s.use, 0n)
+  t.ok(use <= BLOCK, `use ${use} ≤ 1 block`)
+})
