@@ -86,6 +86,9 @@ interface ResolvedPoint {
   hostUuid: string
 }
 
+/** An auto snapshot is named for the whole second it was taken in. */
+const snapshotName = (time: Ns): string => `CDP-auto-${time / NS_PER_S}`
+
 /** uint64 policy values are kept in SQLite's int64 as the same 64 bits. */
 const toStored = (u64: bigint): bigint => BigInt.asIntN(64, u64)
 const fromStored = (i64: bigint): bigint => BigInt.asUintN(64, i64)
@@ -218,12 +221,14 @@ export class Simulator implements CdpBackend, SimulatorControl {
         SELECT s.seq, s.start_time, s.use, s.capacity, s.io_start_time, s.io_last_time, h.online, h.maddr, d.path
         FROM segment s JOIN cdp_disk d ON d.id = s.disk_id JOIN host h ON h.id = d.host_id
         WHERE s.volume_id = ? ORDER BY s.seq`, volume.id)
-      const snaps = this.all<{ seq: bigint, name: string, time: bigint }>(
-        'SELECT seq, name, time FROM snapshot WHERE volume_id = ? ORDER BY time', volume.id)
+      // One row per segment: reading a hundred snapshot rows one by one costs more than the rest of info.
+      const snaps = new Map(this.all<{ seq: bigint, times: string }>(
+        "SELECT seq, group_concat(time, ',' ORDER BY time) AS times FROM snapshot WHERE volume_id = ? GROUP BY seq", volume.id)
+        .map((row) => [row.seq, row.times.split(',').map((time) => ({ name: snapshotName(BigInt(time)), time: BigInt(time) }))]))
       const view = this.get<{ uuid: string }>('SELECT h.uuid FROM view JOIN host h ON h.id = view.host_id WHERE view.volume_id = ?', volume.id)
       return {
         cdp_info: segments.map((s): CdpSegmentInfo => ({
-          snaps: snaps.filter((sn) => sn.seq === s.seq).map((sn) => ({ name: sn.name, time: sn.time })),
+          snaps: snaps.get(s.seq) ?? [],
           seq: s.seq,
           startTime: s.start_time,
           use: s.use,
@@ -554,7 +559,7 @@ export class Simulator implements CdpBackend, SimulatorControl {
       if (due < cut) due += ((cut - due + this.snapshotInterval - 1n) / this.snapshotInterval) * this.snapshotInterval
       for (; due <= now; due += this.snapshotInterval) {
         this.run('INSERT OR IGNORE INTO snapshot (volume_id, name, seq, time) VALUES (?, ?, ?, ?)',
-          cdp.volume_id, `CDP-auto-${due / NS_PER_S}`, cdp.active_seq, due)
+          cdp.volume_id, snapshotName(due), cdp.active_seq, due)
         if (oldest === null) oldest = due
       }
       this.run('UPDATE cdp SET next_snapshot = ? WHERE volume_id = ?', due, cdp.volume_id)
