@@ -163,11 +163,15 @@ export class Simulator implements CdpBackend, SimulatorControl {
     const tenantId = tenant === null ? null : this.get<{ id: bigint }>('SELECT id FROM tenant WHERE uuid = ?', tenant)?.id ?? -1n
     const filter = (query.filter_name ?? '').toLowerCase()
     // Ranges are the cluster's namespaces that the tenant (if named) may see.
+    const only = query.namespaces === undefined ? null : JSON.stringify(query.namespaces.map((ns) => ns.toLowerCase()))
+    const except = JSON.stringify((query.exclude_namespaces ?? []).map((ns) => ns.toLowerCase()))
     const ranges = this.all<{ id: bigint, uuid: string }>(`
-      SELECT n.id, n.uuid FROM namespace n WHERE n.cluster_id = ?
-        AND (? IS NULL OR n.open_to_all = 1 OR EXISTS (
-          SELECT 1 FROM namespace_tenant nt WHERE nt.namespace_id = n.id AND nt.tenant_id = ?))
-      ORDER BY n.id`, cluster.id, tenantId, tenantId)
+      SELECT n.id, n.uuid FROM namespace n WHERE n.cluster_id = @cluster
+        AND (@tenant IS NULL OR n.open_to_all = 1 OR EXISTS (
+          SELECT 1 FROM namespace_tenant nt WHERE nt.namespace_id = n.id AND nt.tenant_id = @tenant))
+        AND (@only IS NULL OR n.uuid IN (SELECT value FROM json_each(@only)))
+        AND n.uuid NOT IN (SELECT value FROM json_each(@except))
+      ORDER BY n.id`, { cluster: cluster.id, tenant: tenantId, only, except })
     const rangeIds = JSON.stringify(ranges.map((r) => Number(r.id)))
     const args = { cluster: cluster.id, tenant: tenantId, ranges: rangeIds, ...(filter === '' ? {} : { filter, pattern: `%${filter}%` }) }
     // A filter of three or more plain characters starts from the trigram index's

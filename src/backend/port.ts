@@ -77,6 +77,10 @@ export interface ListQuery {
   page_num: number
   /** 0 returns everything. */
   page_size: number
+  /** Only these namespaces (a backend serving part of a cluster is asked for its part). */
+  namespaces?: string[]
+  /** Not these namespaces (others serve them). */
+  exclude_namespaces?: string[]
 }
 
 /** One range (cluster × namespace) that a list covered, and how that range fared. */
