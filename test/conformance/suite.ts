@@ -1,0 +1,169 @@
+// The behaviour every CdpBackend adapter must show, whatever carries it: run by
+// simulator.test.ts in-process and by agent.test.ts through AgentBackend → cdp-sim agent.
+// The subject models the demo topology with a manual clock and 60 s auto snapshots.
+import type { Test } from 'tap'
+import type { BatchOutcome, CdpBackend, CdpPolicy, PointInTime, VolumeRef } from '../../src/backend/port.js'
+import { DEMO, SECOND } from '../helpers/app.js'
+import type { Control } from './control.js'
+
+export interface Subject { backend: CdpBackend, control: Control }
+export type OpenSubject = (t: Test) => Promise<Subject>
+
+const ref = (volume: string, tenant?: string): VolumeRef =>
+  ({ cluster_uuid: DEMO.cluster, volume_uuid: volume, ...(tenant === undefined ? {} : { tenant }) })
+const POLICY: CdpPolicy = { cdp_priority: 'mid', reserve_capacity: 32212254720n, reserve_duration: 86400n }
+const codes = (results: BatchOutcome[]): string[] => results.map((r) => r.ok ? 'ok' : r.error.code)
+
+async function failure (fn: () => Promise<unknown>): Promise<string> {
+  try {
+    await fn()
+    return 'no error'
+  } catch (err) {
+    return (err as { code?: string }).code ?? String(err)
+  }
+}
+
+/** The point a client would name for `time`, read from info: the newest snapshot at or before it. */
+async function pointAt (backend: CdpBackend, volume: VolumeRef, time: bigint): Promise<PointInTime> {
+  const snaps = (await backend.info(volume)).cdp_info.flatMap((s) => s.snaps).filter((s) => s.time <= time)
+  const base = snaps.at(-1)
+  if (base === undefined) throw new Error(`no snapshot at or before ${time}`)
+  return { snapshot_name: base.name, timestamp: time }
+}
+
+/** CDP on for cdp-1, three writes a minute apart; returns the time of each. */
+async function history ({ backend, control }: Subject): Promise<bigint[]> {
+  await backend.enable([ref(DEMO.cdp1)])
+  const times: bigint[] = []
+  for (const fill of [1, 2, 3]) {
+    times.push(await control.write(DEMO.cdp1, [{ offset: 0, length: 8192, fill }]))
+    await control.advance(60n * SECOND)
+  }
+  return times
+}
+
+export function conformance (t: Test, open: OpenSubject): void {
+  t.test('edit creates CDP off with the policy; list shows it with its identity filled in', async (t) => {
+    const { backend } = await open(t)
+    const results = await backend.edit(POLICY, [ref(DEMO.kenVolume), ref(DEMO.vol1)])
+    t.same(codes(results), ['ok', 'ok'])
+    t.match(results[0], { volume: { cluster_name: 'cluster_name_236', tenant_name: 'ken', volume_name: 'ken-vm-1-volume1-0' } })
+    const list = await backend.list({ cluster_uuid: DEMO.cluster, tenant: DEMO.ken, page_num: 0, page_size: 10 })
+    t.equal(list.TotalCount, 2)
+    t.same(list.List.map((i) => [i.volume_name, i.cdp_state, i.reserve_capacity, i.reserve_duration, i.vm_name]),
+      [['ken-vm-1-volume1-0', 'off', 32212254720n, 86400n, 'ken-vm-1'], ['vol-1', 'off', 32212254720n, 86400n, '']])
+    t.same(list.each_range_list_state.map((r) => [r.namespace_uuid, r.total_count, r.error]), [[DEMO.namespace, 2, undefined]])
+  })
+
+  t.test('a batch reports each volume on its own, in request order', async (t) => {
+    const { backend } = await open(t)
+    const missing = '00000000-0000-4000-8000-000000000000'
+    const results = await backend.enable([ref(DEMO.vol1), ref(missing), ref(DEMO.linVolume, DEMO.ken), ref(DEMO.cdp1)])
+    t.same(codes(results), ['ok', 'VOLUME_NOT_FOUND', 'VOLUME_NOT_FOUND', 'ok'])
+    t.same(results.map((r) => r.volume.volume_uuid), [DEMO.vol1, missing, DEMO.linVolume, DEMO.cdp1])
+  })
+
+  t.test('an unknown cluster, volume or CDP is named as such', async (t) => {
+    const { backend } = await open(t)
+    t.equal(await failure(() => backend.info({ cluster_uuid: '00000000-0000-4000-8000-000000000001', volume_uuid: DEMO.vol1 })), 'CLUSTER_NOT_FOUND')
+    t.equal(await failure(() => backend.info(ref('00000000-0000-4000-8000-000000000002'))), 'VOLUME_NOT_FOUND')
+    t.equal(await failure(() => backend.info(ref(DEMO.vol1))), 'CDP_NOT_FOUND')
+    t.equal(await failure(() => backend.info(ref(DEMO.vol1, DEMO.lin))), 'VOLUME_NOT_FOUND')
+  })
+
+  t.test('enable opens segment 0 with an auto snapshot; writes and time add use and snapshots', async (t) => {
+    const subject = await open(t)
+    const times = await history(subject)
+    const info = await subject.backend.info(ref(DEMO.cdp1))
+    t.equal(info.cdp_info.length, 1)
+    const [segment] = info.cdp_info
+    t.equal(segment?.seq, 0n)
+    t.equal(segment?.use, 3n * 8192n)
+    t.equal(segment?.ioStartTime, times[0])
+    t.equal(segment?.ioLastTime, times[2])
+    t.equal(segment?.usd_path, '/dev/sdd')
+    t.ok((segment?.snaps.length ?? 0) >= 3)
+    for (const snap of segment?.snaps ?? []) t.equal(snap.name, `CDP-auto-${snap.time / SECOND}`)
+    t.equal(info.host_uuid, '')
+  })
+
+  t.test('a view at an exact ns time exposes that image, once, until turned off', async (t) => {
+    const subject = await open(t)
+    const { backend, control } = subject
+    const times = await history(subject)
+    const at = (times[1] as bigint) + 1n
+    const point = await pointAt(backend, ref(DEMO.cdp1), at)
+    t.same(await backend.viewOn(ref(DEMO.cdp1), point), { host_uuid: DEMO.host1 })
+    t.equal((await control.viewImage(DEMO.cdp1)).digest, (await control.image(DEMO.cdp1, at)).digest)
+    t.not((await control.viewImage(DEMO.cdp1)).digest, (await control.image(DEMO.cdp1)).digest)
+    t.equal((await backend.info(ref(DEMO.cdp1))).host_uuid, DEMO.host1)
+    t.equal(await failure(() => backend.viewOn(ref(DEMO.cdp1), point)), 'VIEW_ALREADY_ON')
+    await backend.viewOff(ref(DEMO.cdp1))
+    t.equal(await failure(() => backend.viewOff(ref(DEMO.cdp1))), 'VIEW_NOT_FOUND')
+    t.equal(await failure(() => backend.viewOn(ref(DEMO.cdp1), { ...point, snapshot_name: 'CDP-auto-1' })), 'SNAPSHOT_NOT_FOUND')
+  })
+
+  t.test('revert restores the image of the point, and a later revert undoes it', async (t) => {
+    const subject = await open(t)
+    const { backend, control } = subject
+    const times = await history(subject)
+    const before = await control.image(DEMO.cdp1)
+    const target = times[0] as bigint
+    await backend.revert(ref(DEMO.cdp1), await pointAt(backend, ref(DEMO.cdp1), target))
+    t.equal((await control.image(DEMO.cdp1)).digest, (await control.image(DEMO.cdp1, target)).digest)
+    const revertedAt = await control.advance(SECOND)
+    await backend.revert(ref(DEMO.cdp1), await pointAt(backend, ref(DEMO.cdp1), revertedAt - 2n * SECOND))
+    t.equal((await control.image(DEMO.cdp1)).digest, before.digest)
+  })
+
+  t.test('revert is refused while a running VM uses the volume', async (t) => {
+    const { backend, control } = await open(t)
+    await backend.enable([ref(DEMO.kenVolume)])
+    const time = await control.write(DEMO.kenVolume, [{ offset: 0, length: 4096, fill: 9 }])
+    await control.advance(SECOND)
+    const point = await pointAt(backend, ref(DEMO.kenVolume), time)
+    t.equal(await failure(() => backend.revert(ref(DEMO.kenVolume), point)), 'VOLUME_IN_USE')
+    await control.setVmRunning(DEMO.kenVm, false)
+    t.equal(await failure(() => backend.revert(ref(DEMO.kenVolume), point)), 'no error')
+  })
+
+  t.test('clean: a closed segment by usd_seq (0 included), the whole CDP only once off', async (t) => {
+    const subject = await open(t)
+    const { backend } = subject
+    await history(subject)
+    t.equal(await failure(() => backend.clean(ref(DEMO.cdp1), 0n)), 'SEGMENT_ACTIVE')
+    t.equal(await failure(() => backend.clean(ref(DEMO.cdp1))), 'CDP_IS_ON')
+    await backend.disable([ref(DEMO.cdp1)])
+    await backend.enable([ref(DEMO.cdp1)])
+    await backend.clean(ref(DEMO.cdp1), 0n)
+    t.same((await backend.info(ref(DEMO.cdp1))).cdp_info.map((s) => s.seq), [1n])
+    t.equal(await failure(() => backend.clean(ref(DEMO.cdp1), 0n)), 'SEGMENT_NOT_FOUND')
+    await backend.disable([ref(DEMO.cdp1)])
+    await backend.clean(ref(DEMO.cdp1))
+    t.equal(await failure(() => backend.info(ref(DEMO.cdp1))), 'CDP_NOT_FOUND')
+  })
+
+  t.test('list pages from 0 in a stable order, filters, and counts the true total', async (t) => {
+    const { backend } = await open(t)
+    await backend.edit(POLICY, [ref(DEMO.cdp1), ref(DEMO.vol1), ref(DEMO.kenVolume), ref(DEMO.linVolume)])
+    const page = async (num: number, size: number, filter?: string) => await backend.list({
+      cluster_uuid: DEMO.cluster, page_num: num, page_size: size, ...(filter === undefined ? {} : { filter_name: filter })
+    })
+    const all = await page(0, 0)
+    t.equal(all.TotalCount, 4)
+    t.same(all.List.map((i) => i.volume_name), ['cdp-1', 'ken-vm-1-volume1-0', 'lin-vm-1-volume1-0', 'vol-1'])
+    t.same((await page(1, 2)).List.map((i) => i.volume_name), ['lin-vm-1-volume1-0', 'vol-1'])
+    const past = await page(5, 2)
+    t.same([past.List.length, past.TotalCount], [0, 4])
+    t.same((await page(0, 10, 'VM-1')).List.map((i) => i.volume_name), ['ken-vm-1-volume1-0', 'lin-vm-1-volume1-0'])
+    t.same(all.each_range_list_state.map((r) => r.total_count).sort(), [1, 3])
+  })
+
+  t.test('a reserve_duration above 2^63 travels exactly', async (t) => {
+    const { backend } = await open(t)
+    const huge = 2n ** 64n - 3n
+    await backend.edit({ ...POLICY, reserve_duration: huge }, [ref(DEMO.vol1)])
+    const list = await backend.list({ cluster_uuid: DEMO.cluster, page_num: 0, page_size: 0 })
+    t.equal(list.List[0]?.reserve_duration, huge)
+  })
+}
