@@ -1,0 +1,40 @@
+// The HTTP conventions every server of this project shares (the CDP API, the simulator's
+// agent server): request bodies are JSON only and parsed losslessly, validation is decided
+// per request part, and every failure or unknown route is answered with the envelope.
+import Fastify, { type FastifyServerOptions } from 'fastify'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import { handleError, handleNotFound } from './error-handler.js'
+import { parseJson } from './json.js'
+import { buildValidatorCompiler } from './validation.js'
+
+export interface HttpAppOptions {
+  logger?: FastifyServerOptions['logger']
+  /** Bytes; 1 MiB by default (1,000 volumes take about 150 KiB). */
+  bodyLimit?: number
+}
+
+export function createHttpApp (options: HttpAppOptions = {}) {
+  const app = Fastify({
+    logger: options.logger ?? false,
+    bodyLimit: options.bodyLimit ?? 1024 * 1024,
+    // A malformed url (bad %-encoding) is the client's fault: answer it with the envelope.
+    frameworkErrors: (error, request, reply) => { void handleError(error, request, reply) }
+  }).withTypeProvider<TypeBoxTypeProvider>()
+
+  app.setValidatorCompiler(buildValidatorCompiler())
+  app.setErrorHandler(handleError)
+  app.setNotFoundHandler(handleNotFound)
+
+  // Only JSON bodies, parsed losslessly; anything else is 415.
+  app.removeAllContentTypeParsers()
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
+    try {
+      done(null, parseJson(body as string))
+    } catch (err) {
+      done(err as Error, undefined)
+    }
+  })
+  return app
+}
+
+export type HttpApp = ReturnType<typeof createHttpApp>
