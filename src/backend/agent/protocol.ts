@@ -8,7 +8,7 @@
 // `decode` validates a body and turns its uint64 fields into bigint in one step. uint64
 // values travel as JSON integers (parse them losslessly: ns times exceed 2^53); a decimal
 // string is accepted too.
-import { Type, type StaticDecode, type TSchema } from '@sinclair/typebox'
+import { Kind, Type, TypeRegistry, type StaticDecode, type TSchema } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
 import { CDP_PRIORITIES, CDP_STATES } from '../port.js'
 import { CdpError, type ScodeName } from '../../errors.js'
@@ -31,7 +31,10 @@ const U64 = Type.Transform(Type.Union([
   })
   .Encode((value: bigint) => value.toString())
 
-const StringEnum = <T extends string>(values: readonly T[]) => Type.Unsafe<T>({ type: 'string', enum: [...values] })
+// A plain string `enum` (one clear list in the OpenAPI file), under a kind registered with
+// TypeBox: `Value` refuses to check an unregistered Unsafe schema ("Unknown type").
+TypeRegistry.Set<{ enum: string[] }>('StringEnum', (schema, value) => typeof value === 'string' && schema.enum.includes(value))
+const StringEnum = <T extends string>(values: readonly T[]) => Type.Unsafe<T>({ [Kind]: 'StringEnum', type: 'string', enum: [...values] })
 
 export const VolumeRef = Type.Object({
   cluster_uuid: Uuid,
@@ -206,7 +209,10 @@ export const AgentEnvelope = Type.Object({
  */
 export function decode<T extends TSchema> (schema: T, value: unknown, code: ScodeName): StaticDecode<T> {
   const first = Value.Errors(schema, value).First()
-  if (first !== undefined) throw new CdpError(code, `${first.path === '' ? 'body' : first.path}: ${first.message}`)
+  if (first !== undefined) {
+    const message = Array.isArray(first.schema.enum) ? `must be one of ${first.schema.enum.join(', ')}` : first.message
+    throw new CdpError(code, `${first.path === '' ? 'body' : first.path}: ${message}`)
+  }
   try {
     return Value.Decode(schema, value)
   } catch (err) {
