@@ -1,0 +1,110 @@
+// The simulator as a node agent: the agent protocol v1 (src/backend/agent/protocol.ts)
+// served over a simulated cluster, with the simulator's control API at /sim/v1 on the same
+// port, so the production client (AgentBackend) is tested against a real process.
+import swagger from '@fastify/swagger'
+import type { FastifyPluginAsync, FastifyServerOptions } from 'fastify'
+import { stringify } from 'lossless-json'
+import {
+  AGENT_PREFIX, AGENT_PROTOCOL_VERSION, decode, operations,
+  type AgentAnswer, type AgentRequest, type Operation
+} from '../src/backend/agent/protocol.js'
+import type { BatchOutcome, CdpBackend } from '../src/backend/port.js'
+import { succeeded } from '../src/envelope.js'
+import { createHttpApp, type HttpApp } from '../src/http-app.js'
+import { responses } from '../src/schemas/common.js'
+import controlApi from './control-api.js'
+import type { SimulatorControl } from './control.js'
+
+/** What the agent serves: a cluster's CDP and the simulator's knobs (a `Simulator`). */
+export type AgentSimulator = CdpBackend & SimulatorControl
+
+export interface AgentServerOptions {
+  /** The app closes it when it closes. */
+  simulator: AgentSimulator
+  logger?: FastifyServerOptions['logger']
+}
+
+type Handlers = { [Op in Operation]: (request: AgentRequest<Op>) => Promise<AgentAnswer<Op>> }
+
+function batchAnswer (outcomes: BatchOutcome[]): AgentAnswer<'edit'> {
+  return {
+    results: outcomes.map((outcome) => outcome.ok
+      ? { scode: 0, desc: '', volume: outcome.volume }
+      : { scode: outcome.error.entry.scode, desc: outcome.error.desc, volume: outcome.volume })
+  }
+}
+
+function handlers (simulator: CdpBackend): Handlers {
+  return {
+    edit: async ({ policy, volumes }) => batchAnswer(await simulator.edit(policy, volumes)),
+    enable: async ({ volumes }) => batchAnswer(await simulator.enable(volumes)),
+    disable: async ({ volumes }) => batchAnswer(await simulator.disable(volumes)),
+    list: async ({ cluster_uuid: clusterUuid, tenant, filter_name: filterName, namespaces, exclude_namespaces: excludeNamespaces, limit }) => {
+      const result = await simulator.list({
+        cluster_uuid: clusterUuid, tenant, filter_name: filterName, namespaces, exclude_namespaces: excludeNamespaces, page_num: 0, page_size: limit
+      })
+      // The cluster's name and mode come with each range; when no range is left (all
+      // excluded, or none visible to the tenant) a one-item look at the whole cluster names it.
+      const named = result.each_range_list_state[0] ??
+        (await simulator.list({ cluster_uuid: clusterUuid, page_num: 0, page_size: 1 })).each_range_list_state[0]
+      return {
+        cluster: { uuid: named?.cluster_uuid ?? clusterUuid, name: named?.cluster_name ?? '', mode: named?.cluster_mode ?? '' },
+        ranges: result.each_range_list_state.map((range) => ({ namespace_uuid: range.namespace_uuid, total_count: range.total_count })),
+        items: result.List
+      }
+    },
+    info: async ({ volume }) => await simulator.info(volume),
+    clean: async ({ volume, usd_seq: usdSeq }) => {
+      await simulator.clean(volume, usdSeq)
+      return {}
+    },
+    viewOn: async ({ volume, point }) => await simulator.viewOn(volume, point),
+    viewOff: async ({ volume }) => {
+      await simulator.viewOff(volume)
+      return {}
+    },
+    revert: async ({ volume, point }) => {
+      await simulator.revert(volume, point)
+      return {}
+    },
+    health: async () => ({ protocol: AGENT_PROTOCOL_VERSION })
+  }
+}
+
+/**
+ * Every operation as `POST /agent/v1/<path>`. The body schema is there for the OpenAPI
+ * document; `decode` validates the body (Ajv knows no bigint) and makes uint64s bigint.
+ * Answers are printed by lossless-json, so bigints go out as exact JSON integers.
+ */
+const agentRoutes: FastifyPluginAsync<{ simulator: CdpBackend }> = async (app, { simulator }) => {
+  const handle = handlers(simulator)
+  app.setValidatorCompiler(() => () => true)
+  app.setReplySerializer((payload) => stringify(payload) ?? '')
+  for (const op of Object.keys(operations) as Operation[]) {
+    const { path, summary, request, answer } = operations[op]
+    // One generic route for every operation: the handler's type is the operation's own.
+    const run = handle[op] as (input: unknown) => Promise<unknown>
+    app.post(path, {
+      schema: { operationId: op, summary, tags: ['agent'], body: request, response: responses(answer) }
+    }, async (req) => succeeded(await run(decode(request, req.body, 'INVALID_PARAMETER'))))
+  }
+}
+
+export const AGENT_OPENAPI_INFO = {
+  title: 'volume-cdp node agent protocol',
+  description: 'What the volume-cdp API sends to the node agent of a storage cluster. Every operation is POST with a JSON body and answers the envelope {scode, desc, message, message_cn, stack, data}; uint64 fields are exact JSON integers (parse them losslessly), a decimal string is accepted in requests. See the README, section "The agent protocol".',
+  version: String(AGENT_PROTOCOL_VERSION)
+}
+
+export async function buildAgentServer (options: AgentServerOptions): Promise<HttpApp> {
+  const app = createHttpApp({ logger: options.logger })
+  await app.register(swagger, {
+    openapi: { openapi: '3.0.3', info: AGENT_OPENAPI_INFO },
+    // The document is the protocol a real agent implements; /sim/v1 is the simulator's own.
+    transform: ({ schema, url }) => ({ schema: url.startsWith(AGENT_PREFIX) ? schema : { ...schema, hide: true }, url })
+  })
+  await app.register(agentRoutes, { prefix: AGENT_PREFIX, simulator: options.simulator })
+  await app.register(controlApi, { prefix: '/sim/v1', control: options.simulator })
+  app.addHook('onClose', async () => { await options.simulator.close() })
+  return app
+}

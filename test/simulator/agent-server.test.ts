@@ -1,0 +1,232 @@
+// The simulator as a node agent: every operation of the agent protocol v1 through inject,
+// uint64 exact both ways, bad bodies refused with nothing changed, errors with the
+// catalogue's scode and HTTP status, and the control API on the same app.
+import t, { type Test } from 'tap'
+import { buildAgentServer } from '../../simulator/agent-server.js'
+import { AGENT_PREFIX } from '../../src/backend/agent/protocol.js'
+import { SECOND, call, parseLossless, stringifyLossless } from '../helpers/app.js'
+import {
+  CDP_1, CLUSTER, HOST_237, KEN, KEN_NAMESPACE, KEN_VM_VOLUME, LIN, LIN_NAMESPACE, LIN_VM_VOLUME, VOL_1,
+  openDemo, ref, writeBlock
+} from '../helpers/simulator.js'
+
+/** Not a whole second, and above 2^53: any rounding would show. */
+const START = 1630057893506590075n
+const UNKNOWN = '00000000-0000-4000-8000-000000000000'
+
+async function openAgent (t: Test, clockStart = START) {
+  const sim = openDemo(t, { clock: { mode: 'manual', start: clockStart } })
+  const app = await buildAgentServer({ simulator: sim })
+  t.teardown(() => app.close())
+  const post = async (path: string, body?: unknown) => await call(app, 'POST', `${AGENT_PREFIX}${path}`, body)
+  return { app, sim, post }
+}
+
+function ok (data: unknown) {
+  return { scode: 0, desc: '', message: 'success', message_cn: '成功', stack: null, data }
+}
+
+const cdp1Identity = {
+  cluster_uuid: CLUSTER,
+  cluster_name: 'cluster_name_236',
+  cluster_mode: '',
+  tenant: KEN,
+  tenant_name: 'ken',
+  multiple: false,
+  vm_type: '',
+  volume_uuid: CDP_1,
+  volume_name: 'cdp-1',
+  owner: ''
+}
+
+t.test('health answers the protocol version in the envelope', async (t) => {
+  const { post } = await openAgent(t)
+  const res = await post('/health', {})
+  t.equal(res.status, 200)
+  t.strictSame(res.body, ok({ protocol: 1 }))
+})
+
+t.test('edit, enable and disable answer one result per volume; a failed volume does not stop the others', async (t) => {
+  const { post, sim } = await openAgent(t)
+  const edit = await post('/edit', {
+    policy: { cdp_priority: 'high', reserve_capacity: 32212254720, reserve_duration: '3600' },
+    volumes: [ref(CDP_1), ref(UNKNOWN)]
+  })
+  t.equal(edit.status, 200)
+  t.strictSame(edit.body.data.results[0], { scode: 0, desc: '', volume: cdp1Identity })
+  t.equal(edit.body.data.results[1].scode, 3002, 'VOLUME_NOT_FOUND for the unknown volume')
+  t.equal(edit.body.data.results[1].volume.volume_uuid, UNKNOWN, 'the failure still names the volume')
+  const enable = await post('/enable', { volumes: [ref(CDP_1)] })
+  t.strictSame(enable.body, ok({ results: [{ scode: 0, desc: '', volume: cdp1Identity }] }))
+  const listed = await sim.list({ cluster_uuid: CLUSTER, page_num: 0, page_size: 0 })
+  t.match(listed.List, [{ volume_uuid: CDP_1, cdp_state: 'on', cdp_priority: 'high', reserve_capacity: 32212254720n, reserve_duration: 3600n }])
+  const disable = await post('/disable', { volumes: [ref(CDP_1), ref(VOL_1)] })
+  t.strictSame(disable.body.data.results.map((r: { scode: number }) => r.scode), [0, 3003], 'VOL_1 has no CDP: CDP_NOT_FOUND')
+  t.equal((await sim.list({ cluster_uuid: CLUSTER, page_num: 0, page_size: 0 })).List[0]?.cdp_state, 'off')
+})
+
+t.test('list answers the cluster, each range\'s total and the first `limit` items (0: all)', async (t) => {
+  const { post } = await openAgent(t)
+  await post('/enable', { volumes: [ref(CDP_1), ref(VOL_1), ref(KEN_VM_VOLUME), ref(LIN_VM_VOLUME)] })
+  const all = await post('/list', { cluster_uuid: CLUSTER, limit: 0 })
+  t.equal(all.status, 200)
+  t.strictSame(all.body.data.cluster, { uuid: CLUSTER, name: 'cluster_name_236', mode: '' })
+  t.strictSame(all.body.data.ranges, [{ namespace_uuid: KEN_NAMESPACE, total_count: 3 }, { namespace_uuid: LIN_NAMESPACE, total_count: 1 }])
+  t.equal(all.body.data.items.length, 4)
+  t.strictSame(all.body.data.items.map((i: { volume_name: string }) => i.volume_name), [...all.body.data.items.map((i: { volume_name: string }) => i.volume_name)].sort())
+  t.strictSame(Object.keys(all.body.data.items[0]).sort(), [
+    'cdp_create_time', 'cdp_priority', 'cdp_state', 'cluster_mode', 'cluster_name', 'cluster_uuid', 'reserve_capacity',
+    'reserve_duration', 'tenant', 'tenant_name', 'vm_name', 'vm_uuid', 'volume_name', 'volume_uuid'
+  ])
+  const two = await post('/list', { cluster_uuid: CLUSTER, limit: 2 })
+  t.strictSame(two.body.data.items, all.body.data.items.slice(0, 2), 'limit keeps the first items')
+  t.strictSame(two.body.data.ranges, all.body.data.ranges, 'totals are whole whatever the limit')
+})
+
+t.test('list covers only the namespaces asked for, minus those excluded, as the tenant sees them', async (t) => {
+  const { post } = await openAgent(t)
+  await post('/enable', { volumes: [ref(CDP_1), ref(LIN_VM_VOLUME)] })
+  const only = await post('/list', { cluster_uuid: CLUSTER, namespaces: [LIN_NAMESPACE], limit: 0 })
+  t.strictSame(only.body.data.ranges, [{ namespace_uuid: LIN_NAMESPACE, total_count: 1 }])
+  t.strictSame(only.body.data.items.map((i: { volume_uuid: string }) => i.volume_uuid), [LIN_VM_VOLUME])
+  const except = await post('/list', { cluster_uuid: CLUSTER, exclude_namespaces: [LIN_NAMESPACE], limit: 0 })
+  t.strictSame(except.body.data.ranges, [{ namespace_uuid: KEN_NAMESPACE, total_count: 1 }])
+  const lin = await post('/list', { cluster_uuid: CLUSTER, tenant: LIN, filter_name: 'LIN', limit: 0 })
+  t.strictSame(lin.body.data.ranges, [{ namespace_uuid: LIN_NAMESPACE, total_count: 1 }])
+  const none = await post('/list', { cluster_uuid: CLUSTER, tenant: LIN, namespaces: [KEN_NAMESPACE], limit: 0 })
+  t.strictSame(none.body.data, { cluster: { uuid: CLUSTER, name: 'cluster_name_236', mode: '' }, ranges: [], items: [] },
+    'no range left still names the cluster')
+  const unknown = await post('/list', { cluster_uuid: UNKNOWN, limit: 0 })
+  t.equal(unknown.status, 404)
+  t.equal(unknown.body.scode, 3001, 'CLUSTER_NOT_FOUND')
+})
+
+t.test('uint64 travels exactly: info prints ns as JSON integers; the same digits select that point', async (t) => {
+  const { app, post, sim } = await openAgent(t)
+  await post('/enable', { volumes: [ref(CDP_1)] })
+  writeBlock(sim, CDP_1, 0, 1)
+  sim.advance(17n * SECOND + 633539189n)
+  const between = writeBlock(sim, CDP_1, 0, 2)
+  sim.advance(10n * SECOND)
+  writeBlock(sim, CDP_1, 0, 3)
+  const raw = (await app.inject({ method: 'POST', url: `${AGENT_PREFIX}/info`, payload: { volume: ref(CDP_1) } })).body
+  t.match(raw, '"snaps":[{"name":"CDP-auto-1630057893","time":1630057893506590075}]')
+  t.match(raw, '"startTime":1630057893506590075,')
+  const info = await post('/info', { volume: ref(CDP_1) })
+  t.strictSame(info.body.data, parseLossless(stringifyLossless(await sim.info(ref(CDP_1)))), 'the whole answer is the simulator\'s')
+  for (const timestamp of [between, between.toString()]) {
+    // A JSON integer above 2^53, written out digit for digit.
+    const body = `{"volume":${stringifyLossless(ref(CDP_1))},"point":{"snapshot_name":"CDP-auto-1630057893","timestamp":${typeof timestamp === 'bigint' ? timestamp.toString() : `"${timestamp}"`}}}`
+    const on = await post('/view/on', body)
+    t.strictSame(on.body, ok({ host_uuid: HOST_237 }), `view on (${typeof timestamp})`)
+    t.strictSame(sim.viewImage(CDP_1), sim.image(CDP_1, between), 'the view is the image at that ns')
+    t.not(sim.viewImage(CDP_1).digest, sim.image(CDP_1, between - 1n).digest, 'and not the ns before')
+    t.equal((await post('/info', { volume: ref(CDP_1) })).body.data.host_uuid, HOST_237, 'info names the view host')
+    t.strictSame((await post('/view/off', { volume: ref(CDP_1) })).body, ok({}))
+  }
+})
+
+t.test('revert rolls the volume back to the point; refusals carry their scode and status', async (t) => {
+  const { post, sim } = await openAgent(t)
+  await post('/enable', { volumes: [ref(CDP_1), ref(KEN_VM_VOLUME)] })
+  writeBlock(sim, CDP_1, 0, 1)
+  sim.advance(SECOND)
+  const point = { snapshot_name: 'CDP-auto-1630057893', timestamp: sim.clock().now }
+  writeBlock(sim, CDP_1, 0, 2)
+  await post('/view/on', { volume: ref(CDP_1), point })
+  const again = await post('/view/on', { volume: ref(CDP_1), point })
+  t.equal(again.status, 409)
+  t.equal(again.body.scode, 4003, 'VIEW_ALREADY_ON')
+  const refused = await post('/revert', { volume: ref(CDP_1), point })
+  t.strictSame([refused.status, refused.body.scode, refused.body.data, refused.body.stack], [409, 4004, null, null], 'VIEW_IS_ON')
+  await post('/view/off', { volume: ref(CDP_1) })
+  t.strictSame((await post('/revert', { volume: ref(CDP_1), point })).body, ok({}))
+  t.equal(sim.image(CDP_1).digest, sim.image(CDP_1, point.timestamp).digest, 'the volume is as it was then')
+  const inUse = await post('/revert', { volume: ref(KEN_VM_VOLUME), point })
+  t.strictSame([inUse.status, inUse.body.scode], [409, 4005], 'VOLUME_IN_USE')
+  const noView = await post('/view/off', { volume: ref(CDP_1) })
+  t.strictSame([noView.status, noView.body.scode], [404, 3006], 'VIEW_NOT_FOUND')
+  const notMine = await post('/info', { volume: ref(CDP_1, LIN) })
+  t.strictSame([notMine.status, notMine.body.scode], [404, 3002], 'another tenant\'s volume is not found')
+})
+
+t.test('clean without usd_seq deletes the whole CDP; usd_seq 0 deletes segment 0 only', async (t) => {
+  const { post, sim } = await openAgent(t)
+  await post('/enable', { volumes: [ref(CDP_1)] })
+  writeBlock(sim, CDP_1, 0, 1)
+  await post('/disable', { volumes: [ref(CDP_1)] })
+  await post('/enable', { volumes: [ref(CDP_1)] })
+  const seqs = async () => (await sim.info(ref(CDP_1))).cdp_info.map((s) => s.seq)
+  t.strictSame(await seqs(), [0n, 1n])
+  t.equal((await post('/clean', { volume: ref(CDP_1), usd_seq: 1 })).body.scode, 4002, 'the active segment: SEGMENT_ACTIVE')
+  t.strictSame((await post('/clean', { volume: ref(CDP_1), usd_seq: 0 })).body, ok({}))
+  t.strictSame(await seqs(), [1n], 'usd_seq 0 removed segment 0 only')
+  t.equal((await post('/clean', { volume: ref(CDP_1) })).body.scode, 4001, 'whole CDP while on: CDP_IS_ON')
+  await post('/disable', { volumes: [ref(CDP_1)] })
+  t.strictSame((await post('/clean', { volume: ref(CDP_1) })).body, ok({}))
+  const gone = await post('/info', { volume: ref(CDP_1) })
+  t.strictSame([gone.status, gone.body.scode], [404, 3003], 'no CDP left: CDP_NOT_FOUND')
+})
+
+t.test('a body that does not fit its operation is a 400 INVALID_PARAMETER and changes nothing', async (t) => {
+  const policy = { cdp_priority: 'mid', reserve_capacity: 1073741824, reserve_duration: 3600 }
+  const point = { snapshot_name: 'CDP-auto-1630057893', timestamp: START }
+  const bad: Array<[string, string, unknown]> = [
+    ['edit', 'no volumes', { policy }],
+    ['edit', 'an empty volume list', { policy, volumes: [] }],
+    ['edit', 'an unknown priority', { policy: { ...policy, cdp_priority: 'urgent' }, volumes: [ref(CDP_1)] }],
+    ['edit', 'reserve_capacity "abc"', { policy: { ...policy, reserve_capacity: 'abc' }, volumes: [ref(CDP_1)] }],
+    ['edit', 'a negative reserve_duration', { policy: { ...policy, reserve_duration: -1 }, volumes: [ref(CDP_1)] }],
+    ['edit', 'a fractional reserve_duration', { policy: { ...policy, reserve_duration: 1.5 }, volumes: [ref(CDP_1)] }],
+    ['edit', 'reserve_capacity of 2^64', `{"policy":{"cdp_priority":"mid","reserve_capacity":18446744073709551616,"reserve_duration":1},"volumes":[${stringifyLossless(ref(CDP_1))}]}`],
+    ['enable', 'a malformed volume uuid', { volumes: [{ cluster_uuid: CLUSTER, volume_uuid: 'ddc4adf3-830e-4ec3-b1dc-85571aea15c' }] }],
+    ['enable', 'volumes as an object', { volumes: ref(CDP_1) }],
+    ['disable', 'no body', undefined],
+    ['list', 'limit "10"', { cluster_uuid: CLUSTER, limit: '10' }],
+    ['list', 'no limit', { cluster_uuid: CLUSTER }],
+    ['list', 'a malformed namespace', { cluster_uuid: CLUSTER, namespaces: ['ken'], limit: 0 }],
+    ['info', 'no volume', {}],
+    ['clean', 'usd_seq -1', { volume: ref(CDP_1), usd_seq: -1 }],
+    ['clean', 'usd_seq "zero"', { volume: ref(CDP_1), usd_seq: 'zero' }],
+    ['view/on', 'no point', { volume: ref(CDP_1) }],
+    ['view/on', 'an empty snapshot name', { volume: ref(CDP_1), point: { ...point, snapshot_name: '' } }],
+    ['revert', 'timestamp as a float', { volume: ref(CDP_1), point: { ...point, timestamp: 1.5 } }],
+    ['revert', 'a body that is an array', [ref(CDP_1)]]
+  ]
+  const { post, sim } = await openAgent(t)
+  await post('/enable', { volumes: [ref(CDP_1)] })
+  writeBlock(sim, CDP_1, 0, 1)
+  sim.advance(SECOND)
+  writeBlock(sim, CDP_1, 0, 2)
+  const before = { info: await sim.info(ref(CDP_1)), image: sim.image(CDP_1), list: await sim.list({ cluster_uuid: CLUSTER, page_num: 0, page_size: 0 }) }
+  for (const [op, what, body] of bad) {
+    const res = await post(`/${op}`, body)
+    t.equal(res.status, 400, `${op} with ${what}: 400`)
+    t.match(res.body, { scode: 1002, message: 'invalid request parameter', message_cn: '请求参数不合法', stack: null, data: null }, `${op} with ${what}: INVALID_PARAMETER`)
+    t.not(res.body.desc, '', `${op} with ${what}: desc names the fault`)
+  }
+  t.strictSame({ info: await sim.info(ref(CDP_1)), image: sim.image(CDP_1), list: await sim.list({ cluster_uuid: CLUSTER, page_num: 0, page_size: 0 }) }, before, 'nothing changed')
+})
+
+t.test('malformed JSON, other content types and unknown operations get the envelope', async (t) => {
+  const { app, post } = await openAgent(t)
+  const broken = await post('/enable', '{"volumes":[{cluster_uuid:1}]}')
+  t.strictSame([broken.status, broken.body.scode], [400, 1001], 'INVALID_JSON')
+  const text = await app.inject({ method: 'POST', url: `${AGENT_PREFIX}/health`, headers: { 'content-type': 'text/plain' }, payload: '{}' })
+  t.strictSame([text.statusCode, JSON.parse(text.body).scode], [415, 1007], 'UNSUPPORTED_MEDIA_TYPE')
+  const unknown = await post('/snapshot', {})
+  t.strictSame([unknown.status, unknown.body.scode], [404, 1010], 'ROUTE_NOT_FOUND')
+  const get = await call(app, 'GET', `${AGENT_PREFIX}/health`)
+  t.equal(get.status, 404, 'operations are POST only')
+})
+
+t.test('the simulator control API is mounted at /sim/v1 on the same app', async (t) => {
+  const { app, post } = await openAgent(t, 1630053321n * SECOND)
+  t.strictSame((await call(app, 'GET', '/sim/v1/clock')).body, ok({ now: 1630053321n * SECOND, mode: 'manual' }))
+  t.strictSame((await call(app, 'POST', '/sim/v1/clock/advance', { seconds: 5 })).body.data.now, 1630053326n * SECOND)
+  await post('/enable', { volumes: [ref(CDP_1)] })
+  const written = await call(app, 'POST', `/sim/v1/volumes/${CDP_1}/writes`, { writes: [{ offset: 0, length: 4096, fill: 7 }] })
+  t.strictSame(written.body.data, { count: 1, time: 1630053326n * SECOND })
+  const info = await post('/info', { volume: ref(CDP_1) })
+  t.equal(info.body.data.cdp_info[0].ioLastTime, 1630053326n * SECOND, 'the agent sees the control API\'s write')
+})
