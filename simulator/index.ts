@@ -5,7 +5,7 @@ import type { SimulatorOptions } from './options.js'
 export { Simulator } from './simulator.js'
 export type { SimulatorOptions } from './options.js'
 export { DEFAULTS } from './options.js'
-export { loadTopology, parseTopology, type Topology } from './topology.js'
+export { loadTopology, parseTopology, restrictTopology, type Topology } from './topology.js'
 export type { BlockWrite, SimulatorControl } from './control.js'
 
 export function openSimulator (options: SimulatorOptions): Simulator {
