@@ -1,0 +1,221 @@
+// AgentBackend: CdpBackend over node agents. The API keeps no state; each volume lives on
+// exactly one agent of its cluster, and an agent answers VOLUME_NOT_FOUND (changing
+// nothing) for volumes it does not have. So every call goes to each route of the cluster
+// and the agent that has the volume decides; an agent that fails affects only what it
+// serves.
+import type {
+  BatchOutcome, CdpBackend, CdpInfo, CdpPolicy, ListQuery, ListResult, PointInTime, VolumeIdentity, VolumeRef
+} from '../port.js'
+import { CdpError } from '../../errors.js'
+import { AgentClient, scodeError, type AgentTls } from './client.js'
+import { mapLimit, settle, type Settled } from './fan-out.js'
+import { listRequest, mergeList } from './list-merge.js'
+import type { AgentAnswer, AgentRequest } from './protocol.js'
+import { RoutingTable, type AgentRoute, type ResolvedRoute } from './routing.js'
+
+export interface AgentBackendOptions {
+  routes: readonly AgentRoute[]
+  /** Deadline of one attempt toward an agent, in ms. */
+  timeoutMs: number
+  /** Extra attempts of an idempotent call after a transport failure. */
+  retries: number
+  /** Agents one call talks to at once. */
+  concurrency: number
+  token?: string
+  tls?: AgentTls
+  /** First retry's backoff ceiling in ms (doubles per retry, full jitter). */
+  backoffMs?: number
+}
+
+type BatchOp = 'edit' | 'enable' | 'disable'
+type BatchItem = AgentAnswer<BatchOp>['results'][number]
+type VolumeOp = 'info' | 'clean' | 'viewOn' | 'viewOff' | 'revert'
+
+/** How an agent's failure about one volume counts when the answers are combined. */
+function standing (error: CdpError): 'absent' | 'failed' | 'answer' {
+  if (error.code === 'VOLUME_NOT_FOUND') return 'absent'
+  return error.entry.status >= 500 ? 'failed' : 'answer'
+}
+
+export class AgentBackend implements CdpBackend {
+  private readonly routing: RoutingTable
+  private readonly client: AgentClient
+  private readonly concurrency: number
+
+  constructor (options: AgentBackendOptions) {
+    this.routing = new RoutingTable(options.routes)
+    this.concurrency = options.concurrency
+    this.client = new AgentClient({
+      timeoutMs: options.timeoutMs,
+      retries: options.retries,
+      ...(options.backoffMs === undefined ? {} : { backoffMs: options.backoffMs }),
+      ...(options.token === undefined ? {} : { token: options.token }),
+      ...(options.tls === undefined ? {} : { tls: options.tls })
+    })
+  }
+
+  async edit (policy: CdpPolicy, volumes: VolumeRef[]): Promise<BatchOutcome[]> {
+    return this.batch('edit', volumes, (refs) => ({ policy, volumes: refs }))
+  }
+
+  async enable (volumes: VolumeRef[]): Promise<BatchOutcome[]> {
+    return this.batch('enable', volumes, (refs) => ({ volumes: refs }))
+  }
+
+  async disable (volumes: VolumeRef[]): Promise<BatchOutcome[]> {
+    return this.batch('disable', volumes, (refs) => ({ volumes: refs }))
+  }
+
+  async list (query: ListQuery): Promise<ListResult> {
+    const asked = this.routing.routesOf(query.cluster_uuid).flatMap((route) => {
+      const request = listRequest(query, route)
+      return request === undefined ? [] : [{ route, request }]
+    })
+    const parts = await mapLimit(asked, this.concurrency, async ({ route, request }) =>
+      ({ request, answer: await settle(this.client.call('list', route.urls, request)) }))
+    return mergeList(query, parts)
+  }
+
+  async info (volume: VolumeRef): Promise<CdpInfo> {
+    return this.onVolume('info', volume, { volume: volume })
+  }
+
+  async clean (volume: VolumeRef, usdSeq?: bigint): Promise<void> {
+    await this.onVolume('clean', volume, { volume: volume, ...(usdSeq === undefined ? {} : { usd_seq: usdSeq }) })
+  }
+
+  async viewOn (volume: VolumeRef, point: PointInTime): Promise<{ host_uuid: string }> {
+    const { host_uuid: hostUuid } = await this.onVolume('viewOn', volume, { volume: volume, point: point })
+    return { host_uuid: hostUuid }
+  }
+
+  async viewOff (volume: VolumeRef): Promise<void> {
+    await this.onVolume('viewOff', volume, { volume: volume })
+  }
+
+  async revert (volume: VolumeRef, point: PointInTime): Promise<void> {
+    await this.onVolume('revert', volume, { volume: volume, point: point })
+  }
+
+  /** Every agent URL answers `health`; the ones that do not are named. */
+  async ready (): Promise<void> {
+    const urls = this.routing.urls()
+    const answers = await mapLimit(urls, this.concurrency, async (url) => await settle(this.client.call('health', [url], {}, { retry: false })))
+    const down = answers.flatMap((answer, i) => answer.ok ? [] : [`${urls[i] ?? ''} (${answer.error.entry.message})`])
+    if (down.length > 0) throw new CdpError('BACKEND_UNAVAILABLE', `agents not answering: ${down.join(', ')}`)
+  }
+
+  async close (): Promise<void> {
+    await this.client.close()
+  }
+
+  /**
+   * A single-volume call, sent to each route of the volume's cluster: the agent that has
+   * the volume answers; when none has it, an agent's failure (it might have had it) is
+   * reported before VOLUME_NOT_FOUND.
+   */
+  private async onVolume<Op extends VolumeOp> (op: Op, volume: VolumeRef, request: AgentRequest<Op>): Promise<AgentAnswer<Op>> {
+    const routes = this.routing.routesOf(volume.cluster_uuid)
+    const answers = await this.scatter(routes, async (route) => await this.client.call(op, route.urls, request))
+    let failure: CdpError | undefined
+    let absent: CdpError | undefined
+    for (const answer of answers) {
+      if (answer.ok) return answer.value
+      const kind = standing(answer.error)
+      if (kind === 'answer') throw answer.error
+      if (kind === 'failed') failure ??= answer.error
+      else absent ??= answer.error
+    }
+    throw failure ?? absent ?? new CdpError('VOLUME_NOT_FOUND', volume.volume_uuid)
+  }
+
+  /**
+   * A batch call: the volumes of each cluster go, as one batch, to every route of that
+   * cluster; each volume's outcome is the answer of the agent that found it.
+   */
+  private async batch (op: BatchOp, volumes: VolumeRef[], request: (refs: VolumeRef[]) => AgentRequest<BatchOp>): Promise<BatchOutcome[]> {
+    const outcomes = new Array<BatchOutcome>(volumes.length)
+    const clusters = new Map<string, number[]>()
+    volumes.forEach((volume, i) => {
+      const key = volume.cluster_uuid.toLowerCase()
+      clusters.set(key, [...(clusters.get(key) ?? []), i])
+    })
+    const sends: Array<{ route: ResolvedRoute, indices: number[] }> = []
+    for (const [cluster, indices] of clusters) {
+      let routes: ResolvedRoute[]
+      try {
+        routes = this.routing.routesOf(cluster)
+      } catch (err) {
+        for (const i of indices) outcomes[i] = { ok: false, volume: identityFromRef(volumes[i] as VolumeRef), error: err as CdpError }
+        continue
+      }
+      for (const route of routes) sends.push({ route, indices })
+    }
+    const answers = await this.scatter(sends, async ({ route, indices }) => {
+      const refs = indices.map((i) => volumes[i] as VolumeRef)
+      const answer = await this.client.call(op, route.urls, request(refs))
+      return checkBatchAnswer(route, refs, answer.results)
+    })
+    for (const [, indices] of clusters) {
+      const mine = sends.flatMap((send, s) => send.indices === indices ? [answers[s] as Settled<BatchItem[]>] : [])
+      if (mine.length === 0) continue
+      indices.forEach((volumeIndex, k) => {
+        outcomes[volumeIndex] = batchOutcome(volumes[volumeIndex] as VolumeRef, mine.map((answer) => answer.ok ? { ok: true, value: answer.value[k] as BatchItem } : answer))
+      })
+    }
+    return outcomes
+  }
+
+  private async scatter<T, R> (items: readonly T[], fn: (item: T) => Promise<R>): Promise<Array<Settled<R>>> {
+    return await mapLimit(items, this.concurrency, async (item) => await settle(fn(item)))
+  }
+}
+
+export function createAgentBackend (options: AgentBackendOptions): AgentBackend {
+  return new AgentBackend(options)
+}
+
+/** An agent's batch answer must be one result per volume sent, in order. */
+function checkBatchAnswer (route: ResolvedRoute, refs: readonly VolumeRef[], results: BatchItem[]): BatchItem[] {
+  const fits = results.length === refs.length &&
+    results.every((item, k) => item.volume.volume_uuid.toLowerCase() === refs[k]?.volume_uuid.toLowerCase())
+  if (!fits) throw new CdpError('AGENT_BAD_RESPONSE', `${route.urls[0] ?? ''}: batch results do not match the volumes sent`)
+  return results
+}
+
+/** One volume's outcome from every route's answer about it. */
+function batchOutcome (ref: VolumeRef, answers: ReadonlyArray<Settled<BatchItem>>): BatchOutcome {
+  let failure: CdpError | undefined
+  let absent: BatchOutcome | undefined
+  for (const answer of answers) {
+    if (!answer.ok) {
+      failure ??= answer.error
+      continue
+    }
+    const { scode, desc, volume } = answer.value
+    if (scode === 0) return { ok: true, volume }
+    const error = scodeError(scode, desc)
+    const kind = standing(error)
+    if (kind === 'answer') return { ok: false, volume, error }
+    if (kind === 'failed') failure ??= error
+    else absent ??= { ok: false, volume, error }
+  }
+  if (failure !== undefined) return { ok: false, volume: identityFromRef(ref), error: failure }
+  return absent ?? { ok: false, volume: identityFromRef(ref), error: new CdpError('VOLUME_NOT_FOUND', ref.volume_uuid) }
+}
+
+/** A volume's identity when no agent could say more than the request did. */
+function identityFromRef (ref: VolumeRef): VolumeIdentity {
+  return {
+    cluster_uuid: ref.cluster_uuid,
+    cluster_name: '',
+    cluster_mode: '',
+    tenant: ref.tenant ?? '',
+    tenant_name: '',
+    multiple: false,
+    vm_type: '',
+    volume_uuid: ref.volume_uuid,
+    volume_name: ref.volume_name ?? '',
+    owner: ''
+  }
+}

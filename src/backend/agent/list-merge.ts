@@ -1,0 +1,71 @@
+// A cluster's list from its agents: each route is asked for the first `limit` items of its
+// ranges, the sorted answers are merged, and the page is cut from the merge. A failed
+// route still shows in `each_range_list_state`, with its error and no items.
+import type { CdpListItem, ListQuery, ListResult, RangeState } from '../port.js'
+import type { Settled } from './fan-out.js'
+import type { AgentAnswer, AgentRequest } from './protocol.js'
+import type { ResolvedRoute } from './routing.js'
+
+type ListAnswer = AgentAnswer<'list'>
+
+/**
+ * What one route is asked: enough items to fill the page, from the ranges it serves that
+ * the query covers; undefined when the query covers none of them.
+ */
+export function listRequest (query: ListQuery, route: ResolvedRoute): AgentRequest<'list'> | undefined {
+  const only = query.namespaces?.map((ns) => ns.toLowerCase())
+  const except = [...route.exclude_namespaces, ...(query.exclude_namespaces ?? []).map((ns) => ns.toLowerCase())]
+  const wanted = route.namespaces === undefined ? only : route.namespaces.filter((ns) => only === undefined || only.includes(ns))
+  const namespaces = wanted?.filter((ns) => !except.includes(ns))
+  if (namespaces?.length === 0) return undefined
+  // (page_num + 1) * page_size can pass 2^53; no cluster holds that many volumes.
+  const limit = query.page_size === 0 ? 0 : Math.min(Number.MAX_SAFE_INTEGER, (query.page_num + 1) * query.page_size)
+  return {
+    cluster_uuid: query.cluster_uuid,
+    ...(query.tenant === undefined ? {} : { tenant: query.tenant }),
+    ...(query.filter_name === undefined ? {} : { filter_name: query.filter_name }),
+    ...(namespaces === undefined ? {} : { namespaces }),
+    ...(namespaces !== undefined || except.length === 0 ? {} : { exclude_namespaces: except }),
+    limit
+  }
+}
+
+/** One route's part of a list: what it was asked, and how it answered. */
+export interface RouteList {
+  request: AgentRequest<'list'>
+  answer: Settled<ListAnswer>
+}
+
+export function mergeList (query: ListQuery, parts: readonly RouteList[]): ListResult {
+  const healthy = parts.flatMap(({ answer }) => answer.ok ? [answer.value] : [])
+  const cluster = healthy[0]?.cluster ?? { uuid: query.cluster_uuid.toLowerCase(), name: '', mode: '' }
+  const where = { cluster_uuid: cluster.uuid, cluster_name: cluster.name, cluster_mode: cluster.mode }
+  const ranges = parts.flatMap(({ request, answer }): RangeState[] => {
+    if (answer.ok) return answer.value.ranges.map((range) => ({ ...where, ...range }))
+    // A catch-all route's ranges are unknown while it is down: one entry stands for them.
+    return (request.namespaces ?? ['']).map((namespace) => ({ ...where, namespace_uuid: namespace, error: answer.error, total_count: 0 }))
+  })
+  const items = healthy.flatMap((answer) => answer.items).sort(byNameThenUuid)
+  const start = query.page_num * query.page_size
+  return {
+    TotalCount: ranges.reduce((sum, range) => sum + range.total_count, 0),
+    List: query.page_size === 0 ? items : items.slice(start, start + query.page_size),
+    each_range_list_state: ranges
+  }
+}
+
+/** The agents' order (SQLite's binary collation on UTF-8 is code point order). */
+function byNameThenUuid (a: CdpListItem, b: CdpListItem): number {
+  return compareCodePoints(a.volume_name, b.volume_name) || compareCodePoints(a.volume_uuid, b.volume_uuid)
+}
+
+function compareCodePoints (a: string, b: string): number {
+  if (a === b) return 0
+  const x = [...a]
+  const y = [...b]
+  for (let i = 0; i < Math.min(x.length, y.length); i++) {
+    const d = (x[i]?.codePointAt(0) ?? 0) - (y[i]?.codePointAt(0) ?? 0)
+    if (d !== 0) return d
+  }
+  return x.length - y.length
+}

@@ -1,0 +1,132 @@
+// Which agent serves which part of a cluster. A routing file maps each cluster to its
+// agents: a route with `namespaces` serves those namespaces, a route without serves the
+// cluster's other namespaces. A route's `urls` are replicas of one agent.
+import { readFileSync } from 'node:fs'
+import { Type, type Static } from '@sinclair/typebox'
+import { Value } from '@sinclair/typebox/value'
+import { CdpError } from '../../errors.js'
+
+const UUID = '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$'
+const IS_UUID = new RegExp(UUID)
+
+const AgentRouteSchema = Type.Object({
+  cluster_uuid: Type.String({ pattern: UUID }),
+  namespaces: Type.Optional(Type.Array(Type.String({ pattern: UUID }), { minItems: 1 })),
+  urls: Type.Array(Type.String({ minLength: 1 }), { minItems: 1 })
+}, { additionalProperties: false })
+
+const RoutingFileSchema = Type.Object({
+  description: Type.Optional(Type.String()),
+  routes: Type.Array(AgentRouteSchema, { minItems: 1 })
+}, { additionalProperties: false })
+
+export type AgentRoute = Static<typeof AgentRouteSchema>
+
+/** A route as the backend uses it: ids lower-cased, and what a catch-all route leaves out. */
+export interface ResolvedRoute {
+  cluster_uuid: string
+  /** Absent for the catch-all route. */
+  namespaces?: string[]
+  /** For the catch-all route: the namespaces the cluster's other routes serve. */
+  exclude_namespaces: string[]
+  urls: string[]
+}
+
+export class RoutingTable {
+  private readonly clusters: Map<string, ResolvedRoute[]>
+
+  constructor (routes: readonly AgentRoute[]) {
+    this.clusters = resolve(checkRoutes(routes, 'routes'))
+  }
+
+  /** The routes of a cluster, in file order; an unknown cluster is CLUSTER_NOT_FOUND. */
+  routesOf (clusterUuid: string): ResolvedRoute[] {
+    const routes = this.clusters.get(clusterUuid.toLowerCase())
+    if (routes === undefined) throw new CdpError('CLUSTER_NOT_FOUND', clusterUuid)
+    return routes
+  }
+
+  /** Every agent URL, each once. */
+  urls (): string[] {
+    return [...new Set([...this.clusters.values()].flat().flatMap((route) => route.urls))]
+  }
+}
+
+/** Reads and checks a routing file; a bad file is an Error whose message names it and the fault. */
+export function loadAgentRoutes (file: string): AgentRoute[] {
+  let text: string
+  try {
+    text = readFileSync(file, 'utf8')
+  } catch (err) {
+    throw new Error(`${file}: ${(err as Error).message}`)
+  }
+  let value: unknown
+  try {
+    value = JSON.parse(text)
+  } catch (err) {
+    throw new Error(`${file}: not JSON: ${(err as Error).message}`)
+  }
+  const first = Value.Errors(RoutingFileSchema, value).First()
+  if (first !== undefined) throw new Error(`${file}: ${first.path === '' ? '/' : first.path}: ${first.message}`)
+  return checkRoutes((value as Static<typeof RoutingFileSchema>).routes, file)
+}
+
+/** The rules a schema cannot say: usable URLs, one catch-all per cluster, each namespace served once. */
+function checkRoutes (routes: readonly AgentRoute[], source: string): AgentRoute[] {
+  const fail = (message: string): never => { throw new Error(`${source}: ${message}`) }
+  if (routes.length === 0) fail('no routes')
+  const catchAll = new Set<string>()
+  const served = new Set<string>()
+  routes.forEach((route, i) => {
+    const where = `/routes/${i}`
+    if (!IS_UUID.test(route.cluster_uuid)) fail(`${where}/cluster_uuid: not a uuid`)
+    if (route.urls.length === 0) fail(`${where}/urls: needs at least one URL`)
+    route.urls.forEach((url, j) => { checkUrl(url, `${where}/urls/${j}`, fail) })
+    const cluster = route.cluster_uuid.toLowerCase()
+    if (route.namespaces === undefined) {
+      if (catchAll.has(cluster)) fail(`${where}: cluster ${cluster} has two routes without namespaces`)
+      catchAll.add(cluster)
+      return
+    }
+    if (route.namespaces.length === 0) fail(`${where}/namespaces: leave it out for a catch-all route, or name at least one`)
+    for (const ns of route.namespaces) {
+      if (!IS_UUID.test(ns)) fail(`${where}/namespaces: ${ns} is not a uuid`)
+      const key = `${cluster}/${ns.toLowerCase()}`
+      if (served.has(key)) fail(`${where}/namespaces: namespace ${ns} of cluster ${cluster} is served by two routes`)
+      served.add(key)
+    }
+  })
+  return [...routes]
+}
+
+function checkUrl (text: string, where: string, fail: (message: string) => never): void {
+  let url: URL
+  try {
+    url = new URL(text)
+  } catch {
+    return fail(`${where}: ${JSON.stringify(text)} is not a URL`)
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') fail(`${where}: ${text} must be http:// or https://`)
+  if (url.username !== '' || url.password !== '') fail(`${where}: ${text} must not carry credentials (use CDP_AGENT_TOKEN)`)
+  if (url.search !== '' || url.hash !== '') fail(`${where}: ${text} must not have a query or fragment`)
+}
+
+function resolve (routes: readonly AgentRoute[]): Map<string, ResolvedRoute[]> {
+  const clusters = new Map<string, ResolvedRoute[]>()
+  for (const route of routes) {
+    const cluster = route.cluster_uuid.toLowerCase()
+    const list = clusters.get(cluster) ?? []
+    list.push({
+      cluster_uuid: cluster,
+      ...(route.namespaces === undefined ? {} : { namespaces: route.namespaces.map((ns) => ns.toLowerCase()) }),
+      exclude_namespaces: [],
+      urls: route.urls.map((url) => url.replace(/\/+$/, ''))
+    })
+    clusters.set(cluster, list)
+  }
+  for (const list of clusters.values()) {
+    const named = list.flatMap((route) => route.namespaces ?? [])
+    for (const route of list) if (route.namespaces === undefined) route.exclude_namespaces = named
+  }
+  return clusters
+}
