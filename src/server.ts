@@ -1,10 +1,18 @@
 // The entry point, and the only module that touches `process`: configuration from the
 // environment, listening, and a graceful close on SIGTERM/SIGINT.
-import { buildApp } from './app.js'
+import { buildApp, type AppOptions } from './app.js'
 import { loadConfig, type Config } from './config.js'
-import { loadTopology, openSimulator } from '../simulator/index.js'
 
-async function start (config: Config): Promise<void> {
+/**
+ * The backend is imported only when chosen: agent mode never loads the simulator, and so
+ * never the native SQLite module.
+ */
+async function openBackend (config: Config): Promise<Pick<AppOptions, 'backend' | 'simulator'>> {
+  if (config.CDP_BACKEND === 'agent') {
+    const { openAgentBackend } = await import('./backend/agent/open.js')
+    return { backend: openAgentBackend(config) }
+  }
+  const { loadTopology, openSimulator } = await import('../simulator/index.js')
   const simulator = openSimulator({
     db: config.CDP_SIM_DB,
     topology: loadTopology(config.CDP_SIM_TOPOLOGY),
@@ -14,7 +22,11 @@ async function start (config: Config): Promise<void> {
     },
     ...(config.CDP_SIM_SNAPSHOT_INTERVAL === undefined ? {} : { snapshotIntervalSeconds: config.CDP_SIM_SNAPSHOT_INTERVAL })
   })
-  const app = await buildApp({ backend: simulator, simulator, logger: { level: config.LOG_LEVEL } })
+  return { backend: simulator, simulator }
+}
+
+async function start (config: Config): Promise<void> {
+  const app = await buildApp({ ...await openBackend(config), logger: { level: config.LOG_LEVEL } })
   let closing = false
   const close = (signal: string): void => {
     if (closing) return

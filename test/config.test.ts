@@ -10,7 +10,35 @@ t.test('defaults: loopback, 8080, the demo topology in memory on a real clock', 
     CDP_SIM_TOPOLOGY: 'fixtures/demo-topology.json',
     CDP_SIM_DB: ':memory:',
     CDP_SIM_CLOCK: 'real',
+    CDP_AGENT_TIMEOUT_MS: 5000,
+    CDP_AGENT_RETRIES: 2,
+    CDP_AGENT_CONCURRENCY: 16,
     LOG_LEVEL: 'info'
+  })
+})
+
+t.test('agent mode: the routing file and the agent client settings', async (t) => {
+  const config = loadConfig({
+    CDP_BACKEND: 'agent',
+    CDP_AGENTS: 'fixtures/agents.example.json',
+    CDP_AGENT_TIMEOUT_MS: '250',
+    CDP_AGENT_RETRIES: '0',
+    CDP_AGENT_CONCURRENCY: '4',
+    CDP_AGENT_TOKEN: 't0ken',
+    CDP_AGENT_CA: 'ca.pem',
+    CDP_AGENT_CERT: 'client.pem',
+    CDP_AGENT_KEY: 'client.key'
+  })
+  t.match(config, {
+    CDP_BACKEND: 'agent',
+    CDP_AGENTS: 'fixtures/agents.example.json',
+    CDP_AGENT_TIMEOUT_MS: 250,
+    CDP_AGENT_RETRIES: 0,
+    CDP_AGENT_CONCURRENCY: 4,
+    CDP_AGENT_TOKEN: 't0ken',
+    CDP_AGENT_CA: 'ca.pem',
+    CDP_AGENT_CERT: 'client.pem',
+    CDP_AGENT_KEY: 'client.key'
   })
 })
 
@@ -26,7 +54,14 @@ t.test('an invalid value stops the start, naming the variable', async (t) => {
   const bad: Array<[Record<string, string>, string]> = [
     [{ PORT: 'abc' }, 'PORT'],
     [{ PORT: '70000' }, 'PORT'],
-    [{ CDP_BACKEND: 'agent' }, 'CDP_BACKEND'],
+    [{ CDP_BACKEND: 'agents' }, 'CDP_BACKEND'],
+    [{ CDP_BACKEND: 'agent' }, 'CDP_AGENTS'],
+    [{ CDP_BACKEND: 'agent', CDP_AGENTS: 'a.json', CDP_AGENT_TIMEOUT_MS: '0' }, 'CDP_AGENT_TIMEOUT_MS'],
+    [{ CDP_BACKEND: 'agent', CDP_AGENTS: 'a.json', CDP_AGENT_TIMEOUT_MS: '5s' }, 'CDP_AGENT_TIMEOUT_MS'],
+    [{ CDP_BACKEND: 'agent', CDP_AGENTS: 'a.json', CDP_AGENT_RETRIES: '-1' }, 'CDP_AGENT_RETRIES'],
+    [{ CDP_BACKEND: 'agent', CDP_AGENTS: 'a.json', CDP_AGENT_CONCURRENCY: '0' }, 'CDP_AGENT_CONCURRENCY'],
+    [{ CDP_BACKEND: 'agent', CDP_AGENTS: 'a.json', CDP_AGENT_TOKEN: '' }, 'CDP_AGENT_TOKEN'],
+    [{ CDP_BACKEND: 'agent', CDP_AGENTS: 'a.json', CDP_AGENT_CERT: 'c.pem' }, 'CDP_AGENT_KEY'],
     [{ CDP_SIM_CLOCK: 'fast' }, 'CDP_SIM_CLOCK'],
     [{ CDP_SIM_CLOCK: 'manual', CDP_SIM_CLOCK_START: '-5' }, 'CDP_SIM_CLOCK_START'],
     [{ CDP_SIM_CLOCK_START: '1' }, 'CDP_SIM_CLOCK_START'],
