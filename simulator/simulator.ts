@@ -370,6 +370,21 @@ export class Simulator implements CdpBackend, SimulatorControl {
     })
   }
 
+  /** Every CDP volume's journal use and how far back it can recover, for metrics (read only). */
+  journalStats (): Array<{ volume_uuid: string, use: bigint, window_seconds: number }> {
+    const now = this.clk.now()
+    return this.all<{ uuid: string, use: bigint, oldest: bigint | null }>(`
+      SELECT v.uuid,
+        (SELECT coalesce(sum(s.use), 0) FROM segment s WHERE s.volume_id = cdp.volume_id) AS use,
+        (SELECT min(sn.time) FROM snapshot sn WHERE sn.volume_id = cdp.volume_id) AS oldest
+      FROM cdp JOIN volume v ON v.id = cdp.volume_id ORDER BY v.uuid`)
+      .map((row) => ({
+        volume_uuid: row.uuid,
+        use: row.use,
+        window_seconds: row.oldest === null || row.oldest > now ? 0 : Number(now - row.oldest) / 1e9
+      }))
+  }
+
   setHostOnline (hostUuid: string, online: boolean): void {
     const changed = this.run('UPDATE host SET online = ? WHERE uuid = ?', online ? 1 : 0, hostUuid.toLowerCase())
     if (changed === 0) throw new CdpError('HOST_NOT_FOUND', hostUuid)
