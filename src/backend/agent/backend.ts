@@ -4,8 +4,9 @@
 // and the agent that has the volume decides; an agent that fails affects only what it
 // serves.
 import type {
-  BatchOutcome, CdpBackend, CdpInfo, CdpPolicy, ListQuery, ListResult, PointInTime, VolumeIdentity, VolumeRef
+  BatchOutcome, CdpBackend, CdpInfo, CdpPolicy, ListQuery, ListResult, PointInTime, VolumeRef
 } from '../port.js'
+import { identityFromRef } from '../identity.js'
 import { CdpError } from '../../errors.js'
 import { AgentClient, scodeError, type AgentTls } from './client.js'
 import { mapLimit, settle, type Settled } from './fan-out.js'
@@ -115,7 +116,7 @@ export class AgentBackend implements CdpBackend {
    * reported before VOLUME_NOT_FOUND.
    */
   private async onVolume<Op extends VolumeOp> (op: Op, volume: VolumeRef, request: AgentRequest<Op>): Promise<AgentAnswer<Op>> {
-    const routes = this.routing.routesOf(volume.cluster_uuid)
+    const routes = distinctAgents(this.routing.routesOf(volume.cluster_uuid))
     const answers = await this.scatter(routes, async (route) => await this.client.call(op, route.urls, request))
     let failure: CdpError | undefined
     let absent: CdpError | undefined
@@ -138,29 +139,30 @@ export class AgentBackend implements CdpBackend {
     const clusters = new Map<string, number[]>()
     volumes.forEach((volume, i) => {
       const key = volume.cluster_uuid.toLowerCase()
-      clusters.set(key, [...(clusters.get(key) ?? []), i])
+      const indices = clusters.get(key)
+      if (indices === undefined) clusters.set(key, [i])
+      else indices.push(i)
     })
-    const sends: Array<{ route: ResolvedRoute, indices: number[] }> = []
-    for (const [cluster, indices] of clusters) {
-      let routes: ResolvedRoute[]
+    const sends = [...clusters].flatMap(([cluster, indices]) => {
       try {
-        routes = this.routing.routesOf(cluster)
+        return distinctAgents(this.routing.routesOf(cluster)).map((route) => ({ route, indices }))
       } catch (err) {
         for (const i of indices) outcomes[i] = { ok: false, volume: identityFromRef(volumes[i] as VolumeRef), error: err as CdpError }
-        continue
+        return []
       }
-      for (const route of routes) sends.push({ route, indices })
-    }
+    })
     const answers = await this.scatter(sends, async ({ route, indices }) => {
       const refs = indices.map((i) => volumes[i] as VolumeRef)
       const answer = await this.client.call(op, route.urls, request(refs))
       return checkBatchAnswer(route, refs, answer.results)
     })
-    for (const [, indices] of clusters) {
-      const mine = sends.flatMap((send, s) => send.indices === indices ? [answers[s] as Settled<BatchItem[]>] : [])
-      if (mine.length === 0) continue
+    // Each cluster's volumes, with every route's answer about them.
+    const perCluster = new Map<number[], Array<Settled<BatchItem[]>>>()
+    sends.forEach(({ indices }, s) => { perCluster.set(indices, [...(perCluster.get(indices) ?? []), answers[s] as Settled<BatchItem[]>]) })
+    for (const [indices, routeAnswers] of perCluster) {
       indices.forEach((volumeIndex, k) => {
-        outcomes[volumeIndex] = batchOutcome(volumes[volumeIndex] as VolumeRef, mine.map((answer) => answer.ok ? { ok: true, value: answer.value[k] as BatchItem } : answer))
+        const about = routeAnswers.map((answer): Settled<BatchItem> => answer.ok ? { ok: true, value: answer.value[k] as BatchItem } : answer)
+        outcomes[volumeIndex] = batchOutcome(volumes[volumeIndex] as VolumeRef, about)
       })
     }
     return outcomes
@@ -173,6 +175,20 @@ export class AgentBackend implements CdpBackend {
 
 export function createAgentBackend (options: AgentBackendOptions): AgentBackend {
   return new AgentBackend(options)
+}
+
+/**
+ * The routes that reach different agents: one agent behind several routes (several
+ * namespaces) is asked once, so a revert or a clean is never applied twice.
+ */
+function distinctAgents (routes: readonly ResolvedRoute[]): ResolvedRoute[] {
+  const seen = new Set<string>()
+  return routes.filter((route) => {
+    const key = route.urls.join(' ')
+    if (seen.has(key)) return false
+    seen.add(key)
+    return true
+  })
 }
 
 /** An agent's batch answer must be one result per volume sent, in order. */
@@ -202,20 +218,4 @@ function batchOutcome (ref: VolumeRef, answers: ReadonlyArray<Settled<BatchItem>
   }
   if (failure !== undefined) return { ok: false, volume: identityFromRef(ref), error: failure }
   return absent ?? { ok: false, volume: identityFromRef(ref), error: new CdpError('VOLUME_NOT_FOUND', ref.volume_uuid) }
-}
-
-/** A volume's identity when no agent could say more than the request did. */
-function identityFromRef (ref: VolumeRef): VolumeIdentity {
-  return {
-    cluster_uuid: ref.cluster_uuid,
-    cluster_name: '',
-    cluster_mode: '',
-    tenant: ref.tenant ?? '',
-    tenant_name: '',
-    multiple: false,
-    vm_type: '',
-    volume_uuid: ref.volume_uuid,
-    volume_name: ref.volume_name ?? '',
-    owner: ''
-  }
 }

@@ -43,16 +43,16 @@ export function fail (code: ScodeName, desc = ''): Reply {
 }
 
 /** Starts an agent on 127.0.0.1 (a given port, to play an agent coming back), stopped at teardown. */
-export async function startAgent (t: Teardown, handle: (seen: Seen) => Reply, options: { port?: number, tls?: ServerOptions } = {}): Promise<FakeAgent> {
+export async function startAgent (t: Teardown, handle: (seen: Seen) => Reply | Promise<Reply>, options: { port?: number, tls?: ServerOptions } = {}): Promise<FakeAgent> {
   const seen: Seen[] = []
   const listener = (req: IncomingMessage, res: ServerResponse): void => {
     const chunks: Buffer[] = []
     req.on('data', (chunk: Buffer) => chunks.push(chunk))
-    req.on('end', () => {
+    req.on('end', async () => {
       const text = Buffer.concat(chunks).toString('utf8')
       const request: Seen = { op: (req.url ?? '').replace(/^\/agent\/v1/, ''), body: text === '' ? undefined : parseLossless(text), headers: req.headers }
       seen.push(request)
-      const reply = handle(request)
+      const reply = await handle(request)
       if (reply === 'hang') return
       if (reply === 'reset') {
         req.socket.destroy()

@@ -126,6 +126,14 @@ t.test('single-volume calls: the holder\'s refusal wins over another agent\'s fa
   t.match(err, { code: 'VIEW_IS_ON', desc: 'turn the view off first' })
 })
 
+t.test('one agent behind several routes is asked once per call', async (t) => {
+  const agent = await startAgent(t, (seen) => seen.op === '/revert' ? ok({}) : batchFrom([A])(seen))
+  const b = backend(t, split(agent.url, agent.url))
+  await b.revert(ref(A), { snapshot_name: 'CDP-auto-1', timestamp: 1n })
+  t.match(await b.enable([ref(A)]), [{ ok: true }])
+  t.strictSame(agent.seen.map((seen) => seen.op), ['/revert', '/enable'])
+})
+
 t.test('an unknown cluster is CLUSTER_NOT_FOUND (404) for single-volume calls and list', async (t) => {
   const agent = await startAgent(t, holding([A]))
   const b = backend(t, [{ cluster_uuid: CLUSTER, urls: [agent.url] }])
@@ -135,6 +143,23 @@ t.test('an unknown cluster is CLUSTER_NOT_FOUND (404) for single-volume calls an
     t.equal((err as CdpError).entry.status, 404)
   }
   t.equal(agent.seen.length, 0)
+})
+
+t.test('fan-out keeps at most `concurrency` agents in flight', async (t) => {
+  let inFlight = 0
+  let most = 0
+  const slowly = async (seen: Seen): Promise<Reply> => {
+    most = Math.max(most, ++inFlight)
+    await new Promise((resolve) => setTimeout(resolve, 20))
+    inFlight--
+    return batchFrom([])(seen)
+  }
+  const namespaces = ['11111111', '22222222', '33333333', '44444444'].map((n) => `${n}-0000-4000-8000-000000000000`)
+  const routes: AgentRoute[] = []
+  for (const ns of namespaces) routes.push({ cluster_uuid: CLUSTER, namespaces: [ns], urls: [(await startAgent(t, slowly)).url] })
+  const outcomes = await backend(t, routes).enable([ref(A)])
+  t.match(outcomes, [{ ok: false, error: { code: 'VOLUME_NOT_FOUND' } }], 'every agent was asked')
+  t.equal(most, 2)
 })
 
 // -- list --
