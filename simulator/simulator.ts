@@ -15,6 +15,7 @@ import type {
   ListQuery, ListResult, Ns, PointInTime, RangeState, VolumeIdentity, VolumeRef
 } from '../src/backend/port.js'
 import { CdpError, isCdpError } from '../src/errors.js'
+import { identityFromRef } from '../src/backend/identity.js'
 import type { BlockWrite, ImageDigest, RecoverableRange, SimulatorControl } from './control.js'
 import { type Clock, manualClock, realClock } from './clock.js'
 import { BLOCK_SIZE, type BlockChange, imageDigest, toBlockChanges } from './content.js'
@@ -792,21 +793,5 @@ function identityOf (volume: VolumeRow): VolumeIdentity {
     volume_uuid: volume.uuid,
     volume_name: volume.name,
     owner: volume.owner
-  }
-}
-
-/** A volume that could not be found is named back as the request named it. */
-function identityFromRef (ref: VolumeRef): VolumeIdentity {
-  return {
-    cluster_uuid: ref.cluster_uuid,
-    cluster_name: '',
-    cluster_mode: '',
-    tenant: ref.tenant ?? '',
-    tenant_name: '',
-    multiple: false,
-    vm_type: '',
-    volume_uuid: ref.volume_uuid,
-    volume_name: ref.volume_name ?? '',
-    owner: ''
   }
 }
