@@ -1,0 +1,65 @@
+// cdp-sim as a real child process, started the way npm's bin link starts it
+// (bin/cdp-sim.js), on 127.0.0.1 with a free port; every process a test starts is killed
+// at that test's end.
+import { type ChildProcess, execFile, spawn } from 'node:child_process'
+import { once } from 'node:events'
+import { createInterface } from 'node:readline'
+import type { Test } from 'tap'
+import { request } from 'undici'
+import { parseLossless, stringifyLossless } from './app.js'
+
+export const BIN = 'bin/cdp-sim.js'
+export interface Finished { code: number | null, stdout: string, stderr: string }
+
+/** Runs cdp-sim to its end (commands that do not serve). */
+export async function cdpSim (t: Test, args: string[]): Promise<Finished> {
+  const child = execFile(process.execPath, [BIN, ...args])
+  t.teardown(() => { if (child.exitCode === null) child.kill('SIGKILL') })
+  let stdout = ''
+  let stderr = ''
+  child.stdout?.on('data', (chunk: string) => { stdout += chunk })
+  child.stderr?.on('data', (chunk: string) => { stderr += chunk })
+  const [code] = await once(child, 'exit') as [number | null]
+  return { code, stdout, stderr }
+}
+
+export interface Agent {
+  url: string
+  child: ChildProcess
+  post: (path: string, body: unknown) => Promise<{ status: number, body: any }>
+  get: (path: string) => Promise<{ status: number, body: any }>
+  /** Sends the signal and resolves to the exit code. */
+  stop: (signal?: NodeJS.Signals) => Promise<number | null>
+}
+
+/** Starts `cdp-sim agent` on a free loopback port and waits for its listening line. */
+export async function startAgent (t: Test, args: string[] = []): Promise<Agent> {
+  const child = spawn(process.execPath, [BIN, 'agent', '--host', '127.0.0.1', '--port', '0', ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+  t.teardown(() => { if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL') })
+  const exited = once(child, 'exit') as Promise<[number | null]>
+  let stderr = ''
+  child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString() })
+  let url = ''
+  for await (const line of createInterface({ input: child.stdout })) {
+    const match = /^cdp-sim agent listening on (http:\/\/127\.0\.0\.1:\d+)$/.exec(line)
+    if (match?.[1] !== undefined) {
+      url = match[1]
+      break
+    }
+  }
+  if (url === '') throw new Error(`cdp-sim agent did not start: ${stderr}`)
+  const answer = async (res: Awaited<ReturnType<typeof request>>) => ({ status: res.statusCode, body: parseLossless(await res.body.text()) })
+  return {
+    url,
+    child,
+    post: async (path, body) => await answer(await request(`${url}${path}`, {
+      method: 'POST', headers: { 'content-type': 'application/json' }, body: stringifyLossless(body)
+    })),
+    get: async (path) => await answer(await request(`${url}${path}`)),
+    stop: async (signal = 'SIGTERM') => {
+      child.kill(signal)
+      return (await exited)[0]
+    }
+  }
+}
+
