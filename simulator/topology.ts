@@ -3,8 +3,9 @@
 import { readFileSync } from 'node:fs'
 import { Type, type Static } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
+import { UUID_PATTERN } from '../src/uuid.js'
 
-const Uuid = Type.String({ pattern: '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$' })
+const Uuid = Type.String({ pattern: UUID_PATTERN })
 const Bytes = Type.Integer({ minimum: 0 })
 
 export const TopologySchema = Type.Object({

@@ -3,8 +3,8 @@
 // booleans are coerced from it (Ajv never coerces "abc" to a number).
 import { Ajv } from 'ajv'
 import type { FastifySchema, FastifySchemaCompiler } from 'fastify'
+import { UUID } from './uuid.js'
 
-const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/
 
 function buildAjv (coerceTypes: boolean): Ajv {
   const ajv = new Ajv({

@@ -12,11 +12,11 @@ import { Kind, Type, TypeRegistry, type StaticDecode, type TSchema } from '@sinc
 import { Value } from '@sinclair/typebox/value'
 import { CDP_PRIORITIES, CDP_STATES } from '../port.js'
 import { CdpError, type ScodeName } from '../../errors.js'
+import { UUID_PATTERN } from '../../uuid.js'
 
 export const AGENT_PROTOCOL_VERSION = 1
 export const AGENT_PREFIX = '/agent/v1'
 
-const UUID_PATTERN = '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$'
 const Uuid = Type.String({ pattern: UUID_PATTERN })
 
 /** A uint64 on the wire: a JSON integer (or decimal string), a bigint once decoded. */

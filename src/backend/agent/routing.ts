@@ -5,13 +5,12 @@ import { readFileSync } from 'node:fs'
 import { Type, type Static } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
 import { CdpError } from '../../errors.js'
+import { UUID, UUID_PATTERN } from '../../uuid.js'
 
-const UUID = '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$'
-const IS_UUID = new RegExp(UUID)
 
 const AgentRouteSchema = Type.Object({
-  cluster_uuid: Type.String({ pattern: UUID }),
-  namespaces: Type.Optional(Type.Array(Type.String({ pattern: UUID }), { minItems: 1 })),
+  cluster_uuid: Type.String({ pattern: UUID_PATTERN }),
+  namespaces: Type.Optional(Type.Array(Type.String({ pattern: UUID_PATTERN }), { minItems: 1 })),
   urls: Type.Array(Type.String({ minLength: 1 }), { minItems: 1 })
 }, { additionalProperties: false })
 
@@ -79,7 +78,7 @@ function checkRoutes (routes: readonly AgentRoute[], source: string): AgentRoute
   const served = new Set<string>()
   routes.forEach((route, i) => {
     const where = `/routes/${i}`
-    if (!IS_UUID.test(route.cluster_uuid)) fail(`${where}/cluster_uuid: not a uuid`)
+    if (!UUID.test(route.cluster_uuid)) fail(`${where}/cluster_uuid: not a uuid`)
     if (route.urls.length === 0) fail(`${where}/urls: needs at least one URL`)
     route.urls.forEach((url, j) => { checkUrl(url, `${where}/urls/${j}`, fail) })
     const cluster = route.cluster_uuid.toLowerCase()
@@ -90,7 +89,7 @@ function checkRoutes (routes: readonly AgentRoute[], source: string): AgentRoute
     }
     if (route.namespaces.length === 0) fail(`${where}/namespaces: leave it out for a catch-all route, or name at least one`)
     for (const ns of route.namespaces) {
-      if (!IS_UUID.test(ns)) fail(`${where}/namespaces: ${ns} is not a uuid`)
+      if (!UUID.test(ns)) fail(`${where}/namespaces: ${ns} is not a uuid`)
       const key = `${cluster}/${ns.toLowerCase()}`
       if (served.has(key)) fail(`${where}/namespaces: namespace ${ns} of cluster ${cluster} is served by two routes`)
       served.add(key)
