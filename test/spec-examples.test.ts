@@ -1,10 +1,16 @@
 // The spec's own examples, replayed in the spec's order against the demo topology on a
 // manual clock starting at the example's cdp_create_time, each answer compared with the
 // documented one: the whole shape, and every value that is not a time. Where a step needs
-// history, it is made through the control API's simulator before the step.
+// history, it is made through the simulator's knobs before the step. One scenario, run in
+// both modes: the API over the in-process simulator, and the API in agent mode over a
+// `cdp-sim agent` process (its knobs through its /sim/v1).
 import { readFileSync } from 'node:fs'
-import t from 'tap'
+import type { FastifyInstance } from 'fastify'
+import t, { type Test } from 'tap'
+import { demoOn, openAgentApp } from './helpers/agent-app.js'
 import { CDP, DEMO, SECOND, call, openTestApp, parseLossless, volume, type Answer } from './helpers/app.js'
+import { startAgent } from './helpers/cdp-sim.js'
+import { httpControl, inProcessControl, type Control } from './conformance/control.js'
 
 interface Example { name: string, method: 'GET' | 'POST', url: string, request?: string, response: string }
 
@@ -27,10 +33,9 @@ function documented (example: Example): any {
   return parseLossless(readFileSync(`${DIR}/${example.response}`, 'utf8'))
 }
 
-t.test('the spec examples replay in order with their documented answers', async (t) => {
-  const { app, sim } = await openTestApp(t)
+async function replay (t: Test, app: FastifyInstance, control: Control): Promise<void> {
   const ken = volume(DEMO.kenVolume, { tenant: DEMO.ken })
-  const moveTo = (seconds: bigint) => sim.advance(seconds * SECOND - sim.clock().now)
+  const moveTo = async (seconds: bigint) => await control.advance(seconds * SECOND - await control.advance(0n))
   const answers = new Map<string, Answer>()
 
   t.equal(examples.map((e) => e.name).join(), 'edit,enable,disable,list,info,clean,view,revert', 'the spec order')
@@ -39,18 +44,18 @@ t.test('the spec examples replay in order with their documented answers', async 
     if (example.name === 'info') {
       // A fresh CDP on the volume, two auto snapshots in its one segment, as in the example.
       await call(app, 'POST', `${CDP}/clean`, ken)
-      moveTo(1630057893n)
+      await moveTo(1630057893n)
       await call(app, 'POST', `${CDP}/enable`, { volumes: [ken] })
-      sim.write(DEMO.kenVolume, [{ offset: 0, length: 4096, fill: 1 }])
-      sim.advance(700n * SECOND)
-      sim.write(DEMO.kenVolume, [{ offset: 4096, length: 4096, fill: 2 }])
+      await control.write(DEMO.kenVolume, [{ offset: 0, length: 4096, fill: 1 }])
+      await control.advance(700n * SECOND)
+      await control.write(DEMO.kenVolume, [{ offset: 4096, length: 4096, fill: 2 }])
     }
     if (example.name === 'view') {
-      moveTo(1630060807n)
+      await moveTo(1630060807n)
       await call(app, 'POST', `${CDP}/enable`, { volumes: [volume(DEMO.cdp1, { tenant: DEMO.ken })] })
-      sim.write(DEMO.cdp1, [{ offset: 0, length: 4096, fill: 1 }])
-      moveTo(1630060900n)
-      sim.write(DEMO.cdp1, [{ offset: 0, length: 4096, fill: 2 }])
+      await control.write(DEMO.cdp1, [{ offset: 0, length: 4096, fill: 1 }])
+      await moveTo(1630060900n)
+      await control.write(DEMO.cdp1, [{ offset: 0, length: 4096, fill: 2 }])
     }
     if (example.name === 'revert') {
       // A volume with a view on refuses a revert (DESIGN §3): the view is closed first.
@@ -96,4 +101,14 @@ t.test('the spec examples replay in order with their documented answers', async 
 
   same('view', expected('view'))
   same('revert', expected('revert'))
+}
+
+t.test('the spec examples replay in order with their documented answers', async (t) => {
+  const { app, sim } = await openTestApp(t)
+  await replay(t, app, inProcessControl(sim))
+})
+
+t.test('in agent mode, through a cdp-sim agent process, the replay gives the same answers', async (t) => {
+  const agent = await startAgent(t, ['--clock', 'manual'])
+  await replay(t, await openAgentApp(t, demoOn(agent.url)), httpControl(agent.url))
 })

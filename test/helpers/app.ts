@@ -25,7 +25,7 @@ export const DEMO = {
 export const CDP = '/v1/volume/internal/cdp'
 export const SECOND = 1_000_000_000n
 
-interface Teardown { teardown: (fn: () => unknown) => void }
+export interface Teardown { teardown: (fn: () => unknown) => void }
 
 export interface TestApp {
   app: FastifyInstance

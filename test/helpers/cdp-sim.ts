@@ -4,15 +4,14 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { createInterface } from 'node:readline'
-import type { Test } from 'tap'
 import { request } from 'undici'
-import { parseLossless, stringifyLossless } from './app.js'
+import { parseLossless, stringifyLossless, type Teardown } from './app.js'
 
 export const BIN = 'bin/cdp-sim.js'
 export interface Finished { code: number | null, stdout: string, stderr: string }
 
 /** Runs cdp-sim to its end (commands that do not serve). */
-export async function cdpSim (t: Test, args: string[]): Promise<Finished> {
+export async function cdpSim (t: Teardown, args: string[]): Promise<Finished> {
   const child = execFile(process.execPath, [BIN, ...args])
   t.teardown(() => { if (child.exitCode === null) child.kill('SIGKILL') })
   let stdout = ''
@@ -33,7 +32,7 @@ export interface Agent {
 }
 
 /** Starts `cdp-sim agent` on a free loopback port and waits for its listening line. */
-export async function startAgent (t: Test, args: string[] = []): Promise<Agent> {
+export async function startAgent (t: Teardown, args: string[] = []): Promise<Agent> {
   const child = spawn(process.execPath, [BIN, 'agent', '--host', '127.0.0.1', '--port', '0', ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
   t.teardown(() => { if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL') })
   const exited = once(child, 'exit') as Promise<[number | null]>
