@@ -2,12 +2,22 @@
 // (bin/cdp-sim.js), on 127.0.0.1 with a free port; every process a test starts is killed
 // at that test's end.
 import { type ChildProcess, execFile, spawn } from 'node:child_process'
-import { once } from 'node:events'
+import { EventEmitter, once } from 'node:events'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { request } from 'undici'
 import { parseLossless, stringifyLossless, type Teardown } from './app.js'
 
 export const BIN = 'bin/cdp-sim.js'
+
+/** A directory for a test's agent databases and topology files, removed at its end. */
+export function tempDir (t: Teardown, prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix))
+  t.teardown(() => { rmSync(dir, { recursive: true, force: true }) })
+  return dir
+}
 export interface Finished { code: number | null, stdout: string, stderr: string }
 
 /** Runs cdp-sim to its end (commands that do not serve). */
@@ -29,6 +39,8 @@ export interface Agent {
   get: (path: string) => Promise<{ status: number, body: any }>
   /** Sends the signal and resolves to the exit code. */
   stop: (signal?: NodeJS.Signals) => Promise<number | null>
+  /** Calls `fn` with each later line of its stdout (its request log, with --log-level info). */
+  onLine: (fn: (line: string) => void) => void
 }
 
 /** Starts `cdp-sim agent` on a free loopback port and waits for its listening line. */
@@ -38,14 +50,18 @@ export async function startAgent (t: Teardown, args: string[] = []): Promise<Age
   const exited = once(child, 'exit') as Promise<[number | null]>
   let stderr = ''
   child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString() })
-  let url = ''
-  for await (const line of createInterface({ input: child.stdout })) {
-    const match = /^cdp-sim agent listening on (http:\/\/127\.0\.0\.1:\d+)$/.exec(line)
-    if (match?.[1] !== undefined) {
-      url = match[1]
-      break
-    }
-  }
+  // stdout is read to the end, so a chatty log never fills the pipe and stalls the agent.
+  const lines = new EventEmitter()
+  const listening = new Promise<string>((resolve) => {
+    createInterface({ input: child.stdout })
+      .on('line', (line) => {
+        const match = /^cdp-sim agent listening on (http:\/\/127\.0\.0\.1:\d+)$/.exec(line)
+        if (match?.[1] !== undefined) resolve(match[1])
+        lines.emit('line', line)
+      })
+      .on('close', () => { resolve('') })
+  })
+  const url = await listening
   if (url === '') throw new Error(`cdp-sim agent did not start: ${stderr}`)
   const answer = async (res: Awaited<ReturnType<typeof request>>) => ({ status: res.statusCode, body: parseLossless(await res.body.text()) })
   return {
@@ -58,7 +74,8 @@ export async function startAgent (t: Teardown, args: string[] = []): Promise<Age
     stop: async (signal = 'SIGTERM') => {
       child.kill(signal)
       return (await exited)[0]
-    }
+    },
+    onLine: (fn) => { lines.on('line', fn) }
   }
 }
 
