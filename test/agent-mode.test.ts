@@ -2,36 +2,20 @@
 // load of better-sqlite3 throw: it starts, serves a list from a loopback agent and closes
 // cleanly, so the native SQLite module was never loaded. The same guard stops a start in
 // simulator mode, which shows the guard works.
-import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { createInterface } from 'node:readline'
 import t from 'tap'
 import { request } from 'undici'
-import { CDP, DEMO } from './helpers/app.js'
+import { CDP, DEMO, type Teardown } from './helpers/app.js'
+import { spawnApiServer } from './helpers/api-server.js'
 import { ok, startAgent } from './backend/agent/fake-agent.js'
 
 const GUARD = './test/helpers/forbid-native-sqlite.ts'
 
-function startServer (t: { teardown: (fn: () => unknown) => void }, env: Record<string, string>) {
-  const child = spawn(process.execPath, ['--import', 'tsx', '--import', GUARD, 'src/server.ts'], {
-    env: { ...process.env, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', ...env },
-    stdio: ['ignore', 'pipe', 'pipe']
-  })
-  t.teardown(() => { if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL') })
-  let stderr = ''
-  child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString() })
-  return { child, stderr: () => stderr }
-}
-
-async function listeningAddress (stdout: NodeJS.ReadableStream): Promise<string> {
-  for await (const line of createInterface({ input: stdout })) {
-    const match = /listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(line as string)
-    if (match?.[1] !== undefined) return match[1]
-  }
-  return ''
+function startServer (t: Teardown, env: Record<string, string>) {
+  return spawnApiServer(t, env, [GUARD])
 }
 
 t.test('agent mode serves through the agent without ever loading better-sqlite3', async (t) => {
@@ -45,8 +29,8 @@ t.test('agent mode serves through the agent without ever loading better-sqlite3'
   const routes = join(dir, 'agents.json')
   writeFileSync(routes, JSON.stringify({ routes: [{ cluster_uuid: DEMO.cluster, urls: [agent.url] }] }))
 
-  const { child, stderr } = startServer(t, { CDP_BACKEND: 'agent', CDP_AGENTS: routes, CDP_AGENT_TOKEN: 'tok' })
-  const address = await listeningAddress(child.stdout)
+  const { child, address: listening, stderr } = startServer(t, { CDP_BACKEND: 'agent', CDP_AGENTS: routes, CDP_AGENT_TOKEN: 'tok' })
+  const address = await listening
   t.match(address, /^http:\/\/127\.0\.0\.1:\d+$/, `listening (stderr: ${stderr()})`)
   const res = await request(`${address}${CDP}/list?cluster_uuid=${DEMO.cluster}`)
   const body = await res.body.json() as { scode: number, data: { each_range_list_state: Array<{ namespace_uuid: string }> } }

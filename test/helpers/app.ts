@@ -2,6 +2,7 @@
 // server, and a lossless reader for answers (ns times above 2^53 come back as bigint).
 import { isSafeNumber, parse, stringify } from 'lossless-json'
 import type { FastifyInstance, InjectOptions } from 'fastify'
+import { request } from 'undici'
 import { buildApp, type AppOptions } from '../../src/app.js'
 import { loadTopology, openSimulator, type Simulator, type Topology } from '../../simulator/index.js'
 import type { Ns } from '../../src/backend/port.js'
@@ -68,6 +69,15 @@ export async function call (app: FastifyInstance, method: 'GET' | 'POST', url: s
   }
   const res = await app.inject(options)
   return { status: res.statusCode, body: parseLossless(res.body) }
+}
+
+/** The same call over HTTP to a server listening at `base` (loopback). */
+export async function callHttp (base: string, method: 'GET' | 'POST', path: string, payload?: unknown): Promise<Answer> {
+  const res = await request(`${base}${path}`, {
+    method,
+    ...(payload === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: stringifyLossless(payload) })
+  })
+  return { status: res.statusCode, body: parseLossless(await res.body.text()) }
 }
 
 /** JSON text with bigint printed as JSON integers, as a client with exact ns times sends. */

@@ -7,8 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
-import { request } from 'undici'
-import { parseLossless, stringifyLossless, type Teardown } from './app.js'
+import { callHttp, type Teardown } from './app.js'
 
 export const BIN = 'bin/cdp-sim.js'
 
@@ -63,14 +62,11 @@ export async function startAgent (t: Teardown, args: string[] = []): Promise<Age
   })
   const url = await listening
   if (url === '') throw new Error(`cdp-sim agent did not start: ${stderr}`)
-  const answer = async (res: Awaited<ReturnType<typeof request>>) => ({ status: res.statusCode, body: parseLossless(await res.body.text()) })
   return {
     url,
     child,
-    post: async (path, body) => await answer(await request(`${url}${path}`, {
-      method: 'POST', headers: { 'content-type': 'application/json' }, body: stringifyLossless(body)
-    })),
-    get: async (path) => await answer(await request(`${url}${path}`)),
+    post: async (path, body) => await callHttp(url, 'POST', path, body),
+    get: async (path) => await callHttp(url, 'GET', path),
     stop: async (signal = 'SIGTERM') => {
       child.kill(signal)
       return (await exited)[0]

@@ -1,0 +1,33 @@
+// The server entry (src/server.ts, what `npm start` runs) as a child process on 127.0.0.1
+// with a free port, killed at the test's end if it is still running. Its stdout (the
+// request log) is read to the end, so a busy log never fills the pipe and stalls it.
+import { type ChildProcess, spawn } from 'node:child_process'
+import { createInterface } from 'node:readline'
+import type { Teardown } from './app.js'
+
+export interface ApiServer {
+  child: ChildProcess
+  /** Resolves to the address it listens at, or '' if it exits first. */
+  address: Promise<string>
+  stderr: () => string
+}
+
+/** `preload`: modules run before the server (node --import). */
+export function spawnApiServer (t: Teardown, env: Record<string, string>, preload: string[] = []): ApiServer {
+  const child = spawn(process.execPath, ['--import', 'tsx', ...preload.flatMap((p) => ['--import', p]), 'src/server.ts'], {
+    env: { ...process.env, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe']
+  })
+  t.teardown(() => { if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL') })
+  let stderr = ''
+  child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString() })
+  const address = new Promise<string>((resolve) => {
+    createInterface({ input: child.stdout })
+      .on('line', (line) => {
+        const match = /listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(line)
+        if (match?.[1] !== undefined) resolve(match[1])
+      })
+      .on('close', () => { resolve('') })
+  })
+  return { child, address, stderr: () => stderr }
+}
