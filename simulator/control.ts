@@ -33,6 +33,8 @@ export interface SimulatorControl {
   /** The image the volume's view exposes. */
   viewImage: (volumeUuid: string) => ImageDigest
   recoverable: (volumeUuid: string) => { ranges: RecoverableRange[] }
+  /** Every CDP volume's journal use and recoverable window (metrics read these). */
+  journalStats: () => Array<{ volume_uuid: string, use: bigint, window_seconds: number }>
   setHostOnline: (hostUuid: string, online: boolean) => void
   setVmRunning: (vmUuid: string, running: boolean) => void
 }

@@ -302,6 +302,7 @@ export class Simulator implements CdpBackend, SimulatorControl {
   }
 
   async ready (): Promise<void> {
+    if (!this.db.open) throw new CdpError('BACKEND_UNAVAILABLE', 'the simulator database is closed')
     this.get('SELECT 1 AS ok')
   }
 

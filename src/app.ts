@@ -3,8 +3,12 @@
 import type { FastifyInstance } from 'fastify'
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
+import { instrument } from './backend/instrumented.js'
 import type { CdpBackend } from './backend/port.js'
 import { createHttpApp, type HttpAppOptions } from './http-app.js'
+import auth, { type ApiToken } from './plugins/auth.js'
+import metricsPlugin, { createMetrics, type Metrics } from './plugins/metrics.js'
+import health from './routes/health.js'
 import cdpRoutes from './routes/index.js'
 import type { SimulatorControl } from '../simulator/control.js'
 import controlApi from '../simulator/control-api.js'
@@ -15,12 +19,27 @@ export interface AppOptions extends HttpAppOptions {
   /** Mounts the simulator's control API at /sim/v1 when given. */
   simulator?: SimulatorControl
   maxVolumesPerBatch?: number
+  /** Bearer tokens the API and the control API require; absent: no authentication. */
+  tokens?: ApiToken[]
+  /** Where request and backend figures go (shared with an agent client); made here if absent. */
+  metrics?: Metrics
 }
 
 export const API_PREFIX = '/v1/volume/internal/cdp'
+const SIM_PREFIX = '/sim/v1'
 
 export async function buildApp (options: AppOptions): Promise<FastifyInstance> {
-  const app = createHttpApp({ logger: options.logger, bodyLimit: options.bodyLimit })
+  const { logger, bodyLimit, requestTimeout, keepAliveTimeout } = options
+  const app = createHttpApp({ logger, bodyLimit, requestTimeout, keepAliveTimeout })
+  const metrics = options.metrics ?? createMetrics()
+  const backend = instrument(options.backend, metrics.observeBackendCall)
+  const { simulator } = options
+  if (simulator !== undefined) metrics.addJournalGauges(() => simulator.journalStats())
+  await app.register(metricsPlugin, { metrics })
+  if (options.tokens !== undefined) {
+    await app.register(auth, { tokens: options.tokens, protectedPrefixes: [API_PREFIX, SIM_PREFIX], globalOnlyPrefixes: [SIM_PREFIX] })
+  }
+  await app.register(health, { backend })
 
   await app.register(swagger, {
     openapi: {
@@ -36,12 +55,10 @@ export async function buildApp (options: AppOptions): Promise<FastifyInstance> {
 
   await app.register(cdpRoutes, {
     prefix: API_PREFIX,
-    backend: options.backend,
+    backend,
     maxVolumesPerBatch: options.maxVolumesPerBatch ?? 1000
   })
-  if (options.simulator !== undefined) {
-    await app.register(controlApi, { prefix: '/sim/v1', control: options.simulator })
-  }
+  if (simulator !== undefined) await app.register(controlApi, { prefix: SIM_PREFIX, control: simulator })
 
   app.addHook('onClose', async () => { await options.backend.close() })
   return app

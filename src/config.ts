@@ -1,5 +1,7 @@
-// The server's configuration, read from the environment it is given and checked whole:
-// an invalid value stops the start with a message naming the variable.
+// The server's configuration, read from the environment it is given (over an optional
+// JSON file named by CDP_CONFIG_FILE) and checked whole: an invalid value stops the start
+// with a message naming the variable.
+import { readFileSync } from 'node:fs'
 import { Type, type Static } from '@sinclair/typebox'
 import envSchema from 'env-schema'
 
@@ -24,15 +26,41 @@ export const ConfigSchema = Type.Object({
   CDP_AGENT_CA: Type.Optional(Type.String({ minLength: 1 })),
   CDP_AGENT_CERT: Type.Optional(Type.String({ minLength: 1 })),
   CDP_AGENT_KEY: Type.Optional(Type.String({ minLength: 1 })),
+  /** JSON file of API tokens: {"tokens": [{"token", "tenant"?, "name"?}]}. */
+  CDP_AUTH_TOKENS_FILE: Type.Optional(Type.String({ minLength: 1 })),
+  /** `auto`: tokens when configured, else open on loopback only; `off`: no authentication. */
+  CDP_AUTH: Type.Unsafe<'auto' | 'off'>({ type: 'string', enum: ['auto', 'off'], default: 'auto' }),
+  CDP_BODY_LIMIT: Type.Integer({ default: 1024 * 1024, minimum: 1024, maximum: 64 * 1024 * 1024 }),
+  CDP_MAX_VOLUMES: Type.Integer({ default: 1000, minimum: 1, maximum: 100_000 }),
+  /** Whole request, in ms: a client that sends too slowly is cut off. */
+  CDP_REQUEST_TIMEOUT_MS: Type.Integer({ default: 30_000, minimum: 1, maximum: 3_600_000 }),
+  /** An idle keep-alive connection is closed after this many ms. */
+  CDP_KEEP_ALIVE_TIMEOUT_MS: Type.Integer({ default: 72_000, minimum: 1, maximum: 3_600_000 }),
   LOG_LEVEL: Type.Unsafe<string>({ type: 'string', enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info' })
 })
 
 export type Config = Static<typeof ConfigSchema>
 
+/** Settings from CDP_CONFIG_FILE (a JSON object of the same names); the environment wins. */
+function fileSettings (path: string | undefined): Record<string, unknown> {
+  if (path === undefined) return {}
+  let settings: unknown
+  try {
+    settings = JSON.parse(readFileSync(path, 'utf8'))
+  } catch (err) {
+    throw new Error(`invalid configuration: CDP_CONFIG_FILE ${path}: ${(err as Error).message}`)
+  }
+  if (typeof settings !== 'object' || settings === null || Array.isArray(settings)) {
+    throw new Error(`invalid configuration: CDP_CONFIG_FILE ${path} must hold a JSON object`)
+  }
+  return settings as Record<string, unknown>
+}
+
 export function loadConfig (env: Record<string, string | undefined>): Config {
+  const { CDP_CONFIG_FILE: file, ...fromEnv } = env
   let config: Config
   try {
-    config = envSchema<Config>({ schema: structuredClone(ConfigSchema), data: env, env: false, dotenv: false })
+    config = envSchema<Config>({ schema: structuredClone(ConfigSchema), data: { ...fileSettings(file), ...fromEnv }, env: false, dotenv: false })
   } catch (err) {
     throw new Error(`invalid configuration: ${(err as Error).message}`)
   }
@@ -45,5 +73,17 @@ export function loadConfig (env: Record<string, string | undefined>): Config {
   if ((config.CDP_AGENT_CERT === undefined) !== (config.CDP_AGENT_KEY === undefined)) {
     throw new Error('invalid configuration: CDP_AGENT_CERT and CDP_AGENT_KEY go together')
   }
+  if (config.CDP_AUTH === 'off' && config.CDP_AUTH_TOKENS_FILE !== undefined) {
+    throw new Error('invalid configuration: CDP_AUTH=off contradicts CDP_AUTH_TOKENS_FILE')
+  }
+  if (config.CDP_AUTH === 'auto' && config.CDP_AUTH_TOKENS_FILE === undefined && !isLoopback(config.HOST)) {
+    throw new Error(`invalid configuration: HOST ${config.HOST} is not loopback and no CDP_AUTH_TOKENS_FILE is set; ` +
+      'configure tokens, or set CDP_AUTH=off to serve without authentication')
+  }
   return config
+}
+
+/** Addresses only this machine can reach: where an open API is acceptable. */
+export function isLoopback (host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host)
 }

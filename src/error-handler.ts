@@ -59,10 +59,12 @@ export function toCdpError (error: FastifyError, request: FastifyRequest): CdpEr
 export async function handleError (error: FastifyError, request: FastifyRequest, reply: FastifyReply): Promise<unknown> {
   const cdpError = toCdpError(error, request) ?? new CdpError('INTERNAL')
   if (cdpError.code === 'INTERNAL') request.log.error({ err: error }, 'request failed')
+  request.scode = cdpError.entry.scode
   return reply.code(cdpError.entry.status).send(failed(cdpError, null))
 }
 
 export async function handleNotFound (request: FastifyRequest, reply: FastifyReply): Promise<unknown> {
   const error = new CdpError('ROUTE_NOT_FOUND', `${request.method} ${request.url.split('?')[0] ?? ''}`)
+  request.scode = error.entry.scode
   return reply.code(error.entry.status).send(failed(error, null))
 }

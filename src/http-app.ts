@@ -1,6 +1,7 @@
 // The HTTP conventions every server of this project shares (the CDP API, the simulator's
 // agent server): request bodies are JSON only and parsed losslessly, validation is decided
 // per request part, and every failure or unknown route is answered with the envelope.
+import { randomUUID } from 'node:crypto'
 import Fastify, { type FastifyServerOptions } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { handleError, handleNotFound } from './error-handler.js'
@@ -11,16 +12,31 @@ export interface HttpAppOptions {
   logger?: FastifyServerOptions['logger']
   /** Bytes; 1 MiB by default (1,000 volumes take about 150 KiB). */
   bodyLimit?: number
+  /** ms a whole request may take to arrive (0: no limit). */
+  requestTimeout?: number
+  /** ms an idle keep-alive connection is kept. */
+  keepAliveTimeout?: number
+}
+
+/** A caller's x-request-id is kept when it is a plain token, so logs join up across services. */
+const REQUEST_ID = /^[\w.:-]{1,128}$/
+
+function requestId (header: string | string[] | undefined): string {
+  return typeof header === 'string' && REQUEST_ID.test(header) ? header : randomUUID()
 }
 
 export function createHttpApp (options: HttpAppOptions = {}) {
   const app = Fastify({
     logger: options.logger ?? false,
     bodyLimit: options.bodyLimit ?? 1024 * 1024,
+    requestTimeout: options.requestTimeout ?? 30_000,
+    keepAliveTimeout: options.keepAliveTimeout ?? 72_000,
+    genReqId: (request) => requestId(request.headers['x-request-id']),
     // A malformed url (bad %-encoding) is the client's fault: answer it with the envelope.
     frameworkErrors: (error, request, reply) => { void handleError(error, request, reply) }
   }).withTypeProvider<TypeBoxTypeProvider>()
 
+  app.addHook('onSend', async (request, reply) => { void reply.header('x-request-id', request.id) })
   app.setValidatorCompiler(buildValidatorCompiler())
   app.setErrorHandler(handleError)
   app.setNotFoundHandler(handleNotFound)

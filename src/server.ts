@@ -2,15 +2,17 @@
 // environment, listening, and a graceful close on SIGTERM/SIGINT.
 import { buildApp, type AppOptions } from './app.js'
 import { loadConfig, type Config } from './config.js'
+import { loadTokens } from './plugins/auth.js'
+import { createMetrics, type Metrics } from './plugins/metrics.js'
 
 /**
  * The backend is imported only when chosen: agent mode never loads the simulator, and so
  * never the native SQLite module.
  */
-async function openBackend (config: Config): Promise<Pick<AppOptions, 'backend' | 'simulator'>> {
+async function openBackend (config: Config, metrics: Metrics): Promise<Pick<AppOptions, 'backend' | 'simulator'>> {
   if (config.CDP_BACKEND === 'agent') {
     const { openAgentBackend } = await import('./backend/agent/open.js')
-    return { backend: openAgentBackend(config) }
+    return { backend: openAgentBackend(config, metrics.observeAgentCall) }
   }
   const { loadTopology, openSimulator } = await import('../simulator/index.js')
   const simulator = openSimulator({
@@ -25,8 +27,28 @@ async function openBackend (config: Config): Promise<Pick<AppOptions, 'backend' 
   return { backend: simulator, simulator }
 }
 
+function readTokens (file: string): ReturnType<typeof loadTokens> {
+  try {
+    return loadTokens(file)
+  } catch (err) {
+    throw new Error(`invalid configuration: CDP_AUTH_TOKENS_FILE: ${(err as Error).message}`)
+  }
+}
+
 async function start (config: Config): Promise<void> {
-  const app = await buildApp({ ...await openBackend(config), logger: { level: config.LOG_LEVEL } })
+  const metrics = createMetrics()
+  const tokens = config.CDP_AUTH_TOKENS_FILE === undefined ? undefined : readTokens(config.CDP_AUTH_TOKENS_FILE)
+  const app = await buildApp({
+    ...await openBackend(config, metrics),
+    metrics,
+    ...(tokens === undefined ? {} : { tokens }),
+    bodyLimit: config.CDP_BODY_LIMIT,
+    maxVolumesPerBatch: config.CDP_MAX_VOLUMES,
+    requestTimeout: config.CDP_REQUEST_TIMEOUT_MS,
+    keepAliveTimeout: config.CDP_KEEP_ALIVE_TIMEOUT_MS,
+    // Fastify logs no headers; the redaction keeps it so if a serializer ever does.
+    logger: { level: config.LOG_LEVEL, redact: ['req.headers.authorization'] }
+  })
   let closing = false
   const close = (signal: string): void => {
     if (closing) return

@@ -13,6 +13,11 @@ t.test('defaults: loopback, 8080, the demo topology in memory on a real clock', 
     CDP_AGENT_TIMEOUT_MS: 5000,
     CDP_AGENT_RETRIES: 2,
     CDP_AGENT_CONCURRENCY: 16,
+    CDP_AUTH: 'auto',
+    CDP_BODY_LIMIT: 1048576,
+    CDP_MAX_VOLUMES: 1000,
+    CDP_REQUEST_TIMEOUT_MS: 30000,
+    CDP_KEEP_ALIVE_TIMEOUT_MS: 72000,
     LOG_LEVEL: 'info'
   })
 })
@@ -68,4 +73,29 @@ t.test('an invalid value stops the start, naming the variable', async (t) => {
     [{ CDP_SIM_SNAPSHOT_INTERVAL: '0' }, 'CDP_SIM_SNAPSHOT_INTERVAL']
   ]
   for (const [env, name] of bad) t.throws(() => loadConfig(env), new RegExp(name), JSON.stringify(env))
+})
+
+t.test('with no tokens the API may listen on loopback only, unless authentication is turned off', async (t) => {
+  for (const host of ['127.0.0.1', '127.3.2.1', 'localhost', '::1']) t.equal(loadConfig({ HOST: host }).HOST, host)
+  t.throws(() => loadConfig({ HOST: '0.0.0.0' }), /HOST 0\.0\.0\.0 is not loopback and no CDP_AUTH_TOKENS_FILE is set/)
+  t.equal(loadConfig({ HOST: '0.0.0.0', CDP_AUTH: 'off' }).CDP_AUTH, 'off')
+  t.equal(loadConfig({ HOST: '0.0.0.0', CDP_AUTH_TOKENS_FILE: 'tokens.json' }).CDP_AUTH_TOKENS_FILE, 'tokens.json')
+  t.throws(() => loadConfig({ CDP_AUTH: 'off', CDP_AUTH_TOKENS_FILE: 'tokens.json' }), /CDP_AUTH=off contradicts CDP_AUTH_TOKENS_FILE/)
+  t.throws(() => loadConfig({ CDP_AUTH: 'maybe' }), /CDP_AUTH/)
+})
+
+t.test('limits are settings with bounds', async (t) => {
+  t.match(loadConfig({ CDP_BODY_LIMIT: '2048', CDP_MAX_VOLUMES: '10', CDP_REQUEST_TIMEOUT_MS: '500' }),
+    { CDP_BODY_LIMIT: 2048, CDP_MAX_VOLUMES: 10, CDP_REQUEST_TIMEOUT_MS: 500 })
+  t.throws(() => loadConfig({ CDP_BODY_LIMIT: '10' }), /CDP_BODY_LIMIT/)
+  t.throws(() => loadConfig({ CDP_MAX_VOLUMES: '0' }), /CDP_MAX_VOLUMES/)
+})
+
+t.test('CDP_CONFIG_FILE supplies settings the environment does not', async (t) => {
+  const dir = t.testdir({ 'cdp.json': JSON.stringify({ PORT: 9999, LOG_LEVEL: 'warn' }), 'bad.json': '[1]', 'broken.json': '{' })
+  t.match(loadConfig({ CDP_CONFIG_FILE: `${dir}/cdp.json` }), { PORT: 9999, LOG_LEVEL: 'warn' })
+  t.match(loadConfig({ CDP_CONFIG_FILE: `${dir}/cdp.json`, PORT: '7000' }), { PORT: 7000, LOG_LEVEL: 'warn' })
+  t.throws(() => loadConfig({ CDP_CONFIG_FILE: `${dir}/bad.json` }), /CDP_CONFIG_FILE .*must hold a JSON object/)
+  t.throws(() => loadConfig({ CDP_CONFIG_FILE: `${dir}/broken.json` }), /CDP_CONFIG_FILE/)
+  t.throws(() => loadConfig({ CDP_CONFIG_FILE: `${dir}/missing.json` }), /CDP_CONFIG_FILE/)
 })

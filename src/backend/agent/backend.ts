@@ -8,7 +8,7 @@ import type {
 } from '../port.js'
 import { identityFromRef } from '../identity.js'
 import { CdpError } from '../../errors.js'
-import { AgentClient, scodeError, type AgentTls } from './client.js'
+import { AgentClient, scodeError, type AgentClientOptions, type AgentTls } from './client.js'
 import { mapLimit, settle, type Settled } from './fan-out.js'
 import { listRequest, mergeList } from './list-merge.js'
 import type { AgentAnswer, AgentRequest } from './protocol.js'
@@ -26,6 +26,7 @@ export interface AgentBackendOptions {
   tls?: AgentTls
   /** First retry's backoff ceiling in ms (doubles per retry, full jitter). */
   backoffMs?: number
+  onAttempt?: AgentClientOptions['onAttempt']
 }
 
 type BatchOp = 'edit' | 'enable' | 'disable'
@@ -51,7 +52,8 @@ export class AgentBackend implements CdpBackend {
       retries: options.retries,
       ...(options.backoffMs === undefined ? {} : { backoffMs: options.backoffMs }),
       ...(options.token === undefined ? {} : { token: options.token }),
-      ...(options.tls === undefined ? {} : { tls: options.tls })
+      ...(options.tls === undefined ? {} : { tls: options.tls }),
+      ...(options.onAttempt === undefined ? {} : { onAttempt: options.onAttempt })
     })
   }
 

@@ -26,6 +26,8 @@ export interface AgentClientOptions {
   /** Sent as `Authorization: Bearer …`. */
   token?: string
   tls?: AgentTls
+  /** Told of every attempt: which operation, which agent, how long, and its scode (0: answered). */
+  onAttempt?: (operation: Operation, agent: string, seconds: number, scode: number) => void
 }
 
 const MAX_BACKOFF_MS = 2000
@@ -71,7 +73,7 @@ export class AgentClient {
     for (let round = 0; round < rounds; round++) {
       if (round > 0) await sleep(this.backoff(round))
       for (const url of urls) {
-        const attempt = await this.send(url, path, body)
+        const attempt = await this.send(op, url, path, body)
         if (attempt.ok) {
           try {
             return decode(answer, attempt.data, 'AGENT_BAD_RESPONSE')
@@ -114,7 +116,14 @@ export class AgentClient {
     return pool
   }
 
-  private async send (url: string, path: string, body: string): Promise<Attempt> {
+  private async send (op: Operation, url: string, path: string, body: string): Promise<Attempt> {
+    const start = performance.now()
+    const attempt = await this.attempt(url, path, body)
+    this.options.onAttempt?.(op, url, (performance.now() - start) / 1000, attempt.ok ? 0 : attempt.error.entry.scode)
+    return attempt
+  }
+
+  private async attempt (url: string, path: string, body: string): Promise<Attempt> {
     const target = new URL(url)
     const controller = new AbortController()
     const timer = setTimeout(() => { controller.abort(TIMED_OUT) }, this.options.timeoutMs)

@@ -2,7 +2,7 @@
 // TLS files are read here, and a file that cannot be used names its variable.
 import { readFileSync } from 'node:fs'
 import type { Config } from '../../config.js'
-import { createAgentBackend, type AgentBackend } from './backend.js'
+import { createAgentBackend, type AgentBackend, type AgentBackendOptions } from './backend.js'
 import type { AgentTls } from './client.js'
 import { loadAgentRoutes } from './routing.js'
 
@@ -19,7 +19,7 @@ function fromFile<T> (variable: string, file: string, read: (file: string) => T)
 
 const readPem = (file: string): Buffer => readFileSync(file)
 
-export function openAgentBackend (config: AgentConfig): AgentBackend {
+export function openAgentBackend (config: AgentConfig, onAttempt?: AgentBackendOptions['onAttempt']): AgentBackend {
   if (config.CDP_AGENTS === undefined) throw new Error('invalid configuration: CDP_AGENTS is required with CDP_BACKEND=agent')
   const routes = fromFile('CDP_AGENTS', config.CDP_AGENTS, loadAgentRoutes)
   const tls: AgentTls = {
@@ -33,6 +33,7 @@ export function openAgentBackend (config: AgentConfig): AgentBackend {
     retries: config.CDP_AGENT_RETRIES,
     concurrency: config.CDP_AGENT_CONCURRENCY,
     ...(config.CDP_AGENT_TOKEN === undefined ? {} : { token: config.CDP_AGENT_TOKEN }),
-    ...(Object.keys(tls).length === 0 ? {} : { tls })
+    ...(Object.keys(tls).length === 0 ? {} : { tls }),
+    ...(onAttempt === undefined ? {} : { onAttempt })
   })
 }

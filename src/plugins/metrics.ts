@@ -1,0 +1,104 @@
+// GET /metrics in Prometheus text format: requests by route and scode, request latency,
+// backend call latency and failures (per agent where the backend has agents), and any
+// gauges the backend adds (the simulator's journal use and recoverable window per volume).
+// Each app has its own registry, so several apps in one process (tests) never collide.
+import type { FastifyInstance } from 'fastify'
+import fp from 'fastify-plugin'
+import { Counter, Gauge, Histogram, Registry } from 'prom-client'
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The scode the request was answered with (0 unless the error handler set one). */
+    scode?: number
+  }
+  interface FastifyInstance {
+    metrics: Metrics
+  }
+}
+
+export interface Metrics {
+  registry: Registry
+  /** One call of the API into its backend, whatever the backend is. */
+  observeBackendCall: (operation: string, seconds: number, scode: number) => void
+  /** One attempt of the agent client toward one agent. */
+  observeAgentCall: (operation: string, agent: string, seconds: number, scode: number) => void
+  /** Journal use and recoverable window per volume, read when scraped (simulator mode). */
+  addJournalGauges: (read: () => Array<{ volume_uuid: string, use: bigint, window_seconds: number }>) => void
+}
+
+const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5]
+
+export function createMetrics (): Metrics {
+  const registry = new Registry()
+  const latency = (name: string, help: string, labelNames: string[]) =>
+    new Histogram({ name, help, labelNames, buckets: LATENCY_BUCKETS, registers: [registry] })
+  const failures = (name: string, help: string, labelNames: string[]) =>
+    new Counter({ name, help, labelNames, registers: [registry] })
+  const backendSeconds = latency('cdp_backend_call_seconds', 'Backend call latency by operation', ['operation'])
+  const backendErrors = failures('cdp_backend_errors_total', 'Backend calls that failed, by operation and scode', ['operation', 'scode'])
+  const agentSeconds = latency('cdp_agent_request_seconds', 'Requests to node agents by operation and agent', ['operation', 'agent'])
+  const agentErrors = failures('cdp_agent_errors_total', 'Failed requests to node agents by operation, agent and scode', ['operation', 'agent', 'scode'])
+  return {
+    registry,
+    observeBackendCall: (operation, seconds, scode) => {
+      backendSeconds.observe({ operation }, seconds)
+      if (scode !== 0) backendErrors.inc({ operation, scode: String(scode) })
+    },
+    observeAgentCall: (operation, agent, seconds, scode) => {
+      agentSeconds.observe({ operation, agent }, seconds)
+      if (scode !== 0) agentErrors.inc({ operation, agent, scode: String(scode) })
+    },
+    addJournalGauges: (read) => {
+      const window = new Gauge({ name: 'cdp_recoverable_window_seconds', help: 'How far back a volume can be recovered', labelNames: ['volume_uuid'], registers: [] })
+      // One read fills both: the window gauge is registered after this one, so it is
+      // collected (and printed) after it has been set here.
+      new Gauge({
+        name: 'cdp_journal_use_bytes',
+        help: 'Journal bytes a volume uses on its CDP disks',
+        labelNames: ['volume_uuid'],
+        registers: [registry],
+        collect () {
+          this.reset()
+          window.reset()
+          for (const stat of read()) {
+            this.set({ volume_uuid: stat.volume_uuid }, Number(stat.use))
+            window.set({ volume_uuid: stat.volume_uuid }, stat.window_seconds)
+          }
+        }
+      })
+      registry.registerMetric(window)
+    }
+  }
+}
+
+async function metricsPlugin (app: FastifyInstance, options: { metrics: Metrics }): Promise<void> {
+  const { registry } = options.metrics
+  const requests = new Counter({
+    name: 'cdp_http_requests_total',
+    help: 'HTTP requests by route, method, status and scode',
+    labelNames: ['route', 'method', 'status', 'scode'],
+    registers: [registry]
+  })
+  const latency = new Histogram({
+    name: 'cdp_http_request_seconds',
+    help: 'HTTP request latency by route',
+    labelNames: ['route', 'method'],
+    buckets: LATENCY_BUCKETS,
+    registers: [registry]
+  })
+  app.decorate('metrics', options.metrics)
+
+  app.addHook('onResponse', async (request, reply) => {
+    // The route pattern, not the url: ids in paths would make a series per volume.
+    const route = request.routeOptions.url ?? 'unmatched'
+    const labels = { route, method: request.method }
+    requests.inc({ ...labels, status: String(reply.statusCode), scode: String(request.scode ?? 0) })
+    latency.observe(labels, reply.elapsedTime / 1000)
+  })
+
+  app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
+    return await reply.type(registry.contentType).send(await registry.metrics())
+  })
+}
+
+export default fp(metricsPlugin, { name: 'volume-cdp-metrics', fastify: '5.x' })

@@ -1,0 +1,130 @@
+// Bearer tokens: every endpoint × {no token, unknown token, global token, the volume's
+// tenant's token, another tenant's token}. A tenant token sees only its tenant: another
+// tenant's volume is "not found", and naming another tenant is FORBIDDEN.
+import t, { type Test } from 'tap'
+import type { InjectOptions } from 'fastify'
+import { CDP, DEMO, SECOND, openTestApp, parseLossless, stringifyLossless } from '../helpers/app.js'
+
+const TOKENS = [
+  { token: 'global-token-0123456789', name: 'console' },
+  { token: 'ken-token-0123456789abc', tenant: DEMO.ken, name: 'ken' },
+  { token: 'lin-token-0123456789abc', tenant: DEMO.lin, name: 'lin' }
+]
+const HOLDERS = { global: TOKENS[0]?.token, ken: TOKENS[1]?.token, lin: TOKENS[2]?.token, unknown: 'not-a-token-0123456789', none: undefined }
+
+interface Endpoint {
+  name: string
+  method: 'GET' | 'POST'
+  url: string
+  body?: unknown
+  /** A batch: a volume that is not found fails its item, not the request. */
+  batch?: boolean
+  list?: boolean
+}
+
+const cdp1 = { cluster_uuid: DEMO.cluster, volume_uuid: DEMO.cdp1 }
+const policy = { cdp_priority: 'mid', reserve_capacity: 1073741824, reserve_duration: 3600 }
+
+/** A fresh app with CDP on cdp-1 and some history; returns a point inside it. */
+async function open (t: Test, tokens = true) {
+  const { app, sim } = await openTestApp(t, { app: tokens ? { tokens: TOKENS } : {} })
+  await sim.enable([cdp1])
+  const time = sim.write(DEMO.cdp1, [{ offset: 0, length: 4096, fill: 1 }]).time
+  sim.advance(10n * SECOND)
+  const snapshot = (await sim.info(cdp1)).cdp_info[0]?.snaps[0]?.name ?? ''
+  await sim.disable([cdp1])
+  await sim.enable([cdp1])
+  return { app, point: { snapshot_name: snapshot, timestamp: time } }
+}
+
+function endpoints (point: { snapshot_name: string, timestamp: bigint }): Endpoint[] {
+  return [
+    { name: 'edit', method: 'POST', url: `${CDP}/edit`, body: { ...policy, volumes: [cdp1] }, batch: true },
+    { name: 'enable', method: 'POST', url: `${CDP}/enable`, body: { volumes: [cdp1] }, batch: true },
+    { name: 'disable', method: 'POST', url: `${CDP}/disable`, body: { volumes: [cdp1] }, batch: true },
+    { name: 'list', method: 'GET', url: `${CDP}/list?cluster_uuid=${DEMO.cluster}`, list: true },
+    { name: 'info', method: 'GET', url: `${CDP}/info?cluster_uuid=${DEMO.cluster}&volume_uuid=${DEMO.cdp1}` },
+    { name: 'clean', method: 'POST', url: `${CDP}/clean`, body: { ...cdp1, usd_seq: 0 } },
+    { name: 'view', method: 'POST', url: `${CDP}/view`, body: { ...cdp1, op: 'on', ...point } },
+    { name: 'revert', method: 'POST', url: `${CDP}/revert`, body: { ...cdp1, ...point } }
+  ]
+}
+
+async function send (app: Awaited<ReturnType<typeof open>>['app'], endpoint: Endpoint, token?: string, tenant?: string) {
+  const headers: Record<string, string> = {}
+  if (token !== undefined) headers.authorization = `Bearer ${token}`
+  let url = endpoint.url
+  let payload: string | undefined
+  if (endpoint.body !== undefined) {
+    headers['content-type'] = 'application/json'
+    const body = endpoint.body as Record<string, unknown>
+    const named = tenant === undefined
+      ? body
+      : endpoint.batch === true
+        ? { ...body, volumes: (body.volumes as object[]).map((v) => ({ ...v, tenant })) }
+        : { ...body, tenant }
+    payload = stringifyLossless(named)
+  } else if (tenant !== undefined) {
+    url += `&tenant=${tenant}`
+  }
+  const options: InjectOptions = { method: endpoint.method, url, headers, ...(payload === undefined ? {} : { payload }) }
+  const res = await app.inject(options)
+  return { status: res.statusCode, headers: res.headers, body: parseLossless(res.body) as any }
+}
+
+t.test('every endpoint: no token or an unknown one is 401, and nothing runs', async (t) => {
+  const { app, point } = await open(t)
+  for (const endpoint of endpoints(point)) {
+    for (const holder of ['none', 'unknown'] as const) {
+      const answer = await send(app, endpoint, HOLDERS[holder])
+      t.equal(answer.status, 401, `${endpoint.name} with ${holder}`)
+      t.equal(answer.body.scode, 2001)
+      t.equal(answer.headers['www-authenticate'], 'Bearer')
+    }
+  }
+  const info = await send(app, endpoints(point)[4] as Endpoint, HOLDERS.global)
+  t.equal(info.body.data.cdp_info.length, 2, 'no clean ran')
+})
+
+t.test('every endpoint: a global token answers as an open API does, a tenant token as one asked for its tenant', async (t) => {
+  for (const [index, endpoint] of endpoints({ snapshot_name: '', timestamp: 0n }).entries()) {
+    for (const holder of ['global', 'ken'] as const) {
+      const open0 = await open(t, false)
+      const expected = await send(open0.app, endpoints(open0.point)[index] as Endpoint, undefined, holder === 'ken' ? DEMO.ken : undefined)
+      const subject = await open(t)
+      const answer = await send(subject.app, endpoints(subject.point)[index] as Endpoint, HOLDERS[holder])
+      t.equal(answer.status, expected.status, `${endpoint.name} with ${holder}`)
+      t.same(answer.body, expected.body, `${endpoint.name} with ${holder}: the same answer`)
+    }
+  }
+})
+
+t.test('every endpoint: another tenant\'s token finds nothing of ken\'s, and may not name ken', async (t) => {
+  for (const [index, endpoint] of endpoints({ snapshot_name: '', timestamp: 0n }).entries()) {
+    const subject = await open(t)
+    const target = endpoints(subject.point)[index] as Endpoint
+    const answer = await send(subject.app, target, HOLDERS.lin)
+    if (endpoint.batch === true) {
+      t.equal(answer.status, 200, endpoint.name)
+      t.same(answer.body.data.results.map((r: { scode: number }) => r.scode), [3002], `${endpoint.name}: ken's volume is not found`)
+    } else if (endpoint.list === true) {
+      t.equal(answer.status, 200)
+      t.same(answer.body.data.List, [], 'list shows none of ken\'s volumes')
+    } else {
+      t.equal(answer.status, 404, endpoint.name)
+      t.equal(answer.body.scode, 3002, `${endpoint.name}: ken's volume is not found`)
+    }
+    const naming = await send(subject.app, target, HOLDERS.lin, DEMO.ken)
+    t.equal(naming.status, 403, `${endpoint.name} naming tenant ken`)
+    t.equal(naming.body.scode, 2002)
+  }
+})
+
+t.test('the control API takes global tokens only; health, metrics and docs need none', async (t) => {
+  const { app } = await open(t)
+  const clock = (token?: string) => app.inject({ method: 'GET', url: '/sim/v1/clock', headers: token === undefined ? {} : { authorization: `Bearer ${token}` } })
+  t.equal((await clock()).statusCode, 401)
+  t.equal((await clock(HOLDERS.ken)).statusCode, 403)
+  t.equal((await clock(HOLDERS.global)).statusCode, 200)
+  for (const url of ['/healthz', '/readyz', '/metrics', '/docs/json']) t.equal((await app.inject(url)).statusCode, 200, url)
+})
