@@ -8,7 +8,7 @@ import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import t from 'tap'
 import { Scode } from '../src/errors.js'
-import { CDP, DEMO, SECOND, callHttp, volume, type Answer } from './helpers/app.js'
+import { CDP, DEMO, callHttp, volume, type Answer } from './helpers/app.js'
 import { spawnApiServer } from './helpers/api-server.js'
 import { startAgent, tempDir } from './helpers/cdp-sim.js'
 import { LIN_DATA } from './helpers/simulator.js'
@@ -59,7 +59,7 @@ t.test('two API processes on one agent: envelopes only, no 5xx, a serial final s
   const servers = [1, 2].map(() => spawnApiServer(t, { CDP_BACKEND: 'agent', CDP_AGENTS: routes }))
   const apis = await Promise.all(servers.map(async (server) => await server.address))
   t.ok(apis.every((api) => /^http:\/\/127\.0\.0\.1:\d+$/.test(api)), `both APIs listen (${servers.map((s) => s.stderr()).join('')})`)
-  const [first = '', second = ''] = apis
+  const [first = ''] = apis
 
   // CDP on for every volume with some history, and the point each volume's views and reverts name.
   await callHttp(first, 'POST', `${CDP}/edit`, { cdp_priority: 'mid', reserve_capacity: 1073741824, reserve_duration: 864000, volumes: ALL.map((v) => volume(v)) })
