@@ -1,16 +1,19 @@
 // What the API benchmarks share: an app listening on 127.0.0.1, a bare Fastify route that
-// serves the same bytes (the ceiling for one route on this machine), and one autocannon run.
+// serves the same bytes (the ceiling for one route on this machine), one autocannon run,
+// and the data the info and list benchmarks read.
 import autocannon from 'autocannon'
 import Fastify from 'fastify'
 import { buildApp } from '../../src/app.js'
-import type { Simulator } from '../../simulator/index.js'
+import type { CdpBackend, VolumeRef } from '../../src/backend/port.js'
+import { loadTopology, openSimulator, type Simulator, type Topology } from '../../simulator/index.js'
+import { benchTopology } from './sim-setup.js'
 
 export const CDP = '/v1/volume/internal/cdp'
 const CONNECTIONS = 50
 const DURATION_SECONDS = 5
 
-export async function listenApp (sim: Simulator): Promise<{ base: string, close: () => Promise<void> }> {
-  const app = await buildApp({ backend: sim })
+export async function listenApp (backend: CdpBackend): Promise<{ base: string, close: () => Promise<void> }> {
+  const app = await buildApp({ backend })
   const base = await app.listen({ host: '127.0.0.1', port: 0 })
   return { base, close: () => app.close() }
 }
@@ -46,4 +49,43 @@ export async function againstBare (sim: Simulator, path: string): Promise<{ rps:
   } finally {
     await app.close()
   }
+}
+
+/** A simulator holding what a benchmark reads, the topology it models, and the request path. */
+export interface BenchData { sim: Simulator, topology: Topology, path: string }
+
+const SECOND = 1_000_000_000n
+
+/**
+ * cdp-1 of the demo cluster with `snapshots` auto snapshots a minute apart; a segment holds
+ * 40 blocks, so 100 one-block writes fill three segments.
+ */
+export async function infoData (db: string, snapshots = 100): Promise<BenchData & { ref: VolumeRef }> {
+  const topology = loadTopology('fixtures/demo-topology.json')
+  const cluster = 'ee3ae4de-811a-45b5-b339-f7ad45872c33'
+  const volume = 'ddc4adf3-830e-4ec3-b1dc-85571aea15c7'
+  const sim = openSimulator({ db, topology, clock: { mode: 'manual' }, snapshotIntervalSeconds: 60, segmentCapacity: 40n * 4096n })
+  const ref = { cluster_uuid: cluster, volume_uuid: volume }
+  await sim.edit({ cdp_priority: 'mid', reserve_capacity: 1n << 30n, reserve_duration: 10n ** 6n }, [ref])
+  await sim.enable([ref])
+  for (let i = 0; i < snapshots; i++) {
+    sim.write(volume, [{ offset: (i % 64) * 4096, length: 4096, fill: i % 256 }])
+    sim.advance(60n * SECOND)
+  }
+  return { sim, topology, ref, path: `${CDP}/info?cluster_uuid=${cluster}&volume_uuid=${volume}` }
+}
+
+/**
+ * `volumes` CDP volumes named vol-000000…, and the first page of 10 of those whose name
+ * holds `filter` ("vol-0999" at 100,000 volumes: vol-099900 … vol-099999, 100 of them).
+ */
+export async function listData (db: string, volumes: number, filter: string): Promise<BenchData> {
+  const topology = benchTopology(volumes)
+  const sim = openSimulator({ db, topology, clock: { mode: 'manual' } })
+  const cluster = topology.clusters[0]?.uuid ?? ''
+  const refs = topology.volumes.map((v) => ({ cluster_uuid: cluster, volume_uuid: v.uuid }))
+  for (let i = 0; i < refs.length; i += 1000) {
+    await sim.edit({ cdp_priority: 'mid', reserve_capacity: 1n << 30n, reserve_duration: 86400n }, refs.slice(i, i + 1000))
+  }
+  return { sim, topology, path: `${CDP}/list?cluster_uuid=${cluster}&page_num=0&page_size=10&filter_name=${filter}` }
 }
