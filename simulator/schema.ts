@@ -116,21 +116,24 @@ export const SCHEMA_VERSION = MIGRATIONS.length
 
 export function openDatabase (path: string): Database.Database {
   const db = new Database(path)
+  // First: another process may hold the file (even switching it to WAL needs a lock).
+  db.pragma('busy_timeout = 5000')
   db.pragma('journal_mode = WAL')
   // NORMAL: a commit survives the process being killed; only power loss could undo the last ones.
   db.pragma('synchronous = NORMAL')
   db.pragma('foreign_keys = ON')
-  db.pragma('busy_timeout = 5000')
   migrate(db)
   return db
 }
 
 function migrate (db: Database.Database): void {
-  const current = db.pragma('user_version', { simple: true }) as number
-  if (current > SCHEMA_VERSION) {
-    throw new Error(`database schema ${current} is newer than this simulator's ${SCHEMA_VERSION}`)
-  }
+  // The version is read inside the write transaction: of processes opening one new file
+  // at once, the first migrates and the others find it done.
   db.transaction(() => {
+    const current = db.pragma('user_version', { simple: true }) as number
+    if (current > SCHEMA_VERSION) {
+      throw new Error(`database schema ${current} is newer than this simulator's ${SCHEMA_VERSION}`)
+    }
     for (let version = current; version < SCHEMA_VERSION; version++) {
       db.exec(MIGRATIONS[version] as string)
       db.pragma(`user_version = ${version + 1}`)

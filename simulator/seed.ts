@@ -4,7 +4,6 @@ import type { Database } from 'better-sqlite3'
 import type { Topology } from './topology.js'
 
 export function seedTopology (db: Database, topology: Topology): void {
-  if (db.prepare('SELECT 1 FROM cluster LIMIT 1').get() !== undefined) return
   const id = (table: string) => {
     const stmt = db.prepare(`SELECT id FROM ${table} WHERE uuid = ?`).pluck()
     return (uuid: string) => stmt.get(uuid.toLowerCase()) as bigint
@@ -24,7 +23,9 @@ export function seedTopology (db: Database, topology: Topology): void {
   const namespaceId = id('namespace')
   const vmId = id('vm')
 
+  // Checked inside one write transaction: two processes opening one new file seed it once.
   db.transaction(() => {
+    if (db.prepare('SELECT 1 FROM cluster LIMIT 1').get() !== undefined) return
     for (const t of topology.tenants) insertTenant.run(t.uuid.toLowerCase(), t.name)
     for (const vm of topology.vms) insertVm.run(vm.uuid.toLowerCase(), vm.name, vm.running ? 1 : 0)
     for (const c of topology.clusters) {
@@ -44,5 +45,5 @@ export function seedTopology (db: Database, topology: Topology): void {
         v.vm_type ?? '', v.owner ?? '')
     }
     db.exec("INSERT INTO volume_search (volume_search) VALUES ('rebuild')")
-  })()
+  }).immediate()
 }
