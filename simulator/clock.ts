@@ -6,6 +6,9 @@ import { CdpError } from '../src/errors.js'
 import type { Ns } from '../src/backend/port.js'
 import type { ClockMode } from './control.js'
 
+/** Times are stored as SQLite int64: the clock cannot run past its largest value. */
+export const MAX_TIME = (1n << 63n) - 1n
+
 export interface Clock {
   readonly mode: ClockMode
   now: () => Ns
@@ -33,6 +36,7 @@ export function manualClock (db: Database, start: Ns): Clock {
     now,
     advance: (by) => {
       const next = now() + by
+      if (next > MAX_TIME) throw new CdpError('INVALID_PARAMETER', `the clock cannot pass ${MAX_TIME} ns`)
       write.run(next)
       return next
     }

@@ -17,7 +17,7 @@ import type {
 import { CdpError, isCdpError } from '../src/errors.js'
 import { identityFromRef } from '../src/backend/identity.js'
 import type { BlockWrite, ImageDigest, RecoverableRange, SimulatorControl } from './control.js'
-import { type Clock, manualClock, realClock } from './clock.js'
+import { type Clock, MAX_TIME, manualClock, realClock } from './clock.js'
 import { BLOCK_SIZE, type BlockChange, imageDigest, toBlockChanges } from './content.js'
 import { DEFAULTS, type SimulatorOptions } from './options.js'
 import { openDatabase } from './schema.js'
@@ -25,8 +25,6 @@ import { seedTopology } from './seed.js'
 
 const NS_PER_S = 1_000_000_000n
 const BLOCK = BigInt(BLOCK_SIZE)
-/** Times are stored as SQLite int64; a later time cannot have happened yet. */
-const MAX_TIME = (1n << 63n) - 1n
 
 interface VolumeRow {
   id: bigint
@@ -89,6 +87,9 @@ interface ResolvedPoint {
 
 /** An auto snapshot is named for the whole second it was taken in. */
 const snapshotName = (time: Ns): string => `CDP-auto-${time / NS_PER_S}`
+
+/** When the next auto snapshot is due; null (never) past the last time the clock can reach. */
+const dueOrNever = (time: Ns): Ns | null => time > MAX_TIME ? null : time
 
 /** uint64 policy values are kept in SQLite's int64 as the same 64 bits. */
 const toStored = (u64: bigint): bigint => BigInt.asIntN(64, u64)
@@ -509,7 +510,7 @@ export class Simulator implements CdpBackend, SimulatorControl {
     const newest = this.get<{ time: bigint | null }>('SELECT max(time) AS time FROM snapshot WHERE volume_id = ?', cdp.volume_id)?.time ?? null
     const earliest = newest === null ? now : (newest / NS_PER_S + 1n) * NS_PER_S
     this.run('UPDATE cdp SET next_seq = next_seq + 1, next_snapshot = ? WHERE volume_id = ?',
-      now > earliest ? now : earliest, cdp.volume_id)
+      dueOrNever(now > earliest ? now : earliest), cdp.volume_id)
   }
 
   /** Applies block changes to the live volume, journaling them when CDP is on. */
@@ -583,7 +584,7 @@ export class Simulator implements CdpBackend, SimulatorControl {
           cdp.volume_id, snapshotName(due), cdp.active_seq, due)
         if (oldest === null) oldest = due
       }
-      this.run('UPDATE cdp SET next_snapshot = ? WHERE volume_id = ?', due, cdp.volume_id)
+      this.run('UPDATE cdp SET next_snapshot = ? WHERE volume_id = ?', dueOrNever(due), cdp.volume_id)
     }
     this.retain(cdp, oldest, cut, now)
   }
