@@ -12,6 +12,7 @@ import { CDP, DEMO, callHttp, volume, type Answer } from './helpers/app.js'
 import { spawnApiServer } from './helpers/api-server.js'
 import { startAgent, tempDir } from './helpers/cdp-sim.js'
 import { LIN_DATA } from './helpers/simulator.js'
+import { type Effect, isEnvelope, possibleFinals, seededRandom } from './helpers/serial.js'
 
 /** Volumes without a running VM (the demo's ken volume is used by one: reverts refused). */
 const VOLUMES = [DEMO.vol1, DEMO.cdp1, DEMO.linVolume, LIN_DATA]
@@ -19,37 +20,6 @@ const ALL = [DEMO.kenVolume, ...VOLUMES]
 const PRIORITIES = ['high', 'mid', 'low'] as const
 const WORKERS_PER_API = 3
 const CALLS_PER_WORKER = 30
-const ENVELOPE_KEYS = ['data', 'desc', 'message', 'message_cn', 'scode', 'stack']
-
-/** A deterministic sequence of choices (mulberry32), so a failing run can be replayed. */
-function chooser (seed: number) {
-  let state = seed
-  const next = (): number => {
-    state = (state + 0x6D2B79F5) | 0
-    let x = Math.imul(state ^ (state >>> 15), 1 | state)
-    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296
-  }
-  return <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)] as T
-}
-
-/** A change that took effect: on which register of which volume, to what, and when the call ran. */
-interface Effect { register: string, value: string, start: number, end: number }
-
-/**
- * The values a register can end with under some serial order of the acknowledged
- * changes: those of changes that no other change began after (in real time) ended.
- */
-function possibleFinals (effects: readonly Effect[]): Set<string> {
-  return new Set(effects.filter((x) => !effects.some((y) => y.start > x.end)).map((x) => x.value))
-}
-
-function isEnvelope (body: unknown): boolean {
-  if (body === null || typeof body !== 'object') return false
-  const e = body as Record<string, unknown>
-  return Object.keys(e).sort().join() === ENVELOPE_KEYS.join() && typeof e.scode === 'number' && e.stack === null &&
-    (e.scode === 0) === (e.message === 'success')
-}
 
 t.test('two API processes on one agent: envelopes only, no 5xx, a serial final state, and both agree on it', async (t) => {
   const dir = tempDir(t, 'cdp-two-apis-')
@@ -76,7 +46,7 @@ t.test('two API processes on one agent: envelopes only, no 5xx, a serial final s
   const answers: Array<{ what: string, answer: Answer }> = []
   let edits = 0
   async function worker (api: string, seed: number): Promise<void> {
-    const pick = chooser(seed)
+    const { pick } = seededRandom(seed)
     for (let i = 0; i < CALLS_PER_WORKER; i++) {
       const v = pick(VOLUMES)
       const start = performance.now()
