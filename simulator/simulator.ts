@@ -664,7 +664,10 @@ export class Simulator implements CdpBackend, SimulatorControl {
    * otherwise its last write per block carried into the next segment.
    */
   private cleanSegment (volumeId: bigint, seq: bigint): void {
-    const segment = this.get<SegmentRow>('SELECT seq, use, end_time FROM segment WHERE volume_id = ? AND seq = ?', volumeId, seq)
+    // Seqs are SQLite int64 counting up from 0: a uint64 past that names no segment.
+    const segment = BigInt.asIntN(64, seq) !== seq
+      ? undefined
+      : this.get<SegmentRow>('SELECT seq, use, end_time FROM segment WHERE volume_id = ? AND seq = ?', volumeId, seq)
     if (segment === undefined) throw new CdpError('SEGMENT_NOT_FOUND', `usd_seq ${seq}`)
     if (segment.end_time === null) throw new CdpError('SEGMENT_ACTIVE', `usd_seq ${seq} is being written; disable CDP first`)
     if (this.get('SELECT 1 AS ok FROM view WHERE volume_id = ? AND seq = ?', volumeId, seq) !== undefined) {

@@ -34,3 +34,15 @@ t.test('a clock within a snapshot interval of 2^63-1 ns keeps answering (was a 5
   const info = await call(app, 'GET', `${CDP}/info?cluster_uuid=${DEMO.cluster}&volume_uuid=${DEMO.cdp1}`)
   t.equal(info.status, 200)
 })
+
+t.test('clean with a usd_seq past 2^63-1 is SEGMENT_NOT_FOUND and changes nothing (was a 500 from SQLite\'s int64 bind)', async (t) => {
+  const { app, sim } = await openTestApp(t)
+  await sim.enable([volume(DEMO.cdp1)])
+  const before = await stateFingerprint(sim, topology)
+  for (const usdSeq of ['9223372036854775808', '18446744073709551615']) {
+    const clean = await call(app, 'POST', `${CDP}/clean`, { ...volume(DEMO.cdp1), usd_seq: usdSeq })
+    t.equal(clean.status, 404, `usd_seq ${usdSeq}`)
+    t.equal(clean.body.scode, 3004)
+  }
+  t.equal(await stateFingerprint(sim, topology), before, 'nothing changed')
+})
