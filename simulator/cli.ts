@@ -1,14 +1,33 @@
 // cdp-sim, the simulator's command line: picks the subcommand, prints help, turns a bad
 // option into one line on stderr and a non-zero exit. The only CLI module that touches
 // `process` (argv, output, signals, exit code). A new subcommand is one file under cli/
-// and one entry in `commands`.
-import { agent } from './cli/agent.js'
+// and one entry in `commands`. Each is imported only when it is used, so a quick tool does
+// not load what `agent` needs (Fastify, SQLite).
 import { type Command, type CommandIo, UsageError } from './cli/command.js'
+import type { Terminal } from './cli/format.js'
 
-const commands: readonly Command[] = [agent]
+/** stdout when it is a terminal: progress bars, window-wide charts, colours (unless NO_COLOR). */
+const terminal: Terminal | undefined = process.stdout.isTTY
+  ? {
+      columns: () => process.stdout.columns,
+      color: process.env.NO_COLOR === undefined || process.env.NO_COLOR === '',
+      status: (line) => { process.stdout.write(`\r\x1b[2K${line}`) }
+    }
+  : undefined
 
-function overview (): string {
-  const width = Math.max(...commands.map((c) => c.name.length)) + 2
+/** Every command by name, in the order the overview lists them. */
+const commands: Record<string, () => Promise<Command>> = {
+  agent: async () => (await import('./cli/agent.js')).agent,
+  workload: async () => (await import('./cli/workload.js')).workload(terminal),
+  clock: async () => (await import('./cli/clock.js')).clock,
+  host: async () => (await import('./cli/host.js')).host,
+  vm: async () => (await import('./cli/vm.js')).vm,
+  timeline: async () => (await import('./cli/timeline.js')).timeline(terminal)
+}
+
+async function overview (): Promise<string> {
+  const all = await Promise.all(Object.values(commands).map(async (load) => await load()))
+  const width = Math.max(...all.map((c) => c.name.length)) + 2
   return [
     'cdp-sim: the volume-cdp storage-cluster simulator\'s command line',
     '',
@@ -16,15 +35,15 @@ function overview (): string {
     '       cdp-sim help [COMMAND]      (or cdp-sim COMMAND --help)',
     '',
     'Commands:',
-    ...commands.map((c) => `  ${c.name.padEnd(width)}${c.summary}`),
-    ...commands.flatMap((c) => ['', `-- cdp-sim ${c.name} --`, '', c.help()])
+    ...all.map((c) => `  ${c.name.padEnd(width)}${c.summary}`),
+    ...all.flatMap((c) => ['', `-- cdp-sim ${c.name} --`, '', c.help()])
   ].join('\n')
 }
 
-function find (name: string): Command {
-  const command = commands.find((c) => c.name === name)
-  if (command === undefined) throw new UsageError(`unknown command ${JSON.stringify(name)}`)
-  return command
+async function find (name: string): Promise<Command> {
+  const load = Object.hasOwn(commands, name) ? commands[name] : undefined
+  if (load === undefined) throw new UsageError(`unknown command ${JSON.stringify(name)}`)
+  return await load()
 }
 
 async function main (argv: string[], io: CommandIo): Promise<number> {
@@ -33,14 +52,14 @@ async function main (argv: string[], io: CommandIo): Promise<number> {
   try {
     if (first === undefined) throw new UsageError('missing command')
     if (first === '--help' || first === '-h' || (first === 'help' && rest.length === 0)) {
-      io.out(overview())
+      io.out(await overview())
       return 0
     }
     if (first === 'help') {
-      io.out(find(rest[0] ?? '').help())
+      io.out((await find(rest[0] ?? '')).help())
       return 0
     }
-    command = find(first)
+    command = await find(first)
     return await command.execute(rest, io)
   } catch (err) {
     const who = command === undefined ? 'cdp-sim' : `cdp-sim ${command.name}`
@@ -54,6 +73,11 @@ async function main (argv: string[], io: CommandIo): Promise<number> {
   }
 }
 
+// A reader that went away (`cdp-sim timeline … | head`) ends the command quietly, as SIGPIPE would.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code !== 'EPIPE') throw err
+  process.exit()
+})
 const stopping = new AbortController()
 for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => { stopping.abort() })
 process.exitCode = await main(process.argv.slice(2), {

@@ -1,0 +1,82 @@
+// Where `cdp-sim workload` writes and what: a seeded generator, so the same options and
+// seed give the same writes (same offsets, same bytes) and hence the same image digests.
+
+export const PATTERNS = ['sequential', 'random', 'hot'] as const
+export type Pattern = typeof PATTERNS[number]
+
+/** `hot`: this share of the writes goes to HOT_BLOCKS of the span's blocks (its start). */
+const HOT_WRITES = 0.8
+const HOT_BLOCKS = 0.2
+
+export interface WritePatternOptions {
+  volumes: readonly string[]
+  pattern: Pattern
+  /** Bytes per write, a multiple of 4096. */
+  blockSize: number
+  /** Bytes from the volume's start that writes land in, a multiple of blockSize. */
+  span: number
+  seed: number
+}
+
+export interface PlannedWrite {
+  volume: string
+  offset: number
+}
+
+/** mulberry32: a small, fast 32-bit generator, plenty for spreading test writes. */
+function mulberry32 (seed: number): () => number {
+  let state = seed >>> 0
+  return () => {
+    state = (state + 0x6D2B79F5) >>> 0
+    let t = state
+    t = Math.imul(t ^ (t >>> 15), t | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return (t ^ (t >>> 14)) >>> 0
+  }
+}
+
+export class WritePattern {
+  private readonly next32: () => number
+  private readonly slots: number
+  private readonly hotSlots: number
+  /** Per volume, how many writes it has had (sequential walks each volume on its own). */
+  private readonly written: number[]
+  private count = 0
+
+  constructor (private readonly options: WritePatternOptions) {
+    this.next32 = mulberry32(options.seed)
+    this.slots = options.span / options.blockSize
+    this.hotSlots = Math.max(1, Math.floor(this.slots * HOT_BLOCKS))
+    this.written = options.volumes.map(() => 0)
+  }
+
+  /** The next write's volume (round robin) and offset. */
+  next (): PlannedWrite {
+    const index = this.count++ % this.options.volumes.length
+    const nth = this.written[index] ?? 0
+    this.written[index] = nth + 1
+    return { volume: this.options.volumes[index] ?? '', offset: this.slot(nth) * this.options.blockSize }
+  }
+
+  /** blockSize bytes from the same stream. */
+  data (): Buffer {
+    const words = new Uint32Array(this.options.blockSize / 4)
+    for (let i = 0; i < words.length; i++) words[i] = this.next32()
+    return Buffer.from(words.buffer)
+  }
+
+  private slot (nth: number): number {
+    switch (this.options.pattern) {
+      case 'sequential': return nth % this.slots
+      case 'random': return this.below(this.slots)
+      case 'hot':
+        if (this.hotSlots === this.slots || this.next32() / 2 ** 32 < HOT_WRITES) return this.below(this.hotSlots)
+        return this.hotSlots + this.below(this.slots - this.hotSlots)
+    }
+  }
+
+  /** A whole number in [0, n). */
+  private below (n: number): number {
+    return Math.floor(this.next32() / 2 ** 32 * n)
+  }
+}
