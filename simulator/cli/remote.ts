@@ -6,6 +6,7 @@ import { Pool } from 'undici'
 import { Scode } from '../../src/errors.js'
 import { UUID } from '../../src/uuid.js'
 import { UsageError } from './command.js'
+import { errorCode } from '../../src/backend/agent/client.js'
 
 export const DEFAULT_URL = 'http://127.0.0.1:8080'
 
@@ -38,14 +39,6 @@ function isEnvelope (value: unknown): value is Envelope {
   return typeof v === 'object' && v !== null && typeof v.scode === 'number' && typeof v.message === 'string'
 }
 
-/** The code of a socket or undici error; a failed multi-address connect nests its causes. */
-function errorCode (err: unknown): string {
-  const { code, errors, cause, message } = (err ?? {}) as { code?: unknown, errors?: unknown[], cause?: unknown, message?: unknown }
-  if (typeof code === 'string') return code
-  if (Array.isArray(errors) && errors.length > 0) return errorCode(errors[0])
-  if (cause !== undefined) return errorCode(cause)
-  return typeof message === 'string' ? message : String(err)
-}
 
 const TIMEOUT_MS = 30_000
 
@@ -98,7 +91,7 @@ export class SimClient {
       status = res.statusCode
       text = await res.body.text()
     } catch (err) {
-      throw new Error(`cannot reach ${this.url}: ${errorCode(err)}`)
+      throw new Error(`cannot reach ${this.url}: ${errorCode(err) === '' ? (err as Error).message : errorCode(err)}`)
     }
     let answer: unknown
     try {

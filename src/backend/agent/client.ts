@@ -174,8 +174,8 @@ function transportFailure (url: string, err: unknown, timedOut: boolean): Failur
   return { error: new CdpError('AGENT_UNREACHABLE', `${url}: ${code === '' ? (err as Error).message : code}`), retryable: true, unsent: CONNECT_ERRORS.has(code) }
 }
 
-/** The code of a socket or undici error; a failed multi-address connect nests its causes. */
-function errorCode (err: unknown): string {
+/** The code of a socket or undici error ('' if it has none); a failed multi-address connect nests its causes. */
+export function errorCode (err: unknown): string {
   const { code, errors, cause } = (err ?? {}) as { code?: unknown, errors?: unknown[], cause?: unknown }
   if (typeof code === 'string') return code
   if (Array.isArray(errors) && errors.length > 0) return errorCode(errors[0])
