@@ -9,7 +9,7 @@
 // values travel as JSON integers (parse them losslessly: ns times exceed 2^53); a decimal
 // string is accepted too.
 import { Kind, Type, TypeRegistry, type StaticDecode, type TSchema } from '@sinclair/typebox'
-import { Value } from '@sinclair/typebox/value'
+import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler'
 import { CDP_PRIORITIES, CDP_STATES } from '../port.js'
 import { CdpError, type ScodeName } from '../../errors.js'
 import { UUID_PATTERN } from '../../uuid.js'
@@ -208,14 +208,27 @@ export const AgentEnvelope = Type.Object({
  * INVALID_PARAMETER; the client treats a bad answer as AGENT_BAD_RESPONSE).
  */
 export function decode<T extends TSchema> (schema: T, value: unknown, code: ScodeName): StaticDecode<T> {
-  const first = Value.Errors(schema, value).First()
-  if (first !== undefined) {
-    const message = Array.isArray(first.schema.enum) ? `must be one of ${first.schema.enum.join(', ')}` : first.message
-    throw new CdpError(code, `${first.path === '' ? 'body' : first.path}: ${message}`)
+  const check = compiled(schema)
+  if (!check.Check(value)) {
+    const first = check.Errors(value).First()
+    const message = first === undefined ? 'does not fit' : Array.isArray(first.schema.enum) ? `must be one of ${first.schema.enum.join(', ')}` : first.message
+    throw new CdpError(code, `${first === undefined || first.path === '' ? 'body' : first.path}: ${message}`)
   }
   try {
-    return Value.Decode(schema, value)
+    return check.Decode(value)
   } catch (err) {
     throw new CdpError(code, (err as Error).message)
   }
+}
+
+/** Each schema is compiled to a checker once: every call and answer goes through one. */
+const checkers = new WeakMap<TSchema, TypeCheck<TSchema>>()
+
+function compiled<T extends TSchema> (schema: T): TypeCheck<T> {
+  let check = checkers.get(schema)
+  if (check === undefined) {
+    check = TypeCompiler.Compile(schema)
+    checkers.set(schema, check)
+  }
+  return check as TypeCheck<T>
 }
