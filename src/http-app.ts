@@ -36,7 +36,14 @@ export function createHttpApp (options: HttpAppOptions = {}) {
     frameworkErrors: (error, request, reply) => { void handleError(error, request, reply) }
   }).withTypeProvider<TypeBoxTypeProvider>()
 
-  app.addHook('onSend', async (request, reply) => { void reply.header('x-request-id', request.id) })
+  // Once closing, answers end their connection: a keep-alive socket that was busy when the
+  // close began would otherwise hold the close open for the whole keep-alive timeout.
+  let closing = false
+  app.addHook('preClose', async () => { closing = true })
+  app.addHook('onSend', async (request, reply) => {
+    void reply.header('x-request-id', request.id)
+    if (closing) void reply.header('connection', 'close')
+  })
   app.setValidatorCompiler(buildValidatorCompiler())
   app.setErrorHandler(handleError)
   app.setNotFoundHandler(handleNotFound)

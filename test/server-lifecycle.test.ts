@@ -48,7 +48,7 @@ async function startServer (t: Test, env: Record<string, string>): Promise<Serve
 }
 
 t.test('SIGTERM while requests are in flight: they complete, then the server exits 0', async (t) => {
-  const server = await startServer(t, { LOG_LEVEL: 'info' })
+  const server = await startServer(t, { LOG_LEVEL: 'info', CDP_KEEP_ALIVE_TIMEOUT_MS: '3600000' })
   const enable = await request(`${server.address}/v1/volume/internal/cdp/enable`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
@@ -71,6 +71,7 @@ t.test('SIGTERM while requests are in flight: they complete, then the server exi
   bodies.forEach((body, i) => body.end((texts[i] as string).slice(10)))
   for (const answer of await Promise.all(writes)) {
     t.equal(answer.statusCode, 200, 'an in-flight request completes')
+    t.equal(answer.headers.connection, 'close', 'and ends its keep-alive connection, so the close does not wait for it')
     t.equal(((await answer.body.json()) as { data: { count: number } }).data.count, 1)
   }
   t.equal(await exit, 0)

@@ -49,7 +49,7 @@ t.test('clean with a usd_seq past 2^63-1 is SEGMENT_NOT_FOUND and changes nothin
 
 t.test('a query number that overflows to Infinity (1e400) is a 400 naming the field (was a 500: Ajv coerced and passed it)', async (t) => {
   const { app } = await openTestApp(t)
-  for (const [query, field] of [['page_size=1e400', 'page_size'], ['page_num=-1e400&page_size=10', 'page_num']]) {
+  for (const [query, field] of [['page_size=1e400', 'page_size'], ['page_num=-1e400&page_size=10', 'page_num']] as const) {
     const answer = await call(app, 'GET', `${CDP}/list?cluster_uuid=${DEMO.cluster}&${query}`)
     t.equal(answer.status, 400, query)
     t.same([answer.body.scode, answer.body.desc], [1002, `${field} must be a finite number`])
