@@ -19,8 +19,11 @@ export const DEMO = {
   vol1: 'ff3ac375-6acd-433e-8b7e-85ce528b85ad',
   cdp1: 'ddc4adf3-830e-4ec3-b1dc-85571aea15c7',
   linVolume: '5e8d1a2b-3c4f-4d6e-8a9b-0c1d2e3f4a5b',
+  linNamespace: '0d6f3b8e-2c1a-4f5e-9b7d-3e8a1c2b4d60',
+  linData: '9a0b1c2d-3e4f-4a5b-8c6d-7e8f9a0b1c2d',
   kenVm: '25ebed59-522a-4779-9f38-b483b551e7fa',
-  host1: '48459090-6ced-4476-a6b4-2880b1e21d5a'
+  host1: '48459090-6ced-4476-a6b4-2880b1e21d5a',
+  host2: '7b2e9c41-5d3a-4e8f-a1b6-c9d0e2f3a4b5'
 } as const
 
 export const CDP = '/v1/volume/internal/cdp'

@@ -4,22 +4,24 @@ import type { Test } from 'tap'
 import { fileURLToPath } from 'node:url'
 import type { BatchOutcome, CdpPolicy, PointInTime, VolumeRef } from '../../src/backend/port.js'
 import { type Simulator, type SimulatorOptions, loadTopology, openSimulator } from '../../simulator/index.js'
+import { DEMO } from './app.js'
 
 export const demoTopology = loadTopology(fileURLToPath(new URL('../../fixtures/demo-topology.json', import.meta.url)))
 
-export const CLUSTER = 'ee3ae4de-811a-45b5-b339-f7ad45872c33'
-export const KEN = '257d6354-be6d-45ec-b65d-e961d6a1274b'
-export const LIN = '8c1d2e3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f'
-export const KEN_NAMESPACE = '6a2cef30-d8f8-4268-aad0-172834d95768'
-export const LIN_NAMESPACE = '0d6f3b8e-2c1a-4f5e-9b7d-3e8a1c2b4d60'
-export const HOST_237 = '48459090-6ced-4476-a6b4-2880b1e21d5a'
-export const HOST_238 = '7b2e9c41-5d3a-4e8f-a1b6-c9d0e2f3a4b5'
-export const KEN_VM = '25ebed59-522a-4779-9f38-b483b551e7fa'
-export const KEN_VM_VOLUME = 'aae751ba-8b97-4259-9579-c40cbb806d9d'
-export const VOL_1 = 'ff3ac375-6acd-433e-8b7e-85ce528b85ad'
-export const CDP_1 = 'ddc4adf3-830e-4ec3-b1dc-85571aea15c7'
-export const LIN_VM_VOLUME = '5e8d1a2b-3c4f-4d6e-8a9b-0c1d2e3f4a5b'
-export const LIN_DATA = '9a0b1c2d-3e4f-4a5b-8c6d-7e8f9a0b1c2d'
+// The demo's ids under the names the simulator's tests use (one source: DEMO).
+export const CLUSTER = DEMO.cluster
+export const KEN = DEMO.ken
+export const LIN = DEMO.lin
+export const KEN_NAMESPACE = DEMO.namespace
+export const LIN_NAMESPACE = DEMO.linNamespace
+export const HOST_237 = DEMO.host1
+export const HOST_238 = DEMO.host2
+export const KEN_VM = DEMO.kenVm
+export const KEN_VM_VOLUME = DEMO.kenVolume
+export const VOL_1 = DEMO.vol1
+export const CDP_1 = DEMO.cdp1
+export const LIN_VM_VOLUME = DEMO.linVolume
+export const LIN_DATA = DEMO.linData
 
 export const NS_PER_S = 1_000_000_000n
 export const KIB4 = 4096
