@@ -1,16 +1,16 @@
 // A CdpBackend that times every call of another and reports it with the scode it ended
 // in: one wrapper, whichever backend the API runs on.
-import { isCdpError } from '../errors.js'
+import { Scode, isCdpError } from '../errors.js'
 import type { CdpBackend } from './port.js'
 
 type Observe = (operation: string, seconds: number, scode: number) => void
+type Call = (...args: unknown[]) => Promise<unknown>
 const OPERATIONS = ['edit', 'enable', 'disable', 'list', 'info', 'clean', 'viewOn', 'viewOff', 'revert'] as const
 
 export function instrument (backend: CdpBackend, observe: Observe): CdpBackend {
-  const timed = { ...backend } as CdpBackend
-  for (const operation of OPERATIONS) {
-    const call = backend[operation].bind(backend) as (...args: unknown[]) => Promise<unknown>
-    ;(timed as unknown as Record<string, unknown>)[operation] = async (...args: unknown[]) => {
+  const timed = (operation: typeof OPERATIONS[number]): Call => {
+    const call = backend[operation].bind(backend) as Call
+    return async (...args) => {
       const start = performance.now()
       const seconds = (): number => (performance.now() - start) / 1000
       try {
@@ -18,12 +18,14 @@ export function instrument (backend: CdpBackend, observe: Observe): CdpBackend {
         observe(operation, seconds(), 0)
         return result
       } catch (err) {
-        observe(operation, seconds(), isCdpError(err) ? err.entry.scode : 5001)
+        observe(operation, seconds(), isCdpError(err) ? err.entry.scode : Scode.INTERNAL.scode)
         throw err
       }
     }
   }
-  timed.ready = backend.ready.bind(backend)
-  timed.close = backend.close.bind(backend)
-  return timed
+  return {
+    ...Object.fromEntries(OPERATIONS.map((operation) => [operation, timed(operation)])),
+    ready: backend.ready.bind(backend),
+    close: backend.close.bind(backend)
+  } as CdpBackend
 }
