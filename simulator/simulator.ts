@@ -129,7 +129,7 @@ export class Simulator implements CdpBackend, SimulatorControl {
       }
       this.settle(cdp, now)
       this.reserve(volume, policy.reserve_capacity, cdp)
-      this.run(`UPDATE cdp SET priority = ?, reserve_capacity = ?, reserve_duration = ? WHERE volume_id = ?`,
+      this.run('UPDATE cdp SET priority = ?, reserve_capacity = ?, reserve_duration = ? WHERE volume_id = ?',
         policy.cdp_priority, policy.reserve_capacity, toStored(policy.reserve_duration), volume.id)
       this.settle(this.requireCdp(volume.id), now)
     })
@@ -140,7 +140,7 @@ export class Simulator implements CdpBackend, SimulatorControl {
       const cdp = this.cdpOf(volume.id) ?? this.createCdp(volume, DEFAULTS.policy, now)
       if (cdp.state === 'on') return
       this.settle(cdp, now)
-      this.run(`UPDATE cdp SET state = 'on' WHERE volume_id = ?`, volume.id)
+      this.run('UPDATE cdp SET state = \'on\' WHERE volume_id = ?', volume.id)
       this.openSegment(this.requireCdp(volume.id), now)
       this.resync(volume.id, now)
       this.settle(this.requireCdp(volume.id), now)
@@ -153,7 +153,7 @@ export class Simulator implements CdpBackend, SimulatorControl {
       if (cdp.state === 'off') return
       this.settle(cdp, now)
       this.run('UPDATE segment SET end_time = ? WHERE volume_id = ? AND end_time IS NULL', now, volume.id)
-      this.run(`UPDATE cdp SET state = 'off', next_snapshot = NULL WHERE volume_id = ?`, volume.id)
+      this.run('UPDATE cdp SET state = \'off\', next_snapshot = NULL WHERE volume_id = ?', volume.id)
     })
   }
 

@@ -5,7 +5,6 @@ import { Ajv, type ValidateFunction } from 'ajv'
 import type { FastifySchema, FastifySchemaCompiler } from 'fastify'
 import { UUID } from './uuid.js'
 
-
 function buildAjv (coerceTypes: boolean): Ajv {
   const ajv = new Ajv({
     coerceTypes,

@@ -18,8 +18,13 @@ const BETA = id(2, 'a')
 const NS = { alphaA: id(1, 'e'), betaA: id(2, 'e'), sharedB: id(3, 'e') }
 const VM = { alpha: id(1, 'f'), beta: id(2, 'f') }
 const V = {
-  alphaSecret: id(1, 'd'), alphaPlain: id(2, 'd'), alphaInB: id(3, 'd'),
-  betaCdp: id(4, 'd'), betaPlain: id(5, 'd'), betaInB: id(6, 'd'), nowhere: id(99, 'd')
+  alphaSecret: id(1, 'd'),
+  alphaPlain: id(2, 'd'),
+  alphaInB: id(3, 'd'),
+  betaCdp: id(4, 'd'),
+  betaPlain: id(5, 'd'),
+  betaInB: id(6, 'd'),
+  nowhere: id(99, 'd')
 }
 
 const host = (n: number) => ({ uuid: id(n, 'b'), maddr: `127.0.0.${n}`, cdp_disks: [{ path: '/dev/sdd', capacity: 2 ** 40 }] })

@@ -39,7 +39,6 @@ function isEnvelope (value: unknown): value is Envelope {
   return typeof v === 'object' && v !== null && typeof v.scode === 'number' && typeof v.message === 'string'
 }
 
-
 const TIMEOUT_MS = 30_000
 
 export class SimClient {

@@ -52,11 +52,11 @@ export function createMetrics (): Metrics {
       const window = new Gauge({ name: 'cdp_recoverable_window_seconds', help: 'How far back a volume can be recovered', labelNames: ['volume_uuid'], registers: [] })
       // One read fills both: the window gauge is registered after this one, so it is
       // collected (and printed) after it has been set here.
-      new Gauge({
+      const use = new Gauge({
         name: 'cdp_journal_use_bytes',
         help: 'Journal bytes a volume uses on its CDP disks',
         labelNames: ['volume_uuid'],
-        registers: [registry],
+        registers: [],
         collect () {
           this.reset()
           window.reset()
@@ -66,6 +66,7 @@ export function createMetrics (): Metrics {
           }
         }
       })
+      registry.registerMetric(use)
       registry.registerMetric(window)
     }
   }

@@ -15,7 +15,7 @@ const requestLine = fc.oneof(
   {
     arbitrary: fc.constantFrom(
       `POST ${CDP}/enable HTTP/9.9`, `POST ${CDP}/enable`, `POST ${CDP}/enable HTTP/1.1 extra`, `GET  ${CDP}/list HTTP/1.1`,
-      `P\u0000ST ${CDP}/enable HTTP/1.1`, `POST /\u00ff\u00fe HTTP/1.1`, `POST ${CDP}/en able HTTP/1.1`, `GET http://cdp.example.invalid${CDP}/list HTTP/1.1`,
+      `P\u0000ST ${CDP}/enable HTTP/1.1`, 'POST /\u00ff\u00fe HTTP/1.1', `POST ${CDP}/en able HTTP/1.1`, `GET http://cdp.example.invalid${CDP}/list HTTP/1.1`,
       `GET ${CDP}/list?cluster_uuid=%zz%00 HTTP/1.1`, `BREW ${CDP}/list HTTP/1.1`, 'GET * HTTP/1.1', `GET /${'a'.repeat(70_000)} HTTP/1.1`,
       '', 'HTTP/1.1', `POST ${CDP}/enable HTTP/1.0`, `get ${CDP}/list HTTP/1.1`
     ),

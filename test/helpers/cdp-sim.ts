@@ -74,4 +74,3 @@ export async function startAgent (t: Teardown, args: string[] = []): Promise<Age
     onLine: (fn) => { lines.on('line', fn) }
   }
 }
-

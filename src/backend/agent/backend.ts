@@ -80,24 +80,24 @@ export class AgentBackend implements CdpBackend {
   }
 
   async info (volume: VolumeRef): Promise<CdpInfo> {
-    return this.onVolume('info', volume, { volume: volume })
+    return this.onVolume('info', volume, { volume })
   }
 
   async clean (volume: VolumeRef, usdSeq?: bigint): Promise<void> {
-    await this.onVolume('clean', volume, { volume: volume, ...(usdSeq === undefined ? {} : { usd_seq: usdSeq }) })
+    await this.onVolume('clean', volume, { volume, ...(usdSeq === undefined ? {} : { usd_seq: usdSeq }) })
   }
 
   async viewOn (volume: VolumeRef, point: PointInTime): Promise<{ host_uuid: string }> {
-    const { host_uuid: hostUuid } = await this.onVolume('viewOn', volume, { volume: volume, point: point })
+    const { host_uuid: hostUuid } = await this.onVolume('viewOn', volume, { volume, point })
     return { host_uuid: hostUuid }
   }
 
   async viewOff (volume: VolumeRef): Promise<void> {
-    await this.onVolume('viewOff', volume, { volume: volume })
+    await this.onVolume('viewOff', volume, { volume })
   }
 
   async revert (volume: VolumeRef, point: PointInTime): Promise<void> {
-    await this.onVolume('revert', volume, { volume: volume, point: point })
+    await this.onVolume('revert', volume, { volume, point })
   }
 
   /** Every agent URL answers `health`; the ones that do not are named. */

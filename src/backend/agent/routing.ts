@@ -7,7 +7,6 @@ import { Value } from '@sinclair/typebox/value'
 import { CdpError } from '../../errors.js'
 import { UUID, UUID_PATTERN } from '../../uuid.js'
 
-
 const AgentRouteSchema = Type.Object({
   cluster_uuid: Type.String({ pattern: UUID_PATTERN }),
   namespaces: Type.Optional(Type.Array(Type.String({ pattern: UUID_PATTERN }), { minItems: 1 })),
