@@ -13,7 +13,9 @@ import { succeeded } from '../src/envelope.js'
 import { createHttpApp, type HttpApp } from '../src/http-app.js'
 import { responses } from '../src/schemas/common.js'
 import controlApi from './control-api.js'
+import faultRoutes from './control-faults.js'
 import type { SimulatorControl } from './control.js'
+import { FaultRules, withFaults } from './faults.js'
 
 /** What the agent serves: a cluster's CDP and the simulator's knobs (a `Simulator`). */
 export type AgentSimulator = CdpBackend & SimulatorControl
@@ -21,6 +23,8 @@ export type AgentSimulator = CdpBackend & SimulatorControl
 export interface AgentServerOptions {
   /** The app closes it when it closes. */
   simulator: AgentSimulator
+  /** The fault rules in front of the protocol (/sim/v1/faults edits them); fresh if absent. */
+  faults?: FaultRules
   logger?: FastifyServerOptions['logger']
 }
 
@@ -103,8 +107,10 @@ export async function buildAgentServer (options: AgentServerOptions): Promise<Ht
     // The document is the protocol a real agent implements; /sim/v1 is the simulator's own.
     transform: ({ schema, url }) => ({ schema: url.startsWith(AGENT_PREFIX) ? schema : { ...schema, hide: true }, url })
   })
-  await app.register(agentRoutes, { prefix: AGENT_PREFIX, simulator: options.simulator })
+  const faults = options.faults ?? new FaultRules()
+  await app.register(agentRoutes, { prefix: AGENT_PREFIX, simulator: withFaults(options.simulator, faults) })
   await app.register(controlApi, { prefix: '/sim/v1', control: options.simulator })
+  await app.register(faultRoutes, { prefix: '/sim/v1', faults })
   app.addHook('onClose', async () => { await options.simulator.close() })
   return app
 }

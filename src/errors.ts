@@ -26,6 +26,8 @@ export const Scode = {
   INVALID_WRITE: entry(1009, 400, 'write must be 4096-byte aligned and inside the volume', '写入必须按4096字节对齐且不超出卷大小'),
   ROUTE_NOT_FOUND: entry(1010, 404, 'no such endpoint', '接口不存在'),
   METHOD_NOT_ALLOWED: entry(1011, 405, 'method not allowed on this endpoint', '该接口不支持此请求方法'),
+  // the simulator's test harness (/sim/v1)
+  FAULT_NOT_FOUND: entry(1050, 404, 'no fault rule with that id', '故障规则不存在'),
 
   // -- authentication (401, 403) --
   UNAUTHORIZED: entry(2001, 401, 'missing or invalid bearer token', '缺少或无效的访问令牌'),

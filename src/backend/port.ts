@@ -132,6 +132,10 @@ export interface PointInTime {
   timestamp: Ns
 }
 
+/** The operations of CdpBackend that act on CDP state (what the wrappers time or guard). */
+export const CDP_OPERATIONS = ['edit', 'enable', 'disable', 'list', 'info', 'clean', 'viewOn', 'viewOff', 'revert'] as const
+export type CdpOperation = typeof CDP_OPERATIONS[number]
+
 export interface CdpBackend {
   /** Sets the policy, creating the volume's CDP (state off) where it has none. */
   edit: (policy: CdpPolicy, volumes: VolumeRef[]) => Promise<BatchOutcome[]>
