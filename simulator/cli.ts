@@ -83,5 +83,6 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => 
 process.exitCode = await main(process.argv.slice(2), {
   out: (line) => { process.stdout.write(`${line}\n`) },
   err: (line) => { process.stderr.write(`${line}\n`) },
-  stop: stopping.signal
+  stop: stopping.signal,
+  env: process.env
 })

@@ -19,9 +19,9 @@ export function tempDir (t: Teardown, prefix: string): string {
 }
 export interface Finished { code: number | null, stdout: string, stderr: string }
 
-/** Runs cdp-sim to its end (commands that do not serve). */
-export async function cdpSim (t: Teardown, args: string[]): Promise<Finished> {
-  const child = execFile(process.execPath, [BIN, ...args])
+/** Runs cdp-sim to its end (commands that do not serve), with `env` over this process's environment. */
+export async function cdpSim (t: Teardown, args: string[], env: Record<string, string> = {}): Promise<Finished> {
+  const child = execFile(process.execPath, [BIN, ...args], { env: { ...process.env, ...env } })
   t.teardown(() => { if (child.exitCode === null) child.kill('SIGKILL') })
   let stdout = ''
   let stderr = ''
