@@ -13,12 +13,12 @@ import { succeeded } from '../src/envelope.js'
 import { createHttpApp, type HttpApp } from '../src/http-app.js'
 import { responses } from '../src/schemas/common.js'
 import controlApi from './control-api.js'
-import faultRoutes from './control-faults.js'
-import type { SimulatorControl } from './control.js'
+import type { HarnessControl, SimulatorControl } from './control.js'
+import harnessRoutes from './harness.js'
 import { FaultRules, withFaults } from './faults.js'
 
 /** What the agent serves: a cluster's CDP and the simulator's knobs (a `Simulator`). */
-export type AgentSimulator = CdpBackend & SimulatorControl
+export type AgentSimulator = CdpBackend & SimulatorControl & HarnessControl
 
 export interface AgentServerOptions {
   /** The app closes it when it closes. */
@@ -110,7 +110,7 @@ export async function buildAgentServer (options: AgentServerOptions): Promise<Ht
   const faults = options.faults ?? new FaultRules()
   await app.register(agentRoutes, { prefix: AGENT_PREFIX, simulator: withFaults(options.simulator, faults) })
   await app.register(controlApi, { prefix: '/sim/v1', control: options.simulator })
-  await app.register(faultRoutes, { prefix: '/sim/v1', faults })
+  await app.register(harnessRoutes, { prefix: '/sim/v1', control: options.simulator, faults })
   app.addHook('onClose', async () => { await options.simulator.close() })
   return app
 }

@@ -28,6 +28,7 @@ export const Scode = {
   METHOD_NOT_ALLOWED: entry(1011, 405, 'method not allowed on this endpoint', '该接口不支持此请求方法'),
   // the simulator's test harness (/sim/v1)
   FAULT_NOT_FOUND: entry(1050, 404, 'no fault rule with that id', '故障规则不存在'),
+  INVALID_STATE_FILE: entry(1051, 400, 'not a usable simulator state file', '模拟器状态文件不可用'),
 
   // -- authentication (401, 403) --
   UNAUTHORIZED: entry(2001, 401, 'missing or invalid bearer token', '缺少或无效的访问令牌'),
@@ -54,6 +55,7 @@ export const Scode = {
   SEGMENT_OFFLINE: entry(4008, 409, 'the CDP disk holding that time is offline', '承载该时间点的CDP盘不在线'),
   INSUFFICIENT_CDP_CAPACITY: entry(4009, 409, 'no CDP disk has room for that reserve_capacity', 'CDP盘剩余空间不足'),
   CLOCK_NOT_MANUAL: entry(4010, 409, 'the simulator clock is not manual', '模拟器时钟不是手动模式'),
+  CDP_IS_OFF: entry(4030, 409, 'CDP is off: its journal records nothing', 'CDP处于停用状态，日志不记录'),
 
   // -- backend trouble (500, 502, 503, 504) --
   INTERNAL: entry(5001, 500, 'internal error', '内部错误'),

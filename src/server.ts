@@ -1,5 +1,6 @@
 // The entry point, and the only module that touches `process`: configuration from the
 // environment, listening, and a graceful close on SIGTERM/SIGINT.
+import type { FastifyInstance } from 'fastify'
 import { buildApp, type AppOptions } from './app.js'
 import { loadConfig, type Config } from './config.js'
 import { loadTokens } from './plugins/auth.js'
@@ -9,13 +10,13 @@ import { createMetrics, type Metrics } from './plugins/metrics.js'
  * The backend is imported only when chosen: agent mode never loads the simulator, and so
  * never the native SQLite module.
  */
-async function openBackend (config: Config, metrics: Metrics): Promise<Pick<AppOptions, 'backend' | 'simulator'>> {
+async function openBackend (config: Config, metrics: Metrics): Promise<Pick<AppOptions, 'backend' | 'simulator'> & { mount?: (app: FastifyInstance) => Promise<void> }> {
   if (config.CDP_BACKEND === 'agent') {
     const { openAgentBackend } = await import('./backend/agent/open.js')
     return { backend: openAgentBackend(config, metrics.observeAgentCall) }
   }
-  const { loadTopology, openSimulator } = await import('../simulator/index.js')
-  const simulator = openSimulator({
+  const { loadTopology, mountHarness, openHarness } = await import('../simulator/index.js')
+  const harness = openHarness({
     db: config.CDP_SIM_DB,
     topology: loadTopology(config.CDP_SIM_TOPOLOGY),
     clock: {
@@ -24,7 +25,8 @@ async function openBackend (config: Config, metrics: Metrics): Promise<Pick<AppO
     },
     ...(config.CDP_SIM_SNAPSHOT_INTERVAL === undefined ? {} : { snapshotIntervalSeconds: config.CDP_SIM_SNAPSHOT_INTERVAL })
   })
-  return { backend: simulator, simulator }
+  // Fault rules in front of the simulator, and the harness calls (reset, state, faults) at /sim/v1.
+  return { backend: harness.backend, simulator: harness.simulator, mount: async (app) => { await mountHarness(app, harness) } }
 }
 
 function readTokens (file: string): ReturnType<typeof loadTokens> {
@@ -38,8 +40,9 @@ function readTokens (file: string): ReturnType<typeof loadTokens> {
 async function start (config: Config): Promise<void> {
   const metrics = createMetrics()
   const tokens = config.CDP_AUTH_TOKENS_FILE === undefined ? undefined : readTokens(config.CDP_AUTH_TOKENS_FILE)
+  const { mount, ...backend } = await openBackend(config, metrics)
   const app = await buildApp({
-    ...await openBackend(config, metrics),
+    ...backend,
     metrics,
     ...(tokens === undefined ? {} : { tokens }),
     bodyLimit: config.CDP_BODY_LIMIT,
@@ -49,6 +52,7 @@ async function start (config: Config): Promise<void> {
     // Fastify logs no headers; the redaction keeps it so if a serializer ever does.
     logger: { level: config.LOG_LEVEL, redact: ['req.headers.authorization'] }
   })
+  await mount?.(app)
   let closing = false
   const close = (signal: string): void => {
     if (closing) return
