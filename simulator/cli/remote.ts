@@ -72,26 +72,47 @@ export class SimClient {
     return await this.call('POST', path, body)
   }
 
+  async delete (path: string): Promise<unknown> {
+    return await this.call('DELETE', path)
+  }
+
+  /** A body that is not JSON (a state file), sent as `type`. */
+  async put (path: string, bytes: Uint8Array, type: string): Promise<unknown> {
+    return await this.call('PUT', path, bytes, type)
+  }
+
+  /** An answer that is not JSON (a state file); a failure is still its envelope's RemoteError. */
+  async getBytes (path: string): Promise<Buffer> {
+    const res = await this.pool.request({ method: 'GET', path: `${this.base}${path}`, headers: this.headers })
+    const bytes = Buffer.from(await res.body.arrayBuffer())
+    if (res.statusCode === 200) return bytes
+    return this.read('GET', path, res.statusCode, bytes.toString('utf8')) as never
+  }
+
   async close (): Promise<void> {
     await this.pool.close()
   }
 
   /** The answer's `data`; a failure envelope is a RemoteError, anything else an Error. */
-  private async call (method: 'GET' | 'POST', path: string, body?: unknown): Promise<unknown> {
+  private async call (method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown, type = 'application/json'): Promise<unknown> {
     let status: number
     let text: string
     try {
       const res = await this.pool.request({
         method,
         path: `${this.base}${path}`,
-        headers: body === undefined ? this.headers : { ...this.headers, 'content-type': 'application/json' },
-        ...(body === undefined ? {} : { body: stringify(body) ?? '{}' })
+        headers: body === undefined ? this.headers : { ...this.headers, 'content-type': type },
+        ...(body === undefined ? {} : { body: body instanceof Uint8Array ? body : stringify(body) ?? '{}' })
       })
       status = res.statusCode
       text = await res.body.text()
     } catch (err) {
       throw new Error(`cannot reach ${this.url}: ${errorCode(err) === '' ? (err as Error).message : errorCode(err)}`)
     }
+    return this.read(method, path, status, text)
+  }
+
+  private read (method: string, path: string, status: number, text: string): unknown {
     let answer: unknown
     try {
       answer = parse(text, null, parseNumber)
