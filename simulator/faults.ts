@@ -8,6 +8,7 @@ import { randomInt, randomUUID } from 'node:crypto'
 import { CDP_OPERATIONS, type CdpBackend, type CdpOperation, type VolumeRef } from '../src/backend/port.js'
 import { CdpError, scodeName } from '../src/errors.js'
 import { DropConnection } from '../src/error-handler.js'
+import { mulberry32 } from './random.js'
 
 /** The operations a rule may name: CdpBackend's, and the NBD exports' reads and writes. */
 export const NBD_OPERATIONS = ['nbd_read', 'nbd_write'] as const
@@ -33,15 +34,10 @@ export interface FaultRuleInput {
   id?: string
 }
 
-export interface FaultRule {
+/** A stored rule: what was asked, its id and seed, and how it has fared. */
+export type FaultRule = Omit<FaultRuleInput, 'id' | 'seed' | 'drop'> & {
   id: string
-  operation: FaultOperation
-  volume_uuid?: string
-  probability: number
-  count?: number
-  latency_ms?: number
-  scode?: number
-  drop?: boolean
+  drop?: true
   seed: number
   /** Calls the rule matched (and drew for). */
   matched: number
@@ -56,16 +52,10 @@ export interface Fault {
   drop: boolean
 }
 
-/** mulberry32: a small, fast generator of uint32s, enough to make hits reproducible. */
+/** A rule's draws in [0, 1). */
 function generator (seed: number): () => number {
-  let state = seed >>> 0
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let z = state
-    z = Math.imul(z ^ (z >>> 15), z | 1)
-    z ^= z + Math.imul(z ^ (z >>> 7), z | 61)
-    return ((z ^ (z >>> 14)) >>> 0) / 2 ** 32
-  }
+  const next32 = mulberry32(seed)
+  return () => next32() / 2 ** 32
 }
 
 const bad = (desc: string): never => { throw new CdpError('INVALID_PARAMETER', desc) }
