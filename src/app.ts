@@ -6,7 +6,7 @@ import swaggerUi from '@fastify/swagger-ui'
 import { instrument } from './backend/instrumented.js'
 import type { CdpBackend } from './backend/port.js'
 import { createHttpApp, type HttpAppOptions } from './http-app.js'
-import auth, { type ApiToken } from './plugins/auth.js'
+import auth, { clusterWide, type ApiToken, type PublicRoute } from './plugins/auth.js'
 import metricsPlugin, { createMetrics, type Metrics } from './plugins/metrics.js'
 import health from './routes/health.js'
 import cdpRoutes from './routes/index.js'
@@ -27,6 +27,19 @@ export interface AppOptions extends HttpAppOptions {
 
 export const API_PREFIX = '/v1/volume/internal/cdp'
 const SIM_PREFIX = '/sim/v1'
+const DOCS_PREFIX = '/docs'
+
+/**
+ * The routes anyone may call, by route pattern: probes, the API docs, and CORS preflights
+ * (answered before any handler runs). Every other route, present or future, needs a token.
+ */
+const PUBLIC_ROUTES: PublicRoute[] = [
+  { url: '/healthz' },
+  { url: '/readyz' },
+  { url: DOCS_PREFIX },
+  { url: `${DOCS_PREFIX}/*` },
+  { url: '*', method: 'OPTIONS' }
+]
 
 export async function buildApp (options: AppOptions): Promise<FastifyInstance> {
   const { logger, bodyLimit, requestTimeout, keepAliveTimeout } = options
@@ -37,7 +50,7 @@ export async function buildApp (options: AppOptions): Promise<FastifyInstance> {
   if (simulator !== undefined) metrics.addJournalGauges(() => simulator.journalStats())
   await app.register(metricsPlugin, { metrics })
   if (options.tokens !== undefined) {
-    await app.register(auth, { tokens: options.tokens, protectedPrefixes: [API_PREFIX, SIM_PREFIX], globalOnlyPrefixes: [SIM_PREFIX] })
+    await app.register(auth, { tokens: options.tokens, publicRoutes: PUBLIC_ROUTES })
   }
   await app.register(health, { backend })
 
@@ -51,14 +64,14 @@ export async function buildApp (options: AppOptions): Promise<FastifyInstance> {
       }
     }
   })
-  await app.register(swaggerUi, { routePrefix: '/docs' })
+  await app.register(swaggerUi, { routePrefix: DOCS_PREFIX })
 
   await app.register(cdpRoutes, {
     prefix: API_PREFIX,
     backend,
     maxVolumesPerBatch: options.maxVolumesPerBatch ?? 1000
   })
-  if (simulator !== undefined) await app.register(controlApi, { prefix: SIM_PREFIX, control: simulator })
+  if (simulator !== undefined) await app.register(clusterWide(controlApi), { prefix: SIM_PREFIX, control: simulator })
 
   app.addHook('onClose', async () => { await options.backend.close() })
   return app

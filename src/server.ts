@@ -27,17 +27,9 @@ async function openBackend (config: Config, metrics: Metrics): Promise<Pick<AppO
   return { backend: simulator, simulator }
 }
 
-function readTokens (file: string): ReturnType<typeof loadTokens> {
-  try {
-    return loadTokens(file)
-  } catch (err) {
-    throw new Error(`invalid configuration: CDP_AUTH_TOKENS_FILE: ${(err as Error).message}`)
-  }
-}
-
 async function start (config: Config): Promise<void> {
   const metrics = createMetrics()
-  const tokens = config.CDP_AUTH_TOKENS_FILE === undefined ? undefined : readTokens(config.CDP_AUTH_TOKENS_FILE)
+  const tokens = config.CDP_AUTH_TOKENS_FILE === undefined ? undefined : loadTokens(config.CDP_AUTH_TOKENS_FILE)
   const app = await buildApp({
     ...await openBackend(config, metrics),
     metrics,
