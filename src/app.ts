@@ -42,8 +42,8 @@ const PUBLIC_ROUTES: PublicRoute[] = [
 ]
 
 export async function buildApp (options: AppOptions): Promise<FastifyInstance> {
-  const { logger, bodyLimit, requestTimeout, keepAliveTimeout } = options
-  const app = createHttpApp({ logger, bodyLimit, requestTimeout, keepAliveTimeout })
+  const { logger, bodyLimit, requestTimeout, keepAliveTimeout, maxConnections } = options
+  const app = createHttpApp({ logger, bodyLimit, requestTimeout, keepAliveTimeout, maxConnections })
   const metrics = options.metrics ?? createMetrics()
   const backend = instrument(options.backend, metrics.observeBackendCall)
   const { simulator } = options

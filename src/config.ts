@@ -36,6 +36,8 @@ export const ConfigSchema = Type.Object({
   CDP_REQUEST_TIMEOUT_MS: Type.Integer({ default: 30_000, minimum: 1, maximum: 3_600_000 }),
   /** An idle keep-alive connection is closed after this many ms. */
   CDP_KEEP_ALIVE_TIMEOUT_MS: Type.Integer({ default: 72_000, minimum: 1, maximum: 3_600_000 }),
+  /** Open connections at most; at the cap the one idle longest is closed to make room. */
+  CDP_MAX_CONNECTIONS: Type.Integer({ default: 1000, minimum: 1, maximum: 1_000_000 }),
   LOG_LEVEL: Type.Unsafe<string>({ type: 'string', enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info' })
 })
 

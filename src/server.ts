@@ -38,6 +38,7 @@ async function start (config: Config): Promise<void> {
     maxVolumesPerBatch: config.CDP_MAX_VOLUMES,
     requestTimeout: config.CDP_REQUEST_TIMEOUT_MS,
     keepAliveTimeout: config.CDP_KEEP_ALIVE_TIMEOUT_MS,
+    maxConnections: config.CDP_MAX_CONNECTIONS,
     // Fastify logs no headers; the redaction keeps it so if a serializer ever does.
     logger: { level: config.LOG_LEVEL, redact: ['req.headers.authorization'] }
   })

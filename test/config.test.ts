@@ -18,6 +18,7 @@ t.test('defaults: loopback, 8080, the demo topology in memory on a real clock', 
     CDP_MAX_VOLUMES: 1000,
     CDP_REQUEST_TIMEOUT_MS: 30000,
     CDP_KEEP_ALIVE_TIMEOUT_MS: 72000,
+    CDP_MAX_CONNECTIONS: 1000,
     LOG_LEVEL: 'info'
   })
 })
