@@ -1,5 +1,5 @@
-// The JSON files settings name (CDP_CONFIG_FILE, CDP_AUTH_TOKENS_FILE, CDP_SIM_TOPOLOGY,
-// CDP_AGENTS): every way such a file can fail to load is one message that names the
+// The files settings name (CDP_CONFIG_FILE, CDP_AUTH_TOKENS_FILE, CDP_SIM_TOPOLOGY, CDP_SIM_DB,
+// CDP_AGENTS, the PEMs): every way such a file can fail to load is one message that names the
 // setting, the path and the fault, so a start that stops says what to fix.
 import { readFileSync } from 'node:fs'
 import type { Static, TSchema } from '@sinclair/typebox'

@@ -2,6 +2,7 @@
 // environment, listening, and a graceful close on SIGTERM/SIGINT.
 import { buildApp, type AppOptions } from './app.js'
 import { loadConfig, type Config } from './config.js'
+import { fromSettingFile } from './json-file.js'
 import { loadTokens } from './plugins/auth.js'
 import { createMetrics, type Metrics } from './plugins/metrics.js'
 
@@ -15,15 +16,16 @@ async function openBackend (config: Config, metrics: Metrics): Promise<Pick<AppO
     return { backend: openAgentBackend(config, metrics.observeAgentCall) }
   }
   const { loadTopology, openSimulator } = await import('../simulator/index.js')
-  const simulator = openSimulator({
-    db: config.CDP_SIM_DB,
-    topology: loadTopology(config.CDP_SIM_TOPOLOGY),
+  const topology = loadTopology(config.CDP_SIM_TOPOLOGY)
+  const simulator = fromSettingFile('CDP_SIM_DB', config.CDP_SIM_DB, (db) => openSimulator({
+    db,
+    topology,
     clock: {
       mode: config.CDP_SIM_CLOCK,
       ...(config.CDP_SIM_CLOCK_START === undefined ? {} : { start: BigInt(config.CDP_SIM_CLOCK_START) })
     },
     ...(config.CDP_SIM_SNAPSHOT_INTERVAL === undefined ? {} : { snapshotIntervalSeconds: config.CDP_SIM_SNAPSHOT_INTERVAL })
-  })
+  }))
   return { backend: simulator, simulator }
 }
 
