@@ -3,15 +3,23 @@
 import { createServer as createHttpServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import { createServer as createHttpsServer, type ServerOptions } from 'node:https'
 import { once } from 'node:events'
+import { Readable } from 'node:stream'
+import { pipeline } from 'node:stream/promises'
 import type { AddressInfo } from 'node:net'
 import { Scode, type ScodeName } from '../../../src/errors.js'
 import { parseLossless, stringifyLossless } from '../../helpers/app.js'
 import type { AgentRoute } from '../../../src/backend/agent/routing.js'
 
+/** An answer written whole. */
+export interface Written { status: number, body: string, headers?: Record<string, string> }
+
 /** What an agent does with one request. */
 export type Reply =
-  | { status: number, body: string }
+  | Written
+  /** A body written piece by piece as the client takes it (no content-length), until it ends or the client leaves. */
+  | { status: number, stream: () => AsyncIterable<string | Buffer>, headers?: Record<string, string> }
   | 'hang'
+  /** Reads the request, then resets the connection (TCP RST). */
   | 'reset'
 
 export interface Seen {
@@ -33,11 +41,11 @@ export interface FakeAgent {
 
 interface Teardown { teardown: (fn: () => unknown) => void }
 
-export function ok (data: unknown): Reply {
+export function ok (data: unknown): Written {
   return { status: 200, body: stringifyLossless({ scode: 0, desc: '', message: 'success', message_cn: '成功', stack: null, data }) }
 }
 
-export function fail (code: ScodeName, desc = ''): Reply {
+export function fail (code: ScodeName, desc = ''): Written {
   const { scode, status, message, message_cn: messageCn } = Scode[code]
   return { status, body: stringifyLossless({ scode, desc, message, message_cn: messageCn, stack: null, data: null }) }
 }
@@ -55,11 +63,17 @@ export async function startAgent (t: Teardown, handle: (seen: Seen) => Reply | P
       const reply = await handle(request)
       if (reply === 'hang') return
       if (reply === 'reset') {
-        req.socket.destroy()
+        req.socket.resetAndDestroy()
+        return
+      }
+      if ('stream' in reply) {
+        res.writeHead(reply.status, { 'content-type': 'application/json', ...reply.headers })
+        // The client dropping the answer midway is what these tests provoke.
+        pipeline(Readable.from(reply.stream()), res).catch(() => {})
         return
       }
       const isJson = reply.body.startsWith('{')
-      res.writeHead(reply.status, { 'content-type': isJson ? 'application/json' : 'text/html' })
+      res.writeHead(reply.status, { 'content-type': isJson ? 'application/json' : 'text/html', ...reply.headers })
       res.end(reply.body)
     })
   }
