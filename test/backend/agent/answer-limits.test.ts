@@ -3,33 +3,19 @@
 // deadline is cut off, and a long list is asked for in pages and put together.
 import t from 'tap'
 import { FIXED_ANSWER_BYTES, ITEM_ANSWER_BYTES, LIST_PAGE_ITEMS } from '../../../src/backend/agent/answer-limits.js'
-import { createAgentBackend, type AgentBackendOptions } from '../../../src/backend/agent/backend.js'
+import type { AgentBackendOptions } from '../../../src/backend/agent/backend.js'
 import type { AgentRoute } from '../../../src/backend/agent/routing.js'
 import type { CdpListItem } from '../../../src/backend/port.js'
-import { CdpError } from '../../../src/errors.js'
-import { CLUSTER, NAMESPACE, batchFrom, ok, startAgent, wholeCluster, type Reply, type Seen, type Written } from './fake-agent.js'
+import type { Teardown } from '../../helpers/app.js'
+import { CLUSTER, NAMESPACE, agentBackend, batchFrom, failure, listItem, ok, startAgent, wholeCluster, type Reply, type Seen, type Written } from './fake-agent.js'
 
 const VOLUME = { cluster_uuid: CLUSTER, volume_uuid: 'ddc4adf3-830e-4ec3-b1dc-85571aea15c7' }
 const INFO = { cdp_info: [], host_uuid: '' }
 const MiB = 1024 * 1024
 
-interface Teardown { teardown: (fn: () => unknown) => void }
-
-function backend (t: Teardown, routes: AgentRoute[], options: Partial<AgentBackendOptions> = {}) {
-  const b = createAgentBackend({ routes, timeoutMs: 5000, retries: 0, concurrency: 4, backoffMs: 1, ...options })
-  t.teardown(() => b.close())
-  return b
-}
-
-async function failure (call: Promise<unknown>): Promise<CdpError> {
-  try {
-    await call
-  } catch (err) {
-    if (err instanceof CdpError) return err
-    throw err
-  }
-  throw new Error('expected the call to fail')
-}
+/** No retries unless asked: each test counts what one attempt does. */
+const backend = (t: Teardown, routes: AgentRoute[], options: Partial<AgentBackendOptions> = {}) =>
+  agentBackend(t, routes, { timeoutMs: 5000, retries: 0, ...options })
 
 /** The same answer padded with JSON whitespace to exactly `bytes` bytes. */
 function padded (reply: Written, bytes: number): Written {
@@ -103,22 +89,7 @@ t.test('a batch answer may grow by one item\'s worth per volume sent, and no mor
 })
 
 function item (i: number): CdpListItem {
-  return {
-    cluster_uuid: CLUSTER,
-    cluster_name: 'cluster_name_236',
-    cluster_mode: '',
-    tenant: '257d6354-be6d-45ec-b65d-e961d6a1274b',
-    tenant_name: 'ken',
-    volume_uuid: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
-    volume_name: `vol-${String(i).padStart(6, '0')}`,
-    vm_name: '',
-    vm_uuid: '',
-    reserve_duration: 86400n,
-    reserve_capacity: 1073741824n,
-    cdp_create_time: 1630053321,
-    cdp_state: 'on',
-    cdp_priority: 'mid'
-  }
+  return { ...listItem(`vol-${String(i).padStart(6, '0')}`, `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`), reserve_capacity: 1073741824n }
 }
 
 /** An agent with `count` sorted items that honours `offset` and `limit`. */

@@ -2,10 +2,8 @@
 // retried (counted at the agent), replica failover and replay, HTTP status rules, what an
 // agent's INTERNAL detail may reach, recovery, and the bearer token.
 import t from 'tap'
-import { createAgentBackend, type AgentBackendOptions } from '../../../src/backend/agent/backend.js'
-import type { AgentRoute } from '../../../src/backend/agent/routing.js'
-import { CdpError, Scode } from '../../../src/errors.js'
-import { CLUSTER, batchFrom, fail, freePort, identity, ok, startAgent, wholeCluster, type Reply } from './fake-agent.js'
+import { Scode } from '../../../src/errors.js'
+import { CLUSTER, agentBackend, batchFrom, fail, failure, freePort, identity, ok, startAgent, wholeCluster, type Reply } from './fake-agent.js'
 
 const VOLUME = { cluster_uuid: CLUSTER, volume_uuid: 'ddc4adf3-830e-4ec3-b1dc-85571aea15c7' }
 const POINT = { snapshot_name: 'CDP-auto-1630060807', timestamp: 1630060862000000007n }
@@ -25,24 +23,7 @@ const INFO = {
   host_uuid: ''
 }
 
-interface Teardown { teardown: (fn: () => unknown) => void }
-
-function backend (t: Teardown, routes: AgentRoute[], options: Partial<AgentBackendOptions> = {}) {
-  const b = createAgentBackend({ routes, timeoutMs: 2000, retries: 2, concurrency: 4, backoffMs: 1, ...options })
-  t.teardown(() => b.close())
-  return b
-}
-
-/** The CdpError a call fails with (a test fails if it succeeds or throws anything else). */
-async function failure (call: Promise<unknown>): Promise<CdpError> {
-  try {
-    await call
-  } catch (err) {
-    if (err instanceof CdpError) return err
-    throw err
-  }
-  throw new Error('expected the call to fail')
-}
+const backend = agentBackend
 
 t.test('a valid answer is decoded; uint64 times travel exactly both ways', async (t) => {
   const agent = await startAgent(t, ({ op }) => op === '/info' ? ok(INFO) : ok({}))

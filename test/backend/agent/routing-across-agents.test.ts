@@ -6,7 +6,7 @@ import { createAgentBackend } from '../../../src/backend/agent/backend.js'
 import type { AgentRoute } from '../../../src/backend/agent/routing.js'
 import type { CdpListItem } from '../../../src/backend/port.js'
 import { CdpError } from '../../../src/errors.js'
-import { CLUSTER, NAMESPACE, OTHER_NAMESPACE, batchFrom, fail, freePort, identity, ok, startAgent, type Reply, type Seen } from './fake-agent.js'
+import { CLUSTER, NAMESPACE, OTHER_NAMESPACE, batchFrom, fail, freePort, identity, listItem, ok, startAgent, type Reply, type Seen } from './fake-agent.js'
 
 const A = 'aaaaaaaa-0000-4000-8000-000000000001'
 const B = 'bbbbbbbb-0000-4000-8000-000000000002'
@@ -165,24 +165,7 @@ t.test('fan-out keeps at most `concurrency` agents in flight', async (t) => {
 
 // -- list --
 
-function item (name: string, uuid: string): CdpListItem {
-  return {
-    cluster_uuid: CLUSTER,
-    cluster_name: 'cluster_name_236',
-    cluster_mode: '',
-    tenant: '257d6354-be6d-45ec-b65d-e961d6a1274b',
-    tenant_name: 'ken',
-    volume_uuid: uuid,
-    volume_name: name,
-    vm_name: '',
-    vm_uuid: '',
-    reserve_duration: 86400n,
-    reserve_capacity: 18446744073709551615n,
-    cdp_create_time: 1630053321,
-    cdp_state: 'on',
-    cdp_priority: 'mid'
-  }
-}
+const item = listItem
 
 const CLUSTER_INFO = { uuid: CLUSTER, name: 'cluster_name_236', mode: '' }
 
