@@ -1,6 +1,7 @@
 // The entry point, and the only module that touches `process`: configuration from the
 // environment, listening, and a graceful close on SIGTERM/SIGINT.
 import { buildApp, type AppOptions } from './app.js'
+import type { AgentLog } from './backend/agent/client.js'
 import { loadConfig, type Config } from './config.js'
 import { fromSettingFile } from './json-file.js'
 import { loadTokens } from './plugins/auth.js'
@@ -10,10 +11,10 @@ import { createMetrics, type Metrics } from './plugins/metrics.js'
  * The backend is imported only when chosen: agent mode never loads the simulator, and so
  * never the native SQLite module.
  */
-async function openBackend (config: Config, metrics: Metrics): Promise<Pick<AppOptions, 'backend' | 'simulator'>> {
+async function openBackend (config: Config, metrics: Metrics, log: AgentLog): Promise<Pick<AppOptions, 'backend' | 'simulator'>> {
   if (config.CDP_BACKEND === 'agent') {
     const { openAgentBackend } = await import('./backend/agent/open.js')
-    return { backend: openAgentBackend(config, metrics.observeAgentCall) }
+    return { backend: openAgentBackend(config, metrics.observeAgentCall, log) }
   }
   const { loadTopology, openSimulator } = await import('../simulator/index.js')
   const topology = loadTopology(config.CDP_SIM_TOPOLOGY)
@@ -32,8 +33,10 @@ async function openBackend (config: Config, metrics: Metrics): Promise<Pick<AppO
 async function start (config: Config): Promise<void> {
   const metrics = createMetrics()
   const tokens = config.CDP_AUTH_TOKENS_FILE === undefined ? undefined : loadTokens(config.CDP_AUTH_TOKENS_FILE)
+  // Agents' internal failure details go to the app's log (called only once the app serves).
+  const agentLog: AgentLog = { error: (details, message) => { app.log.error(details, message) } }
   const app = await buildApp({
-    ...await openBackend(config, metrics),
+    ...await openBackend(config, metrics, agentLog),
     metrics,
     ...(tokens === undefined ? {} : { tokens }),
     bodyLimit: config.CDP_BODY_LIMIT,

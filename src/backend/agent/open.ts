@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs'
 import type { Config } from '../../config.js'
 import { fromSettingFile } from '../../json-file.js'
 import { createAgentBackend, type AgentBackend, type AgentBackendOptions } from './backend.js'
-import type { AgentTls } from './client.js'
+import type { AgentLog, AgentTls } from './client.js'
 import { loadAgentRoutes } from './routing.js'
 
 type AgentConfig = Pick<Config, 'CDP_AGENTS' | 'CDP_AGENT_TIMEOUT_MS' | 'CDP_AGENT_RETRIES' | 'CDP_AGENT_CONCURRENCY' |
@@ -12,7 +12,7 @@ type AgentConfig = Pick<Config, 'CDP_AGENTS' | 'CDP_AGENT_TIMEOUT_MS' | 'CDP_AGE
 
 const readPem = (file: string): Buffer => readFileSync(file)
 
-export function openAgentBackend (config: AgentConfig, onAttempt?: AgentBackendOptions['onAttempt']): AgentBackend {
+export function openAgentBackend (config: AgentConfig, onAttempt?: AgentBackendOptions['onAttempt'], log?: AgentLog): AgentBackend {
   if (config.CDP_AGENTS === undefined) throw new Error('invalid configuration: CDP_AGENTS is required with CDP_BACKEND=agent')
   const routes = loadAgentRoutes(config.CDP_AGENTS)
   const tls: AgentTls = {
@@ -27,6 +27,7 @@ export function openAgentBackend (config: AgentConfig, onAttempt?: AgentBackendO
     concurrency: config.CDP_AGENT_CONCURRENCY,
     ...(config.CDP_AGENT_TOKEN === undefined ? {} : { token: config.CDP_AGENT_TOKEN }),
     ...(Object.keys(tls).length === 0 ? {} : { tls }),
-    ...(onAttempt === undefined ? {} : { onAttempt })
+    ...(onAttempt === undefined ? {} : { onAttempt }),
+    ...(log === undefined ? {} : { log })
   })
 }
