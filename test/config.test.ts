@@ -99,3 +99,12 @@ t.test('CDP_CONFIG_FILE supplies settings the environment does not', async (t) =
   t.throws(() => loadConfig({ CDP_CONFIG_FILE: `${dir}/broken.json` }), /CDP_CONFIG_FILE/)
   t.throws(() => loadConfig({ CDP_CONFIG_FILE: `${dir}/missing.json` }), /CDP_CONFIG_FILE/)
 })
+
+t.test('CORS origins: a comma-separated list of scheme://host[:port], off when unset', async (t) => {
+  t.equal(loadConfig({}).CDP_CORS_ORIGINS, undefined, 'off by default')
+  const origins = 'http://127.0.0.1:3000,https://console.example.test'
+  t.equal(loadConfig({ CDP_CORS_ORIGINS: origins }).CDP_CORS_ORIGINS, origins)
+  for (const bad of ['*', 'console.example.test', 'http://a.test/path', 'http://a.test, http://b.test', 'http://a.test,', '']) {
+    t.throws(() => loadConfig({ CDP_CORS_ORIGINS: bad }), /CDP_CORS_ORIGINS/, JSON.stringify(bad))
+  }
+})
