@@ -16,6 +16,7 @@ import type {
 } from '../src/backend/port.js'
 import { CdpError, isCdpError } from '../src/errors.js'
 import { identityFromRef } from '../src/backend/identity.js'
+import { foldForSearch } from '../src/search-fold.js'
 import type { BlockWrite, ImageDigest, RecoverableRange, SimulatorControl } from './control.js'
 import { type Clock, MAX_TIME, manualClock, realClock } from './clock.js'
 import { BLOCK_SIZE, type BlockChange, imageDigest, toBlockChanges } from './content.js'
@@ -163,7 +164,7 @@ export class Simulator implements CdpBackend, SimulatorControl {
     if (cluster === undefined) throw new CdpError('CLUSTER_NOT_FOUND', query.cluster_uuid)
     const tenant = query.tenant?.toLowerCase() ?? null
     const tenantId = tenant === null ? null : this.get<{ id: bigint }>('SELECT id FROM tenant WHERE uuid = ?', tenant)?.id ?? -1n
-    const filter = (query.filter_name ?? '').toLowerCase()
+    const filter = foldForSearch(query.filter_name ?? '')
     // Ranges are the cluster's namespaces that the tenant (if named) may see.
     const only = query.namespaces === undefined ? null : JSON.stringify(query.namespaces.map((ns) => ns.toLowerCase()))
     const except = JSON.stringify((query.exclude_namespaces ?? []).map((ns) => ns.toLowerCase()))
@@ -179,16 +180,16 @@ export class Simulator implements CdpBackend, SimulatorControl {
     // A filter of three or more plain characters starts from the trigram index's
     // candidates; shorter ones, or ones with LIKE's wildcards % and _, scan the cluster's
     // volumes. instr() decides exact substrings either way.
-    const source = filter.length < 3 || /[%_]/.test(filter)
+    const source = [...filter].length < 3 || /[%_]/.test(filter)
       ? 'volume v'
-      : `(SELECT rowid AS id FROM volume_search WHERE name LIKE @pattern
+      : `(SELECT rowid AS id FROM volume_search WHERE search_name LIKE @pattern
           UNION SELECT rowid FROM volume_search WHERE uuid LIKE @pattern) AS hit
         CROSS JOIN volume v ON v.id = hit.id`
     const matches = (joins = ''): string => `
       FROM ${source} ${joins} JOIN cdp ON cdp.volume_id = v.id
       WHERE v.cluster_id = @cluster AND (@tenant IS NULL OR v.tenant_id = @tenant)
         AND v.namespace_id IN (SELECT value FROM json_each(@ranges))
-        ${filter === '' ? '' : 'AND (instr(lower(v.name), @filter) > 0 OR instr(v.uuid, @filter) > 0)'}`
+        ${filter === '' ? '' : 'AND (instr(v.search_name, @filter) > 0 OR instr(v.uuid, @filter) > 0)'}`
     const counted = filter === ''
       ? `SELECT namespace_id, sum(n) AS n FROM cdp_count
           WHERE (@tenant IS NULL OR tenant_id = @tenant) AND namespace_id IN (SELECT value FROM json_each(@ranges))
