@@ -36,26 +36,37 @@ const JSON_WHITESPACE = new Set([' ', '\t', '\n', '\r'])
 export function duplicateKey (text: string): string | undefined {
   // One entry per open container: the keys seen in an object, null in an array.
   const open: Array<Set<string> | null> = []
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i]
+  const structure = /[{}[\]"]/g
+  for (let match = structure.exec(text); match !== null; match = structure.exec(text)) {
+    const c = match[0]
     if (c === '{') open.push(new Set())
     else if (c === '[') open.push(null)
     else if (c === '}' || c === ']') open.pop()
-    else if (c === '"') {
-      let end = i + 1
-      while (end < text.length && text[end] !== '"') end += text[end] === '\\' ? 2 : 1
+    else {
+      const start = match.index
+      let end = text.indexOf('"', start + 1)
+      // A quote preceded by an odd number of backslashes is escaped: look further.
+      while (end !== -1 && backslashesBefore(text, end) % 2 === 1) end = text.indexOf('"', end + 1)
+      if (end === -1) return undefined
       let next = end + 1
       while (JSON_WHITESPACE.has(text[next] ?? '')) next++
       const keys = open[open.length - 1]
       if (keys != null && text[next] === ':') {
-        const key = JSON.parse(text.slice(i, end + 1)) as string
+        const raw = text.slice(start + 1, end)
+        const key = raw.includes('\\') ? JSON.parse(`"${raw}"`) as string : raw
         if (keys.has(key)) return key
         keys.add(key)
       }
-      i = end
+      structure.lastIndex = end + 1
     }
   }
   return undefined
+}
+
+function backslashesBefore (text: string, at: number): number {
+  let n = 0
+  while (text[at - 1 - n] === '\\') n++
+  return n
 }
 
 export function parseJson (text: string): unknown {
