@@ -1,6 +1,7 @@
 // buildApp: the one way the HTTP app is built, for the server and for tests alike, so both
 // see the same parsing, validation, serialisation and error envelopes.
 import type { FastifyInstance } from 'fastify'
+import cors from '@fastify/cors'
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import { instrument } from './backend/instrumented.js'
@@ -21,6 +22,8 @@ export interface AppOptions extends HttpAppOptions {
   maxVolumesPerBatch?: number
   /** Bearer tokens the API and the control API require; absent: no authentication. */
   tokens?: ApiToken[]
+  /** Browser origins that may call the API (CORS); absent or empty: no CORS headers at all. */
+  corsOrigins?: string[]
   /** Where request and backend figures go (shared with an agent client); made here if absent. */
   metrics?: Metrics
 }
@@ -49,6 +52,11 @@ export async function buildApp (options: AppOptions): Promise<FastifyInstance> {
   const { simulator } = options
   if (simulator !== undefined) metrics.addJournalGauges(() => simulator.journalStats())
   await app.register(metricsPlugin, { metrics })
+  // Before auth: @fastify/cors answers a preflight in its onRequest hook, so the browser's
+  // token-less OPTIONS never reaches the token check (the real request after it carries one).
+  if (options.corsOrigins !== undefined && options.corsOrigins.length > 0) {
+    await app.register(cors, { origin: options.corsOrigins, exposedHeaders: ['x-request-id'] })
+  }
   if (options.tokens !== undefined) {
     await app.register(auth, { tokens: options.tokens, publicRoutes: PUBLIC_ROUTES })
   }

@@ -30,6 +30,8 @@ export const ConfigSchema = Type.Object({
   CDP_AUTH_TOKENS_FILE: Type.Optional(Type.String({ minLength: 1 })),
   /** `auto`: tokens when configured, else open on loopback only; `off`: no authentication. */
   CDP_AUTH: Type.Unsafe<'auto' | 'off'>({ type: 'string', enum: ['auto', 'off'], default: 'auto' }),
+  /** Browser origins allowed to call the API (CORS), comma-separated; absent: CORS off. */
+  CDP_CORS_ORIGINS: Type.Optional(Type.String({ pattern: '^https?://[^/,\\s]+(,https?://[^/,\\s]+)*$' })),
   CDP_BODY_LIMIT: Type.Integer({ default: 1024 * 1024, minimum: 1024, maximum: 64 * 1024 * 1024 }),
   CDP_MAX_VOLUMES: Type.Integer({ default: 1000, minimum: 1, maximum: 100_000 }),
   /** Whole request, in ms: a client that sends too slowly is cut off. */

@@ -1,10 +1,11 @@
 // The HTTP conventions every server of this project shares (the CDP API, the simulator's
 // agent server): request bodies are JSON only and parsed losslessly, validation is decided
-// per request part, and every failure or unknown route is answered with the envelope.
+// per request part, and every failure, unknown route or wrong method is answered with the envelope.
 import { randomUUID } from 'node:crypto'
 import Fastify, { type FastifyServerOptions } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { answerClientError, capConnections } from './connections.js'
+import { createAllowedMethods } from './allowed-methods.js'
 import { handleError, handleNotFound } from './error-handler.js'
 import { parseJson } from './json.js'
 import { buildValidatorCompiler } from './validation.js'
@@ -53,7 +54,9 @@ export function createHttpApp (options: HttpAppOptions = {}) {
   })
   app.setValidatorCompiler(buildValidatorCompiler())
   app.setErrorHandler(handleError)
-  app.setNotFoundHandler(handleNotFound)
+  const methods = createAllowedMethods()
+  app.addHook('onRoute', (route) => { methods.add(route) })
+  app.setNotFoundHandler(async (request, reply) => await handleNotFound(request, reply, methods.allowed(request.url.split('?')[0] ?? '')))
 
   // Only JSON bodies, parsed losslessly; anything else is 415.
   app.removeAllContentTypeParsers()

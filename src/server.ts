@@ -30,6 +30,22 @@ async function openBackend (config: Config, metrics: Metrics, log: AgentLog): Pr
   return { backend: simulator, simulator }
 }
 
+/** What the start-up line says this process runs: enough to tell two deployments apart in a log. */
+function runningWith (config: Config, tokens: unknown[] | undefined): Record<string, string> {
+  const agent = config.CDP_BACKEND === 'agent'
+  let auth = 'open (loopback only)'
+  if (tokens !== undefined) auth = `bearer tokens (${tokens.length} from ${config.CDP_AUTH_TOKENS_FILE ?? ''})`
+  else if (config.CDP_AUTH === 'off') auth = 'off'
+  return {
+    backend: config.CDP_BACKEND,
+    topology: agent ? `agent routing ${config.CDP_AGENTS ?? ''}` : config.CDP_SIM_TOPOLOGY,
+    database: agent ? 'none (the agents keep the state)' : config.CDP_SIM_DB,
+    clock: agent ? "the agents'" : `${config.CDP_SIM_CLOCK}${config.CDP_SIM_CLOCK_START === undefined ? '' : ` from ${config.CDP_SIM_CLOCK_START} ns`}`,
+    auth,
+    cors: config.CDP_CORS_ORIGINS ?? 'off'
+  }
+}
+
 async function start (config: Config): Promise<void> {
   const metrics = createMetrics()
   const tokens = config.CDP_AUTH_TOKENS_FILE === undefined ? undefined : loadTokens(config.CDP_AUTH_TOKENS_FILE)
@@ -39,6 +55,7 @@ async function start (config: Config): Promise<void> {
     ...await openBackend(config, metrics, agentLog),
     metrics,
     ...(tokens === undefined ? {} : { tokens }),
+    ...(config.CDP_CORS_ORIGINS === undefined ? {} : { corsOrigins: config.CDP_CORS_ORIGINS.split(',') }),
     bodyLimit: config.CDP_BODY_LIMIT,
     maxVolumesPerBatch: config.CDP_MAX_VOLUMES,
     requestTimeout: config.CDP_REQUEST_TIMEOUT_MS,
@@ -60,6 +77,7 @@ async function start (config: Config): Promise<void> {
   process.once('SIGTERM', close)
   process.once('SIGINT', close)
   await app.listen({ host: config.HOST, port: config.PORT })
+  app.log.info(runningWith(config, tokens), 'volume-cdp serving')
 }
 
 try {

@@ -133,3 +133,12 @@ t.test('a metrics token bound to a tenant is refused', async (t) => {
   const dir = t.testdir({ 'tokens.json': JSON.stringify({ tokens: [{ token: 'metrics-token-0123456789', scope: 'metrics', tenant: '257d6354-be6d-45ec-b65d-e961d6a1274b' }] }) })
   t.throws(() => loadTokens(`${dir}/tokens.json`), /\/tokens\/0: a metrics token sees every tenant's volumes; leave out tenant/)
 })
+
+t.test('CORS origins: a comma-separated list of scheme://host[:port], off when unset', async (t) => {
+  t.equal(loadConfig({}).CDP_CORS_ORIGINS, undefined, 'off by default')
+  const origins = 'http://127.0.0.1:3000,https://console.example.test'
+  t.equal(loadConfig({ CDP_CORS_ORIGINS: origins }).CDP_CORS_ORIGINS, origins)
+  for (const bad of ['*', 'console.example.test', 'http://a.test/path', 'http://a.test, http://b.test', 'http://a.test,', '']) {
+    t.throws(() => loadConfig({ CDP_CORS_ORIGINS: bad }), /CDP_CORS_ORIGINS/, JSON.stringify(bad))
+  }
+})
