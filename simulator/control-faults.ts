@@ -13,6 +13,12 @@ export interface FaultRoutesOptions {
 
 const UINT32_MAX = 2 ** 32 - 1
 
+/** The request parser keeps every number that is not a plain integer as its text (exactness), so a fraction arrives as text. */
+const Probability = Type.Union([
+  Type.Integer({ minimum: 0, maximum: 1 }),
+  Type.String({ pattern: '^(0(\\.[0-9]{1,15})?|1(\\.0{1,15})?)$' })
+], { description: '每次匹配调用命中的概率，0到1' })
+
 const ruleFields = {
   operation: StringEnum(FAULT_OPERATIONS, 'CdpBackend操作名（edit、enable、disable、list、info、clean、viewOn、viewOff、revert），或NBD导出的nbd_read、nbd_write'),
   volume_uuid: Type.Optional(Uuid('只对涉及该卷的调用生效')),
@@ -25,6 +31,7 @@ const ruleFields = {
 
 const FaultRuleBody = Type.Object({
   ...ruleFields,
+  probability: Probability,
   seed: Type.Optional(Type.Integer({ minimum: 0, maximum: UINT32_MAX, description: '随机数种子（uint32），相同种子命中相同' })),
   id: Type.Optional(Uuid('规则id（集群控制服务用它让每个代理的同一规则同名），缺省时生成'))
 })
@@ -42,7 +49,7 @@ const IdParams = Type.Object({ id: Uuid('规则id') })
 const faultRoutes: FastifyPluginAsyncTypebox<FaultRoutesOptions> = async (app, { faults }) => {
   app.post('/faults', {
     schema: { summary: '添加故障规则：按概率让操作失败（scode）、延迟（latency_ms）或断开连接（drop）', body: FaultRuleBody, response: responses(FaultRuleRecord) }
-  }, async (request) => succeeded(faults.add(request.body)))
+  }, async (request) => succeeded(faults.add({ ...request.body, probability: Number(request.body.probability) })))
 
   app.get('/faults', {
     schema: { summary: '故障规则及其命中次数', response: responses(Type.Object({ rules: Type.Array(FaultRuleRecord) })) }

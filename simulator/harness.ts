@@ -9,6 +9,7 @@ import { Type } from '@sinclair/typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { FastifyInstance } from 'fastify'
 import { buildApp, type AppOptions } from '../src/app.js'
+import { clusterWide } from '../src/plugins/auth.js'
 import type { CdpBackend } from '../src/backend/port.js'
 import { succeeded } from '../src/envelope.js'
 import { CdpError } from '../src/errors.js'
@@ -130,7 +131,8 @@ export default harnessRoutes
 
 /** Mounts the harness calls at /sim/v1 of an app built over `harness.backend`, before it is ready. */
 export async function mountHarness (app: FastifyInstance, harness: Harness): Promise<void> {
-  await app.register(harnessRoutes, { prefix: '/sim/v1', control: harness.simulator, faults: harness.faults })
+  // Like the control API: it acts across tenants, so global tokens only.
+  await app.register(clusterWide(harnessRoutes), { prefix: '/sim/v1', control: harness.simulator, faults: harness.faults })
 }
 
 /** The CDP API on the simulator, as `npm start` builds it: fault rules in front, /sim/v1 complete. */

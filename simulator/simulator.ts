@@ -11,6 +11,8 @@
 // point `base_time`; the image at T is, per block, the newest journal row at or before T,
 // else the base.
 import type { Database } from 'better-sqlite3'
+import { statfsSync } from 'node:fs'
+import { dirname, resolve } from 'node:path'
 import type {
   BatchOutcome, CdpBackend, CdpInfo, CdpPolicy, ListQuery, ListResult, Ns, PointInTime, VolumeRef
 } from '../src/backend/port.js'
@@ -39,9 +41,15 @@ import type { Topology } from './topology.js'
 import { viewImage, viewOff, viewOn } from './view.js'
 import { identityOf, resolveVolume, type VolumeRow, volumeByUuid } from './volume.js'
 
+/** Free bytes the database's file system needs again before a full disk counts as recovered. */
+const RECOVERED_FREE_BYTES = 1024 * 1024
+
 export class Simulator implements CdpBackend, SimulatorControl, HarnessControl {
   private readonly db: Database
   private readonly sql: Sql
+  private readonly dbPath: string
+  /** Set when a write found the disk full; cleared once the file system has room again. */
+  private diskFull = false
   private readonly clk: Clock
   /** Where a reset goes back to: the topology and a manual clock's start. */
   private topology: Topology
@@ -56,7 +64,8 @@ export class Simulator implements CdpBackend, SimulatorControl, HarnessControl {
     this.db = db
     this.topology = options.topology
     this.clockStart = options.clock.mode === 'manual' ? options.clock.start ?? DEFAULTS.manualClockStart : undefined
-    this.sql = sqlOver(db)
+    this.dbPath = options.db
+    this.sql = sqlOver(db, () => { this.diskFull = true })
     this.clk = options.clock.mode === 'manual'
       ? manualClock(db, options.clock.start ?? DEFAULTS.manualClockStart)
       : realClock()
@@ -125,6 +134,10 @@ export class Simulator implements CdpBackend, SimulatorControl, HarnessControl {
   async ready (): Promise<void> {
     if (!this.sql.open) throw new CdpError('BACKEND_UNAVAILABLE', 'the simulator database is closed')
     this.sql.get('SELECT 1 AS ok')
+    if (this.diskFull && freeBytesNear(this.dbPath) < RECOVERED_FREE_BYTES) {
+      throw new CdpError('BACKEND_UNAVAILABLE', `storage full: the disk under the simulator database ${this.dbPath} has no room; writes are refused until it has`)
+    }
+    this.diskFull = false
   }
 
   async close (): Promise<void> {
@@ -191,12 +204,12 @@ export class Simulator implements CdpBackend, SimulatorControl, HarnessControl {
   }
 
   setHostOnline (hostUuid: string, online: boolean): void {
-    const changed = this.sql.run('UPDATE host SET online = ? WHERE uuid = ?', online ? 1 : 0, hostUuid.toLowerCase())
+    const changed = this.sql.inTransaction(() => this.sql.run('UPDATE host SET online = ? WHERE uuid = ?', online ? 1 : 0, hostUuid.toLowerCase()))
     if (changed === 0) throw new CdpError('HOST_NOT_FOUND', hostUuid)
   }
 
   setVmRunning (vmUuid: string, running: boolean): void {
-    const changed = this.sql.run('UPDATE vm SET running = ? WHERE uuid = ?', running ? 1 : 0, vmUuid.toLowerCase())
+    const changed = this.sql.inTransaction(() => this.sql.run('UPDATE vm SET running = ? WHERE uuid = ?', running ? 1 : 0, vmUuid.toLowerCase()))
     if (changed === 0) throw new CdpError('VM_NOT_FOUND', vmUuid)
   }
 
@@ -273,4 +286,11 @@ export class Simulator implements CdpBackend, SimulatorControl, HarnessControl {
     }
     return target
   }
+}
+
+/** Free bytes on the file system holding a database file (in-memory databases have no disk). */
+function freeBytesNear (dbPath: string): number {
+  if (dbPath === ':memory:' || dbPath === '') return Number.POSITIVE_INFINITY
+  const { bavail, bsize } = statfsSync(dirname(resolve(dbPath)))
+  return bavail * bsize
 }

@@ -49,7 +49,7 @@ export function openServing (values: ServingValues, namespaces: readonly string[
   const snapshotIntervalSeconds = integerOption(values['snapshot-interval'], 'snapshot-interval', 1)
   const level = choiceOption(values['log-level'], 'log-level', LOG_LEVELS)
   if (values.host === '') throw new UsageError('--host must not be empty')
-  const topology = loadTopology(values.topology)
+  const topology = loadTopology(values.topology, '--topology')
   const harness = openHarness({
     db: values.db,
     topology: namespaces.length === 0 ? topology : restrictTopology(topology, namespaces),

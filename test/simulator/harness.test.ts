@@ -170,3 +170,16 @@ t.test('fault rules apply to the API on the simulator; drop resets the client co
   const { request } = await import('undici')
   await t.rejects(request(`http://127.0.0.1:${port}${CDP}/list?cluster_uuid=${DEMO.cluster}`), { code: 'ECONNRESET' })
 })
+
+t.test('the harness calls take global tokens only, as the control API does', async (t) => {
+  const tokens = [{ token: 'global-token-0123456789' }, { token: 'tenant-token-0123456789', tenant: DEMO.ken }]
+  const app = await buildSimulatorApp(openHarness({ db: ':memory:', topology, clock: { mode: 'manual' } }), { tokens })
+  t.teardown(() => app.close())
+  const as = async (token: string, url: string) => await app.inject({ method: 'POST', url, headers: { authorization: `Bearer ${token}` } })
+  for (const url of [`${SIM}/reset`, `${SIM}/faults`, `${SIM}/snapshots`]) {
+    const res = await as('tenant-token-0123456789', url)
+    t.equal(res.statusCode, 403, `${url}: a tenant token is refused`)
+    t.equal((parseLossless(res.body) as { scode: number }).scode, Scode.ENDPOINT_FORBIDDEN.scode)
+  }
+  t.equal((await as('global-token-0123456789', `${SIM}/reset`)).statusCode, 200, 'a global token resets')
+})
