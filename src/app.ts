@@ -1,6 +1,6 @@
 // buildApp: the one way the HTTP app is built, for the server and for tests alike, so both
 // see the same parsing, validation, serialisation and error envelopes.
-import type { FastifyInstance } from 'fastify'
+import type { FastifyInstance, FastifyPluginAsync } from 'fastify'
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import { instrument } from './backend/instrumented.js'
@@ -9,15 +9,19 @@ import { createHttpApp, type HttpAppOptions } from './http-app.js'
 import auth, { type ApiToken } from './plugins/auth.js'
 import metricsPlugin, { createMetrics, type Metrics } from './plugins/metrics.js'
 import health from './routes/health.js'
-import cdpRoutes from './routes/index.js'
-import type { SimulatorControl } from '../simulator/control.js'
-import controlApi from '../simulator/control-api.js'
+import cdpRoutes, { API_PREFIX } from './routes/index.js'
+import type { Registry } from 'prom-client'
 
 export interface AppOptions extends HttpAppOptions {
   /** Where CDP state lives. The app closes it when it closes. */
   backend: CdpBackend
-  /** Mounts the simulator's control API at /sim/v1 when given. */
-  simulator?: SimulatorControl
+  /**
+   * A plugin of the backend's own (the simulator's control API), mounted at `prefix` in a
+   * context of its own; server.ts passes it in, so nothing here depends on the simulator.
+   */
+  controlApi?: MountedPlugin
+  /** Adds the backend's gauges to the app's registry (the simulator's journal figures). */
+  registerGauges?: (registry: Registry) => void
   maxVolumesPerBatch?: number
   /** Bearer tokens the API and the control API require; absent: no authentication. */
   tokens?: ApiToken[]
@@ -25,19 +29,22 @@ export interface AppOptions extends HttpAppOptions {
   metrics?: Metrics
 }
 
-export const API_PREFIX = '/v1/volume/internal/cdp'
-const SIM_PREFIX = '/sim/v1'
+export interface MountedPlugin {
+  prefix: string
+  plugin: FastifyPluginAsync
+}
 
 export async function buildApp (options: AppOptions): Promise<FastifyInstance> {
   const { logger, bodyLimit, requestTimeout, keepAliveTimeout } = options
   const app = createHttpApp({ logger, bodyLimit, requestTimeout, keepAliveTimeout })
   const metrics = options.metrics ?? createMetrics()
   const backend = instrument(options.backend, metrics.observeBackendCall)
-  const { simulator } = options
-  if (simulator !== undefined) metrics.addJournalGauges(() => simulator.journalStats())
+  const { controlApi } = options
+  options.registerGauges?.(metrics.registry)
   await app.register(metricsPlugin, { metrics })
+  const controlPrefixes = controlApi === undefined ? [] : [controlApi.prefix]
   if (options.tokens !== undefined) {
-    await app.register(auth, { tokens: options.tokens, protectedPrefixes: [API_PREFIX, SIM_PREFIX], globalOnlyPrefixes: [SIM_PREFIX] })
+    await app.register(auth, { tokens: options.tokens, protectedPrefixes: [API_PREFIX, ...controlPrefixes], globalOnlyPrefixes: controlPrefixes })
   }
   await app.register(health, { backend })
 
@@ -58,7 +65,10 @@ export async function buildApp (options: AppOptions): Promise<FastifyInstance> {
     backend,
     maxVolumesPerBatch: options.maxVolumesPerBatch ?? 1000
   })
-  if (simulator !== undefined) await app.register(controlApi, { prefix: SIM_PREFIX, control: simulator })
+  if (controlApi !== undefined) {
+    // The wrapper is the control API's own context: a hook or route flag added here reaches its routes only.
+    await app.register(async (scope) => { await scope.register(controlApi.plugin) }, { prefix: controlApi.prefix })
+  }
 
   app.addHook('onClose', async () => { await options.backend.close() })
   return app

@@ -9,12 +9,12 @@ import { createMetrics, type Metrics } from './plugins/metrics.js'
  * The backend is imported only when chosen: agent mode never loads the simulator, and so
  * never the native SQLite module.
  */
-async function openBackend (config: Config, metrics: Metrics): Promise<Pick<AppOptions, 'backend' | 'simulator'>> {
+async function openBackend (config: Config, metrics: Metrics): Promise<Pick<AppOptions, 'backend' | 'controlApi' | 'registerGauges'>> {
   if (config.CDP_BACKEND === 'agent') {
     const { openAgentBackend } = await import('./backend/agent/open.js')
     return { backend: openAgentBackend(config, metrics.observeAgentCall) }
   }
-  const { loadTopology, openSimulator } = await import('../simulator/index.js')
+  const { loadTopology, openSimulator, simulatorAppOptions } = await import('../simulator/index.js')
   const simulator = openSimulator({
     db: config.CDP_SIM_DB,
     topology: loadTopology(config.CDP_SIM_TOPOLOGY),
@@ -24,7 +24,7 @@ async function openBackend (config: Config, metrics: Metrics): Promise<Pick<AppO
     },
     ...(config.CDP_SIM_SNAPSHOT_INTERVAL === undefined ? {} : { snapshotIntervalSeconds: config.CDP_SIM_SNAPSHOT_INTERVAL })
   })
-  return { backend: simulator, simulator }
+  return { backend: simulator, ...simulatorAppOptions(simulator) }
 }
 
 function readTokens (file: string): ReturnType<typeof loadTokens> {

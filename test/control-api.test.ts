@@ -2,7 +2,7 @@
 // the same envelope; mounted only when a simulator is given.
 import t from 'tap'
 import { buildApp } from '../src/app.js'
-import { loadTopology, openSimulator } from '../simulator/index.js'
+import { loadTopology, openSimulator, simulatorAppOptions } from '../simulator/index.js'
 import { CDP, DEMO, DEMO_TOPOLOGY, SECOND, call, openTestApp, volume } from './helpers/app.js'
 
 const SIM = '/sim/v1'
@@ -17,7 +17,7 @@ t.test('the clock starts at the spec time and moves by seconds or nanoseconds', 
 
 t.test('a real clock refuses to be advanced', async (t) => {
   const sim = openSimulator({ db: ':memory:', topology: loadTopology(DEMO_TOPOLOGY), clock: { mode: 'real' } })
-  const app = await buildApp({ backend: sim, simulator: sim })
+  const app = await buildApp({ backend: sim, ...simulatorAppOptions(sim) })
   t.teardown(() => app.close())
   const res = await call(app, 'POST', `${SIM}/clock/advance`, { seconds: 1 })
   t.equal(res.status, 409)

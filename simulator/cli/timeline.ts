@@ -6,6 +6,8 @@ import { defineCommand, UsageError, type Command } from './command.js'
 import type { Terminal } from './format.js'
 import { CONNECTION_OPTIONS, RemoteError, ROUTE_NOT_FOUND, type SimClient, uint64, uuidArgument, VIEW_NOT_FOUND, withClient } from './remote.js'
 import { renderTimeline, type Range, type Segment, type TimelineModel } from './timeline-chart.js'
+import { CONTROL_API_PREFIX } from '../control.js'
+import { API_PREFIX } from '../../src/routes/index.js'
 
 const PLAIN_WIDTH = 80
 
@@ -16,7 +18,7 @@ interface InfoAnswer { cdp_info: Array<Record<string, unknown>>, host_uuid: stri
 /** The CDP info call: the API's endpoint, or the agent protocol's when the URL is an agent. */
 async function info (client: SimClient, volume: VolumeRef): Promise<InfoAnswer> {
   try {
-    return await client.get(`/v1/volume/internal/cdp/info?${new URLSearchParams({ ...volume }).toString()}`) as InfoAnswer
+    return await client.get(`${API_PREFIX}/info?${new URLSearchParams({ ...volume }).toString()}`) as InfoAnswer
   } catch (err) {
     if (!(err instanceof RemoteError && err.scode === ROUTE_NOT_FOUND)) throw err
     return await client.post('/agent/v1/info', { volume }) as InfoAnswer
@@ -41,7 +43,7 @@ function toSegment (s: Record<string, unknown>): Segment {
 /** The point the volume's view shows; none if the view went away meanwhile. */
 async function viewTime (client: SimClient, volume: string): Promise<bigint | undefined> {
   try {
-    return uint64((await client.get(`/sim/v1/volumes/${volume}/view/image`) as { time: unknown }).time, 'time')
+    return uint64((await client.get(`${CONTROL_API_PREFIX}/volumes/${volume}/view/image`) as { time: unknown }).time, 'time')
   } catch (err) {
     if (err instanceof RemoteError && err.scode === VIEW_NOT_FOUND) return undefined
     throw err
@@ -50,8 +52,8 @@ async function viewTime (client: SimClient, volume: string): Promise<bigint | un
 
 async function load (client: SimClient, volume: VolumeRef): Promise<TimelineModel> {
   const answer = await info(client, volume)
-  const { ranges } = await client.get(`/sim/v1/volumes/${volume.volume_uuid}/recoverable`) as { ranges: Array<Record<string, unknown>> }
-  const clock = await client.get('/sim/v1/clock') as { now: unknown, mode: string }
+  const { ranges } = await client.get(`${CONTROL_API_PREFIX}/volumes/${volume.volume_uuid}/recoverable`) as { ranges: Array<Record<string, unknown>> }
+  const clock = await client.get(`${CONTROL_API_PREFIX}/clock`) as { now: unknown, mode: string }
   const host = answer.host_uuid
   const time = host === '' ? undefined : await viewTime(client, volume.volume_uuid)
   return {

@@ -10,6 +10,8 @@ import type { CdpRouteOptions } from './options.js'
 import revert from './revert.js'
 import view from './view.js'
 
+export const API_PREFIX = '/v1/volume/internal/cdp'
+
 const cdpRoutes: FastifyPluginAsync<CdpRouteOptions> = async (app, { backend, maxVolumesPerBatch }) => {
   // Not `options` whole: it carries this plugin's prefix, which the routes must not repeat.
   for (const route of [edit, enable, disable, list, info, clean, view, revert]) {
