@@ -11,8 +11,8 @@ import type { Cadence } from './options.js'
 import { imageAt, liveImage } from './point-in-time.js'
 import type { Sql } from './sql.js'
 
+/** Turns CDP on (the caller knows it is off). */
 export function enableCdp (sql: Sql, cdp: CdpRow, now: Ns, cadence: Cadence): void {
-  if (cdp.state === 'on') return
   catchUp(sql, cdp, now, cadence.snapshotInterval)
   sql.run('UPDATE cdp SET state = \'on\' WHERE volume_id = ?', cdp.volume_id)
   openSegment(sql, requireCdp(sql, cdp.volume_id), now, cadence.segmentCapacity)
@@ -20,8 +20,8 @@ export function enableCdp (sql: Sql, cdp: CdpRow, now: Ns, cadence: Cadence): vo
   catchUp(sql, requireCdp(sql, cdp.volume_id), now, cadence.snapshotInterval)
 }
 
+/** Turns CDP off (the caller knows it is on). */
 export function disableCdp (sql: Sql, cdp: CdpRow, now: Ns, cadence: Cadence): void {
-  if (cdp.state === 'off') return
   catchUp(sql, cdp, now, cadence.snapshotInterval)
   sql.run('UPDATE segment SET end_time = ? WHERE volume_id = ? AND end_time IS NULL', now, cdp.volume_id)
   sql.run('UPDATE cdp SET state = \'off\' WHERE volume_id = ?', cdp.volume_id)

@@ -109,6 +109,12 @@ const MIGRATIONS: string[] = [
     volume_id INTEGER NOT NULL REFERENCES view, block INTEGER NOT NULL, token INTEGER NOT NULL,
     PRIMARY KEY (volume_id, block)
   ) STRICT, WITHOUT ROWID;
+  `,
+  // 2: the ns of each CDP's newest acknowledged change (timeline.ts keeps changes apart)
+  `
+  ALTER TABLE cdp ADD COLUMN last_change INTEGER NOT NULL DEFAULT 0;
+  UPDATE cdp SET last_change = coalesce((SELECT max(max(s.start_time, coalesce(s.end_time, 0), coalesce(s.io_last_time, 0)))
+    FROM segment s WHERE s.volume_id = cdp.volume_id), 0);
   `
 ]
 

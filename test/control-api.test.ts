@@ -31,15 +31,16 @@ t.test('writes (fill or base64 data) change the image; past images stay readable
   const written = await call(app, 'POST', `${SIM}/volumes/${DEMO.cdp1}/writes`, {
     writes: [{ offset: 0, length: 8192, fill: 7 }, { offset: 8192, data: Buffer.alloc(4096, 3).toString('base64') }]
   })
-  t.strictSame(written.body.data, { count: 2, time: START })
+  // The enable took START: the write has the next ns (one ns per change).
+  t.strictSame(written.body.data, { count: 2, time: START + 1n })
   await call(app, 'POST', `${SIM}/clock/advance`, { seconds: 5 })
   const now = (await call(app, 'GET', `${SIM}/volumes/${DEMO.cdp1}/image`)).body.data
   t.not(now.digest, empty.digest)
-  t.equal(now.time, START + 5n * SECOND)
-  const then = (await call(app, 'GET', `${SIM}/volumes/${DEMO.cdp1}/image?at=${START}`)).body.data
-  t.strictSame(then, { digest: now.digest, time: START }, 'image at the write time is the same content')
+  t.equal(now.time, START + 1n + 5n * SECOND)
+  const then = (await call(app, 'GET', `${SIM}/volumes/${DEMO.cdp1}/image?at=${START + 1n}`)).body.data
+  t.strictSame(then, { digest: now.digest, time: START + 1n }, 'image at the write time is the same content')
   const ranges = (await call(app, 'GET', `${SIM}/volumes/${DEMO.cdp1}/recoverable`)).body.data.ranges
-  t.strictSame(ranges, [{ from: START, to: START + 5n * SECOND, seq: 0 }])
+  t.strictSame(ranges, [{ from: START, to: START + 1n + 5n * SECOND, seq: 0 }])
 })
 
 t.test('an offline host shows in info; a running VM blocks revert', async (t) => {
