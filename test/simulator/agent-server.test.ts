@@ -230,3 +230,10 @@ t.test('the simulator control API is mounted at /sim/v1 on the same app', async 
   const info = await post('/info', { volume: ref(CDP_1) })
   t.equal(info.body.data.cdp_info[0].ioLastTime, 1630053326n * SECOND + 1n, 'the agent sees the control API\'s write')
 })
+
+t.test('edit below the minimums gets the same scodes over the agent protocol', async (t) => {
+  const { post } = await openAgent(t)
+  const small = await post('/edit', { policy: { cdp_priority: 'mid', reserve_capacity: 0, reserve_duration: 60 }, volumes: [ref(CDP_1)] })
+  const short = await post('/edit', { policy: { cdp_priority: 'mid', reserve_capacity: 4096, reserve_duration: 0 }, volumes: [ref(CDP_1)] })
+  t.strictSame([small.body.data.results[0].scode, short.body.data.results[0].scode], [1030, 1031])
+})
