@@ -1,6 +1,7 @@
 // The simulator's database: opened with WAL and foreign keys, brought to the newest schema by
 // numbered migrations (PRAGMA user_version says which have run).
 import Database from 'better-sqlite3'
+import { foldForSearch } from '../src/search-fold.js'
 
 const MIGRATIONS: string[] = [
   `
@@ -110,7 +111,25 @@ const MIGRATIONS: string[] = [
     PRIMARY KEY (volume_id, block)
   ) STRICT, WITHOUT ROWID;
   `,
-  // 2: the ns of each CDP's newest acknowledged change (timeline.ts keeps changes apart)
+  `
+  -- a tenant's cdp_quota in a cluster, set aside on one CDP disk (counted in its reserved):
+  -- the tenant's reservations there come out of it, and nobody else's can
+  CREATE TABLE tenant_share (
+    tenant_id INTEGER NOT NULL REFERENCES tenant, cluster_id INTEGER NOT NULL REFERENCES cluster,
+    disk_id INTEGER NOT NULL REFERENCES cdp_disk, size INTEGER NOT NULL, used INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (tenant_id, cluster_id)
+  ) STRICT, WITHOUT ROWID;
+  `,
+  `
+  -- list's filter_name compares folded text (src/search-fold.ts): names are searched by
+  -- their fold, kept beside them, since SQLite's lower() and FTS5 fold far less of Unicode
+  ALTER TABLE volume ADD COLUMN search_name TEXT NOT NULL DEFAULT '';
+  UPDATE volume SET search_name = fold_for_search(name);
+  DROP TABLE volume_search;
+  CREATE VIRTUAL TABLE volume_search USING fts5(search_name, uuid, content='volume', content_rowid='id', tokenize='trigram');
+  INSERT INTO volume_search (volume_search) VALUES ('rebuild');
+  `,
+  // the ns of each CDP's newest acknowledged change (timeline.ts keeps changes apart)
   `
   ALTER TABLE cdp ADD COLUMN last_change INTEGER NOT NULL DEFAULT 0;
   UPDATE cdp SET last_change = coalesce((SELECT max(max(s.start_time, coalesce(s.end_time, 0), coalesce(s.io_last_time, 0)))
@@ -120,7 +139,16 @@ const MIGRATIONS: string[] = [
 
 export const SCHEMA_VERSION = MIGRATIONS.length
 
+/** A database that cannot be opened (missing directory, not a database, read-only) names its path. */
 export function openDatabase (path: string): Database.Database {
+  try {
+    return openAndMigrate(path)
+  } catch (err) {
+    throw new Error(`cannot open the simulator database ${path}: ${(err as Error).message}`)
+  }
+}
+
+function openAndMigrate (path: string): Database.Database {
   const db = new Database(path)
   // First: another process may hold the file (even switching it to WAL needs a lock).
   db.pragma('busy_timeout = 5000')
@@ -128,6 +156,8 @@ export function openDatabase (path: string): Database.Database {
   // NORMAL: a commit survives the process being killed; only power loss could undo the last ones.
   db.pragma('synchronous = NORMAL')
   db.pragma('foreign_keys = ON')
+  // For the migration that folds existing names; new volumes are folded as they are inserted.
+  db.function('fold_for_search', { deterministic: true }, (name) => foldForSearch(String(name)))
   migrate(db)
   return db
 }

@@ -29,9 +29,16 @@ export const Scode = {
   ROUTE_NOT_FOUND: entry(1010, 404, 'no such endpoint', '接口不存在'),
   METHOD_NOT_ALLOWED: entry(1011, 405, 'method not allowed on this endpoint', '该接口不支持此请求方法'),
 
+  // -- the connection, before any route is chosen (400, 408, 431, 503) --
+  MALFORMED_REQUEST: entry(1012, 400, 'malformed HTTP request', 'HTTP请求格式错误'),
+  REQUEST_TIMEOUT: entry(1013, 408, 'the request did not arrive in time', '请求未在规定时间内到达'),
+  HEADERS_TOO_LARGE: entry(1014, 431, 'request headers or URL too large', '请求头或URL过大'),
+  TOO_MANY_CONNECTIONS: entry(1015, 503, 'too many connections: try again later', '连接数已达上限，请稍后重试'),
+
   // -- authentication (401, 403) --
   UNAUTHORIZED: entry(2001, 401, 'missing or invalid bearer token', '缺少或无效的访问令牌'),
   FORBIDDEN: entry(2002, 403, 'token may not act on this tenant', '令牌无权操作该租户'),
+  ENDPOINT_FORBIDDEN: entry(2003, 403, 'token may not use this endpoint', '令牌无权调用该接口'),
 
   // -- missing things (404) --
   CLUSTER_NOT_FOUND: entry(3001, 404, 'cluster not found', '集群不存在'),
@@ -54,13 +61,15 @@ export const Scode = {
   SEGMENT_OFFLINE: entry(4008, 409, 'the CDP disk holding that time is offline', '承载该时间点的CDP盘不在线'),
   INSUFFICIENT_CDP_CAPACITY: entry(4009, 409, 'no CDP disk has room for that reserve_capacity', 'CDP盘剩余空间不足'),
   CLOCK_NOT_MANUAL: entry(4010, 409, 'the simulator clock is not manual', '模拟器时钟不是手动模式'),
+  TENANT_QUOTA_EXCEEDED: entry(4011, 409, "reserve_capacity exceeds the tenant's CDP quota", '超出租户的CDP配额'),
 
   // -- backend trouble (500, 502, 503, 504) --
   INTERNAL: entry(5001, 500, 'internal error', '内部错误'),
   AGENT_UNREACHABLE: entry(5002, 502, 'node agent unreachable', '节点代理无法连接'),
   AGENT_BAD_RESPONSE: entry(5003, 502, 'node agent sent an invalid response', '节点代理返回了无效响应'),
   AGENT_TIMEOUT: entry(5004, 504, 'node agent did not answer in time', '节点代理响应超时'),
-  BACKEND_UNAVAILABLE: entry(5005, 503, 'backend unavailable', '后端服务不可用')
+  BACKEND_UNAVAILABLE: entry(5005, 503, 'backend unavailable', '后端服务不可用'),
+  STORAGE_FULL: entry(5020, 507, 'the storage holding CDP state is full: nothing was changed', '存储CDP状态的磁盘已满，未做任何更改')
 } as const satisfies Record<string, ScodeEntry>
 
 export type ScodeName = keyof typeof Scode
