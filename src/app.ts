@@ -1,13 +1,12 @@
 // buildApp: the one way the HTTP app is built, for the server and for tests alike, so both
 // see the same parsing, validation, serialisation and error envelopes.
 import type { FastifyInstance } from 'fastify'
-import swagger from '@fastify/swagger'
-import swaggerUi from '@fastify/swagger-ui'
 import { instrument } from './backend/instrumented.js'
 import type { CdpBackend } from './backend/port.js'
 import { createHttpApp, type HttpAppOptions } from './http-app.js'
 import auth, { type ApiToken } from './plugins/auth.js'
 import metricsPlugin, { createMetrics, type Metrics } from './plugins/metrics.js'
+import openapi from './plugins/openapi.js'
 import health from './routes/health.js'
 import cdpRoutes from './routes/index.js'
 import type { SimulatorControl } from '../simulator/control.js'
@@ -35,23 +34,13 @@ export async function buildApp (options: AppOptions): Promise<FastifyInstance> {
   const backend = instrument(options.backend, metrics.observeBackendCall)
   const { simulator } = options
   if (simulator !== undefined) metrics.addJournalGauges(() => simulator.journalStats())
+  // First, so that it sees every route.
+  await app.register(openapi)
   await app.register(metricsPlugin, { metrics })
   if (options.tokens !== undefined) {
     await app.register(auth, { tokens: options.tokens, protectedPrefixes: [API_PREFIX, SIM_PREFIX], globalOnlyPrefixes: [SIM_PREFIX] })
   }
   await app.register(health, { backend })
-
-  await app.register(swagger, {
-    openapi: {
-      openapi: '3.0.3',
-      info: {
-        title: 'volume-cdp',
-        description: '卷CDP（持续数据保护）内部接口。uint64 fields are exact: JSON integers, or decimal strings in requests.',
-        version: '0.1.0'
-      }
-    }
-  })
-  await app.register(swaggerUi, { routePrefix: '/docs' })
 
   await app.register(cdpRoutes, {
     prefix: API_PREFIX,

@@ -97,7 +97,15 @@ async function metricsPlugin (app: FastifyInstance, options: { metrics: Metrics 
     latency.observe(labels, reply.elapsedTime / 1000)
   })
 
-  app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
+  app.get('/metrics', {
+    schema: {
+      operationId: 'metrics',
+      tags: ['ops'],
+      summary: 'Prometheus metrics: requests by route and scode, latencies, backend and agent calls, journal gauges',
+      security: [],
+      'x-doc-response': { 200: { description: 'Prometheus text exposition format', content: { 'text/plain': { schema: { type: 'string' } } } } }
+    }
+  }, async (_request, reply) => {
     return await reply.type(registry.contentType).send(await registry.metrics())
   })
 }
