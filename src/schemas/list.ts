@@ -1,12 +1,21 @@
 // The spec's list answer: InternalVolumeCdpListInfo and EachResourceRangeListState.
 import { Type } from '@sinclair/typebox'
-import { Int64, Output, StringEnum, Uint64 } from './common.js'
+import { Int64, Output, StringEnum, Uint64, Uuid } from './common.js'
 
 export const CDP_PRIORITIES = ['high', 'mid', 'low'] as const
 export const CDP_STATES = ['on', 'off'] as const
 
 export const CdpPriority = Type.Unsafe<typeof CDP_PRIORITIES[number]>({ ...StringEnum(CDP_PRIORITIES, '恢复优先级'), title: 'CdpPriority' })
 export const CdpState = Type.Unsafe<typeof CDP_STATES[number]>({ ...StringEnum(CDP_STATES, 'cdp启用状态'), title: 'CdpState' })
+
+/** The list querystring: page_num is 0-based; page_num=0&page_size=0 or both absent return everything. */
+export const CdpListQuery = Type.Object({
+  cluster_uuid: Uuid('集群uuid'),
+  tenant: Type.Optional(Uuid('租户uuid')),
+  filter_name: Type.Optional(Type.String({ maxLength: 256, description: '过滤关键字（匹配卷名称或卷uuid，不区分大小写）' })),
+  page_num: Type.Optional(Type.Integer({ minimum: 0, maximum: 2 ** 31, default: 0, description: '页码（从0开始）' })),
+  page_size: Type.Optional(Type.Integer({ minimum: 0, maximum: 2 ** 31, default: 0, description: '页长（0表示全部）' }))
+})
 
 export const InternalVolumeCdpListInfo = Type.Object({
   cluster_uuid: Type.String({ description: '集群uuid' }),
