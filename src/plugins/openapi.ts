@@ -84,6 +84,18 @@ function errorResponses (names: ScodeName[]): Record<string, unknown> {
   }]))
 }
 
+const GENERIC: Record<string, string> = {
+  200: 'Success (scode 0)',
+  '4xx': 'Failure envelope (data null): the request was refused; scode says why',
+  '5xx': 'Failure envelope (data null): the server or its backend failed; scode says how'
+}
+
+/** Responses of a route that lists no scodes, each with a description of its class. */
+function described (responses: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(responses).map(([status, schema]) =>
+    [status, { description: GENERIC[status] ?? `HTTP ${status}`, content: { 'application/json': { schema } } }]))
+}
+
 /** A querystring example as its parameter's type. */
 function queryValue (schema: { type?: unknown }, text: string): string | number {
   return schema.type === 'integer' ? Number(text) : text
@@ -97,35 +109,52 @@ function derivedOperationId (method: string, url: string): string {
   return `${first}${cap(method.toLowerCase())}${rest.map(cap).join('')}`
 }
 
-function documentRoute (route: Route, examples: ReturnType<typeof specExamples>) {
-  const schema = { ...(route.schema ?? {}) }
+type Json = Record<string, unknown>
+type Examples = ReturnType<typeof specExamples>
+
+/** The route's responses, one per status, with the scodes it answers and the spec's example. */
+function cdpResponses (schema: Json, own: ScodeName[], example: { response: unknown } | undefined): Json {
+  const names = [...new Set([...EVERY_REQUEST, ...(schema.body === undefined ? [] : WITH_BODY), ...own])]
+  schema['x-scodes'] = scodeList(names)
+  const ok = (schema.response as Json)[200]
+  return {
+    200: {
+      description: 'Success (scode 0). Batch results and list ranges carry their own envelopes.',
+      content: { 'application/json': { schema: ok, ...(example === undefined ? {} : { example: example.response }) } }
+    },
+    ...errorResponses(names)
+  }
+}
+
+/** The spec's example request as the body's example, or its querystring as the parameters'. */
+function withRequestExample (schema: Json, example: ReturnType<Examples['get']>): void {
+  if (example?.request !== undefined && schema.body !== undefined) schema.body = { ...schema.body as object, examples: [example.request] }
+  const query = example?.query
+  if (query === undefined || schema.querystring === undefined) return
+  const qs = schema.querystring as { properties: Record<string, object> }
+  schema.querystring = {
+    ...qs,
+    properties: Object.fromEntries(Object.entries(qs.properties).map(([key, value]) =>
+      [key, query.has(key) ? { ...value, examples: [queryValue(value, query.get(key) ?? '')] } : value]))
+  }
+}
+
+function documentRoute (route: Route, examples: Examples) {
+  const schema: Json = { ...(route.schema ?? {}) }
   const method = Array.isArray(route.method) ? route.method[0] ?? 'GET' : route.method
   schema.operationId ??= derivedOperationId(method, route.url)
-  if (schema.tags === undefined) schema.tags = [route.url.startsWith('/sim/') ? 'simulator' : 'ops']
+  schema.tags ??= [route.url.startsWith('/sim/') ? 'simulator' : 'ops']
 
   const own = schema['x-scodes'] as ScodeName[] | undefined
+  const docResponse = schema['x-doc-response']
+  delete schema['x-doc-response']
   if (own !== undefined) {
-    const names = [...EVERY_REQUEST, ...(schema.body === undefined ? [] : WITH_BODY), ...own]
-    schema['x-scodes'] = scodeList([...new Set(names)])
-    const example = examples.get(route.url)
-    const ok = (schema.response as Record<string, unknown>)[200]
-    schema.response = {
-      200: {
-        description: 'Success (scode 0). Batch results and list ranges carry their own envelopes.',
-        content: { 'application/json': { schema: ok, ...(example === undefined ? {} : { example: example.response }) } }
-      },
-      ...errorResponses(names)
-    }
-    if (example?.request !== undefined && schema.body !== undefined) schema.body = { ...schema.body as object, examples: [example.request] }
-    const query = example?.query
-    if (query !== undefined && schema.querystring !== undefined) {
-      const qs = schema.querystring as { properties: Record<string, object> }
-      schema.querystring = {
-        ...qs,
-        properties: Object.fromEntries(Object.entries(qs.properties).map(([key, value]) =>
-          [key, query.has(key) ? { ...value, examples: [queryValue(value, query.get(key) ?? '')] } : value]))
-      }
-    }
+    schema.response = cdpResponses(schema, own, examples.get(route.url))
+    withRequestExample(schema, examples.get(route.url))
+  } else if (docResponse !== undefined) {
+    schema.response = docResponse
+  } else if (schema.response !== undefined) {
+    schema.response = described(schema.response as Json)
   }
   const results = schema['x-result-scodes'] as ScodeName[] | undefined
   if (results !== undefined) schema['x-result-scodes'] = scodeList(results)
@@ -135,15 +164,8 @@ function documentRoute (route: Route, examples: ReturnType<typeof specExamples>)
     schema.body = { ...body, required: [...new Set([...(body.required ?? []), ...specRequired])] }
     delete schema['x-spec-required']
   }
-  const docResponse = schema['x-doc-response']
-  if (docResponse !== undefined) {
-    schema.response = docResponse
-    delete schema['x-doc-response']
-  }
   return { schema, url: route.url }
 }
-
-type Json = Record<string, unknown>
 
 /**
  * Moves every titled schema into components.schemas, children first, and puts a $ref in its
