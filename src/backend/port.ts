@@ -14,6 +14,7 @@ export { CDP_PRIORITIES, CDP_STATES } from '../schemas/list.js'
 
 /** Nanoseconds since the unix epoch. */
 export type Ns = bigint
+export const NS_PER_SECOND = 1_000_000_000n
 
 export type CdpPriority = CdpPolicy['cdp_priority']
 export type CdpState = CdpListItem['cdp_state']
