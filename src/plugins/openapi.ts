@@ -31,7 +31,7 @@ declare module 'fastify' {
 /** What any request to the CDP API can be answered with, whatever the endpoint. */
 const EVERY_REQUEST: ScodeName[] = [
   'INVALID_PARAMETER', 'MISSING_PARAMETER', 'INVALID_UUID', 'UNAUTHORIZED', 'FORBIDDEN', 'CLUSTER_NOT_FOUND',
-  'INTERNAL', 'AGENT_UNREACHABLE', 'AGENT_BAD_RESPONSE', 'AGENT_TIMEOUT', 'BACKEND_UNAVAILABLE'
+  'INTERNAL', 'AGENT_UNREACHABLE', 'AGENT_BAD_RESPONSE', 'AGENT_TIMEOUT', 'BACKEND_UNAVAILABLE', 'STORAGE_FULL'
 ]
 /** And a request with a JSON body besides. */
 const WITH_BODY: ScodeName[] = ['INVALID_JSON', 'UNSUPPORTED_MEDIA_TYPE', 'BODY_TOO_LARGE']

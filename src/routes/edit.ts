@@ -16,7 +16,7 @@ const edit: FastifyPluginAsyncTypebox<CdpRouteOptions> = async (app, { backend, 
       summary: 'Set the CDP policy of each volume, creating CDP (state off) where it has none',
       description: 'cdp编辑（不存在时即创建）。Each volume gets its own envelope in results; one volume\'s failure never stops the others.',
       'x-scodes': ['INVALID_UINT64', 'TOO_MANY_VOLUMES'],
-      'x-result-scodes': ['CLUSTER_NOT_FOUND', 'VOLUME_NOT_FOUND', 'INSUFFICIENT_CDP_CAPACITY'],
+      'x-result-scodes': ['CLUSTER_NOT_FOUND', 'VOLUME_NOT_FOUND', 'INSUFFICIENT_CDP_CAPACITY', 'TENANT_QUOTA_EXCEEDED'],
       body: EditBody(maxVolumesPerBatch),
       response: responses(CdpBatchResult, 'CdpBatchOutput')
     }

@@ -15,7 +15,7 @@ const enable: FastifyPluginAsyncTypebox<CdpRouteOptions> = async (app, { backend
       summary: 'Turn journaling on for each volume, creating CDP with the default policy where it has none',
       description: '卷cdp启用（不存在时即创建）。Each volume gets its own envelope in results; one volume\'s failure never stops the others.',
       'x-scodes': ['TOO_MANY_VOLUMES'],
-      'x-result-scodes': ['CLUSTER_NOT_FOUND', 'VOLUME_NOT_FOUND', 'INSUFFICIENT_CDP_CAPACITY'],
+      'x-result-scodes': ['CLUSTER_NOT_FOUND', 'VOLUME_NOT_FOUND', 'INSUFFICIENT_CDP_CAPACITY', 'TENANT_QUOTA_EXCEEDED'],
       body: BatchBody(maxVolumesPerBatch),
       response: responses(CdpBatchResult, 'CdpBatchOutput')
     }
