@@ -18,6 +18,7 @@ import fp from 'fastify-plugin'
 import { isSafeNumber, parse, stringify } from 'lossless-json'
 import { Scode, type ScodeName } from '../errors.js'
 import { ErrorOutput } from '../schemas/common.js'
+import { matches, type PublicRoute } from './auth.js'
 
 declare module 'fastify' {
   interface FastifySchema {
@@ -139,9 +140,10 @@ function withRequestExample (schema: Json, example: ReturnType<Examples['get']>)
   }
 }
 
-function documentRoute (route: Route, examples: Examples) {
+function documentRoute (route: Route, examples: Examples, publicRoutes: PublicRoute[]) {
   const schema: Json = { ...(route.schema ?? {}) }
   const method = Array.isArray(route.method) ? route.method[0] ?? 'GET' : route.method
+  if (publicRoutes.some((p) => matches(p, route.url, method))) schema.security = []
   schema.operationId ??= derivedOperationId(method, route.url)
   schema.tags ??= [route.url.startsWith('/sim/') ? 'simulator' : 'ops']
 
@@ -193,7 +195,14 @@ function hoistNamedSchemas (doc: Json): Json {
   return { ...doc, paths, components: { ...existing, schemas: { ...(existing.schemas as Json | undefined), ...sorted } } }
 }
 
-async function openapi (app: FastifyInstance): Promise<void> {
+export interface OpenApiOptions {
+  /** Where the UI is served; the document is at `<docsPrefix>/json`. */
+  docsPrefix: string
+  /** The app's routes that need no token: documented with no security requirement. */
+  publicRoutes: PublicRoute[]
+}
+
+async function openapi (app: FastifyInstance, options: OpenApiOptions): Promise<void> {
   const examples = specExamples()
   const { version } = JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version: string }
   await app.register(swagger, {
@@ -207,7 +216,7 @@ async function openapi (app: FastifyInstance): Promise<void> {
       tags: [
         { name: 'cdp', description: '卷cdp: the eight endpoints of the spec' },
         { name: 'simulator', description: 'The simulator\'s control API (mounted only on the simulator): clock, writes, images, faults' },
-        { name: 'ops', description: 'Health, readiness and metrics (no token needed)' }
+        { name: 'ops', description: 'Health and readiness (no token needed), metrics' }
       ],
       components: {
         securitySchemes: {
@@ -216,13 +225,13 @@ async function openapi (app: FastifyInstance): Promise<void> {
       },
       security: [{ bearerAuth: [] }]
     },
-    transform: ({ schema, url, route }) => documentRoute({ schema: schema as Json | undefined, url, method: route.method }, examples),
+    transform: ({ schema, url, route }) => documentRoute({ schema: schema as Json | undefined, url, method: route.method }, examples, options.publicRoutes),
     transformObject: (document) => 'openapiObject' in document ? hoistNamedSchemas(document.openapiObject as Json) : document.swaggerObject
   })
   // The document holds the spec's exact ns times (bigint): printed losslessly, as the API does.
   await app.register(async (docs) => {
     docs.setReplySerializer((payload) => stringify(payload) ?? '')
-    await docs.register(swaggerUi, { routePrefix: '/docs' })
+    await docs.register(swaggerUi, { routePrefix: options.docsPrefix })
   })
 }
 
