@@ -2,13 +2,12 @@
 // see the same parsing, validation, serialisation and error envelopes.
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify'
 import cors from '@fastify/cors'
-import swagger from '@fastify/swagger'
-import swaggerUi from '@fastify/swagger-ui'
 import { instrument } from './backend/instrumented.js'
 import type { CdpBackend } from './backend/port.js'
 import { createHttpApp, type HttpAppOptions } from './http-app.js'
 import auth, { clusterWide, type ApiToken, type PublicRoute } from './plugins/auth.js'
 import metricsPlugin, { createMetrics, type Metrics } from './plugins/metrics.js'
+import openapi from './plugins/openapi.js'
 import health from './routes/health.js'
 import cdpRoutes, { API_PREFIX } from './routes/index.js'
 import type { Registry } from 'prom-client'
@@ -57,6 +56,8 @@ export async function buildApp (options: AppOptions): Promise<FastifyInstance> {
   const metrics = options.metrics ?? createMetrics()
   const backend = instrument(options.backend, metrics.observeBackendCall)
   options.registerGauges?.(metrics.registry)
+  // First, so that it sees every route.
+  await app.register(openapi, { docsPrefix: DOCS_PREFIX, publicRoutes: PUBLIC_ROUTES })
   await app.register(metricsPlugin, { metrics })
   // Before auth: @fastify/cors answers a preflight in its onRequest hook, so the browser's
   // token-less OPTIONS never reaches the token check (the real request after it carries one).
@@ -67,18 +68,6 @@ export async function buildApp (options: AppOptions): Promise<FastifyInstance> {
     await app.register(auth, { tokens: options.tokens, publicRoutes: PUBLIC_ROUTES })
   }
   await app.register(health, { backend })
-
-  await app.register(swagger, {
-    openapi: {
-      openapi: '3.0.3',
-      info: {
-        title: 'volume-cdp',
-        description: '卷CDP（持续数据保护）内部接口。uint64 fields are exact: JSON integers, or decimal strings in requests.',
-        version: '0.1.0'
-      }
-    }
-  })
-  await app.register(swaggerUi, { routePrefix: DOCS_PREFIX })
 
   await app.register(cdpRoutes, {
     prefix: API_PREFIX,

@@ -75,7 +75,15 @@ async function metricsPlugin (app: FastifyInstance, options: { metrics: Metrics 
   })
 
   // Every volume's uuid and journal figures: a global or a metrics token when tokens are on.
-  app.get('/metrics', { schema: { hide: true }, config: { access: 'metrics' } }, async (_request, reply) => {
+  app.get('/metrics', {
+    schema: {
+      operationId: 'metrics',
+      tags: ['ops'],
+      summary: 'Prometheus metrics: requests by route and scode, latencies, backend and agent calls, journal gauges (a global or a metrics token)',
+      'x-doc-response': { 200: { description: 'Prometheus text exposition format', content: { 'text/plain': { schema: { type: 'string' } } } } }
+    },
+    config: { access: 'metrics' }
+  }, async (_request, reply) => {
     return await reply.type(registry.contentType).send(await registry.metrics())
   })
 }
