@@ -13,7 +13,7 @@ import { succeeded } from '../src/envelope.js'
 import { createHttpApp, type HttpApp } from '../src/http-app.js'
 import { responses } from '../src/schemas/common.js'
 import controlApi from './control-api.js'
-import type { HarnessControl, SimulatorControl } from './control.js'
+import { CONTROL_API_PREFIX, type HarnessControl, type SimulatorControl } from './control.js'
 import harnessRoutes from './harness.js'
 import { FaultRules, withFaults } from './faults.js'
 
@@ -117,8 +117,8 @@ export async function buildAgentServer (options: AgentServerOptions): Promise<Ht
   })
   const faults = options.faults ?? new FaultRules()
   await app.register(agentRoutes, { prefix: AGENT_PREFIX, simulator: withFaults(options.simulator, faults) })
-  await app.register(controlApi, { prefix: '/sim/v1', control: options.simulator })
-  await app.register(harnessRoutes, { prefix: '/sim/v1', control: options.simulator, faults })
+  await app.register(controlApi, { prefix: CONTROL_API_PREFIX, control: options.simulator })
+  await app.register(harnessRoutes, { prefix: CONTROL_API_PREFIX, control: options.simulator, faults })
   app.addHook('onClose', async () => { await options.simulator.close() })
   return app
 }

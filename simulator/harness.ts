@@ -9,7 +9,7 @@ import { Type } from '@sinclair/typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { FastifyInstance } from 'fastify'
 import { buildApp, type AppOptions } from '../src/app.js'
-import { clusterWide } from '../src/plugins/auth.js'
+import { simulatorAppOptions } from './index.js'
 import type { CdpBackend } from '../src/backend/port.js'
 import { succeeded } from '../src/envelope.js'
 import { CdpError } from '../src/errors.js'
@@ -129,15 +129,23 @@ const harnessRoutes: FastifyPluginAsyncTypebox<HarnessRoutesOptions> = async (ap
 
 export default harnessRoutes
 
-/** Mounts the harness calls at /sim/v1 of an app built over `harness.backend`, before it is ready. */
-export async function mountHarness (app: FastifyInstance, harness: Harness): Promise<void> {
-  // Like the control API: it acts across tenants, so global tokens only.
-  await app.register(clusterWide(harnessRoutes), { prefix: '/sim/v1', control: harness.simulator, faults: harness.faults })
+/** What the simulator behind `harness` adds to buildApp: its backend with fault rules, the control API with the harness calls, its gauges. */
+export function harnessAppOptions (harness: Harness): Required<Pick<AppOptions, 'backend' | 'controlApi' | 'registerGauges'>> {
+  const { controlApi, registerGauges } = simulatorAppOptions(harness.simulator)
+  return {
+    backend: harness.backend,
+    controlApi: {
+      prefix: controlApi.prefix,
+      plugin: async (app) => {
+        await app.register(controlApi.plugin)
+        await app.register(harnessRoutes, { control: harness.simulator, faults: harness.faults })
+      }
+    },
+    registerGauges
+  }
 }
 
 /** The CDP API on the simulator, as `npm start` builds it: fault rules in front, /sim/v1 complete. */
-export async function buildSimulatorApp (harness: Harness, options: Omit<AppOptions, 'backend' | 'simulator'> = {}): Promise<FastifyInstance> {
-  const app = await buildApp({ ...options, backend: harness.backend, simulator: harness.simulator })
-  await mountHarness(app, harness)
-  return app
+export async function buildSimulatorApp (harness: Harness, options: Omit<AppOptions, 'backend' | 'controlApi' | 'registerGauges'> = {}): Promise<FastifyInstance> {
+  return await buildApp({ ...options, ...harnessAppOptions(harness) })
 }

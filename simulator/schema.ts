@@ -128,6 +128,12 @@ const MIGRATIONS: string[] = [
   DROP TABLE volume_search;
   CREATE VIRTUAL TABLE volume_search USING fts5(search_name, uuid, content='volume', content_rowid='id', tokenize='trigram');
   INSERT INTO volume_search (volume_search) VALUES ('rebuild');
+  `,
+  // the ns of each CDP's newest acknowledged change (timeline.ts keeps changes apart)
+  `
+  ALTER TABLE cdp ADD COLUMN last_change INTEGER NOT NULL DEFAULT 0;
+  UPDATE cdp SET last_change = coalesce((SELECT max(max(s.start_time, coalesce(s.end_time, 0), coalesce(s.io_last_time, 0)))
+    FROM segment s WHERE s.volume_id = cdp.volume_id), 0);
   `
 ]
 

@@ -6,15 +6,16 @@ import type { FastifyInstance } from 'fastify'
 import type { AddressInfo } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import type { Ns } from '../src/backend/port.js'
-import { API_PREFIX } from '../src/app.js'
-import { SimClient } from './cli/remote.js'
+import { isSafeNumber, parse, stringify } from 'lossless-json'
+import { request } from 'undici'
+import { API_PREFIX, CdpError } from '../src/client/index.js'
 import type { BlockWrite, ClockMode } from './control.js'
 import type { FaultRule, FaultRuleInput } from './faults.js'
 import { buildSimulatorApp, openHarness, STATE_MEDIA_TYPE } from './harness.js'
 import { DEFAULTS, type SimulatorOptions } from './options.js'
 import { loadTopology, type Topology } from './topology.js'
 
-export { RemoteError } from './cli/remote.js'
+export { CdpError as RemoteError }
 
 export interface StartOptions {
   /** The cluster to model; the demo topology (the spec's ids) by default. */
@@ -61,7 +62,38 @@ export interface StartedSimulator {
 
 const DEMO_TOPOLOGY = new URL('../fixtures/demo-topology.json', import.meta.url)
 
-function controlOver (sim: SimClient): Control {
+/** /sim/v1 calls: lossless answers (ns above 2^53 as bigint), a failure envelope as CdpError. */
+interface SimCalls {
+  get: (path: string) => Promise<unknown>
+  post: (path: string, body: unknown) => Promise<unknown>
+  delete: (path: string) => Promise<unknown>
+  put: (path: string, bytes: Uint8Array, type: string) => Promise<unknown>
+  getBytes: (path: string) => Promise<Buffer>
+}
+
+function simCalls (base: string): SimCalls {
+  const send = async (method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body?: string | Uint8Array, type = 'application/json'): Promise<{ status: number, bytes: Buffer }> => {
+    const res = await request(`${base}${path}`, { method, ...(body === undefined ? {} : { body, headers: { 'content-type': type } }) })
+    return { status: res.statusCode, bytes: Buffer.from(await res.body.arrayBuffer()) }
+  }
+  const data = ({ status, bytes }: { status: number, bytes: Buffer }): unknown => {
+    const answer = parse(bytes.toString('utf8'), null, (n) => isSafeNumber(n) ? Number(n) : BigInt(n)) as { scode: number, message: string, message_cn: string, desc: string, data: unknown }
+    if (answer.scode !== 0) throw new CdpError(answer.scode, status, answer.message, answer.desc, answer.message_cn, '')
+    return answer.data
+  }
+  return {
+    get: async (path) => data(await send('GET', path)),
+    post: async (path, body) => data(await send('POST', path, stringify(body) ?? '{}')),
+    delete: async (path) => data(await send('DELETE', path)),
+    put: async (path, bytes, type) => data(await send('PUT', path, bytes, type)),
+    getBytes: async (path) => {
+      const answer = await send('GET', path)
+      return answer.status === 200 ? answer.bytes : data(answer) as never
+    }
+  }
+}
+
+function controlOver (sim: SimCalls): Control {
   const s = '/sim/v1'
   return {
     clock: async () => await sim.get(`${s}/clock`) as { now: Ns, mode: ClockMode },
@@ -91,7 +123,7 @@ export async function startSimulator (options: StartOptions = {}): Promise<Start
   const app: FastifyInstance = await buildSimulatorApp(harness)
   await app.listen({ host: '127.0.0.1', port: 0 })
   const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`
-  const sim = new SimClient(url, undefined)
+  const sim = simCalls(url)
   const query = (q: Record<string, string | number | bigint> = {}): string => {
     const text = new URLSearchParams(Object.entries(q).map(([k, v]) => [k, String(v)])).toString()
     return text === '' ? '' : `?${text}`
@@ -104,10 +136,7 @@ export async function startSimulator (options: StartOptions = {}): Promise<Start
     },
     control: controlOver(sim),
     reset: async (topology) => { await sim.post('/sim/v1/reset', topology === undefined ? {} : { topology }) },
-    close: async () => {
-      await sim.close()
-      await app.close()
-    }
+    close: async () => { await app.close() }
   }
 }
 

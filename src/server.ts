@@ -1,6 +1,5 @@
 // The entry point, and the only module that touches `process`: configuration from the
 // environment, listening, and a graceful close on SIGTERM/SIGINT.
-import type { FastifyInstance } from 'fastify'
 import { buildApp, type AppOptions } from './app.js'
 import type { AgentLog } from './backend/agent/client.js'
 import { loadConfig, type Config } from './config.js'
@@ -12,12 +11,12 @@ import { createMetrics, type Metrics } from './plugins/metrics.js'
  * The backend is imported only when chosen: agent mode never loads the simulator, and so
  * never the native SQLite module.
  */
-async function openBackend (config: Config, metrics: Metrics, log: AgentLog): Promise<Pick<AppOptions, 'backend' | 'simulator'> & { mount?: (app: FastifyInstance) => Promise<void> }> {
+async function openBackend (config: Config, metrics: Metrics, log: AgentLog): Promise<Pick<AppOptions, 'backend' | 'controlApi' | 'registerGauges'>> {
   if (config.CDP_BACKEND === 'agent') {
     const { openAgentBackend } = await import('./backend/agent/open.js')
     return { backend: openAgentBackend(config, metrics.observeAgentCall, log) }
   }
-  const { loadTopology, mountHarness, openHarness } = await import('../simulator/index.js')
+  const { harnessAppOptions, loadTopology, openHarness } = await import('../simulator/index.js')
   const topology = loadTopology(config.CDP_SIM_TOPOLOGY)
   const harness = fromSettingFile('CDP_SIM_DB', config.CDP_SIM_DB, (db) => openHarness({
     db,
@@ -28,8 +27,8 @@ async function openBackend (config: Config, metrics: Metrics, log: AgentLog): Pr
     },
     ...(config.CDP_SIM_SNAPSHOT_INTERVAL === undefined ? {} : { snapshotIntervalSeconds: config.CDP_SIM_SNAPSHOT_INTERVAL })
   }))
-  // Fault rules in front of the simulator, and the harness calls (reset, state, faults) at /sim/v1.
-  return { backend: harness.backend, simulator: harness.simulator, mount: async (app) => { await mountHarness(app, harness) } }
+  // Fault rules in front of the simulator; the control API with the harness calls (reset, state, faults).
+  return harnessAppOptions(harness)
 }
 
 /** What the start-up line says this process runs: enough to tell two deployments apart in a log. */
@@ -53,9 +52,8 @@ async function start (config: Config): Promise<void> {
   const tokens = config.CDP_AUTH_TOKENS_FILE === undefined ? undefined : loadTokens(config.CDP_AUTH_TOKENS_FILE)
   // Agents' internal failure details go to the app's log (called only once the app serves).
   const agentLog: AgentLog = { error: (details, message) => { app.log.error(details, message) } }
-  const { mount, ...backend } = await openBackend(config, metrics, agentLog)
   const app = await buildApp({
-    ...backend,
+    ...await openBackend(config, metrics, agentLog),
     metrics,
     ...(tokens === undefined ? {} : { tokens }),
     ...(config.CDP_CORS_ORIGINS === undefined ? {} : { corsOrigins: config.CDP_CORS_ORIGINS.split(',') }),
@@ -67,7 +65,6 @@ async function start (config: Config): Promise<void> {
     // Fastify logs no headers; the redaction keeps it so if a serializer ever does.
     logger: { level: config.LOG_LEVEL, redact: ['req.headers.authorization'] }
   })
-  await mount?.(app)
   let closing = false
   const close = (signal: string): void => {
     if (closing) return
