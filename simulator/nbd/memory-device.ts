@@ -3,7 +3,7 @@
 // benchmarks serve it; the simulator's exports serve volumes instead.
 import type { BlockDevice, Extent } from './device.js'
 
-const PAGE = 64 * 1024
+const PAGE = 256 * 1024
 
 export class MemoryDevice implements BlockDevice {
   readonly readOnly: boolean
@@ -17,9 +17,11 @@ export class MemoryDevice implements BlockDevice {
 
   read (offset: number, length: number): Uint8Array {
     // A copy: the reply may still sit in the socket's buffer when a later write lands.
-    const out = Buffer.alloc(length)
+    const out = Buffer.allocUnsafe(length)
     this.eachPage(offset, length, (page, from, to, at) => {
-      this.pages.get(page)?.copy(out, at, from, to)
+      const stored = this.pages.get(page)
+      if (stored === undefined) out.fill(0, at, at + to - from)
+      else stored.copy(out, at, from, to)
     })
     return out
   }

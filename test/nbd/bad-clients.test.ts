@@ -110,18 +110,18 @@ t.test('block status answers base:allocation extents within the request; REQ_ONE
   const client = await RawClient.connect(server.port)
   t.teardown(() => client.close())
   await client.open(names.rw)
-  client.request(CMD.WRITE, 1, 64 * 1024, 64 * 1024, 0, Buffer.alloc(64 * 1024, 1))
+  client.request(CMD.WRITE, 1, 256 * 1024, 256 * 1024, 0, Buffer.alloc(256 * 1024, 1))
   t.equal(await client.errno(), 0)
   const extents = async (flags: number): Promise<number[][]> => {
-    client.request(CMD.BLOCK_STATUS, 2, 0, 256 * 1024, flags)
+    client.request(CMD.BLOCK_STATUS, 2, 0, 1 * MiB, flags)
     const reply = (await client.chunk())!
     t.equal(reply.type, 5)
     const out: number[][] = []
     for (let at = 4; at < reply.data.length; at += 8) out.push([reply.data.readUInt32BE(at), reply.data.readUInt32BE(at + 4)])
     return out
   }
-  t.same(await extents(0), [[65536, 3], [65536, 0], [131072, 3]])
-  t.same(await extents(1 << 3), [[65536, 3]])
+  t.same(await extents(0), [[262144, 3], [262144, 0], [524288, 3]])
+  t.same(await extents(1 << 3), [[262144, 3]])
 })
 
 t.test('a client that vanishes mid-request, and a hundred at once, leave the server serving', async (t) => {
