@@ -109,6 +109,10 @@ const MIGRATIONS: string[] = [
     volume_id INTEGER NOT NULL REFERENCES view, block INTEGER NOT NULL, token INTEGER NOT NULL,
     PRIMARY KEY (volume_id, block)
   ) STRICT, WITHOUT ROWID;
+  `,
+  `
+  -- real bytes: each distinct non-zero 4 KiB block once; tokens are content ids (0: zeros)
+  CREATE TABLE content (id INTEGER PRIMARY KEY, sha256 BLOB NOT NULL UNIQUE, data BLOB NOT NULL) STRICT;
   `
 ]
 

@@ -2,7 +2,7 @@
 // volume; it keeps its image while the volume goes on being written.
 import type { Ns, PointInTime } from '../src/backend/port.js'
 import { CdpError } from '../src/errors.js'
-import { imageAt, resolvePoint } from './point-in-time.js'
+import { type BlockRange, EVERY_BLOCK, imageAt, resolvePoint } from './point-in-time.js'
 import type { Sql } from './sql.js'
 import type { VolumeRow } from './volume.js'
 import type { BlockChange } from './content.js'
@@ -34,10 +34,20 @@ export function viewOff (sql: Sql, volume: VolumeRow): void {
   sql.run('DELETE FROM view WHERE volume_id = ?', volume.id)
 }
 
-/** The exposed image and the point it is of. */
-export function viewImage (sql: Sql, volume: VolumeRow): { blocks: BlockChange[], time: Ns } {
+/** The exposed image (within `range`) and the point it is of. */
+export function viewImage (sql: Sql, volume: VolumeRow, range: BlockRange = EVERY_BLOCK): { blocks: BlockChange[], time: Ns } {
   const view = sql.get<{ time: bigint }>('SELECT time FROM view WHERE volume_id = ?', volume.id)
   if (view === undefined) throw new CdpError('VIEW_NOT_FOUND', volume.uuid)
-  const blocks = sql.all<{ block: bigint, token: bigint }>('SELECT block, token FROM view_block WHERE volume_id = ? ORDER BY block', volume.id)
+  const blocks = sql.all<{ block: bigint, token: bigint }>('SELECT block, token FROM view_block WHERE volume_id = ? AND block >= ? AND block < ? ORDER BY block', volume.id, range.first, range.end)
   return { blocks: blocks.map((b) => ({ block: Number(b.block), token: Number(b.token) })), time: view.time }
+}
+
+export interface ViewFacts { host_uuid: string, snapshot_name: string, time: Ns }
+
+/** The view that is on, or VIEW_NOT_FOUND. */
+export function viewFacts (sql: Sql, volume: VolumeRow): ViewFacts {
+  const view = sql.get<ViewFacts>(`SELECT h.uuid AS host_uuid, view.snapshot_name, view.time FROM view
+    JOIN host h ON h.id = view.host_id WHERE view.volume_id = ?`, volume.id)
+  if (view === undefined) throw new CdpError('VIEW_NOT_FOUND', volume.uuid)
+  return view
 }
