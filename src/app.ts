@@ -10,7 +10,8 @@ import auth, { type ApiToken } from './plugins/auth.js'
 import metricsPlugin, { createMetrics, type Metrics } from './plugins/metrics.js'
 import health from './routes/health.js'
 import cdpRoutes from './routes/index.js'
-import type { SimulatorControl } from '../simulator/control.js'
+import type { NbdNames, SimulatorControl } from '../simulator/control.js'
+import blockApi from '../simulator/block-api.js'
 import controlApi from '../simulator/control-api.js'
 
 export interface AppOptions extends HttpAppOptions {
@@ -18,6 +19,8 @@ export interface AppOptions extends HttpAppOptions {
   backend: CdpBackend
   /** Mounts the simulator's control API at /sim/v1 when given. */
   simulator?: SimulatorControl
+  /** The simulator's NBD exports, whose names and URIs the control API reveals. */
+  nbd?: NbdNames
   maxVolumesPerBatch?: number
   /** Bearer tokens the API and the control API require; absent: no authentication. */
   tokens?: ApiToken[]
@@ -58,7 +61,10 @@ export async function buildApp (options: AppOptions): Promise<FastifyInstance> {
     backend,
     maxVolumesPerBatch: options.maxVolumesPerBatch ?? 1000
   })
-  if (simulator !== undefined) await app.register(controlApi, { prefix: SIM_PREFIX, control: simulator })
+  if (simulator !== undefined) {
+    await app.register(controlApi, { prefix: SIM_PREFIX, control: simulator })
+    await app.register(blockApi, { prefix: SIM_PREFIX, control: simulator, ...(options.nbd === undefined ? {} : { nbd: options.nbd }) })
+  }
 
   app.addHook('onClose', async () => { await options.backend.close() })
   return app

@@ -26,6 +26,7 @@ export const Scode = {
   INVALID_WRITE: entry(1009, 400, 'write must be 4096-byte aligned and inside the volume', '写入必须按4096字节对齐且不超出卷大小'),
   ROUTE_NOT_FOUND: entry(1010, 404, 'no such endpoint', '接口不存在'),
   METHOD_NOT_ALLOWED: entry(1011, 405, 'method not allowed on this endpoint', '该接口不支持此请求方法'),
+  RANGE_NOT_SATISFIABLE: entry(1040, 416, 'Range must be one bytes=first-last range inside the image', 'Range必须是镜像范围内的单个bytes=起始-结束区间'),
 
   // -- authentication (401, 403) --
   UNAUTHORIZED: entry(2001, 401, 'missing or invalid bearer token', '缺少或无效的访问令牌'),

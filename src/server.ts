@@ -9,7 +9,7 @@ import { createMetrics, type Metrics } from './plugins/metrics.js'
  * The backend is imported only when chosen: agent mode never loads the simulator, and so
  * never the native SQLite module.
  */
-async function openBackend (config: Config, metrics: Metrics): Promise<Pick<AppOptions, 'backend' | 'simulator'>> {
+async function openBackend (config: Config, metrics: Metrics, secretNbdNames: boolean): Promise<Pick<AppOptions, 'backend' | 'simulator' | 'nbd'> & { nbdServer?: { port: number, close: () => Promise<void> } }> {
   if (config.CDP_BACKEND === 'agent') {
     const { openAgentBackend } = await import('./backend/agent/open.js')
     return { backend: openAgentBackend(config, metrics.observeAgentCall) }
@@ -24,7 +24,10 @@ async function openBackend (config: Config, metrics: Metrics): Promise<Pick<AppO
     },
     ...(config.CDP_SIM_SNAPSHOT_INTERVAL === undefined ? {} : { snapshotIntervalSeconds: config.CDP_SIM_SNAPSHOT_INTERVAL })
   })
-  return { backend: simulator, simulator }
+  if (config.CDP_SIM_NBD_PORT === 'off') return { backend: simulator, simulator }
+  const { serveVolumeExports } = await import('../simulator/nbd/volume-exports.js')
+  const nbd = await serveVolumeExports(simulator, { port: Number(config.CDP_SIM_NBD_PORT), secretNames: secretNbdNames })
+  return { backend: simulator, simulator, nbd, nbdServer: nbd.server }
 }
 
 function readTokens (file: string): ReturnType<typeof loadTokens> {
@@ -38,8 +41,9 @@ function readTokens (file: string): ReturnType<typeof loadTokens> {
 async function start (config: Config): Promise<void> {
   const metrics = createMetrics()
   const tokens = config.CDP_AUTH_TOKENS_FILE === undefined ? undefined : readTokens(config.CDP_AUTH_TOKENS_FILE)
+  const { nbdServer, ...backend } = await openBackend(config, metrics, tokens !== undefined)
   const app = await buildApp({
-    ...await openBackend(config, metrics),
+    ...backend,
     metrics,
     ...(tokens === undefined ? {} : { tokens }),
     bodyLimit: config.CDP_BODY_LIMIT,
@@ -49,6 +53,8 @@ async function start (config: Config): Promise<void> {
     // Fastify logs no headers; the redaction keeps it so if a serializer ever does.
     logger: { level: config.LOG_LEVEL, redact: ['req.headers.authorization'] }
   })
+  // The exports close before the simulator's database does (at onClose).
+  if (nbdServer !== undefined) app.addHook('preClose', async () => { await nbdServer.close() })
   let closing = false
   const close = (signal: string): void => {
     if (closing) return
@@ -62,6 +68,7 @@ async function start (config: Config): Promise<void> {
   process.once('SIGTERM', close)
   process.once('SIGINT', close)
   await app.listen({ host: config.HOST, port: config.PORT })
+  if (nbdServer !== undefined) app.log.info(`NBD exports at nbd://127.0.0.1:${nbdServer.port}`)
 }
 
 try {

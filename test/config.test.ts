@@ -10,6 +10,7 @@ t.test('defaults: loopback, 8080, the demo topology in memory on a real clock', 
     CDP_SIM_TOPOLOGY: 'fixtures/demo-topology.json',
     CDP_SIM_DB: ':memory:',
     CDP_SIM_CLOCK: 'real',
+    CDP_SIM_NBD_PORT: '10809',
     CDP_AGENT_TIMEOUT_MS: 5000,
     CDP_AGENT_RETRIES: 2,
     CDP_AGENT_CONCURRENCY: 16,
@@ -98,4 +99,12 @@ t.test('CDP_CONFIG_FILE supplies settings the environment does not', async (t) =
   t.throws(() => loadConfig({ CDP_CONFIG_FILE: `${dir}/bad.json` }), /CDP_CONFIG_FILE .*must hold a JSON object/)
   t.throws(() => loadConfig({ CDP_CONFIG_FILE: `${dir}/broken.json` }), /CDP_CONFIG_FILE/)
   t.throws(() => loadConfig({ CDP_CONFIG_FILE: `${dir}/missing.json` }), /CDP_CONFIG_FILE/)
+})
+
+t.test('CDP_SIM_NBD_PORT is a port, 0 for any free one, or off', async (t) => {
+  t.equal(loadConfig({ CDP_SIM_NBD_PORT: '0' }).CDP_SIM_NBD_PORT, '0')
+  t.equal(loadConfig({ CDP_SIM_NBD_PORT: 'off' }).CDP_SIM_NBD_PORT, 'off')
+  for (const bad of ['65536', '-1', 'on', '08']) {
+    t.throws(() => loadConfig({ CDP_SIM_NBD_PORT: bad }), /CDP_SIM_NBD_PORT/, bad)
+  }
 })
