@@ -87,12 +87,28 @@ export function imageDigest (sql: Sql, blocks: Iterable<BlockChange>): string {
   })())
 }
 
-/** The bytes of blocks first…first+count-1, from the (block, token) pairs among them that are not zero. */
-export function assemble (sql: Sql, first: number, count: number, blocks: Iterable<BlockChange>): Buffer {
+/** A stored block's bytes. */
+export interface BlockData { block: number, data: Buffer }
+
+/** The bytes of blocks first…first+count-1, from the stored ones among them (the rest are zeros). */
+export function assemble (first: number, count: number, blocks: Iterable<BlockData>): Buffer {
   const out = Buffer.alloc(count * BLOCK_SIZE)
+  for (const { block, data } of blocks) data.copy(out, (block - first) * BLOCK_SIZE)
+  return out
+}
+
+/** The bytes behind each non-zero token. */
+export function * withData (sql: Sql, blocks: Iterable<BlockChange>): Generator<BlockData> {
   const dataOf = sql.prepare('SELECT data FROM content WHERE id = ?').pluck()
   for (const { block, token } of blocks) {
-    if (token !== ZERO) (dataOf.get(token) as Buffer).copy(out, (block - first) * BLOCK_SIZE)
+    if (token !== ZERO) yield { block, data: dataOf.get(token) as Buffer }
   }
-  return out
+}
+
+/** Rows of (block, data) from a query joining a block table with content, as BlockData. */
+export function * blockData (rows: Iterable<unknown>): Generator<BlockData> {
+  for (const row of rows) {
+    const { block, data } = row as { block: bigint, data: Buffer }
+    yield { block: Number(block), data }
+  }
 }

@@ -3,7 +3,7 @@
 // pair is checked before a view or a revert uses it.
 import type { Ns, PointInTime } from '../src/backend/port.js'
 import { CdpError } from '../src/errors.js'
-import type { BlockChange } from './content.js'
+import { type BlockChange, type BlockData, blockData } from './content.js'
 import type { RecoverableRange } from './control.js'
 import type { Sql } from './sql.js'
 
@@ -38,6 +38,12 @@ export function * imageAt (sql: Sql, volumeId: bigint, time: Ns, range = EVERY_B
 export function liveImage (sql: Sql, volumeId: bigint, range = EVERY_BLOCK): Map<number, number> {
   const rows = sql.all<{ block: bigint, token: bigint }>('SELECT block, token FROM live_block WHERE volume_id = ? AND block >= ? AND block < ? ORDER BY block', volumeId, range.first, range.end)
   return new Map(rows.map((r) => [Number(r.block), Number(r.token)]))
+}
+
+/** The stored bytes of the volume's live blocks within `range`. */
+export function liveBytes (sql: Sql, volumeId: bigint, range: BlockRange): Iterable<BlockData> {
+  return blockData(sql.prepare(`SELECT l.block, c.data FROM live_block l JOIN content c ON c.id = l.token
+    WHERE l.volume_id = ? AND l.block >= ? AND l.block < ?`).iterate(volumeId, range.first, range.end))
 }
 
 /** Per online segment with a snapshot: from its oldest snapshot to its end (now, while active). */

@@ -21,18 +21,18 @@ import { catchUp } from './catch-up.js'
 import { cdpOf, requireCdp } from './cdp.js'
 import { cleanCdp, cleanSegment } from './clean.js'
 import { type Clock, manualClock, realClock } from './clock.js'
-import { assemble, BLOCK_SIZE, imageDigest, internBlock, toBlockChanges } from './content.js'
+import { assemble, BLOCK_SIZE, imageDigest, internBlock, toBlockChanges, withData } from './content.js'
 import type { BlockWrite, ImageDigest, RecoverableRange, SimulatorControl } from './control.js'
 import { cdpInfo, type JournalStat, journalStats } from './info.js'
 import { applyWrite, disableCdp, enableCdp } from './journal.js'
 import { listCdps } from './list.js'
 import { type Cadence, DEFAULTS, type SimulatorOptions } from './options.js'
-import { type BlockRange, imageAt, liveImage, recoverableRanges, requireRecoverable } from './point-in-time.js'
+import { type BlockRange, imageAt, liveBytes, liveImage, recoverableRanges, requireRecoverable } from './point-in-time.js'
 import { revert } from './revert.js'
 import { openDatabase } from './schema.js'
 import { seedTopology } from './seed.js'
 import { type Sql, sqlOver } from './sql.js'
-import { type ViewFacts, viewFacts, viewImage, viewOff, viewOn } from './view.js'
+import { type ViewFacts, viewBytes, viewFacts, viewImage, viewOff, viewOn } from './view.js'
 import { identityOf, resolveVolume, type VolumeFacts, volumeFacts, type VolumeRow, volumeByUuid } from './volume.js'
 
 export class Simulator implements CdpBackend, SimulatorControl {
@@ -177,23 +177,20 @@ export class Simulator implements CdpBackend, SimulatorControl {
   readImage (volumeUuid: string, offset: number, length: number, at?: Ns): Buffer {
     const range = blockRange(offset, length)
     if (at === undefined) {
-      const volume = this.writeTarget(volumeUuid)
-      const live = liveImage(this.sql, volume.id, range)
-      return assemble(this.sql, range.first, range.end - range.first, Array.from(live, ([block, token]) => ({ block, token })))
+      return assemble(range.first, range.end - range.first, liveBytes(this.sql, this.writeTarget(volumeUuid).id, range))
     }
     return this.sql.inTransaction(() => {
       const volume = volumeByUuid(this.sql, volumeUuid)
       const now = this.clk.now()
       catchUp(this.sql, requireCdp(this.sql, volume.id), now, this.cadence.snapshotInterval)
       requireRecoverable(this.sql, volume.id, at, now)
-      return assemble(this.sql, range.first, range.end - range.first, imageAt(this.sql, volume.id, at, range))
+      return assemble(range.first, range.end - range.first, withData(this.sql, imageAt(this.sql, volume.id, at, range)))
     })
   }
 
   readView (volumeUuid: string, offset: number, length: number): Buffer {
     const range = blockRange(offset, length)
-    const { blocks } = viewImage(this.sql, volumeByUuid(this.sql, volumeUuid), range)
-    return assemble(this.sql, range.first, range.end - range.first, blocks)
+    return assemble(range.first, range.end - range.first, viewBytes(this.sql, volumeByUuid(this.sql, volumeUuid), range))
   }
 
   allocated (volumeUuid: string, offset: number, length: number, view: boolean): number[] {

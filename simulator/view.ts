@@ -5,7 +5,7 @@ import { CdpError } from '../src/errors.js'
 import { type BlockRange, EVERY_BLOCK, imageAt, resolvePoint } from './point-in-time.js'
 import type { Sql } from './sql.js'
 import type { VolumeRow } from './volume.js'
-import type { BlockChange } from './content.js'
+import { type BlockChange, type BlockData, blockData } from './content.js'
 
 export function hasView (sql: Sql, volumeId: bigint): boolean {
   return sql.get('SELECT 1 AS ok FROM view WHERE volume_id = ?', volumeId) !== undefined
@@ -50,4 +50,11 @@ export function viewFacts (sql: Sql, volume: VolumeRow): ViewFacts {
     JOIN host h ON h.id = view.host_id WHERE view.volume_id = ?`, volume.id)
   if (view === undefined) throw new CdpError('VIEW_NOT_FOUND', volume.uuid)
   return view
+}
+
+/** The stored bytes of the view's blocks within `range`; VIEW_NOT_FOUND when it is off. */
+export function viewBytes (sql: Sql, volume: VolumeRow, range: BlockRange): Iterable<BlockData> {
+  if (!hasView(sql, volume.id)) throw new CdpError('VIEW_NOT_FOUND', volume.uuid)
+  return blockData(sql.prepare(`SELECT v.block, c.data FROM view_block v JOIN content c ON c.id = v.token
+    WHERE v.volume_id = ? AND v.block >= ? AND v.block < ?`).iterate(volume.id, range.first, range.end))
 }
