@@ -26,22 +26,36 @@ export function changePolicy (sql: Sql, cdp: CdpRow, volume: VolumeRow, policy: 
   catchUp(sql, requireCdp(sql, volume.id), now, snapshotInterval)
 }
 
-/** Gives the reservation back when the CDP is deleted. */
+/** Gives the reservation back when the CDP is deleted: to the tenant's share, or to the disk. */
 export function releaseReservation (sql: Sql, cdp: CdpRow): void {
-  sql.run('UPDATE cdp_disk SET reserved = reserved - ? WHERE id = ?', cdp.reserve_capacity, cdp.disk_id)
+  const fromShare = sql.run(`UPDATE tenant_share SET used = used - ? WHERE (tenant_id, cluster_id) =
+    (SELECT tenant_id, cluster_id FROM volume WHERE id = ?)`, cdp.reserve_capacity, cdp.volume_id)
+  if (fromShare === 0) sql.run('UPDATE cdp_disk SET reserved = reserved - ? WHERE id = ?', cdp.reserve_capacity, cdp.disk_id)
 }
 
 /**
- * Places `capacity` bytes of reservation for the volume: on its current disk when it has
- * one (only the change counts), else on the online disk of its cluster with most room.
+ * Places `capacity` bytes of reservation for the volume. A tenant with a quota draws on its
+ * share alone; others on the volume's current disk when it has one (only the change counts),
+ * else on the online disk of its cluster with most room. Shares are counted in their disks'
+ * `reserved`, so what others may reserve never depends on what a quota tenant holds.
  */
 function placeReservation (sql: Sql, volume: VolumeRow, capacity: bigint, current?: CdpRow): bigint {
+  const added = capacity - (current?.reserve_capacity ?? 0n)
+  const share = sql.get<{ disk_id: bigint, size: bigint, used: bigint }>(`SELECT s.disk_id, s.size, s.used
+    FROM tenant_share s JOIN volume v ON v.tenant_id = s.tenant_id AND v.cluster_id = s.cluster_id WHERE v.id = ?`, volume.id)
+  if (share !== undefined) {
+    if (share.used + added > share.size) {
+      throw new CdpError('TENANT_QUOTA_EXCEEDED', `tenant ${volume.tenant} holds ${share.used} of its quota ${share.size}; ${added} more does not fit`)
+    }
+    sql.run(`UPDATE tenant_share SET used = used + ? WHERE (tenant_id, cluster_id) =
+      (SELECT tenant_id, cluster_id FROM volume WHERE id = ?)`, added, volume.id)
+    return share.disk_id
+  }
   const tooBig = new CdpError('INSUFFICIENT_CDP_CAPACITY', `reserve_capacity ${capacity} does not fit on any CDP disk`)
   if (current !== undefined) {
-    const delta = capacity - current.reserve_capacity
     const disk = sql.get<{ free: bigint }>('SELECT capacity - reserved AS free FROM cdp_disk WHERE id = ?', current.disk_id)
-    if (disk === undefined || delta > disk.free) throw tooBig
-    sql.run('UPDATE cdp_disk SET reserved = reserved + ? WHERE id = ?', delta, current.disk_id)
+    if (disk === undefined || added > disk.free) throw tooBig
+    sql.run('UPDATE cdp_disk SET reserved = reserved + ? WHERE id = ?', added, current.disk_id)
     return current.disk_id
   }
   const disk = sql.get<{ id: bigint, free: bigint }>(`

@@ -10,6 +10,8 @@
 // A volume's live content is `live_block`; `base_block` is the image at the journal's fold
 // point `base_time`; the image at T is, per block, the newest journal row at or before T,
 // else the base.
+import { statfsSync } from 'node:fs'
+import { dirname, resolve } from 'node:path'
 import type {
   BatchOutcome, CdpBackend, CdpInfo, CdpPolicy, ListQuery, ListResult, Ns, PointInTime, VolumeRef
 } from '../src/backend/port.js'
@@ -35,8 +37,14 @@ import { type Sql, sqlOver } from './sql.js'
 import { type ViewFacts, viewBytes, viewFacts, viewImage, viewOff, viewOn } from './view.js'
 import { identityOf, resolveVolume, type VolumeFacts, volumeFacts, type VolumeRow, volumeByUuid } from './volume.js'
 
+/** Free bytes the database's file system needs again before a full disk counts as recovered. */
+const RECOVERED_FREE_BYTES = 1024 * 1024
+
 export class Simulator implements CdpBackend, SimulatorControl {
   private readonly sql: Sql
+  private readonly dbPath: string
+  /** Set when a write found the disk full; cleared once the file system has room again. */
+  private diskFull = false
   private readonly clk: Clock
   private readonly cadence: Cadence
   private readonly writeTargets = new Map<string, { id: bigint, size: number }>()
@@ -46,7 +54,8 @@ export class Simulator implements CdpBackend, SimulatorControl {
     const db = openDatabase(options.db)
     db.defaultSafeIntegers(true)
     seedTopology(db, options.topology)
-    this.sql = sqlOver(db)
+    this.dbPath = options.db
+    this.sql = sqlOver(db, () => { this.diskFull = true })
     this.clk = options.clock.mode === 'manual'
       ? manualClock(db, options.clock.start ?? DEFAULTS.manualClockStart)
       : realClock()
@@ -122,6 +131,10 @@ export class Simulator implements CdpBackend, SimulatorControl {
   async ready (): Promise<void> {
     if (!this.sql.open) throw new CdpError('BACKEND_UNAVAILABLE', 'the simulator database is closed')
     this.sql.get('SELECT 1 AS ok')
+    if (this.diskFull && freeBytesNear(this.dbPath) < RECOVERED_FREE_BYTES) {
+      throw new CdpError('BACKEND_UNAVAILABLE', `storage full: the disk under the simulator database ${this.dbPath} has no room; writes are refused until it has`)
+    }
+    this.diskFull = false
   }
 
   async close (): Promise<void> {
@@ -226,12 +239,12 @@ export class Simulator implements CdpBackend, SimulatorControl {
   }
 
   setHostOnline (hostUuid: string, online: boolean): void {
-    const changed = this.sql.run('UPDATE host SET online = ? WHERE uuid = ?', online ? 1 : 0, hostUuid.toLowerCase())
+    const changed = this.sql.inTransaction(() => this.sql.run('UPDATE host SET online = ? WHERE uuid = ?', online ? 1 : 0, hostUuid.toLowerCase()))
     if (changed === 0) throw new CdpError('HOST_NOT_FOUND', hostUuid)
   }
 
   setVmRunning (vmUuid: string, running: boolean): void {
-    const changed = this.sql.run('UPDATE vm SET running = ? WHERE uuid = ?', running ? 1 : 0, vmUuid.toLowerCase())
+    const changed = this.sql.inTransaction(() => this.sql.run('UPDATE vm SET running = ? WHERE uuid = ?', running ? 1 : 0, vmUuid.toLowerCase()))
     if (changed === 0) throw new CdpError('VM_NOT_FOUND', vmUuid)
   }
 
@@ -281,4 +294,11 @@ export class Simulator implements CdpBackend, SimulatorControl {
 /** The blocks a block-aligned byte range covers (callers have checked alignment and bounds). */
 function blockRange (offset: number, length: number): BlockRange {
   return { first: offset / BLOCK_SIZE, end: (offset + length) / BLOCK_SIZE }
+}
+
+/** Free bytes on the file system holding a database file (in-memory databases have no disk). */
+function freeBytesNear (dbPath: string): number {
+  if (dbPath === ':memory:' || dbPath === '') return Number.POSITIVE_INFINITY
+  const { bavail, bsize } = statfsSync(dirname(resolve(dbPath)))
+  return bavail * bsize
 }

@@ -1,6 +1,7 @@
 // The one SQL handle every rule module works over: statements prepared once and reused,
 // and the two kinds of transaction the simulator needs.
 import type { Database, Statement } from 'better-sqlite3'
+import { CdpError } from '../src/errors.js'
 
 export interface Sql {
   /** The statement for `sql`, prepared on first use. */
@@ -17,9 +18,24 @@ export interface Sql {
   close: () => void
 }
 
-export function sqlOver (db: Database): Sql {
+/** SQLite's answer when the disk under the database is full; the transaction was rolled back. */
+function isDiskFull (err: unknown): boolean {
+  return (err as { code?: unknown } | null)?.code === 'SQLITE_FULL'
+}
+
+/** `onDiskFull` hears of every write refused because the disk is full. */
+export function sqlOver (db: Database, onDiskFull: () => void = () => {}): Sql {
   const statements = new Map<string, Statement>()
   const transaction = db.transaction((fn: () => unknown) => fn())
+  const immediate = <T>(fn: () => T): T => {
+    try {
+      return transaction.immediate(fn) as T
+    } catch (err) {
+      if (!isDiskFull(err)) throw err
+      onDiskFull()
+      throw new CdpError('STORAGE_FULL', 'the disk under the simulator database is full')
+    }
+  }
   const prepare = (sql: string): Statement => {
     let statement = statements.get(sql)
     if (statement === undefined) {
@@ -33,7 +49,7 @@ export function sqlOver (db: Database): Sql {
     get: <T>(sql: string, ...params: unknown[]) => prepare(sql).get(...params) as T | undefined,
     all: <T>(sql: string, ...params: unknown[]) => prepare(sql).all(...params) as T[],
     run: (sql, ...params) => prepare(sql).run(...params).changes,
-    inTransaction: <T>(fn: () => T) => transaction.immediate(fn) as T,
+    inTransaction: immediate,
     // Nested inside a transaction, better-sqlite3's transaction function is a savepoint.
     inSavepoint: <T>(fn: () => T) => transaction(fn) as T,
     get open () { return db.open },
