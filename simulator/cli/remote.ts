@@ -2,7 +2,9 @@
 // options, an HTTP client (undici) that reads answers losslessly (ns times above 2^53 come
 // back as bigint) and turns a failure into one line, and the checks of their arguments.
 import { isInteger, isSafeNumber, parse, stringify } from 'lossless-json'
-import { Pool } from 'undici'
+import { createWriteStream } from 'node:fs'
+import { pipeline } from 'node:stream/promises'
+import { type Dispatcher, Pool } from 'undici'
 import { Scode } from '../../src/errors.js'
 import { UUID } from '../../src/uuid.js'
 import { UsageError } from './command.js'
@@ -72,6 +74,24 @@ export class SimClient {
     return await this.call('POST', path, body)
   }
 
+  /** Streams a raw (octet-stream) answer into file; a failure envelope is a RemoteError. Answers the bytes written. */
+  async download (path: string, file: string): Promise<number> {
+    let res: Dispatcher.ResponseData
+    try {
+      res = await this.pool.request({ method: 'GET', path: `${this.base}${path}`, headers: this.headers })
+    } catch (err) {
+      throw new Error(`cannot reach ${this.url}: ${errorCode(err) === '' ? (err as Error).message : errorCode(err)}`)
+    }
+    if (res.statusCode !== 200) {
+      envelopeData(await res.body.text(), `GET ${this.url}${path}: HTTP ${res.statusCode}`)
+      throw new Error(`GET ${this.url}${path}: HTTP ${res.statusCode}, not an image`)
+    }
+    let bytes = 0
+    res.body.on('data', (chunk: Buffer) => { bytes += chunk.length })
+    await pipeline(res.body, createWriteStream(file))
+    return bytes
+  }
+
   async close (): Promise<void> {
     await this.pool.close()
   }
@@ -92,16 +112,21 @@ export class SimClient {
     } catch (err) {
       throw new Error(`cannot reach ${this.url}: ${errorCode(err) === '' ? (err as Error).message : errorCode(err)}`)
     }
-    let answer: unknown
-    try {
-      answer = parse(text, null, parseNumber)
-    } catch {
-      answer = undefined
-    }
-    if (!isEnvelope(answer)) throw new Error(`${method} ${this.url}${path}: HTTP ${status}, not a volume-cdp answer`)
-    if (answer.scode !== 0) throw new RemoteError(answer.scode, answer.message, answer.desc)
-    return answer.data
+    return envelopeData(text, `${method} ${this.url}${path}: HTTP ${status}`)
   }
+}
+
+/** An answer's `data`; a failure envelope is a RemoteError, anything else an Error naming `what`. */
+function envelopeData (text: string, what: string): unknown {
+  let answer: unknown
+  try {
+    answer = parse(text, null, parseNumber)
+  } catch {
+    answer = undefined
+  }
+  if (!isEnvelope(answer)) throw new Error(`${what}, not a volume-cdp answer`)
+  if (answer.scode !== 0) throw new RemoteError(answer.scode, answer.message, answer.desc)
+  return answer.data
 }
 
 /** Runs `fn` with a client of the command's --url and --token, closed afterwards. */

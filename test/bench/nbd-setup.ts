@@ -8,7 +8,8 @@ import { createServer, type AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
-import { seconds } from './sim-setup.js'
+import { serveVolumeExports, type VolumeExports } from '../../simulator/nbd/volume-exports.js'
+import { benchSimulator, type BenchSim, seconds } from './sim-setup.js'
 
 const run = promisify(execFile)
 export const IMAGE_BYTES = 256 * 1024 * 1024
@@ -58,4 +59,21 @@ export async function bestOf (subject: () => Promise<void>, peer: () => Promise<
   }
   const mibs = (s: number): number => Math.round(IMAGE_BYTES / 1024 / 1024 / s)
   return { subject: mibs(best.subject), peer: mibs(best.peer) }
+}
+
+/** A simulator with one 256 MiB CDP volume behind NBD exports, a random image and an nbdkit peer, all closed after `measure`. */
+export async function againstNbdkit (measure: (setup: { bench: BenchSim, exports: VolumeExports, image: string, peer: string }) => Promise<{ subject: number, peer: number }>): Promise<{ subject: number, peer: number, ratio: number }> {
+  const image = await randomImage()
+  const bench = await benchSimulator(1, 600, IMAGE_BYTES)
+  const exports = await serveVolumeExports(bench.sim, { port: 0, secretNames: false })
+  const peer = await nbdkitMemory()
+  try {
+    const result = await measure({ bench, exports, image: image.path, peer: peer.uri })
+    return { ...result, ratio: Number((result.subject / result.peer).toFixed(3)) }
+  } finally {
+    peer.close()
+    await exports.server.close()
+    await bench.sim.close()
+    await image.remove()
+  }
 }

@@ -1,6 +1,9 @@
 // For the NBD tests: a server over in-memory devices, the real tools as processes, and a raw
 // socket client that speaks exactly the bytes a test wants (to play a bad client).
 import { execFile } from 'node:child_process'
+import { randomUUID } from 'node:crypto'
+import { writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
 import { once } from 'node:events'
 import { connect, type Socket } from 'node:net'
 import { promisify } from 'node:util'
@@ -23,6 +26,19 @@ export async function memoryServer (t: Test, options: { secretNames?: boolean } 
   const server = await listenNbd(exports, 0)
   t.teardown(() => server.close())
   return { server, names, uri: (name) => `nbd://127.0.0.1:${server.port}/${name}` }
+}
+
+/** A one-volume topology file of `size` bytes in dir; answers its path and ids. */
+export async function oneVolumeTopology (dir: string, size: number): Promise<{ path: string, cluster: string, volume: string }> {
+  const [cluster, volume, tenant, namespace] = [randomUUID(), randomUUID(), randomUUID(), randomUUID()]
+  const path = join(dir, 'topology.json')
+  await writeFile(path, JSON.stringify({
+    clusters: [{ uuid: cluster, name: 'nbd', mode: '', namespaces: [{ uuid: namespace }], hosts: [{ uuid: randomUUID(), maddr: '127.0.0.1', cdp_disks: [{ path: '/dev/sdz', capacity: 2 ** 40 }] }] }],
+    tenants: [{ uuid: tenant, name: 'nbd' }],
+    vms: [],
+    volumes: [{ uuid: volume, name: 'nbd', size, cluster, namespace, tenant }]
+  }))
+  return { path, cluster, volume }
 }
 
 /** Runs one of the real tools; answers its stdout, or rejects with its stderr in the message. */

@@ -2,13 +2,13 @@
 // NBD on a free port): nbdcopy a random image into a CDP volume, overwrite regions with
 // qemu-io, note the time, write more; the view at that time, the image at it (raw and by
 // digest) and, after a revert, the volume itself are all the saved image, byte for byte.
-import { createHash, randomBytes, randomUUID } from 'node:crypto'
+import { createHash, randomBytes } from 'node:crypto'
 import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import t from 'tap'
 import { request } from 'undici'
 import { spawnApiServer } from '../helpers/api-server.js'
-import { MiB, tool } from '../helpers/nbd.js'
+import { MiB, oneVolumeTopology, tool } from '../helpers/nbd.js'
 
 const SIZE = 64 * MiB
 const CLOCK_START = 1630053321000000000n
@@ -29,14 +29,8 @@ function digestOf (image: Buffer): string {
 
 t.test('a view at a noted time, the image at it, and a revert to it all read back as the saved image', async (t) => {
   const dir = t.testdir()
-  const [cluster, volume, tenant, namespace] = [randomUUID(), randomUUID(), randomUUID(), randomUUID()]
-  await writeFile(join(dir, 'topology.json'), JSON.stringify({
-    clusters: [{ uuid: cluster, name: 'nbd', mode: '', namespaces: [{ uuid: namespace }], hosts: [{ uuid: randomUUID(), maddr: '127.0.0.1', cdp_disks: [{ path: '/dev/sdz', capacity: 2 ** 40 }] }] }],
-    tenants: [{ uuid: tenant, name: 'nbd' }],
-    vms: [],
-    volumes: [{ uuid: volume, name: 'scenario', size: SIZE, cluster, namespace, tenant }]
-  }))
-  const server = spawnApiServer(t, { CDP_SIM_CLOCK: 'manual', CDP_SIM_TOPOLOGY: join(dir, 'topology.json'), CDP_SIM_SNAPSHOT_INTERVAL: '1' })
+  const { path: topology, cluster, volume } = await oneVolumeTopology(dir, SIZE)
+  const server = spawnApiServer(t, { CDP_SIM_CLOCK: 'manual', CDP_SIM_TOPOLOGY: topology, CDP_SIM_SNAPSHOT_INTERVAL: '1' })
   const base = await server.address
   t.not(base, '', server.stderr())
   const call = async <T = Record<string, string>>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<{ status: number, data: T }> => {
