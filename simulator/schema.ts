@@ -1,6 +1,7 @@
 // The simulator's database: opened with WAL and foreign keys, brought to the newest schema by
 // numbered migrations (PRAGMA user_version says which have run).
 import Database from 'better-sqlite3'
+import { foldForSearch } from '../src/search-fold.js'
 
 const MIGRATIONS: string[] = [
   `
@@ -120,6 +121,15 @@ const MIGRATIONS: string[] = [
   ) STRICT, WITHOUT ROWID;
   `,
   `
+  -- list's filter_name compares folded text (src/search-fold.ts): names are searched by
+  -- their fold, kept beside them, since SQLite's lower() and FTS5 fold far less of Unicode
+  ALTER TABLE volume ADD COLUMN search_name TEXT NOT NULL DEFAULT '';
+  UPDATE volume SET search_name = fold_for_search(name);
+  DROP TABLE volume_search;
+  CREATE VIRTUAL TABLE volume_search USING fts5(search_name, uuid, content='volume', content_rowid='id', tokenize='trigram');
+  INSERT INTO volume_search (volume_search) VALUES ('rebuild');
+  `,
+  `
   -- real bytes: each distinct non-zero 4 KiB block once; tokens are content ids (0: zeros)
   CREATE TABLE content (id INTEGER PRIMARY KEY, sha256 BLOB NOT NULL UNIQUE, data BLOB NOT NULL) STRICT;
   `
@@ -147,6 +157,8 @@ function openAndMigrate (path: string): Database.Database {
   // NORMAL: a commit survives the process being killed; only power loss could undo the last ones.
   db.pragma('synchronous = NORMAL')
   db.pragma('foreign_keys = ON')
+  // For the migration that folds existing names; new volumes are folded as they are inserted.
+  db.function('fold_for_search', { deterministic: true }, (name) => foldForSearch(String(name)))
   migrate(db)
   return db
 }

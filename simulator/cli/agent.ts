@@ -45,7 +45,7 @@ export const agent = defineCommand({
     if (values.host === '') throw new UsageError('--host must not be empty')
     const nbdPort = values['nbd-port'] === undefined ? undefined : integerOption(values['nbd-port'], 'nbd-port', 0, 65535)
 
-    const topology = loadTopology(values.topology)
+    const topology = loadTopology(values.topology, '--topology')
     const simulator = openSimulator({
       db: values.db,
       topology: values.namespace.length === 0 ? topology : restrictTopology(topology, values.namespace),
