@@ -10,7 +10,6 @@ import { AGENT_PREFIX, operations } from '../../src/backend/agent/protocol.js'
 import { CONNECTION_OPTIONS, type SimClient, uint64, uuidArgument, withClient } from './remote.js'
 import { renderTimeline, type Range, type Segment, type TimelineModel } from './timeline-chart.js'
 import { CONTROL_API_PREFIX } from '../control.js'
-import { API_PREFIX } from '../../src/routes/index.js'
 
 const PLAIN_WIDTH = 80
 
