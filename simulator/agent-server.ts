@@ -12,8 +12,9 @@ import type { BatchOutcome, CdpBackend } from '../src/backend/port.js'
 import { succeeded } from '../src/envelope.js'
 import { createHttpApp, type HttpApp } from '../src/http-app.js'
 import { responses } from '../src/schemas/common.js'
+import blockApi from './block-api.js'
 import controlApi from './control-api.js'
-import { CONTROL_API_PREFIX, type HarnessControl, type SimulatorControl } from './control.js'
+import { CONTROL_API_PREFIX, type HarnessControl, type NbdNames, type SimulatorControl } from './control.js'
 import harnessRoutes from './harness.js'
 import { FaultRules, withFaults } from './faults.js'
 
@@ -26,6 +27,8 @@ export interface AgentServerOptions {
   /** The fault rules in front of the protocol (/sim/v1/faults edits them); fresh if absent. */
   faults?: FaultRules
   logger?: FastifyServerOptions['logger']
+  /** The simulator's NBD exports, when served: /sim/v1 reveals their URIs. */
+  nbd?: NbdNames
 }
 
 type Handlers = { [Op in Operation]: (request: AgentRequest<Op>) => Promise<AgentAnswer<Op>> }
@@ -119,6 +122,7 @@ export async function buildAgentServer (options: AgentServerOptions): Promise<Ht
   await app.register(agentRoutes, { prefix: AGENT_PREFIX, simulator: withFaults(options.simulator, faults) })
   await app.register(controlApi, { prefix: CONTROL_API_PREFIX, control: options.simulator })
   await app.register(harnessRoutes, { prefix: CONTROL_API_PREFIX, control: options.simulator, faults })
+  await app.register(blockApi, { prefix: CONTROL_API_PREFIX, control: options.simulator, ...(options.nbd === undefined ? {} : { nbd: options.nbd }) })
   app.addHook('onClose', async () => { await options.simulator.close() })
   return app
 }

@@ -15,7 +15,7 @@ import { succeeded } from '../src/envelope.js'
 import { CdpError } from '../src/errors.js'
 import { ErrorOutput, Uint64, Uuid, responses } from '../src/schemas/common.js'
 import faultRoutes from './control-faults.js'
-import type { HarnessControl, SimulatorControl } from './control.js'
+import type { HarnessControl, NbdNames, SimulatorControl } from './control.js'
 import { FaultRules, withFaults } from './faults.js'
 import type { SimulatorOptions } from './options.js'
 import { Simulator } from './simulator.js'
@@ -130,8 +130,8 @@ const harnessRoutes: FastifyPluginAsyncTypebox<HarnessRoutesOptions> = async (ap
 export default harnessRoutes
 
 /** What the simulator behind `harness` adds to buildApp: its backend with fault rules, the control API with the harness calls, its gauges. */
-export function harnessAppOptions (harness: Harness): Required<Pick<AppOptions, 'backend' | 'controlApi' | 'registerGauges'>> {
-  const { controlApi, registerGauges } = simulatorAppOptions(harness.simulator)
+export function harnessAppOptions (harness: Harness, nbd?: NbdNames): Required<Pick<AppOptions, 'backend' | 'controlApi' | 'registerGauges'>> {
+  const { controlApi, registerGauges } = simulatorAppOptions(harness.simulator, nbd)
   return {
     backend: harness.backend,
     controlApi: {

@@ -28,6 +28,7 @@ export const Scode = {
   RESERVE_DURATION_TOO_SHORT: entry(1031, 400, 'reserve_duration must be at least 1 second', 'reserve_duration至少为1秒'),
   ROUTE_NOT_FOUND: entry(1010, 404, 'no such endpoint', '接口不存在'),
   METHOD_NOT_ALLOWED: entry(1011, 405, 'method not allowed on this endpoint', '该接口不支持此请求方法'),
+  RANGE_NOT_SATISFIABLE: entry(1040, 416, 'Range must be one bytes=first-last range inside the image', 'Range必须是镜像范围内的单个bytes=起始-结束区间'),
   // the simulator's test harness (/sim/v1)
   FAULT_NOT_FOUND: entry(1050, 404, 'no fault rule with that id', '故障规则不存在'),
   INVALID_STATE_FILE: entry(1051, 400, 'not a usable simulator state file', '模拟器状态文件不可用'),

@@ -1,7 +1,8 @@
 // `cdp-sim agent`: the simulator as a stand-alone node agent, speaking the agent protocol
 // v1 with the control API (/sim/v1) on the same port, until SIGTERM/SIGINT.
 import { buildAgentServer } from '../agent-server.js'
-import { defineCommand } from './command.js'
+import { serveVolumeExports } from '../nbd/volume-exports.js'
+import { defineCommand, integerOption } from './command.js'
 import { openServing, serveUntilStopped, servingOptions } from './serving.js'
 
 export const agent = defineCommand({
@@ -14,12 +15,22 @@ export const agent = defineCommand({
   ].join('\n'),
   options: {
     ...servingOptions({ port: '9100', clock: 'real', logLevel: 'warn' }),
+    'nbd-port': { type: 'string', value: 'N', description: 'also serve volumes and views over NBD on 127.0.0.1:N (0: any free port); off unless given' },
     namespace: { type: 'string', multiple: true, value: 'UUID', description: 'serve only this namespace of the topology and its volumes; default: all of them' }
   },
   run: async (values, _positionals, io) => {
+    const nbdPort = values['nbd-port'] === undefined ? undefined : integerOption(values['nbd-port'], 'nbd-port', 0, 65535)
     const serving = openServing(values, values.namespace)
     const { simulator, faults } = serving.harness
-    return await serveUntilStopped(serving, async () => await buildAgentServer({ simulator, faults, logger: { level: serving.level } }), io.stop,
-      (url) => { io.out(`cdp-sim agent listening on ${url}`) })
+    const nbd = nbdPort === undefined ? undefined : await serveVolumeExports(simulator, { port: nbdPort, secretNames: false })
+    const build = async () => {
+      const app = await buildAgentServer({ simulator, faults, logger: { level: serving.level }, ...(nbd === undefined ? {} : { nbd }) })
+      if (nbd !== undefined) app.addHook('preClose', async () => { await nbd.server.close() })
+      return app
+    }
+    return await serveUntilStopped(serving, build, io.stop, (url) => {
+      io.out(`cdp-sim agent listening on ${url}`)
+      if (nbd !== undefined) io.out(`cdp-sim agent NBD exports at nbd://127.0.0.1:${nbd.server.port}`)
+    })
   }
 })
