@@ -112,7 +112,9 @@ t.test('a junk, damaged or foreign file is a 400 INVALID_STATE_FILE and the runn
   const before = await fingerprint(app)
   const good = await getState(app)
   const damaged = Buffer.from(good)
-  damaged.fill(0x5a, 4096, 8192)
+  // The second page, whatever the page size (header bytes 16–17, big-endian).
+  const pageSize = damaged.readUInt16BE(16) === 1 ? 65536 : damaged.readUInt16BE(16)
+  damaged.fill(0x5a, pageSize, 2 * pageSize)
   const dir = tempDir(t, 'cdp-foreign-')
   const Database = (await import('better-sqlite3')).default
   const foreign = new Database(join(dir, 'foreign.db'))
