@@ -16,6 +16,12 @@ export interface SimulatorOptions {
   segmentCapacity?: bigint
 }
 
+/** How often auto snapshots come and how much a segment holds: what the journal rules need from the options. */
+export interface Cadence {
+  snapshotInterval: Ns
+  segmentCapacity: bigint
+}
+
 export const DEFAULTS = {
   snapshotIntervalSeconds: 600,
   segmentCapacity: 10n * 1024n ** 3n,

@@ -109,12 +109,30 @@ const MIGRATIONS: string[] = [
     volume_id INTEGER NOT NULL REFERENCES view, block INTEGER NOT NULL, token INTEGER NOT NULL,
     PRIMARY KEY (volume_id, block)
   ) STRICT, WITHOUT ROWID;
+  `,
+  `
+  -- a tenant's cdp_quota in a cluster, set aside on one CDP disk (counted in its reserved):
+  -- the tenant's reservations there come out of it, and nobody else's can
+  CREATE TABLE tenant_share (
+    tenant_id INTEGER NOT NULL REFERENCES tenant, cluster_id INTEGER NOT NULL REFERENCES cluster,
+    disk_id INTEGER NOT NULL REFERENCES cdp_disk, size INTEGER NOT NULL, used INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (tenant_id, cluster_id)
+  ) STRICT, WITHOUT ROWID;
   `
 ]
 
 export const SCHEMA_VERSION = MIGRATIONS.length
 
+/** A database that cannot be opened (missing directory, not a database, read-only) names its path. */
 export function openDatabase (path: string): Database.Database {
+  try {
+    return openAndMigrate(path)
+  } catch (err) {
+    throw new Error(`cannot open the simulator database ${path}: ${(err as Error).message}`)
+  }
+}
+
+function openAndMigrate (path: string): Database.Database {
   const db = new Database(path)
   // First: another process may hold the file (even switching it to WAL needs a lock).
   db.pragma('busy_timeout = 5000')

@@ -1,7 +1,7 @@
 // Loads a topology into an empty simulator database; a database that already has a cluster
 // keeps its own, so a file-backed simulator survives restarts with its state.
 import type { Database } from 'better-sqlite3'
-import type { Topology } from './topology.js'
+import { quotaShares, type Topology } from './topology.js'
 
 export function seedTopology (db: Database, topology: Topology): void {
   const id = (table: string) => {
@@ -14,6 +14,9 @@ export function seedTopology (db: Database, topology: Topology): void {
   const insertHost = db.prepare('INSERT INTO host (uuid, cluster_id, maddr) VALUES (?, ?, ?)')
   const insertDisk = db.prepare('INSERT INTO cdp_disk (host_id, path, capacity) VALUES (?, ?, ?)')
   const insertTenant = db.prepare('INSERT INTO tenant (uuid, name) VALUES (?, ?)')
+  const insertShare = db.prepare(`INSERT INTO tenant_share (tenant_id, cluster_id, disk_id, size)
+    SELECT ?, h.cluster_id, d.id, ? FROM cdp_disk d JOIN host h ON h.id = d.host_id WHERE h.uuid = ? AND d.path = ?`)
+  const setAside = db.prepare('UPDATE cdp_disk SET reserved = reserved + ? WHERE path = ? AND host_id = (SELECT id FROM host WHERE uuid = ?)')
   const insertVm = db.prepare('INSERT INTO vm (uuid, name, running) VALUES (?, ?, ?)')
   const insertVolume = db.prepare(`INSERT INTO volume
     (uuid, name, size, cluster_id, namespace_id, tenant_id, vm_id, multiple, vm_type, owner)
@@ -38,6 +41,10 @@ export function seedTopology (db: Database, topology: Topology): void {
         const host = insertHost.run(h.uuid.toLowerCase(), cluster, h.maddr).lastInsertRowid
         for (const d of h.cdp_disks) insertDisk.run(host, d.path, d.capacity)
       }
+    }
+    for (const share of quotaShares(topology)) {
+      insertShare.run(tenantId(share.tenant), share.size, share.host.toLowerCase(), share.path)
+      setAside.run(share.size, share.path, share.host.toLowerCase())
     }
     for (const v of topology.volumes) {
       insertVolume.run(v.uuid.toLowerCase(), v.name, v.size, clusterId(v.cluster), namespaceId(v.namespace),

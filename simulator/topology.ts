@@ -21,7 +21,8 @@ export const TopologySchema = Type.Object({
       cdp_disks: Type.Array(Type.Object({ path: Type.String(), capacity: Bytes }))
     }))
   })),
-  tenants: Type.Array(Type.Object({ uuid: Uuid, name: Type.String() })),
+  /** `cdp_quota`: bytes of reserve_capacity the tenant may hold in each cluster, set aside for it alone. */
+  tenants: Type.Array(Type.Object({ uuid: Uuid, name: Type.String(), cdp_quota: Type.Optional(Bytes) })),
   vms: Type.Array(Type.Object({ uuid: Uuid, name: Type.String(), running: Type.Boolean() })),
   volumes: Type.Array(Type.Object({
     uuid: Uuid,
@@ -62,7 +63,36 @@ export function parseTopology (value: unknown, source = 'topology'): Topology {
     vm(v.vm, `/volumes/${i}/vm`)
     if (v.size % 4096 !== 0) throw new Error(`${source}: /volumes/${i}/size must be a multiple of 4096`)
   })
+  quotaShares(topology, source)
   return topology
+}
+
+/** Where a tenant's cdp_quota in a cluster is set aside: one CDP disk. */
+export interface QuotaShare { tenant: string, cluster: string, host: string, path: string, size: number }
+
+/**
+ * Places every quota on one disk of each cluster the tenant has volumes in, largest quota
+ * first on the disk with most room left. A quota is a promise, so one that no disk can keep
+ * is a topology error.
+ */
+export function quotaShares (topology: Topology, source = 'topology'): QuotaShare[] {
+  const shares: QuotaShare[] = []
+  for (const c of topology.clusters) {
+    const room = c.hosts.flatMap((h) => h.cdp_disks.map((d) => ({ host: h.uuid, path: d.path, left: d.capacity })))
+    const tenantsHere = new Set(topology.volumes.filter((v) => v.cluster === c.uuid).map((v) => v.tenant))
+    const quotas = topology.tenants.filter((t) => t.cdp_quota !== undefined && tenantsHere.has(t.uuid))
+      .sort((a, b) => (b.cdp_quota ?? 0) - (a.cdp_quota ?? 0))
+    for (const t of quotas) {
+      const size = t.cdp_quota ?? 0
+      const disk = room.reduce<typeof room[number] | undefined>((best, d) => best === undefined || d.left > best.left ? d : best, undefined)
+      if (disk === undefined || disk.left < size) {
+        throw new Error(`${source}: the cdp_quota ${size} of tenant ${t.uuid} fits on no CDP disk of cluster ${c.uuid} beside the other quotas`)
+      }
+      disk.left -= size
+      shares.push({ tenant: t.uuid, cluster: c.uuid, host: disk.host, path: disk.path, size })
+    }
+  }
+  return shares
 }
 
 export function loadTopology (path: string): Topology {

@@ -52,13 +52,15 @@ export const Scode = {
   SEGMENT_OFFLINE: entry(4008, 409, 'the CDP disk holding that time is offline', '承载该时间点的CDP盘不在线'),
   INSUFFICIENT_CDP_CAPACITY: entry(4009, 409, 'no CDP disk has room for that reserve_capacity', 'CDP盘剩余空间不足'),
   CLOCK_NOT_MANUAL: entry(4010, 409, 'the simulator clock is not manual', '模拟器时钟不是手动模式'),
+  TENANT_QUOTA_EXCEEDED: entry(4011, 409, "reserve_capacity exceeds the tenant's CDP quota", '超出租户的CDP配额'),
 
   // -- backend trouble (500, 502, 503, 504) --
   INTERNAL: entry(5001, 500, 'internal error', '内部错误'),
   AGENT_UNREACHABLE: entry(5002, 502, 'node agent unreachable', '节点代理无法连接'),
   AGENT_BAD_RESPONSE: entry(5003, 502, 'node agent sent an invalid response', '节点代理返回了无效响应'),
   AGENT_TIMEOUT: entry(5004, 504, 'node agent did not answer in time', '节点代理响应超时'),
-  BACKEND_UNAVAILABLE: entry(5005, 503, 'backend unavailable', '后端服务不可用')
+  BACKEND_UNAVAILABLE: entry(5005, 503, 'backend unavailable', '后端服务不可用'),
+  STORAGE_FULL: entry(5020, 507, 'the storage holding CDP state is full: nothing was changed', '存储CDP状态的磁盘已满，未做任何更改')
 } as const satisfies Record<string, ScodeEntry>
 
 export type ScodeName = keyof typeof Scode

@@ -15,29 +15,32 @@ async function openBackend (config: Config, metrics: Metrics): Promise<Pick<AppO
     return { backend: openAgentBackend(config, metrics.observeAgentCall) }
   }
   const { loadTopology, openSimulator } = await import('../simulator/index.js')
-  const simulator = openSimulator({
+  const topology = namingSetting('CDP_SIM_TOPOLOGY', () => loadTopology(config.CDP_SIM_TOPOLOGY))
+  const simulator = namingSetting('CDP_SIM_DB', () => openSimulator({
     db: config.CDP_SIM_DB,
-    topology: loadTopology(config.CDP_SIM_TOPOLOGY),
+    topology,
     clock: {
       mode: config.CDP_SIM_CLOCK,
       ...(config.CDP_SIM_CLOCK_START === undefined ? {} : { start: BigInt(config.CDP_SIM_CLOCK_START) })
     },
     ...(config.CDP_SIM_SNAPSHOT_INTERVAL === undefined ? {} : { snapshotIntervalSeconds: config.CDP_SIM_SNAPSHOT_INTERVAL })
-  })
+  }))
   return { backend: simulator, simulator }
 }
 
-function readTokens (file: string): ReturnType<typeof loadTokens> {
+/** Runs `open`; a failure names the setting whose value it was opening. */
+function namingSetting<T> (setting: string, open: () => T): T {
   try {
-    return loadTokens(file)
+    return open()
   } catch (err) {
-    throw new Error(`invalid configuration: CDP_AUTH_TOKENS_FILE: ${(err as Error).message}`)
+    throw new Error(`invalid configuration: ${setting}: ${(err as Error).message}`)
   }
 }
 
 async function start (config: Config): Promise<void> {
   const metrics = createMetrics()
-  const tokens = config.CDP_AUTH_TOKENS_FILE === undefined ? undefined : readTokens(config.CDP_AUTH_TOKENS_FILE)
+  const tokensFile = config.CDP_AUTH_TOKENS_FILE
+  const tokens = tokensFile === undefined ? undefined : namingSetting('CDP_AUTH_TOKENS_FILE', () => loadTokens(tokensFile))
   const app = await buildApp({
     ...await openBackend(config, metrics),
     metrics,

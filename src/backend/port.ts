@@ -5,6 +5,7 @@ import type { CdpError } from '../errors.js'
 
 /** Nanoseconds since the unix epoch. */
 export type Ns = bigint
+export const NS_PER_SECOND = 1_000_000_000n
 
 export const CDP_PRIORITIES = ['high', 'mid', 'low'] as const
 export type CdpPriority = typeof CDP_PRIORITIES[number]

@@ -1,4 +1,4 @@
-// The journal: segments, their auto snapshots, and what enable, disable and a full segment do.
+// The journal: segments, and what enable, disable and a full segment do.
 import t from 'tap'
 import { DEFAULTS } from '../../simulator/index.js'
 import {
@@ -28,45 +28,6 @@ t.test('a journaled write counts its blocks in the segment\'s use and io times',
   const last = writeBlock(sim, CDP_1, 9, 8)
   const [segment] = (await sim.info(ref(CDP_1))).cdp_info
   t.match(segment, { use: BigInt(4 * KIB4), ioStartTime: first, ioLastTime: last })
-})
-
-t.test('auto snapshots come every interval while CDP is on', async (t) => {
-  const sim = openDemo(t, { snapshotIntervalSeconds: 10 })
-  const start = sim.clock().now
-  await sim.enable([ref(CDP_1)])
-  advanceSeconds(sim, 35)
-  const [segment] = (await sim.info(ref(CDP_1))).cdp_info
-  t.same(segment?.snaps.map((s) => s.time), [0n, 10n, 20n, 30n].map((s) => start + s * NS_PER_S))
-  t.same(segment?.snaps.map((s) => s.name), [0n, 10n, 20n, 30n].map((s) => `CDP-auto-${start / NS_PER_S + s}`))
-})
-
-t.test('no auto snapshots while CDP is off', async (t) => {
-  const sim = openDemo(t, { snapshotIntervalSeconds: 10 })
-  await sim.enable([ref(CDP_1)])
-  await sim.disable([ref(CDP_1)])
-  advanceSeconds(sim, 100)
-  const [segment] = (await sim.info(ref(CDP_1))).cdp_info
-  t.equal(segment?.snaps.length, 1)
-})
-
-t.test('auto snapshots: at most one a second, even for enable, disable, enable in one second', async (t) => {
-  const sim = openDemo(t)
-  const first = sim.advance(100_000_000n)
-  await sim.enable([ref(CDP_1)])
-  sim.advance(100_000_000n)
-  await sim.disable([ref(CDP_1)])
-  const reenabledAt = sim.advance(100_000_000n)
-  await sim.enable([ref(CDP_1)])
-  let segments = (await sim.info(ref(CDP_1))).cdp_info
-  t.same(segments.map((s) => s.seq), [0n, 1n])
-  t.same(segments[1]?.snaps, [], 'the new segment waits for the next second')
-  t.match(segments[1], { startTime: reenabledAt })
-  advanceSeconds(sim, 1)
-  segments = (await sim.info(ref(CDP_1))).cdp_info
-  const nextSecond = (first / NS_PER_S + 1n) * NS_PER_S
-  t.same(segments[1]?.snaps, [{ name: `CDP-auto-${nextSecond / NS_PER_S}`, time: nextSecond }])
-  const names = segments.flatMap((s) => s.snaps.map((sn) => sn.name))
-  t.equal(new Set(names).size, names.length, 'names are unique')
 })
 
 t.test('disable closes the active segment: the journal stops and its range ends there', async (t) => {

@@ -139,16 +139,3 @@ t.test('by capacity, exactly: use equal to reserve_capacity keeps everything; on
   t.equal(await failure(() => sim.image(CDP_1, oldestLeft - 1n)), 'POINT_NOT_RECOVERABLE')
   t.equal(await failure(() => sim.image(CDP_1, second)), 'no error', 'the second write is still a point')
 })
-
-t.test('auto snapshots after a long clock jump: the interval\'s ticks inside the window, none before it', async (t) => {
-  const sim = openDemo(t, { snapshotIntervalSeconds: 10 })
-  await sim.edit(policy(1024n ** 3n, 60n), [ref(CDP_1)])
-  await sim.enable([ref(CDP_1)])
-  const enabledAt = sim.clock().now
-  const now = sim.advance(1003n * NS_PER_S)
-  const ticks = [950n, 960n, 970n, 980n, 990n, 1000n].map((s) => enabledAt + s * NS_PER_S)
-  t.same((await sim.info(ref(CDP_1))).cdp_info.flatMap((s) => s.snaps.map((sn) => sn.time)), ticks, 'ticks keep the cadence from the enable')
-  t.same(sim.recoverable(CDP_1).ranges.map((r) => [r.from, r.to]), [[ticks[0], now]])
-  sim.advance(7n * NS_PER_S)
-  t.equal((await sim.info(ref(CDP_1))).cdp_info[0]?.snaps.at(-1)?.time, enabledAt + 1010n * NS_PER_S, 'and the next one comes on time')
-})

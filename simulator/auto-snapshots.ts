@@ -1,0 +1,42 @@
+// Auto snapshots: the points a time may be replayed from. While CDP is on one falls due every
+// interval, and each segment opens with one; names carry whole seconds, so at most one a second.
+import { NS_PER_SECOND, type Ns } from '../src/backend/port.js'
+import type { CdpRow } from './cdp.js'
+import { MAX_TIME } from './clock.js'
+import type { Sql } from './sql.js'
+
+/** An auto snapshot is named for the whole second it was taken in. */
+export const snapshotName = (time: Ns): string => `CDP-auto-${time / NS_PER_SECOND}`
+
+/** When the next auto snapshot is due; null (never) past the last time the clock can reach. */
+const dueOrNever = (time: Ns): Ns | null => time > MAX_TIME ? null : time
+
+/**
+ * Takes the snapshots that fell due by `now`, skipping ticks already before `cut` (retention
+ * would drop them at once); returns the volume's oldest snapshot time afterwards.
+ */
+export function takeDueSnapshots (sql: Sql, cdp: CdpRow, now: Ns, interval: Ns, cut: Ns): Ns | null {
+  let oldest = cdp.oldest_snapshot
+  if (cdp.state !== 'on' || cdp.next_snapshot === null || cdp.next_snapshot > now) return oldest
+  let due = cdp.next_snapshot
+  if (due < cut) due += ((cut - due + interval - 1n) / interval) * interval
+  for (; due <= now; due += interval) {
+    sql.run('INSERT OR IGNORE INTO snapshot (volume_id, name, seq, time) VALUES (?, ?, ?, ?)',
+      cdp.volume_id, snapshotName(due), cdp.active_seq, due)
+    if (oldest === null) oldest = due
+  }
+  sql.run('UPDATE cdp SET next_snapshot = ? WHERE volume_id = ?', dueOrNever(due), cdp.volume_id)
+  return oldest
+}
+
+/** Schedules a new segment's first snapshot: at `now`, or the second after the newest snapshot. */
+export function scheduleFirstSnapshot (sql: Sql, volumeId: bigint, now: Ns): void {
+  const newest = sql.get<{ time: bigint | null }>('SELECT max(time) AS time FROM snapshot WHERE volume_id = ?', volumeId)?.time ?? null
+  const earliest = newest === null ? now : (newest / NS_PER_SECOND + 1n) * NS_PER_SECOND
+  sql.run('UPDATE cdp SET next_snapshot = ? WHERE volume_id = ?', dueOrNever(now > earliest ? now : earliest), volumeId)
+}
+
+/** While CDP is off no snapshot is due. */
+export function stopSnapshots (sql: Sql, volumeId: bigint): void {
+  sql.run('UPDATE cdp SET next_snapshot = NULL WHERE volume_id = ?', volumeId)
+}

@@ -1,0 +1,59 @@
+// Clean: the whole CDP (journal, snapshots, segments, policy and reservation), or one closed
+// segment and its points.
+import { CdpError } from '../src/errors.js'
+import { releaseReservation } from './admission.js'
+import type { CdpRow } from './cdp.js'
+import { BLOCK_SIZE } from './content.js'
+import { fold } from './retention.js'
+import type { Sql } from './sql.js'
+import { hasView } from './view.js'
+
+const BLOCK = BigInt(BLOCK_SIZE)
+
+export function cleanCdp (sql: Sql, cdp: CdpRow): void {
+  if (cdp.state === 'on') throw new CdpError('CDP_IS_ON', 'disable CDP before deleting it')
+  if (hasView(sql, cdp.volume_id)) throw new CdpError('VIEW_IS_ON', 'turn the view off before deleting CDP')
+  for (const table of ['journal', 'base_block', 'snapshot', 'segment']) {
+    sql.run(`DELETE FROM ${table} WHERE volume_id = ?`, cdp.volume_id)
+  }
+  releaseReservation(sql, cdp)
+  sql.run('DELETE FROM cdp WHERE volume_id = ?', cdp.volume_id)
+}
+
+/**
+ * Deletes one closed segment and its points. Later segments replay on top of its writes,
+ * so those are kept in a compact form: folded into the base when it is the oldest,
+ * otherwise its last write per block carried into the next segment.
+ */
+export function cleanSegment (sql: Sql, volumeId: bigint, seq: bigint): void {
+  // Seqs are SQLite int64 counting up from 0: a uint64 past that names no segment.
+  const segment = BigInt.asIntN(64, seq) !== seq
+    ? undefined
+    : sql.get<{ end_time: bigint | null }>('SELECT end_time FROM segment WHERE volume_id = ? AND seq = ?', volumeId, seq)
+  if (segment === undefined) throw new CdpError('SEGMENT_NOT_FOUND', `usd_seq ${seq}`)
+  if (segment.end_time === null) throw new CdpError('SEGMENT_ACTIVE', `usd_seq ${seq} is being written; disable CDP first`)
+  if (sql.get('SELECT 1 AS ok FROM view WHERE volume_id = ? AND seq = ?', volumeId, seq) !== undefined) {
+    throw new CdpError('VIEW_IS_ON', `a view is exposed from usd_seq ${seq}`)
+  }
+  const previous = sql.get<{ seq: bigint, end_time: bigint }>(
+    'SELECT seq, end_time FROM segment WHERE volume_id = ? AND seq < ? ORDER BY seq DESC LIMIT 1', volumeId, seq)
+  const next = sql.get<{ seq: bigint }>('SELECT seq FROM segment WHERE volume_id = ? AND seq > ? ORDER BY seq LIMIT 1', volumeId, seq)
+  sql.run('DELETE FROM snapshot WHERE volume_id = ? AND seq = ?', volumeId, seq)
+  if (previous === undefined) {
+    fold(sql, volumeId, segment.end_time)
+  } else {
+    // Rows in the very ns the previous segment ended (one write call split by a full
+    // segment) are part of its last point's image: they move back to it, else cleaning
+    // this segment would tear that image.
+    const kept = sql.run('UPDATE journal SET seq = ? WHERE volume_id = ? AND seq = ? AND time = ?', previous.seq, volumeId, seq, previous.end_time)
+    sql.run('UPDATE segment SET use = use + ? WHERE volume_id = ? AND seq = ?', BigInt(kept) * BLOCK, volumeId, previous.seq)
+    if (next !== undefined) {
+      // The newest row per block (max id, so newest time) moves on; the rest goes.
+      const moved = sql.run(`UPDATE journal SET seq = ? WHERE id IN (
+        SELECT max(id) FROM journal WHERE volume_id = ? AND seq = ? GROUP BY block)`, next.seq, volumeId, seq)
+      sql.run('UPDATE segment SET use = use + ? WHERE volume_id = ? AND seq = ?', BigInt(moved) * BLOCK, volumeId, next.seq)
+    }
+    sql.run('DELETE FROM journal WHERE volume_id = ? AND seq = ?', volumeId, seq)
+  }
+  sql.run('DELETE FROM segment WHERE volume_id = ? AND seq = ?', volumeId, seq)
+}

@@ -1,0 +1,48 @@
+// Info: a volume's segments with their snapshots, use and io times, and its view's host;
+// and the journal figures the metrics gauges read.
+import type { CdpInfo, CdpSegmentInfo, Ns } from '../src/backend/port.js'
+import { snapshotName } from './auto-snapshots.js'
+import type { Sql } from './sql.js'
+import { viewHost } from './view.js'
+
+export function cdpInfo (sql: Sql, volumeId: bigint): CdpInfo {
+  const segments = sql.all<{ seq: bigint, start_time: bigint, use: bigint, capacity: bigint, io_start_time: bigint | null, io_last_time: bigint | null, online: bigint, maddr: string, path: string }>(`
+    SELECT s.seq, s.start_time, s.use, s.capacity, s.io_start_time, s.io_last_time, h.online, h.maddr, d.path
+    FROM segment s JOIN cdp_disk d ON d.id = s.disk_id JOIN host h ON h.id = d.host_id
+    WHERE s.volume_id = ? ORDER BY s.seq`, volumeId)
+  // One row per segment: reading a hundred snapshot rows one by one costs more than the rest of info.
+  const snaps = new Map(sql.all<{ seq: bigint, times: string }>(
+    "SELECT seq, group_concat(time, ',' ORDER BY time) AS times FROM snapshot WHERE volume_id = ? GROUP BY seq", volumeId)
+    .map((row) => [row.seq, row.times.split(',').map((time) => ({ name: snapshotName(BigInt(time)), time: BigInt(time) }))]))
+  return {
+    cdp_info: segments.map((s): CdpSegmentInfo => ({
+      snaps: snaps.get(s.seq) ?? [],
+      seq: s.seq,
+      startTime: s.start_time,
+      use: s.use,
+      capacity: s.capacity,
+      ioStartTime: s.io_start_time ?? 0n,
+      ioLastTime: s.io_last_time ?? 0n,
+      online: s.online === 1n,
+      usd_maddr: s.maddr,
+      usd_path: s.path
+    })),
+    host_uuid: viewHost(sql, volumeId)
+  }
+}
+
+export interface JournalStat { volume_uuid: string, use: bigint, window_seconds: number }
+
+/** Every CDP volume's journal use and how far back it can recover (read only). */
+export function journalStats (sql: Sql, now: Ns): JournalStat[] {
+  return sql.all<{ uuid: string, use: bigint, oldest: bigint | null }>(`
+    SELECT v.uuid,
+      (SELECT coalesce(sum(s.use), 0) FROM segment s WHERE s.volume_id = cdp.volume_id) AS use,
+      (SELECT min(sn.time) FROM snapshot sn WHERE sn.volume_id = cdp.volume_id) AS oldest
+    FROM cdp JOIN volume v ON v.id = cdp.volume_id ORDER BY v.uuid`)
+    .map((row) => ({
+      volume_uuid: row.uuid,
+      use: row.use,
+      window_seconds: row.oldest === null || row.oldest > now ? 0 : Number(now - row.oldest) / 1e9
+    }))
+}

@@ -1,0 +1,95 @@
+// The journal: while CDP is on, every block write is also a journal row (time, block, token)
+// in the active segment; a full segment closes and the next seq opens. Enable opens a
+// segment, disable closes it, and an enable journals what changed while CDP was off.
+import type { Ns } from '../src/backend/port.js'
+import { scheduleFirstSnapshot, stopSnapshots } from './auto-snapshots.js'
+import { catchUp } from './catch-up.js'
+import { type CdpRow, cdpOf, requireCdp } from './cdp.js'
+import { MAX_TIME } from './clock.js'
+import { BLOCK_SIZE, type BlockChange } from './content.js'
+import type { Cadence } from './options.js'
+import { imageAt, liveImage } from './point-in-time.js'
+import type { Sql } from './sql.js'
+
+const BLOCK = BigInt(BLOCK_SIZE)
+
+export function enableCdp (sql: Sql, cdp: CdpRow, now: Ns, cadence: Cadence): void {
+  if (cdp.state === 'on') return
+  catchUp(sql, cdp, now, cadence.snapshotInterval)
+  sql.run('UPDATE cdp SET state = \'on\' WHERE volume_id = ?', cdp.volume_id)
+  openSegment(sql, requireCdp(sql, cdp.volume_id), now, cadence.segmentCapacity)
+  journalChangesWhileOff(sql, cdp.volume_id, now, cadence.segmentCapacity)
+  catchUp(sql, requireCdp(sql, cdp.volume_id), now, cadence.snapshotInterval)
+}
+
+export function disableCdp (sql: Sql, cdp: CdpRow, now: Ns, cadence: Cadence): void {
+  if (cdp.state === 'off') return
+  catchUp(sql, cdp, now, cadence.snapshotInterval)
+  sql.run('UPDATE segment SET end_time = ? WHERE volume_id = ? AND end_time IS NULL', now, cdp.volume_id)
+  sql.run('UPDATE cdp SET state = \'off\' WHERE volume_id = ?', cdp.volume_id)
+  stopSnapshots(sql, cdp.volume_id)
+}
+
+function openSegment (sql: Sql, cdp: CdpRow, now: Ns, segmentCapacity: bigint): void {
+  const capacity = cdp.reserve_capacity < segmentCapacity ? cdp.reserve_capacity : segmentCapacity
+  sql.run('INSERT INTO segment (volume_id, seq, disk_id, capacity, start_time) VALUES (?, ?, ?, ?, ?)',
+    cdp.volume_id, cdp.next_seq, cdp.disk_id, capacity, now)
+  sql.run('UPDATE cdp SET next_seq = next_seq + 1 WHERE volume_id = ?', cdp.volume_id)
+  scheduleFirstSnapshot(sql, cdp.volume_id, now)
+}
+
+/** Applies block changes to the live volume, journaling them when CDP is on. */
+export function applyWrite (sql: Sql, volumeId: bigint, changes: BlockChange[], now: Ns, cadence: Cadence): void {
+  const last = new Map<number, number>()
+  for (const { block, token } of changes) last.set(block, token)
+  const upsert = sql.prepare('INSERT INTO live_block (volume_id, block, token) VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET token = excluded.token')
+  for (const [block, token] of last) upsert.run(volumeId, block, token)
+  const cdp = cdpOf(sql, volumeId)
+  if (cdp === undefined) return
+  catchUp(sql, cdp.state === 'on' ? appendJournal(sql, cdp, last, now, cadence.segmentCapacity) : cdp, now, cadence.snapshotInterval)
+}
+
+/** Journals the changes at `now` in the active segment, opening the next when one is full; returns the CDP as it now is. */
+function appendJournal (sql: Sql, cdp: CdpRow, changes: Map<number, number>, now: Ns, segmentCapacity: bigint): CdpRow {
+  if (cdp.active_seq === null || cdp.active_use === null || cdp.active_capacity === null) {
+    throw new Error(`volume ${cdp.volume_id} has CDP on but no active segment`)
+  }
+  const insert = sql.prepare('INSERT INTO journal (volume_id, seq, time, block, token) VALUES (?, ?, ?, ?, ?)')
+  const segment = { seq: cdp.active_seq, use: cdp.active_use, capacity: cdp.active_capacity, added: 0n }
+  let total = 0n
+  let rolled = false
+  const flush = (): void => {
+    sql.run(`UPDATE segment SET use = use + ?, io_start_time = coalesce(io_start_time, ?), io_last_time = ?
+      WHERE volume_id = ? AND seq = ?`, segment.added, now, now, cdp.volume_id, segment.seq)
+    total += segment.added
+  }
+  for (const [block, token] of changes) {
+    const used = segment.use + segment.added
+    if (used > 0n && used + BLOCK > segment.capacity) {
+      flush()
+      sql.run('UPDATE segment SET end_time = ? WHERE volume_id = ? AND seq = ?', now, cdp.volume_id, segment.seq)
+      openSegment(sql, requireCdp(sql, cdp.volume_id), now, segmentCapacity)
+      const opened = requireCdp(sql, cdp.volume_id)
+      Object.assign(segment, { seq: opened.active_seq, use: 0n, capacity: opened.active_capacity, added: 0n })
+      rolled = true
+    }
+    insert.run(cdp.volume_id, segment.seq, now, block, token)
+    segment.added += BLOCK
+  }
+  flush()
+  return rolled ? requireCdp(sql, cdp.volume_id) : { ...cdp, use: cdp.use + total, active_use: segment.use + segment.added }
+}
+
+/**
+ * Journals what changed while CDP was off (the live image against the journal's newest
+ * image), so that points after an enable replay to the right content.
+ */
+function journalChangesWhileOff (sql: Sql, volumeId: bigint, now: Ns, segmentCapacity: bigint): void {
+  const journalEnd = new Map<number, number>()
+  for (const { block, token } of imageAt(sql, volumeId, MAX_TIME)) journalEnd.set(block, token)
+  const changed = new Map<number, number>()
+  for (const [block, token] of liveImage(sql, volumeId)) {
+    if ((journalEnd.get(block) ?? 0) !== token) changed.set(block, token)
+  }
+  if (changed.size > 0) appendJournal(sql, requireCdp(sql, volumeId), changed, now, segmentCapacity)
+}

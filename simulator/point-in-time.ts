@@ -1,0 +1,72 @@
+// Points in time: the image at any recoverable time (per block, the newest journal row at or
+// before it, else the base), which times are recoverable, and how a (snapshot, timestamp)
+// pair is checked before a view or a revert uses it.
+import type { Ns, PointInTime } from '../src/backend/port.js'
+import { CdpError } from '../src/errors.js'
+import type { BlockChange } from './content.js'
+import type { RecoverableRange } from './control.js'
+import type { Sql } from './sql.js'
+
+/** Where a point in time lives once checked against the journal. */
+export interface ResolvedPoint {
+  seq: bigint
+  time: Ns
+  hostId: bigint
+  hostUuid: string
+}
+
+/** The image at `time`, block by block, over every block the volume has ever written. */
+export function * imageAt (sql: Sql, volumeId: bigint, time: Ns): Generator<BlockChange> {
+  const rows = sql.prepare(`
+    SELECT l.block, coalesce(
+      (SELECT j.token FROM journal j WHERE j.volume_id = l.volume_id AND j.block = l.block AND j.time <= ?
+        ORDER BY j.time DESC, j.id DESC LIMIT 1),
+      (SELECT b.token FROM base_block b WHERE b.volume_id = l.volume_id AND b.block = l.block),
+      0) AS token
+    FROM live_block l WHERE l.volume_id = ? ORDER BY l.block`).iterate(time, volumeId)
+  for (const row of rows) {
+    const { block, token } = row as { block: bigint, token: bigint }
+    yield { block: Number(block), token: Number(token) }
+  }
+}
+
+/** The volume's content now, block → token. */
+export function liveImage (sql: Sql, volumeId: bigint): Map<number, number> {
+  const rows = sql.all<{ block: bigint, token: bigint }>('SELECT block, token FROM live_block WHERE volume_id = ? ORDER BY block', volumeId)
+  return new Map(rows.map((r) => [Number(r.block), Number(r.token)]))
+}
+
+/** Per online segment with a snapshot: from its oldest snapshot to its end (now, while active). */
+export function recoverableRanges (sql: Sql, volumeId: bigint, now: Ns): RecoverableRange[] {
+  return sql.all<{ seq: bigint, from: bigint, end_time: bigint | null }>(`
+    SELECT s.seq, min(sn.time) AS "from", s.end_time
+    FROM segment s JOIN snapshot sn ON sn.volume_id = s.volume_id AND sn.seq = s.seq
+    JOIN cdp_disk d ON d.id = s.disk_id JOIN host h ON h.id = d.host_id
+    WHERE s.volume_id = ? AND h.online = 1 GROUP BY s.seq ORDER BY s.seq`, volumeId)
+    .map((r) => ({ from: r.from, to: r.end_time ?? now, seq: r.seq }))
+}
+
+/** A time inside some online segment, at or after one of its snapshots. */
+export function requireRecoverable (sql: Sql, volumeId: bigint, at: Ns, now: Ns): void {
+  if (!recoverableRanges(sql, volumeId, now).some((r) => r.from <= at && at <= r.to)) {
+    throw new CdpError('POINT_NOT_RECOVERABLE', `${at}`)
+  }
+}
+
+/** Checks a (snapshot, timestamp) pair the way view and revert need it. */
+export function resolvePoint (sql: Sql, volumeId: bigint, point: PointInTime, now: Ns): ResolvedPoint {
+  const snapshot = sql.get<{ seq: bigint, time: bigint }>('SELECT seq, time FROM snapshot WHERE volume_id = ? AND name = ?', volumeId, point.snapshot_name)
+  if (snapshot === undefined) throw new CdpError('SNAPSHOT_NOT_FOUND', point.snapshot_name)
+  if (point.timestamp > now) throw new CdpError('POINT_NOT_RECOVERABLE', `timestamp ${point.timestamp} is after now (${now})`)
+  const segment = sql.get<{ end_time: bigint | null, online: bigint, host_id: bigint, host_uuid: string }>(`
+    SELECT s.end_time, h.online, h.id AS host_id, h.uuid AS host_uuid
+    FROM segment s JOIN cdp_disk d ON d.id = s.disk_id JOIN host h ON h.id = d.host_id
+    WHERE s.volume_id = ? AND s.seq = ?`, volumeId, snapshot.seq)
+  if (segment === undefined) throw new Error(`snapshot ${point.snapshot_name} has no segment`)
+  const end = segment.end_time ?? now
+  if (point.timestamp < snapshot.time || point.timestamp > end) {
+    throw new CdpError('SNAPSHOT_NOT_BASE', `${point.snapshot_name} covers ${snapshot.time} to ${end}, not ${point.timestamp}`)
+  }
+  if (segment.online !== 1n) throw new CdpError('SEGMENT_OFFLINE', `usd_seq ${snapshot.seq}`)
+  return { seq: snapshot.seq, time: point.timestamp, hostId: segment.host_id, hostUuid: segment.host_uuid }
+}

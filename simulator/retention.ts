@@ -1,0 +1,71 @@
+// Retention: snapshots older than reserve_duration go (or as many oldest as it takes to bring
+// journal use under reserve_capacity), and every journal row up to the oldest remaining
+// snapshot is folded into the base image. A fold costs what it removes.
+import { NS_PER_SECOND, type Ns } from '../src/backend/port.js'
+import { type CdpRow, fromStored } from './cdp.js'
+import { BLOCK_SIZE } from './content.js'
+import type { Sql } from './sql.js'
+
+const BLOCK = BigInt(BLOCK_SIZE)
+
+/** The oldest time reserve_duration still keeps at `now`. */
+export const durationCut = (cdp: CdpRow, now: Ns): Ns => now - fromStored(cdp.reserve_duration) * NS_PER_SECOND
+
+/** Applies both limits, given the volume's oldest snapshot (`oldest`) after any that fell due. */
+export function applyRetention (sql: Sql, cdp: CdpRow, oldest: Ns | null, now: Ns): void {
+  const cut = durationCut(cdp, now)
+  const overCapacity = cdp.use > cdp.reserve_capacity
+  // History before the oldest snapshot can no longer be a base: it is folded. With no
+  // snapshot at all, nothing up to now can be.
+  if (!overCapacity && oldest !== null && oldest >= cut && oldest <= cdp.base_time) return
+  let dropBefore = cut
+  if (overCapacity) {
+    const foldPoint = capacityFoldPoint(sql, cdp.volume_id, cdp.use - cdp.reserve_capacity)
+    if (foldPoint > dropBefore) dropBefore = foldPoint
+  }
+  if (oldest !== null && oldest < dropBefore) {
+    sql.run('DELETE FROM snapshot WHERE volume_id = ? AND time < ?', cdp.volume_id, dropBefore)
+    oldest = sql.get<{ time: bigint | null }>('SELECT min(time) AS time FROM snapshot WHERE volume_id = ?', cdp.volume_id)?.time ?? null
+  }
+  const foldTo = oldest ?? now
+  // Rows can sit at base_time itself (journaled in the ns of the last fold, or of the
+  // CDP's creation): over capacity, those must fold too.
+  if (foldTo > cdp.base_time || (overCapacity && foldTo === cdp.base_time)) fold(sql, cdp.volume_id, foldTo)
+}
+
+/** The newest time to fold through so that `excess` journal bytes go, whole instants at a time. */
+function capacityFoldPoint (sql: Sql, volumeId: bigint, excess: bigint): Ns {
+  let removed = 0n
+  let foldPoint = 0n
+  for (const row of sql.prepare('SELECT time FROM journal WHERE volume_id = ? ORDER BY time, id').iterate(volumeId)) {
+    const time = (row as { time: bigint }).time
+    if (removed >= excess && time !== foldPoint) break
+    removed += BLOCK
+    foldPoint = time
+  }
+  return foldPoint
+}
+
+/** Folds every journal row at or before `to` into the base; costs what it removes. */
+export function fold (sql: Sql, volumeId: bigint, to: Ns): void {
+  const upsert = sql.prepare('INSERT INTO base_block (volume_id, block, token) VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET token = excluded.token')
+  const removedBySeq = new Map<bigint, bigint>()
+  const rows = sql.all<{ seq: bigint, block: bigint, token: bigint }>(
+    'SELECT seq, block, token FROM journal WHERE volume_id = ? AND time <= ? ORDER BY time, id', volumeId, to)
+  for (const { seq, block, token } of rows) {
+    upsert.run(volumeId, block, token)
+    removedBySeq.set(seq, (removedBySeq.get(seq) ?? 0n) + BLOCK)
+  }
+  if (rows.length > 0) sql.run('DELETE FROM journal WHERE volume_id = ? AND time <= ?', volumeId, to)
+  for (const [seq, bytes] of removedBySeq) {
+    sql.run('UPDATE segment SET use = use - ? WHERE volume_id = ? AND seq = ?', bytes, volumeId, seq)
+  }
+  sql.run('UPDATE cdp SET base_time = ? WHERE volume_id = ?', to, volumeId)
+  // A closed segment with nothing left to recover from or replay is gone.
+  sql.run(`DELETE FROM segment WHERE volume_id = ? AND end_time IS NOT NULL AND use = 0
+    AND NOT EXISTS (SELECT 1 FROM snapshot s WHERE s.volume_id = segment.volume_id AND s.seq = segment.seq)`, volumeId)
+  sql.run('UPDATE segment SET start_time = ? WHERE volume_id = ? AND start_time < ?', to, volumeId, to)
+  sql.run(`UPDATE segment SET io_start_time = CASE WHEN use = 0 THEN NULL ELSE
+      (SELECT min(time) FROM journal j WHERE j.volume_id = segment.volume_id AND j.seq = segment.seq) END
+    WHERE volume_id = ? AND io_start_time <= ?`, volumeId, to)
+}

@@ -1,0 +1,19 @@
+// Revert: the volume rolled back in place to a point, journaled as the writes that make its
+// live image equal the point's image; so the revert is itself a point.
+import type { Ns, PointInTime } from '../src/backend/port.js'
+import { CdpError } from '../src/errors.js'
+import { applyWrite } from './journal.js'
+import type { Cadence } from './options.js'
+import { imageAt, liveImage, resolvePoint } from './point-in-time.js'
+import type { Sql } from './sql.js'
+import { hasView } from './view.js'
+import type { VolumeRow } from './volume.js'
+
+export function revert (sql: Sql, volume: VolumeRow, point: PointInTime, now: Ns, cadence: Cadence): void {
+  if (volume.vm_running === 1n) throw new CdpError('VOLUME_IN_USE', volume.uuid)
+  if (hasView(sql, volume.id)) throw new CdpError('VIEW_IS_ON', volume.uuid)
+  const at = resolvePoint(sql, volume.id, point, now)
+  const live = liveImage(sql, volume.id)
+  const changes = [...imageAt(sql, volume.id, at.time)].filter(({ block, token }) => live.get(block) !== token)
+  applyWrite(sql, volume.id, changes, now, cadence)
+}

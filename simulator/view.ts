@@ -1,0 +1,43 @@
+// Views: the image at a point, exposed read-only on the host of the point's segment. One per
+// volume; it keeps its image while the volume goes on being written.
+import type { Ns, PointInTime } from '../src/backend/port.js'
+import { CdpError } from '../src/errors.js'
+import { imageAt, resolvePoint } from './point-in-time.js'
+import type { Sql } from './sql.js'
+import type { VolumeRow } from './volume.js'
+import type { BlockChange } from './content.js'
+
+export function hasView (sql: Sql, volumeId: bigint): boolean {
+  return sql.get('SELECT 1 AS ok FROM view WHERE volume_id = ?', volumeId) !== undefined
+}
+
+/** The view's host (empty when there is none), as info reports it. */
+export function viewHost (sql: Sql, volumeId: bigint): string {
+  return sql.get<{ uuid: string }>('SELECT h.uuid FROM view JOIN host h ON h.id = view.host_id WHERE view.volume_id = ?', volumeId)?.uuid ?? ''
+}
+
+export function viewOn (sql: Sql, volume: VolumeRow, point: PointInTime, now: Ns): { host_uuid: string } {
+  if (hasView(sql, volume.id)) throw new CdpError('VIEW_ALREADY_ON', volume.uuid)
+  const at = resolvePoint(sql, volume.id, point, now)
+  sql.run('INSERT INTO view (volume_id, seq, snapshot_name, time, host_id) VALUES (?, ?, ?, ?, ?)',
+    volume.id, at.seq, point.snapshot_name, at.time, at.hostId)
+  const insert = sql.prepare('INSERT INTO view_block (volume_id, block, token) VALUES (?, ?, ?)')
+  for (const { block, token } of Array.from(imageAt(sql, volume.id, at.time))) {
+    if (token !== 0) insert.run(volume.id, block, token)
+  }
+  return { host_uuid: at.hostUuid }
+}
+
+export function viewOff (sql: Sql, volume: VolumeRow): void {
+  if (!hasView(sql, volume.id)) throw new CdpError('VIEW_NOT_FOUND', volume.uuid)
+  sql.run('DELETE FROM view_block WHERE volume_id = ?', volume.id)
+  sql.run('DELETE FROM view WHERE volume_id = ?', volume.id)
+}
+
+/** The exposed image and the point it is of. */
+export function viewImage (sql: Sql, volume: VolumeRow): { blocks: BlockChange[], time: Ns } {
+  const view = sql.get<{ time: bigint }>('SELECT time FROM view WHERE volume_id = ?', volume.id)
+  if (view === undefined) throw new CdpError('VIEW_NOT_FOUND', volume.uuid)
+  const blocks = sql.all<{ block: bigint, token: bigint }>('SELECT block, token FROM view_block WHERE volume_id = ? ORDER BY block', volume.id)
+  return { blocks: blocks.map((b) => ({ block: Number(b.block), token: Number(b.token) })), time: view.time }
+}

@@ -1,0 +1,65 @@
+// Volumes as requests name them: by uuid, inside a cluster, for a tenant.
+import type { VolumeIdentity, VolumeRef } from '../src/backend/port.js'
+import { CdpError } from '../src/errors.js'
+import type { Sql } from './sql.js'
+
+export interface VolumeRow {
+  id: bigint
+  uuid: string
+  name: string
+  size: bigint
+  multiple: bigint
+  vm_type: string
+  owner: string
+  cluster_uuid: string
+  cluster_name: string
+  cluster_mode: string
+  tenant: string
+  tenant_name: string
+  vm_running: bigint | null
+}
+
+const VOLUME_SELECT = `
+  SELECT v.id, v.uuid, v.name, v.size, v.multiple, v.vm_type, v.owner,
+    c.uuid AS cluster_uuid, c.name AS cluster_name, c.mode AS cluster_mode,
+    t.uuid AS tenant, t.name AS tenant_name, vm.running AS vm_running
+  FROM volume v JOIN cluster c ON c.id = v.cluster_id JOIN tenant t ON t.id = v.tenant_id
+  LEFT JOIN vm ON vm.id = v.vm_id
+  WHERE v.uuid = ?`
+
+export function volumeByUuid (sql: Sql, uuid: string): VolumeRow {
+  const volume = sql.get<VolumeRow>(VOLUME_SELECT, uuid.toLowerCase())
+  if (volume === undefined) throw new CdpError('VOLUME_NOT_FOUND', uuid)
+  return volume
+}
+
+/** The volume a request names; another tenant's volume is as good as missing. */
+export function resolveVolume (sql: Sql, ref: VolumeRef): VolumeRow {
+  const volume = sql.get<VolumeRow>(VOLUME_SELECT, ref.volume_uuid.toLowerCase())
+  const cluster = ref.cluster_uuid.toLowerCase()
+  if (volume?.cluster_uuid !== cluster) {
+    if (sql.get('SELECT 1 AS ok FROM cluster WHERE uuid = ?', cluster) === undefined) {
+      throw new CdpError('CLUSTER_NOT_FOUND', ref.cluster_uuid)
+    }
+    throw new CdpError('VOLUME_NOT_FOUND', ref.volume_uuid)
+  }
+  if (ref.tenant !== undefined && ref.tenant.toLowerCase() !== volume.tenant) {
+    throw new CdpError('VOLUME_NOT_FOUND', ref.volume_uuid)
+  }
+  return volume
+}
+
+export function identityOf (volume: VolumeRow): VolumeIdentity {
+  return {
+    cluster_uuid: volume.cluster_uuid,
+    cluster_name: volume.cluster_name,
+    cluster_mode: volume.cluster_mode,
+    tenant: volume.tenant,
+    tenant_name: volume.tenant_name,
+    multiple: volume.multiple === 1n,
+    vm_type: volume.vm_type,
+    volume_uuid: volume.uuid,
+    volume_name: volume.name,
+    owner: volume.owner
+  }
+}

@@ -1,0 +1,49 @@
+// Views: a read-only image at a point, exposed on the host of its segment.
+import t from 'tap'
+import {
+  CDP_1, HOST_237, advanceSeconds, failure, openDemo, pointAt, ref, writeBlock
+} from '../helpers/simulator.js'
+
+t.test('view on exposes the image at its point on the segment\'s host', async (t) => {
+  const sim = openDemo(t)
+  await sim.enable([ref(CDP_1)])
+  advanceSeconds(sim, 1)
+  const at = writeBlock(sim, CDP_1, 0, 1)
+  const then = sim.image(CDP_1).digest
+  advanceSeconds(sim, 1)
+  writeBlock(sim, CDP_1, 0, 2)
+  const { host_uuid: host } = await sim.viewOn(ref(CDP_1), await pointAt(sim, ref(CDP_1), at))
+  t.equal(host, HOST_237, 'CDP-1\'s journal is on 10.30.12.237')
+  t.same(sim.viewImage(CDP_1), { digest: then, time: at })
+  t.equal((await sim.info(ref(CDP_1))).host_uuid, HOST_237, 'info names the view\'s host')
+})
+
+t.test('a view keeps its image while the volume goes on being written', async (t) => {
+  const sim = openDemo(t)
+  await sim.enable([ref(CDP_1)])
+  advanceSeconds(sim, 1)
+  const at = writeBlock(sim, CDP_1, 0, 1)
+  await sim.viewOn(ref(CDP_1), await pointAt(sim, ref(CDP_1), at))
+  const exposed = sim.viewImage(CDP_1).digest
+  advanceSeconds(sim, 1)
+  writeBlock(sim, CDP_1, 0, 2)
+  t.equal(sim.viewImage(CDP_1).digest, exposed)
+})
+
+t.test('one view per volume: a second view on is VIEW_ALREADY_ON', async (t) => {
+  const sim = openDemo(t)
+  await sim.enable([ref(CDP_1)])
+  const point = await pointAt(sim, ref(CDP_1), sim.clock().now)
+  await sim.viewOn(ref(CDP_1), point)
+  t.equal(await failure(() => sim.viewOn(ref(CDP_1), point)), 'VIEW_ALREADY_ON')
+})
+
+t.test('view off removes the view; without one it is VIEW_NOT_FOUND', async (t) => {
+  const sim = openDemo(t)
+  await sim.enable([ref(CDP_1)])
+  await sim.viewOn(ref(CDP_1), await pointAt(sim, ref(CDP_1), sim.clock().now))
+  await sim.viewOff(ref(CDP_1))
+  t.equal((await sim.info(ref(CDP_1))).host_uuid, '')
+  t.equal(await failure(() => sim.viewImage(CDP_1)), 'VIEW_NOT_FOUND')
+  t.equal(await failure(() => sim.viewOff(ref(CDP_1))), 'VIEW_NOT_FOUND')
+})
