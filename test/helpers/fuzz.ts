@@ -502,6 +502,9 @@ export interface FuzzTarget {
   prepare?: () => Promise<boolean>
 }
 
+/** The fast-check seed of this process's fuzz runs: printed in each fuzz test's name, `FUZZ_SEED=N` replays it. */
+export const FUZZ_SEED = Number(process.env.FUZZ_SEED ?? Math.floor(Math.random() * 2 ** 31))
+
 /**
  * Sends `numRuns` fuzzed requests for `endpoint` and checks each; a refused one must leave
  * the fingerprint as it was. The fingerprint after a refused case is the next case's
@@ -527,6 +530,6 @@ export async function fuzzEndpoint (target: FuzzTarget, endpoint: Endpoint, pool
     const after = await target.fingerprint()
     assert.equal(after, before, `refused (HTTP ${res.statusCode}: ${res.body.slice(0, 200)}) yet the state changed`)
     known = after
-  }), { numRuns })
+  }), { numRuns, seed: FUZZ_SEED })
   return tally
 }
