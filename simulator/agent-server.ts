@@ -39,9 +39,17 @@ function handlers (simulator: CdpBackend): Handlers {
     edit: async ({ policy, volumes }) => batchAnswer(await simulator.edit(policy, volumes)),
     enable: async ({ volumes }) => batchAnswer(await simulator.enable(volumes)),
     disable: async ({ volumes }) => batchAnswer(await simulator.disable(volumes)),
-    list: async ({ cluster_uuid: clusterUuid, tenant, filter_name: filterName, namespaces, exclude_namespaces: excludeNamespaces, limit }) => {
+    list: async ({ cluster_uuid: clusterUuid, tenant, filter_name: filterName, namespaces, exclude_namespaces: excludeNamespaces, limit, offset = 0 }) => {
+      // The API pages by whole pages (offset a multiple of limit); any other offset reads from the start and skips.
+      const aligned = limit > 0 && offset % limit === 0
       const result = await simulator.list({
-        cluster_uuid: clusterUuid, tenant, filter_name: filterName, namespaces, exclude_namespaces: excludeNamespaces, page_num: 0, page_size: limit
+        cluster_uuid: clusterUuid,
+        tenant,
+        filter_name: filterName,
+        namespaces,
+        exclude_namespaces: excludeNamespaces,
+        page_num: aligned ? offset / limit : 0,
+        page_size: aligned || limit === 0 ? limit : offset + limit
       })
       // The cluster's name and mode come with each range; when no range is left (all
       // excluded, or none visible to the tenant) a one-item look at the whole cluster names it.
@@ -50,7 +58,7 @@ function handlers (simulator: CdpBackend): Handlers {
       return {
         cluster: { uuid: named?.cluster_uuid ?? clusterUuid, name: named?.cluster_name ?? '', mode: named?.cluster_mode ?? '' },
         ranges: result.each_range_list_state.map((range) => ({ namespace_uuid: range.namespace_uuid, total_count: range.total_count })),
-        items: result.List
+        items: aligned ? result.List : result.List.slice(offset)
       }
     },
     info: async ({ volume }) => await simulator.info(volume),

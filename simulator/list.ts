@@ -1,7 +1,8 @@
-// List: the cluster's CDP volumes a tenant may see, filtered by name or uuid substring, one
+// List: the cluster's CDP volumes a tenant may see, filtered by folded name or uuid substring, one
 // page in (name, uuid) order, with a count per namespace range.
 import type { CdpListItem, ListQuery, ListResult, RangeState } from '../src/backend/port.js'
 import { CdpError } from '../src/errors.js'
+import { foldForSearch } from '../src/search-fold.js'
 import { fromStored } from './cdp.js'
 import type { Sql } from './sql.js'
 
@@ -11,7 +12,7 @@ export function listCdps (sql: Sql, query: ListQuery): ListResult {
   if (cluster === undefined) throw new CdpError('CLUSTER_NOT_FOUND', query.cluster_uuid)
   const tenant = query.tenant?.toLowerCase() ?? null
   const tenantId = tenant === null ? null : sql.get<{ id: bigint }>('SELECT id FROM tenant WHERE uuid = ?', tenant)?.id ?? -1n
-  const filter = (query.filter_name ?? '').toLowerCase()
+  const filter = foldForSearch(query.filter_name ?? '')
   // Ranges are the cluster's namespaces that the tenant (if named) may see.
   const only = query.namespaces === undefined ? null : JSON.stringify(query.namespaces.map((ns) => ns.toLowerCase()))
   const except = JSON.stringify((query.exclude_namespaces ?? []).map((ns) => ns.toLowerCase()))
@@ -27,16 +28,16 @@ export function listCdps (sql: Sql, query: ListQuery): ListResult {
   // A filter of three or more plain characters starts from the trigram index's
   // candidates; shorter ones, or ones with LIKE's wildcards % and _, scan the cluster's
   // volumes. instr() decides exact substrings either way.
-  const source = filter.length < 3 || /[%_]/.test(filter)
+  const source = [...filter].length < 3 || /[%_]/.test(filter)
     ? 'volume v'
-    : `(SELECT rowid AS id FROM volume_search WHERE name LIKE @pattern
+    : `(SELECT rowid AS id FROM volume_search WHERE search_name LIKE @pattern
         UNION SELECT rowid FROM volume_search WHERE uuid LIKE @pattern) AS hit
       CROSS JOIN volume v ON v.id = hit.id`
   const matches = (joins = ''): string => `
     FROM ${source} ${joins} JOIN cdp ON cdp.volume_id = v.id
     WHERE v.cluster_id = @cluster AND (@tenant IS NULL OR v.tenant_id = @tenant)
       AND v.namespace_id IN (SELECT value FROM json_each(@ranges))
-      ${filter === '' ? '' : 'AND (instr(lower(v.name), @filter) > 0 OR instr(v.uuid, @filter) > 0)'}`
+      ${filter === '' ? '' : 'AND (instr(v.search_name, @filter) > 0 OR instr(v.uuid, @filter) > 0)'}`
   const counted = filter === ''
     ? `SELECT namespace_id, sum(n) AS n FROM cdp_count
         WHERE (@tenant IS NULL OR tenant_id = @tenant) AND namespace_id IN (SELECT value FROM json_each(@ranges))

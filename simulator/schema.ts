@@ -1,6 +1,7 @@
 // The simulator's database: opened with WAL and foreign keys, brought to the newest schema by
 // numbered migrations (PRAGMA user_version says which have run).
 import Database from 'better-sqlite3'
+import { foldForSearch } from '../src/search-fold.js'
 
 const MIGRATIONS: string[] = [
   `
@@ -118,6 +119,15 @@ const MIGRATIONS: string[] = [
     disk_id INTEGER NOT NULL REFERENCES cdp_disk, size INTEGER NOT NULL, used INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (tenant_id, cluster_id)
   ) STRICT, WITHOUT ROWID;
+  `,
+  `
+  -- list's filter_name compares folded text (src/search-fold.ts): names are searched by
+  -- their fold, kept beside them, since SQLite's lower() and FTS5 fold far less of Unicode
+  ALTER TABLE volume ADD COLUMN search_name TEXT NOT NULL DEFAULT '';
+  UPDATE volume SET search_name = fold_for_search(name);
+  DROP TABLE volume_search;
+  CREATE VIRTUAL TABLE volume_search USING fts5(search_name, uuid, content='volume', content_rowid='id', tokenize='trigram');
+  INSERT INTO volume_search (volume_search) VALUES ('rebuild');
   `
 ]
 
@@ -140,6 +150,8 @@ function openAndMigrate (path: string): Database.Database {
   // NORMAL: a commit survives the process being killed; only power loss could undo the last ones.
   db.pragma('synchronous = NORMAL')
   db.pragma('foreign_keys = ON')
+  // For the migration that folds existing names; new volumes are folded as they are inserted.
+  db.function('fold_for_search', { deterministic: true }, (name) => foldForSearch(String(name)))
   migrate(db)
   return db
 }

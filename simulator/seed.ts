@@ -1,6 +1,7 @@
 // Loads a topology into an empty simulator database; a database that already has a cluster
 // keeps its own, so a file-backed simulator survives restarts with its state.
 import type { Database } from 'better-sqlite3'
+import { foldForSearch } from '../src/search-fold.js'
 import { quotaShares, type Topology } from './topology.js'
 
 export function seedTopology (db: Database, topology: Topology): void {
@@ -19,8 +20,8 @@ export function seedTopology (db: Database, topology: Topology): void {
   const setAside = db.prepare('UPDATE cdp_disk SET reserved = reserved + ? WHERE path = ? AND host_id = (SELECT id FROM host WHERE uuid = ?)')
   const insertVm = db.prepare('INSERT INTO vm (uuid, name, running) VALUES (?, ?, ?)')
   const insertVolume = db.prepare(`INSERT INTO volume
-    (uuid, name, size, cluster_id, namespace_id, tenant_id, vm_id, multiple, vm_type, owner)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+    (uuid, name, search_name, size, cluster_id, namespace_id, tenant_id, vm_id, multiple, vm_type, owner)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
   const tenantId = id('tenant')
   const clusterId = id('cluster')
   const namespaceId = id('namespace')
@@ -47,7 +48,7 @@ export function seedTopology (db: Database, topology: Topology): void {
       setAside.run(share.size, share.path, share.host.toLowerCase())
     }
     for (const v of topology.volumes) {
-      insertVolume.run(v.uuid.toLowerCase(), v.name, v.size, clusterId(v.cluster), namespaceId(v.namespace),
+      insertVolume.run(v.uuid.toLowerCase(), v.name, foldForSearch(v.name), v.size, clusterId(v.cluster), namespaceId(v.namespace),
         tenantId(v.tenant), v.vm === undefined ? null : vmId(v.vm), v.multiple === true ? 1 : 0,
         v.vm_type ?? '', v.owner ?? '')
     }

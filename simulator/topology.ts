@@ -1,8 +1,8 @@
 // The cluster a simulator models, as a fixture file describes it. Checked on load so a typo
 // in a fixture is a clear message, not a half-loaded cluster.
-import { readFileSync } from 'node:fs'
 import { Type, type Static } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
+import { fromSettingFile, readJsonFile } from '../src/json-file.js'
 import { UUID_PATTERN } from '../src/uuid.js'
 
 const Uuid = Type.String({ pattern: UUID_PATTERN })
@@ -95,14 +95,10 @@ export function quotaShares (topology: Topology, source = 'topology'): QuotaShar
   return shares
 }
 
-export function loadTopology (path: string): Topology {
-  let raw: unknown
-  try {
-    raw = JSON.parse(readFileSync(path, 'utf8'))
-  } catch (err) {
-    throw new Error(`${path}: ${(err as Error).message}`)
-  }
-  return parseTopology(raw, path)
+/** A topology file; a file that cannot be used names the setting that named it, the path and the fault. */
+export function loadTopology (path: string, setting = 'CDP_SIM_TOPOLOGY'): Topology {
+  const raw = readJsonFile(setting, path)
+  return fromSettingFile(setting, path, () => parseTopology(raw, 'topology'))
 }
 
 /**

@@ -1,12 +1,13 @@
 // buildApp: the one way the HTTP app is built, for the server and for tests alike, so both
 // see the same parsing, validation, serialisation and error envelopes.
 import type { FastifyInstance } from 'fastify'
+import cors from '@fastify/cors'
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import { instrument } from './backend/instrumented.js'
 import type { CdpBackend } from './backend/port.js'
 import { createHttpApp, type HttpAppOptions } from './http-app.js'
-import auth, { type ApiToken } from './plugins/auth.js'
+import auth, { clusterWide, type ApiToken, type PublicRoute } from './plugins/auth.js'
 import metricsPlugin, { createMetrics, type Metrics } from './plugins/metrics.js'
 import health from './routes/health.js'
 import cdpRoutes from './routes/index.js'
@@ -21,23 +22,43 @@ export interface AppOptions extends HttpAppOptions {
   maxVolumesPerBatch?: number
   /** Bearer tokens the API and the control API require; absent: no authentication. */
   tokens?: ApiToken[]
+  /** Browser origins that may call the API (CORS); absent or empty: no CORS headers at all. */
+  corsOrigins?: string[]
   /** Where request and backend figures go (shared with an agent client); made here if absent. */
   metrics?: Metrics
 }
 
 export const API_PREFIX = '/v1/volume/internal/cdp'
 const SIM_PREFIX = '/sim/v1'
+const DOCS_PREFIX = '/docs'
+
+/**
+ * The routes anyone may call, by route pattern: probes, the API docs, and CORS preflights
+ * (answered before any handler runs). Every other route, present or future, needs a token.
+ */
+const PUBLIC_ROUTES: PublicRoute[] = [
+  { url: '/healthz' },
+  { url: '/readyz' },
+  { url: DOCS_PREFIX },
+  { url: `${DOCS_PREFIX}/*` },
+  { url: '*', method: 'OPTIONS' }
+]
 
 export async function buildApp (options: AppOptions): Promise<FastifyInstance> {
-  const { logger, bodyLimit, requestTimeout, keepAliveTimeout } = options
-  const app = createHttpApp({ logger, bodyLimit, requestTimeout, keepAliveTimeout })
+  const { logger, bodyLimit, requestTimeout, keepAliveTimeout, maxConnections } = options
+  const app = createHttpApp({ logger, bodyLimit, requestTimeout, keepAliveTimeout, maxConnections })
   const metrics = options.metrics ?? createMetrics()
   const backend = instrument(options.backend, metrics.observeBackendCall)
   const { simulator } = options
   if (simulator !== undefined) metrics.addJournalGauges(() => simulator.journalStats())
   await app.register(metricsPlugin, { metrics })
+  // Before auth: @fastify/cors answers a preflight in its onRequest hook, so the browser's
+  // token-less OPTIONS never reaches the token check (the real request after it carries one).
+  if (options.corsOrigins !== undefined && options.corsOrigins.length > 0) {
+    await app.register(cors, { origin: options.corsOrigins, exposedHeaders: ['x-request-id'] })
+  }
   if (options.tokens !== undefined) {
-    await app.register(auth, { tokens: options.tokens, protectedPrefixes: [API_PREFIX, SIM_PREFIX], globalOnlyPrefixes: [SIM_PREFIX] })
+    await app.register(auth, { tokens: options.tokens, publicRoutes: PUBLIC_ROUTES })
   }
   await app.register(health, { backend })
 
@@ -51,14 +72,14 @@ export async function buildApp (options: AppOptions): Promise<FastifyInstance> {
       }
     }
   })
-  await app.register(swaggerUi, { routePrefix: '/docs' })
+  await app.register(swaggerUi, { routePrefix: DOCS_PREFIX })
 
   await app.register(cdpRoutes, {
     prefix: API_PREFIX,
     backend,
     maxVolumesPerBatch: options.maxVolumesPerBatch ?? 1000
   })
-  if (simulator !== undefined) await app.register(controlApi, { prefix: SIM_PREFIX, control: simulator })
+  if (simulator !== undefined) await app.register(clusterWide(controlApi), { prefix: SIM_PREFIX, control: simulator })
 
   app.addHook('onClose', async () => { await options.backend.close() })
   return app

@@ -1,9 +1,9 @@
 // The server's configuration, read from the environment it is given (over an optional
 // JSON file named by CDP_CONFIG_FILE) and checked whole: an invalid value stops the start
 // with a message naming the variable.
-import { readFileSync } from 'node:fs'
 import { Type, type Static } from '@sinclair/typebox'
 import envSchema from 'env-schema'
+import { readJsonFile } from './json-file.js'
 
 export const ConfigSchema = Type.Object({
   HOST: Type.String({ default: '127.0.0.1', minLength: 1 }),
@@ -30,12 +30,16 @@ export const ConfigSchema = Type.Object({
   CDP_AUTH_TOKENS_FILE: Type.Optional(Type.String({ minLength: 1 })),
   /** `auto`: tokens when configured, else open on loopback only; `off`: no authentication. */
   CDP_AUTH: Type.Unsafe<'auto' | 'off'>({ type: 'string', enum: ['auto', 'off'], default: 'auto' }),
+  /** Browser origins allowed to call the API (CORS), comma-separated; absent: CORS off. */
+  CDP_CORS_ORIGINS: Type.Optional(Type.String({ pattern: '^https?://[^/,\\s]+(,https?://[^/,\\s]+)*$' })),
   CDP_BODY_LIMIT: Type.Integer({ default: 1024 * 1024, minimum: 1024, maximum: 64 * 1024 * 1024 }),
   CDP_MAX_VOLUMES: Type.Integer({ default: 1000, minimum: 1, maximum: 100_000 }),
   /** Whole request, in ms: a client that sends too slowly is cut off. */
   CDP_REQUEST_TIMEOUT_MS: Type.Integer({ default: 30_000, minimum: 1, maximum: 3_600_000 }),
   /** An idle keep-alive connection is closed after this many ms. */
   CDP_KEEP_ALIVE_TIMEOUT_MS: Type.Integer({ default: 72_000, minimum: 1, maximum: 3_600_000 }),
+  /** Open connections at most; at the cap the one idle longest is closed to make room. */
+  CDP_MAX_CONNECTIONS: Type.Integer({ default: 1000, minimum: 1, maximum: 1_000_000 }),
   LOG_LEVEL: Type.Unsafe<string>({ type: 'string', enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info' })
 })
 
@@ -44,28 +48,45 @@ export type Config = Static<typeof ConfigSchema>
 /** Settings from CDP_CONFIG_FILE (a JSON object of the same names); the environment wins. */
 function fileSettings (path: string | undefined): Record<string, unknown> {
   if (path === undefined) return {}
-  let settings: unknown
-  try {
-    settings = JSON.parse(readFileSync(path, 'utf8'))
-  } catch (err) {
-    throw new Error(`invalid configuration: CDP_CONFIG_FILE ${path}: ${(err as Error).message}`)
-  }
+  const settings = readJsonFile('CDP_CONFIG_FILE', path)
   if (typeof settings !== 'object' || settings === null || Array.isArray(settings)) {
-    throw new Error(`invalid configuration: CDP_CONFIG_FILE ${path} must hold a JSON object`)
+    throw new Error(`invalid configuration: CDP_CONFIG_FILE (${path}) must hold a JSON object`)
   }
+  // A misspelt name would otherwise be dropped silently and its default used.
+  const unknown = Object.keys(settings).filter((name) => !(name in ConfigSchema.properties))
+  if (unknown.length > 0) throw new Error(`invalid configuration: CDP_CONFIG_FILE (${path}): unknown setting ${unknown.join(', ')}`)
   return settings as Record<string, unknown>
 }
 
+interface SchemaError { instancePath: string, keyword: string, message?: string, params: { allowedValues?: unknown[] } }
+
+/** env-schema's first complaint, naming the variable and, for a choice, what it may be. */
+function describe (err: Error & { errors?: SchemaError[] }): string {
+  const first = err.errors?.[0]
+  if (first === undefined) return err.message
+  const name = first.instancePath.replace(/^\//, '')
+  if (first.keyword === 'enum') return `${name} must be one of ${(first.params.allowedValues ?? []).join(', ')}`
+  return `${name} ${first.message ?? 'is invalid'}`
+}
+
+/** The earliest a ns time can sensibly be (1973): below it, the value was given in seconds or ms. */
+const EARLIEST_NS = 10n ** 17n
+
 export function loadConfig (env: Record<string, string | undefined>): Config {
   const { CDP_CONFIG_FILE: file, ...fromEnv } = env
+  const fromFile = fileSettings(file)
   let config: Config
   try {
-    config = envSchema<Config>({ schema: structuredClone(ConfigSchema), data: { ...fileSettings(file), ...fromEnv }, env: false, dotenv: false })
+    config = envSchema<Config>({ schema: structuredClone(ConfigSchema), data: { ...fromFile, ...fromEnv }, env: false, dotenv: false })
   } catch (err) {
-    throw new Error(`invalid configuration: ${(err as Error).message}`)
+    throw new Error(`invalid configuration: ${describe(err as Error)}`)
   }
   if (config.CDP_SIM_CLOCK_START !== undefined && config.CDP_SIM_CLOCK !== 'manual') {
     throw new Error('invalid configuration: CDP_SIM_CLOCK_START needs CDP_SIM_CLOCK=manual')
+  }
+  if (config.CDP_SIM_CLOCK_START !== undefined && BigInt(config.CDP_SIM_CLOCK_START) < EARLIEST_NS) {
+    throw new Error(`invalid configuration: CDP_SIM_CLOCK_START ${config.CDP_SIM_CLOCK_START} is before 1973 in ns: ` +
+      `it is nanoseconds since the epoch (seconds ${config.CDP_SIM_CLOCK_START} would be ${config.CDP_SIM_CLOCK_START}000000000)`)
   }
   if (config.CDP_BACKEND === 'agent' && config.CDP_AGENTS === undefined) {
     throw new Error('invalid configuration: CDP_AGENTS (the agent routing file) is required with CDP_BACKEND=agent')

@@ -63,8 +63,16 @@ export async function handleError (error: FastifyError, request: FastifyRequest,
   return reply.code(cdpError.entry.status).send(failed(cdpError, null))
 }
 
-export async function handleNotFound (request: FastifyRequest, reply: FastifyReply): Promise<unknown> {
-  const error = new CdpError('ROUTE_NOT_FOUND', `${request.method} ${request.url.split('?')[0] ?? ''}`)
+/**
+ * No route for this method and path: 405 with an `Allow` header when the path has routes
+ * for other methods (`allowed`), else 404.
+ */
+export async function handleNotFound (request: FastifyRequest, reply: FastifyReply, allowed: readonly string[] = []): Promise<unknown> {
+  const where = `${request.method} ${request.url.split('?')[0] ?? ''}`
+  const error = allowed.length === 0
+    ? new CdpError('ROUTE_NOT_FOUND', where)
+    : new CdpError('METHOD_NOT_ALLOWED', `${where}: allowed ${allowed.join(', ')}`)
+  if (allowed.length > 0) void reply.header('allow', allowed.join(', '))
   request.scode = error.entry.scode
   return reply.code(error.entry.status).send(failed(error, null))
 }

@@ -27,9 +27,16 @@ export const Scode = {
   ROUTE_NOT_FOUND: entry(1010, 404, 'no such endpoint', '接口不存在'),
   METHOD_NOT_ALLOWED: entry(1011, 405, 'method not allowed on this endpoint', '该接口不支持此请求方法'),
 
+  // -- the connection, before any route is chosen (400, 408, 431, 503) --
+  MALFORMED_REQUEST: entry(1012, 400, 'malformed HTTP request', 'HTTP请求格式错误'),
+  REQUEST_TIMEOUT: entry(1013, 408, 'the request did not arrive in time', '请求未在规定时间内到达'),
+  HEADERS_TOO_LARGE: entry(1014, 431, 'request headers or URL too large', '请求头或URL过大'),
+  TOO_MANY_CONNECTIONS: entry(1015, 503, 'too many connections: try again later', '连接数已达上限，请稍后重试'),
+
   // -- authentication (401, 403) --
   UNAUTHORIZED: entry(2001, 401, 'missing or invalid bearer token', '缺少或无效的访问令牌'),
   FORBIDDEN: entry(2002, 403, 'token may not act on this tenant', '令牌无权操作该租户'),
+  ENDPOINT_FORBIDDEN: entry(2003, 403, 'token may not use this endpoint', '令牌无权调用该接口'),
 
   // -- missing things (404) --
   CLUSTER_NOT_FOUND: entry(3001, 404, 'cluster not found', '集群不存在'),

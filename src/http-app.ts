@@ -1,9 +1,11 @@
 // The HTTP conventions every server of this project shares (the CDP API, the simulator's
 // agent server): request bodies are JSON only and parsed losslessly, validation is decided
-// per request part, and every failure or unknown route is answered with the envelope.
+// per request part, and every failure, unknown route or wrong method is answered with the envelope.
 import { randomUUID } from 'node:crypto'
 import Fastify, { type FastifyServerOptions } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import { answerClientError, capConnections } from './connections.js'
+import { createAllowedMethods } from './allowed-methods.js'
 import { handleError, handleNotFound } from './error-handler.js'
 import { parseJson } from './json.js'
 import { buildValidatorCompiler } from './validation.js'
@@ -16,6 +18,8 @@ export interface HttpAppOptions {
   requestTimeout?: number
   /** ms an idle keep-alive connection is kept. */
   keepAliveTimeout?: number
+  /** Open connections at most; absent: no cap. */
+  maxConnections?: number
 }
 
 /** A caller's x-request-id is kept when it is a plain token, so logs join up across services. */
@@ -33,8 +37,12 @@ export function createHttpApp (options: HttpAppOptions = {}) {
     keepAliveTimeout: options.keepAliveTimeout ?? 72_000,
     genReqId: (request) => requestId(request.headers['x-request-id']),
     // A malformed url (bad %-encoding) is the client's fault: answer it with the envelope.
-    frameworkErrors: (error, request, reply) => { void handleError(error, request, reply) }
+    frameworkErrors: (error, request, reply) => { void handleError(error, request, reply) },
+    clientErrorHandler: answerClientError,
+    // Node checks request timeouts this often (30 s by default, far coarser than the timeout).
+    http: { connectionsCheckingInterval: 1000 }
   }).withTypeProvider<TypeBoxTypeProvider>()
+  if (options.maxConnections !== undefined) capConnections(app.server, options.maxConnections)
 
   // Once closing, answers end their connection: a keep-alive socket that was busy when the
   // close began would otherwise hold the close open for the whole keep-alive timeout.
@@ -46,7 +54,9 @@ export function createHttpApp (options: HttpAppOptions = {}) {
   })
   app.setValidatorCompiler(buildValidatorCompiler())
   app.setErrorHandler(handleError)
-  app.setNotFoundHandler(handleNotFound)
+  const methods = createAllowedMethods()
+  app.addHook('onRoute', (route) => { methods.add(route) })
+  app.setNotFoundHandler(async (request, reply) => await handleNotFound(request, reply, methods.allowed(request.url.split('?')[0] ?? '')))
 
   // Only JSON bodies, parsed losslessly; anything else is 415.
   app.removeAllContentTypeParsers()

@@ -7,13 +7,18 @@ import { CdpError } from './errors.js'
 /** Keys that reach Object's prototype machinery; secure-json-parse refuses them too. */
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor'])
 
+/** How an integer is written plainly: no sign but a minus, no fraction, no exponent, no -0. */
+const PLAIN_INTEGER = /^(0|-?[1-9][0-9]*)$/
+
 /**
- * A number the JS number type holds exactly stays a number; any other (an integer above
- * 2^53, a value with more digits than a double keeps) stays its decimal text, which the
- * uint64 schema accepts and `toUint64` reads exactly, and every other number field refuses.
+ * Only a plainly written integer that the JS number type holds exactly becomes a number.
+ * Every other number (above 2^53, `-0`, `0.0`, `1e0`, `0e5`, `0.5`) stays its text: a
+ * uint64 field takes that text only when it is decimal digits (and `toUint64` reads it
+ * exactly), and every other number field refuses a string. No field of this API is
+ * fractional, so a spelling is never silently turned into a different-looking integer.
  */
 function parseNumber (text: string): number | string {
-  return isSafeNumber(text) ? Number(text) : text
+  return PLAIN_INTEGER.test(text) && isSafeNumber(text) ? Number(text) : text
 }
 
 function refuseForbiddenKeys (key: string, value: unknown): unknown {
@@ -21,13 +26,60 @@ function refuseForbiddenKeys (key: string, value: unknown): unknown {
   return value
 }
 
+const JSON_WHITESPACE = new Set([' ', '\t', '\n', '\r'])
+
+/**
+ * The first key that an object of (valid) JSON text names twice, compared after escapes are
+ * decoded ("a" and "\u0061" are one key). A parser keeps one of the two silently, and which
+ * one differs between parsers, so a duplicate is refused whatever its values.
+ */
+export function duplicateKey (text: string): string | undefined {
+  // One entry per open container: the keys seen in an object, null in an array.
+  const open: Array<Set<string> | null> = []
+  const structure = /[{}[\]"]/g
+  for (let match = structure.exec(text); match !== null; match = structure.exec(text)) {
+    const c = match[0]
+    if (c === '{') open.push(new Set())
+    else if (c === '[') open.push(null)
+    else if (c === '}' || c === ']') open.pop()
+    else {
+      const start = match.index
+      let end = text.indexOf('"', start + 1)
+      // A quote preceded by an odd number of backslashes is escaped: look further.
+      while (end !== -1 && backslashesBefore(text, end) % 2 === 1) end = text.indexOf('"', end + 1)
+      if (end === -1) return undefined
+      let next = end + 1
+      while (JSON_WHITESPACE.has(text[next] ?? '')) next++
+      const keys = open[open.length - 1]
+      if (keys != null && text[next] === ':') {
+        const raw = text.slice(start + 1, end)
+        const key = raw.includes('\\') ? JSON.parse(`"${raw}"`) as string : raw
+        if (keys.has(key)) return key
+        keys.add(key)
+      }
+      structure.lastIndex = end + 1
+    }
+  }
+  return undefined
+}
+
+function backslashesBefore (text: string, at: number): number {
+  let n = 0
+  while (text[at - 1 - n] === '\\') n++
+  return n
+}
+
 export function parseJson (text: string): unknown {
+  let value: unknown
   try {
-    return parse(text, refuseForbiddenKeys, { parseNumber })
+    value = parse(text, refuseForbiddenKeys, { parseNumber })
   } catch (err) {
     if (err instanceof CdpError) throw err
     throw new CdpError('INVALID_JSON', (err as Error).message)
   }
+  const duplicate = duplicateKey(text)
+  if (duplicate !== undefined) throw new CdpError('INVALID_JSON', `duplicate key ${JSON.stringify(duplicate)}`)
+  return value
 }
 
 export const UINT64_MAX = 2n ** 64n - 1n

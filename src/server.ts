@@ -1,7 +1,9 @@
 // The entry point, and the only module that touches `process`: configuration from the
 // environment, listening, and a graceful close on SIGTERM/SIGINT.
 import { buildApp, type AppOptions } from './app.js'
+import type { AgentLog } from './backend/agent/client.js'
 import { loadConfig, type Config } from './config.js'
+import { fromSettingFile } from './json-file.js'
 import { loadTokens } from './plugins/auth.js'
 import { createMetrics, type Metrics } from './plugins/metrics.js'
 
@@ -9,15 +11,15 @@ import { createMetrics, type Metrics } from './plugins/metrics.js'
  * The backend is imported only when chosen: agent mode never loads the simulator, and so
  * never the native SQLite module.
  */
-async function openBackend (config: Config, metrics: Metrics): Promise<Pick<AppOptions, 'backend' | 'simulator'>> {
+async function openBackend (config: Config, metrics: Metrics, log: AgentLog): Promise<Pick<AppOptions, 'backend' | 'simulator'>> {
   if (config.CDP_BACKEND === 'agent') {
     const { openAgentBackend } = await import('./backend/agent/open.js')
-    return { backend: openAgentBackend(config, metrics.observeAgentCall) }
+    return { backend: openAgentBackend(config, metrics.observeAgentCall, log) }
   }
   const { loadTopology, openSimulator } = await import('../simulator/index.js')
-  const topology = namingSetting('CDP_SIM_TOPOLOGY', () => loadTopology(config.CDP_SIM_TOPOLOGY))
-  const simulator = namingSetting('CDP_SIM_DB', () => openSimulator({
-    db: config.CDP_SIM_DB,
+  const topology = loadTopology(config.CDP_SIM_TOPOLOGY)
+  const simulator = fromSettingFile('CDP_SIM_DB', config.CDP_SIM_DB, (db) => openSimulator({
+    db,
     topology,
     clock: {
       mode: config.CDP_SIM_CLOCK,
@@ -28,27 +30,37 @@ async function openBackend (config: Config, metrics: Metrics): Promise<Pick<AppO
   return { backend: simulator, simulator }
 }
 
-/** Runs `open`; a failure names the setting whose value it was opening. */
-function namingSetting<T> (setting: string, open: () => T): T {
-  try {
-    return open()
-  } catch (err) {
-    throw new Error(`invalid configuration: ${setting}: ${(err as Error).message}`)
+/** What the start-up line says this process runs: enough to tell two deployments apart in a log. */
+function runningWith (config: Config, tokens: unknown[] | undefined): Record<string, string> {
+  const agent = config.CDP_BACKEND === 'agent'
+  let auth = 'open (loopback only)'
+  if (tokens !== undefined) auth = `bearer tokens (${tokens.length} from ${config.CDP_AUTH_TOKENS_FILE ?? ''})`
+  else if (config.CDP_AUTH === 'off') auth = 'off'
+  return {
+    backend: config.CDP_BACKEND,
+    topology: agent ? `agent routing ${config.CDP_AGENTS ?? ''}` : config.CDP_SIM_TOPOLOGY,
+    database: agent ? 'none (the agents keep the state)' : config.CDP_SIM_DB,
+    clock: agent ? "the agents'" : `${config.CDP_SIM_CLOCK}${config.CDP_SIM_CLOCK_START === undefined ? '' : ` from ${config.CDP_SIM_CLOCK_START} ns`}`,
+    auth,
+    cors: config.CDP_CORS_ORIGINS ?? 'off'
   }
 }
 
 async function start (config: Config): Promise<void> {
   const metrics = createMetrics()
-  const tokensFile = config.CDP_AUTH_TOKENS_FILE
-  const tokens = tokensFile === undefined ? undefined : namingSetting('CDP_AUTH_TOKENS_FILE', () => loadTokens(tokensFile))
+  const tokens = config.CDP_AUTH_TOKENS_FILE === undefined ? undefined : loadTokens(config.CDP_AUTH_TOKENS_FILE)
+  // Agents' internal failure details go to the app's log (called only once the app serves).
+  const agentLog: AgentLog = { error: (details, message) => { app.log.error(details, message) } }
   const app = await buildApp({
-    ...await openBackend(config, metrics),
+    ...await openBackend(config, metrics, agentLog),
     metrics,
     ...(tokens === undefined ? {} : { tokens }),
+    ...(config.CDP_CORS_ORIGINS === undefined ? {} : { corsOrigins: config.CDP_CORS_ORIGINS.split(',') }),
     bodyLimit: config.CDP_BODY_LIMIT,
     maxVolumesPerBatch: config.CDP_MAX_VOLUMES,
     requestTimeout: config.CDP_REQUEST_TIMEOUT_MS,
     keepAliveTimeout: config.CDP_KEEP_ALIVE_TIMEOUT_MS,
+    maxConnections: config.CDP_MAX_CONNECTIONS,
     // Fastify logs no headers; the redaction keeps it so if a serializer ever does.
     logger: { level: config.LOG_LEVEL, redact: ['req.headers.authorization'] }
   })
@@ -65,6 +77,7 @@ async function start (config: Config): Promise<void> {
   process.once('SIGTERM', close)
   process.once('SIGINT', close)
   await app.listen({ host: config.HOST, port: config.PORT })
+  app.log.info(runningWith(config, tokens), 'volume-cdp serving')
 }
 
 try {

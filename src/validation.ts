@@ -1,7 +1,7 @@
 // Request validation, decided per request part. Bodies are JSON and typed by the client,
 // so nothing is coerced there; querystrings and path params are text, so numbers and
 // booleans are coerced from it (Ajv never coerces "abc" to a number).
-import { Ajv, type ValidateFunction } from 'ajv'
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv'
 import type { FastifySchema, FastifySchemaCompiler } from 'fastify'
 import { UUID } from './uuid.js'
 
@@ -17,20 +17,41 @@ function buildAjv (coerceTypes: boolean): Ajv {
   return ajv
 }
 
+const DECIMAL_DIGITS = /^[0-9]+$/
+
+function fieldError (key: string, message: string): ErrorObject {
+  return { keyword: 'type', instancePath: `/${key}`, schemaPath: '#', params: {}, message }
+}
+
+/** The top-level fields a (flat) text part's schema types as numbers. */
+function numberFields (schema: unknown): string[] {
+  const properties = (schema as { properties?: Record<string, { type?: unknown }> }).properties ?? {}
+  return Object.keys(properties).filter((key) => properties[key]?.type === 'integer' || properties[key]?.type === 'number')
+}
+
 /**
- * Ajv coerces "1e400" to Infinity and then passes it, bounds and all (its keywords do not
- * see the coerced value). Text parts are flat, so one look at their values refuses that.
+ * Ajv's coercion reads text as JavaScript does: "0x10", " 16", "1e1" and "1.0" all become
+ * 16, 10 or 1. A number in a querystring or path is decimal digits only, so those are
+ * refused before coercion. Ajv also coerces a long run of digits to Infinity and then
+ * passes it, bounds and all (its keywords do not see the coerced value): refused after.
  */
-function refuseNonFinite (validate: ValidateFunction): ValidateFunction {
+function checkTextNumbers (schema: unknown, validate: ValidateFunction): ValidateFunction {
+  const fields = numberFields(schema)
   const checked = ((data: unknown) => {
     checked.errors = null
+    const values = data as Record<string, unknown>
+    const spelled = fields.find((key) => typeof values[key] === 'string' && !DECIMAL_DIGITS.test(values[key]))
+    if (spelled !== undefined) {
+      checked.errors = [fieldError(spelled, 'must be an integer in decimal digits')]
+      return false
+    }
     if (!validate(data)) {
       checked.errors = validate.errors
       return false
     }
-    const key = Object.entries(data as Record<string, unknown>).find(([, value]) => typeof value === 'number' && !Number.isFinite(value))?.[0]
-    if (key === undefined) return true
-    checked.errors = [{ keyword: 'type', instancePath: `/${key}`, schemaPath: '#', params: { type: 'finite number' }, message: 'must be a finite number' }]
+    const infinite = fields.find((key) => typeof values[key] === 'number' && !Number.isFinite(values[key]))
+    if (infinite === undefined) return true
+    checked.errors = [fieldError(infinite, 'must be a finite number')]
     return false
   }) as ValidateFunction
   return checked
@@ -39,5 +60,5 @@ function refuseNonFinite (validate: ValidateFunction): ValidateFunction {
 export function buildValidatorCompiler (): FastifySchemaCompiler<FastifySchema> {
   const bodyAjv = buildAjv(false)
   const textAjv = buildAjv(true)
-  return ({ schema, httpPart }) => httpPart === 'body' ? bodyAjv.compile(schema) : refuseNonFinite(textAjv.compile(schema))
+  return ({ schema, httpPart }) => httpPart === 'body' ? bodyAjv.compile(schema) : checkTextNumbers(schema, textAjv.compile(schema))
 }

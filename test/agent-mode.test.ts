@@ -55,5 +55,5 @@ t.test('agent mode with an unusable routing file stops the start, naming CDP_AGE
   const { child, stderr } = startServer(t, { CDP_BACKEND: 'agent', CDP_AGENTS: 'fixtures/no-such-agents.json' })
   const [code] = await once(child, 'exit') as [number | null]
   t.equal(code, 1)
-  t.match(stderr(), /invalid configuration: CDP_AGENTS: fixtures\/no-such-agents\.json: ENOENT/)
+  t.match(stderr(), /invalid configuration: CDP_AGENTS \(fixtures\/no-such-agents\.json\): cannot read it: ENOENT/)
 })

@@ -1,6 +1,9 @@
-// Configuration from the environment: defaults, and a stop naming the bad variable.
+// Configuration from the environment and the files it names: defaults, and a stop naming the
+// bad variable (and the file's path, for a file).
 import t from 'tap'
 import { loadConfig } from '../src/config.js'
+import { loadTokens } from '../src/plugins/auth.js'
+import { loadTopology } from '../simulator/index.js'
 
 t.test('defaults: loopback, 8080, the demo topology in memory on a real clock', async (t) => {
   t.strictSame(loadConfig({}), {
@@ -18,6 +21,7 @@ t.test('defaults: loopback, 8080, the demo topology in memory on a real clock', 
     CDP_MAX_VOLUMES: 1000,
     CDP_REQUEST_TIMEOUT_MS: 30000,
     CDP_KEEP_ALIVE_TIMEOUT_MS: 72000,
+    CDP_MAX_CONNECTIONS: 1000,
     LOG_LEVEL: 'info'
   })
 })
@@ -98,4 +102,43 @@ t.test('CDP_CONFIG_FILE supplies settings the environment does not', async (t) =
   t.throws(() => loadConfig({ CDP_CONFIG_FILE: `${dir}/bad.json` }), /CDP_CONFIG_FILE .*must hold a JSON object/)
   t.throws(() => loadConfig({ CDP_CONFIG_FILE: `${dir}/broken.json` }), /CDP_CONFIG_FILE/)
   t.throws(() => loadConfig({ CDP_CONFIG_FILE: `${dir}/missing.json` }), /CDP_CONFIG_FILE/)
+})
+
+t.test('CDP_CONFIG_FILE: a name that is not a setting is refused, naming it', async (t) => {
+  const dir = t.testdir({ 'cdp.json': JSON.stringify({ PORT: 9999, CDP_MAX_VOLUME: 5 }) })
+  t.throws(() => loadConfig({ CDP_CONFIG_FILE: `${dir}/cdp.json` }), /^invalid configuration: CDP_CONFIG_FILE \(.*cdp\.json\): unknown setting CDP_MAX_VOLUME$/)
+})
+
+t.test('a choice that is none of the allowed values lists them', async (t) => {
+  t.throws(() => loadConfig({ CDP_BACKEND: 'agents' }), { message: 'invalid configuration: CDP_BACKEND must be one of simulator, agent' })
+  t.throws(() => loadConfig({ CDP_SIM_CLOCK: 'fast' }), { message: 'invalid configuration: CDP_SIM_CLOCK must be one of real, manual' })
+  t.throws(() => loadConfig({ LOG_LEVEL: 'loud' }), /LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent/)
+})
+
+t.test('CDP_SIM_CLOCK_START below 10^17 ns (seconds given) is refused with the ns it likely meant', async (t) => {
+  t.throws(() => loadConfig({ CDP_SIM_CLOCK: 'manual', CDP_SIM_CLOCK_START: '1630053321' }), /CDP_SIM_CLOCK_START 1630053321 is before 1973 in ns.*1630053321000000000/)
+  t.equal(loadConfig({ CDP_SIM_CLOCK: 'manual', CDP_SIM_CLOCK_START: '100000000000000000' }).CDP_SIM_CLOCK_START, '100000000000000000')
+})
+
+t.test('a file a setting names that cannot be used names the setting and the path', async (t) => {
+  const dir = t.testdir({ 'tokens.json': JSON.stringify({ tokens: [{ token: 'short' }] }), 'broken.json': '{' })
+  t.throws(() => loadConfig({ CDP_CONFIG_FILE: '/nope.json' }), /^invalid configuration: CDP_CONFIG_FILE \(\/nope\.json\): cannot read it: ENOENT/)
+  t.throws(() => loadTopology('/nope.json'), /^invalid configuration: CDP_SIM_TOPOLOGY \(\/nope\.json\): cannot read it: ENOENT/)
+  t.throws(() => loadTopology(`${dir}/broken.json`), /^invalid configuration: CDP_SIM_TOPOLOGY \(.*broken\.json\): not JSON/)
+  t.throws(() => loadTokens('/nope.json'), /^invalid configuration: CDP_AUTH_TOKENS_FILE \(\/nope\.json\): cannot read it: ENOENT/)
+  t.throws(() => loadTokens(`${dir}/tokens.json`), /^invalid configuration: CDP_AUTH_TOKENS_FILE \(.*tokens\.json\): \/tokens\/0\/token: /)
+})
+
+t.test('a metrics token bound to a tenant is refused', async (t) => {
+  const dir = t.testdir({ 'tokens.json': JSON.stringify({ tokens: [{ token: 'metrics-token-0123456789', scope: 'metrics', tenant: '257d6354-be6d-45ec-b65d-e961d6a1274b' }] }) })
+  t.throws(() => loadTokens(`${dir}/tokens.json`), /\/tokens\/0: a metrics token sees every tenant's volumes; leave out tenant/)
+})
+
+t.test('CORS origins: a comma-separated list of scheme://host[:port], off when unset', async (t) => {
+  t.equal(loadConfig({}).CDP_CORS_ORIGINS, undefined, 'off by default')
+  const origins = 'http://127.0.0.1:3000,https://console.example.test'
+  t.equal(loadConfig({ CDP_CORS_ORIGINS: origins }).CDP_CORS_ORIGINS, origins)
+  for (const bad of ['*', 'console.example.test', 'http://a.test/path', 'http://a.test, http://b.test', 'http://a.test,', '']) {
+    t.throws(() => loadConfig({ CDP_CORS_ORIGINS: bad }), /CDP_CORS_ORIGINS/, JSON.stringify(bad))
+  }
 })

@@ -200,7 +200,7 @@ t.test('the control API refuses tenant tokens on every route, and tells nothing'
   ]
   for (const [method, url, body] of routes) {
     const answer = await send(method, url, body, BETA_TOKEN)
-    t.equal(answer.body.scode, 2002, `${method} ${url}: FORBIDDEN`)
+    t.equal(answer.body.scode, 2003, `${method} ${url}: ENDPOINT_FORBIDDEN`)
     t.same(leaks(answer.text, url), [], `${method} ${url}: nothing of alpha's`)
   }
 })

@@ -14,14 +14,25 @@ t.test('the server starts on a random loopback port, answers, and stops on SIGTE
   })
   t.teardown(() => { if (child.exitCode === null) child.kill('SIGKILL') })
   let address = ''
+  let serving: Record<string, unknown> = {}
   for await (const line of createInterface({ input: child.stdout })) {
     const match = /listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(line)
-    if (match?.[1] !== undefined) {
-      address = match[1]
+    if (match?.[1] !== undefined) address = match[1]
+    const entry = JSON.parse(line) as Record<string, unknown>
+    if (entry.msg === 'volume-cdp serving') {
+      serving = entry
       break
     }
   }
   t.match(address, /^http:\/\/127\.0\.0\.1:\d+$/, 'listening on loopback')
+  t.match(serving, {
+    backend: 'simulator',
+    topology: 'fixtures/demo-topology.json',
+    database: ':memory:',
+    clock: 'manual',
+    auth: 'open (loopback only)',
+    cors: 'off'
+  }, 'the start-up line says what it runs')
   const res = await request(`${address}/v1/volume/internal/cdp/list?cluster_uuid=${DEMO.cluster}`)
   const body = await res.body.json() as { scode: number, data: { TotalCount: number } }
   t.equal(res.statusCode, 200)

@@ -42,7 +42,7 @@ export const agent = defineCommand({
     const level = choiceOption(values['log-level'], 'log-level', LOG_LEVELS)
     if (values.host === '') throw new UsageError('--host must not be empty')
 
-    const topology = loadTopology(values.topology)
+    const topology = loadTopology(values.topology, '--topology')
     const simulator = openSimulator({
       db: values.db,
       topology: values.namespace.length === 0 ? topology : restrictTopology(topology, values.namespace),

@@ -97,7 +97,8 @@ async function metricsPlugin (app: FastifyInstance, options: { metrics: Metrics 
     latency.observe(labels, reply.elapsedTime / 1000)
   })
 
-  app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
+  // Every volume's uuid and journal figures: a global or a metrics token when tokens are on.
+  app.get('/metrics', { schema: { hide: true }, config: { access: 'metrics' } }, async (_request, reply) => {
     return await reply.type(registry.contentType).send(await registry.metrics())
   })
 }

@@ -9,8 +9,10 @@ import list from './list.js'
 import type { CdpRouteOptions } from './options.js'
 import revert from './revert.js'
 import view from './view.js'
+import { dropZeroValues } from './zero-values.js'
 
 const cdpRoutes: FastifyPluginAsync<CdpRouteOptions> = async (app, { backend, maxVolumesPerBatch }) => {
+  app.addHook('preValidation', dropZeroValues)
   // Not `options` whole: it carries this plugin's prefix, which the routes must not repeat.
   for (const route of [edit, enable, disable, list, info, clean, view, revert]) {
     await app.register(route, { backend, maxVolumesPerBatch })

@@ -2,6 +2,7 @@
 // answers the host it is exposed on; `off` removes it. One view per volume.
 import { Type } from '@sinclair/typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import type { FastifyRequest } from 'fastify'
 import { succeeded } from '../envelope.js'
 import { CdpError } from '../errors.js'
 import { toUint64 } from '../json.js'
@@ -12,13 +13,26 @@ import { InternalVolumeIdentifier } from '../schemas/volume.js'
 import type { CdpRouteOptions } from './options.js'
 import { toVolumeRef } from './volume-ref.js'
 
+/**
+ * The spec lists snapshot_name and timestamp as required, so a typed client sends them with
+ * `off` too, at their zero values or left over from `on`: `off` ignores them, whatever they hold.
+ */
+async function ignorePointWhenOff (request: FastifyRequest): Promise<void> {
+  const body = request.body as Record<string, unknown> | null
+  if (typeof body === 'object' && body !== null && body.op === 'off') {
+    delete body.snapshot_name
+    delete body.timestamp
+  }
+}
+
 const view: FastifyPluginAsyncTypebox<CdpRouteOptions> = async (app, { backend }) => {
   app.post('/view', {
+    preValidation: ignorePointWhenOff,
     schema: {
       summary: '卷cdp查看',
       body: Type.Object({
         ...InternalVolumeIdentifier.properties,
-        op: StringEnum(['on', 'off'], '操作：on 打开查看，off 关闭查看'),
+        op: StringEnum(['on', 'off'], '操作：on 打开查看，off 关闭查看（off时忽略snapshot_name与timestamp）'),
         snapshot_name: Type.Optional({ ...SnapshotName, description: 'io快照名称（op为on时必填）' }),
         timestamp: Type.Optional(Timestamp('查看'))
       }),

@@ -8,8 +8,8 @@ import { startAgent } from '../helpers/cdp-sim.js'
 import { httpControl } from './control.js'
 import { conformance } from './suite.js'
 
-conformance(t, async (t) => {
-  const agent = await startAgent(t, ['--clock', 'manual', '--snapshot-interval', '60'])
+conformance(t, async (t, topology) => {
+  const agent = await startAgent(t, ['--clock', 'manual', '--snapshot-interval', '60', ...(topology === undefined ? [] : ['--topology', topology])])
   const backend = createAgentBackend({
     routes: [{ cluster_uuid: DEMO.cluster, urls: [agent.url] }],
     timeoutMs: 10_000,

@@ -5,8 +5,8 @@ import { DEMO_TOPOLOGY } from '../helpers/app.js'
 import { inProcessControl } from './control.js'
 import { conformance } from './suite.js'
 
-conformance(t, async (t) => {
-  const sim = openSimulator({ db: ':memory:', topology: loadTopology(DEMO_TOPOLOGY), clock: { mode: 'manual' }, snapshotIntervalSeconds: 60 })
+conformance(t, async (t, topology = DEMO_TOPOLOGY) => {
+  const sim = openSimulator({ db: ':memory:', topology: loadTopology(topology), clock: { mode: 'manual' }, snapshotIntervalSeconds: 60 })
   t.teardown(() => sim.close())
   return { backend: sim, control: inProcessControl(sim) }
 })

@@ -7,7 +7,13 @@ import { DEMO, SECOND } from '../helpers/app.js'
 import type { Control } from './control.js'
 
 export interface Subject { backend: CdpBackend, control: Control }
-export type OpenSubject = (t: Test) => Promise<Subject>
+/** `topology`: a topology file instead of the demo's. */
+export type OpenSubject = (t: Test, topology?: string) => Promise<Subject>
+
+/** fixtures/unicode-topology.json: the demo cluster with names that need Unicode to search. */
+const UNICODE_TOPOLOGY = 'fixtures/unicode-topology.json'
+const UNICODE_VOLUMES = ['ÉCOLE-vol', 'ΣΟΦΙΑ-disk', 'ＦＵＬＬwidth', 'cafe\u0301-nfd', 'Straße-01', 'Beta-vol', 'alpha-vol', 'beta-vol']
+  .map((name, i) => ({ name, uuid: `e1000000-0000-4000-8000-00000000000${i + 1}` }))
 
 const ref = (volume: string, tenant?: string): VolumeRef =>
   ({ cluster_uuid: DEMO.cluster, volume_uuid: volume, ...(tenant === undefined ? {} : { tenant }) })
@@ -157,6 +163,26 @@ export function conformance (t: Test, open: OpenSubject): void {
     t.same([past.List.length, past.TotalCount], [0, 4])
     t.same((await page(0, 10, 'VM-1')).List.map((i) => i.volume_name), ['ken-vm-1-volume1-0', 'lin-vm-1-volume1-0'])
     t.same(all.each_range_list_state.map((r) => r.total_count).sort(), [1, 3])
+  })
+
+  t.test('filter_name matches by full case folding on NFKC text, names in code point order', async (t) => {
+    const { backend } = await open(t, UNICODE_TOPOLOGY)
+    await backend.edit(POLICY, UNICODE_VOLUMES.map((v) => ref(v.uuid)))
+    const names = async (filter?: string) => (await backend.list({
+      cluster_uuid: DEMO.cluster, page_num: 0, page_size: 0, ...(filter === undefined ? {} : { filter_name: filter })
+    })).List.map((i) => i.volume_name)
+    // Binary order of the names as stored: capitals before small letters, then the rest of Unicode.
+    t.same(await names(), ['Beta-vol', 'Straße-01', 'alpha-vol', 'beta-vol', 'cafe\u0301-nfd', 'ÉCOLE-vol', 'ΣΟΦΙΑ-disk', 'ＦＵＬＬwidth'])
+    for (const [filter, found] of [
+      ['ÉCOLE-vol', ['ÉCOLE-vol']], ['école', ['ÉCOLE-vol']], ['éc', ['ÉCOLE-vol']], ['ECOLE', []],
+      ['ΣΟΦΙΑ-disk', ['ΣΟΦΙΑ-disk']], ['σοφια', ['ΣΟΦΙΑ-disk']], ['ΣΟΦΙΑ-DISK', ['ΣΟΦΙΑ-disk']],
+      ['ＦＵＬＬwidth', ['ＦＵＬＬwidth']], ['full', ['ＦＵＬＬwidth']], ['ｆｕｌｌ', ['ＦＵＬＬwidth']], ['FULLWIDTH', ['ＦＵＬＬwidth']],
+      ['café', ['cafe\u0301-nfd']], ['CAFÉ-NFD', ['cafe\u0301-nfd']], ['cafe-', []],
+      ['STRASSE', ['Straße-01']], ['ß', ['Straße-01']], ['ẞE-0', ['Straße-01']],
+      ['BETA', ['Beta-vol', 'beta-vol']], ['E1000000-0000-4000-8000-000000000007', ['alpha-vol']]
+    ] as const) {
+      t.same(await names(filter), found, `filter_name ${JSON.stringify(filter)}`)
+    }
   })
 
   t.test('a reserve_duration above 2^63 travels exactly', async (t) => {

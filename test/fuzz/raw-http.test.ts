@@ -1,11 +1,11 @@
 // Raw malformed HTTP to a real server on 127.0.0.1 (node:net): bad request lines, huge and
 // broken headers, wrong content-lengths, truncated and chunked bodies. Each connection is
 // answered with a 2xx/4xx or closed, never a 5xx; the server keeps answering valid requests.
-import { connect } from 'node:net'
 import fc from 'fast-check'
 import t from 'tap'
 import { CDP, DEMO, callHttp, openTestApp } from '../helpers/app.js'
 import { FUZZ_SEED } from '../helpers/fuzz.js'
+import { exchange } from '../helpers/raw-http.js'
 
 const CASES = 300
 const VALID_EVERY = 25
@@ -51,21 +51,6 @@ const rawRequest = fc.record({
   const head = [r.line, 'Host: 127.0.0.1', 'Content-Type: application/json', ...lengthHeader, ...r.headers].join(r.lineEnd)
   return Buffer.from(`${head}${r.lineEnd}${r.lineEnd}${r.body}`, 'latin1')
 })
-
-/** Sends the bytes, ends the writing side, and collects whatever comes back until the server closes. */
-function exchange (port: number, bytes: Buffer): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = []
-    const socket = connect({ host: '127.0.0.1', port }, () => { socket.end(bytes) })
-    socket.on('data', (chunk) => chunks.push(chunk))
-    socket.on('error', (err: NodeJS.ErrnoException) => {
-      // The server may reset a connection it refused before reading all we sent.
-      if (err.code === 'ECONNRESET' || err.code === 'EPIPE') resolve(Buffer.concat(chunks).toString('latin1'))
-      else reject(err)
-    })
-    socket.on('close', () => resolve(Buffer.concat(chunks).toString('latin1')))
-  })
-}
 
 t.test(`${CASES} raw malformed requests: a 2xx/4xx or a closed connection, never a 5xx; valid requests still answered (seed ${FUZZ_SEED}, FUZZ_SEED=${FUZZ_SEED} replays)`, async (t) => {
   const { app } = await openTestApp(t, { app: { requestTimeout: 5000 } })

@@ -10,6 +10,8 @@ export interface ApiServer {
   /** Resolves to the address it listens at, or '' if it exits first. */
   address: Promise<string>
   stderr: () => string
+  /** Calls `fn` with each line of its log (JSON, one entry a line) from now on. */
+  onLine: (fn: (line: string) => void) => void
 }
 
 /** `preload`: modules run before the server (node --import). */
@@ -21,13 +23,15 @@ export function spawnApiServer (t: Teardown, env: Record<string, string>, preloa
   t.teardown(() => { if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL') })
   let stderr = ''
   child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString() })
+  const listeners: Array<(line: string) => void> = []
   const address = new Promise<string>((resolve) => {
     createInterface({ input: child.stdout })
       .on('line', (line) => {
+        for (const fn of listeners) fn(line)
         const match = /listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(line)
         if (match?.[1] !== undefined) resolve(match[1])
       })
       .on('close', () => { resolve('') })
   })
-  return { child, address, stderr: () => stderr }
+  return { child, address, stderr: () => stderr, onLine: (fn) => { listeners.push(fn) } }
 }

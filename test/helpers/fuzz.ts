@@ -431,8 +431,11 @@ const STATUS_OF_SCODE: Readonly<Record<number, number>> = {
   1008: 413, // body too large
   1010: 404, // no such route
   1011: 405, // method not allowed
+  1013: 408, // request timeout
+  1014: 431, // headers too large
   2001: 401,
-  2002: 403
+  2002: 403,
+  2003: 403 // endpoint forbidden to the token
 }
 const STATUS_OF_CLASS: Readonly<Record<number, number>> = { 1: 400, 3: 404, 4: 409 }
 

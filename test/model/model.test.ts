@@ -358,7 +358,7 @@ class Run {
 }
 
 const seed = Number(process.env.MODEL_SEED ?? Math.floor(Math.random() * 2 ** 31))
-const numRuns = Number(process.env.MODEL_RUNS ?? 60)
+const numRuns = Number(process.env.MODEL_RUNS ?? 25)
 
 t.test(`generated histories: the simulator holds exactly what the reference model says (seed ${seed}, MODEL_SEED=${seed} replays)`, async (t) => {
   const counts = new Map<string, number>()

@@ -2,6 +2,7 @@
 // tenant's token, another tenant's token}. A tenant token sees only its tenant: another
 // tenant's volume is "not found", and naming another tenant is FORBIDDEN.
 import t, { type Test } from 'tap'
+import cors from '@fastify/cors'
 import type { InjectOptions } from 'fastify'
 import { CDP, DEMO, SECOND, openTestApp, parseLossless, stringifyLossless } from '../helpers/app.js'
 
@@ -86,17 +87,32 @@ t.test('every endpoint: no token or an unknown one is 401, and nothing runs', as
   t.equal(info.body.data.cdp_info.length, 2, 'no clean ran')
 })
 
-t.test('every endpoint: a global token answers as an open API does, a tenant token as one asked for its tenant', async (t) => {
+/** What each endpoint answers a caller allowed to run it, on the state open() leaves: status and scode. */
+const ALLOWED: Record<string, [number, number]> = {
+  edit: [200, 0], enable: [200, 0], disable: [200, 0], list: [200, 0], info: [200, 0], clean: [200, 0], view: [200, 0], revert: [200, 0]
+}
+
+t.test('every endpoint: a global token and the volume\'s tenant\'s token run it, and act on that volume', async (t) => {
   for (const [index, endpoint] of endpoints({ snapshot_name: '', timestamp: 0n }).entries()) {
     for (const holder of ['global', 'ken'] as const) {
-      const open0 = await open(t, false)
-      const expected = await send(open0.app, endpoints(open0.point)[index] as Endpoint, undefined, holder === 'ken' ? DEMO.ken : undefined)
       const subject = await open(t)
       const answer = await send(subject.app, endpoints(subject.point)[index] as Endpoint, HOLDERS[holder])
-      t.equal(answer.status, expected.status, `${endpoint.name} with ${holder}`)
-      t.same(answer.body, expected.body, `${endpoint.name} with ${holder}: the same answer`)
+      t.same([answer.status, answer.body.scode], ALLOWED[endpoint.name], `${endpoint.name} with ${holder}`)
+      if (endpoint.batch === true) t.same(answer.body.data.results.map((r: { data: { volume_uuid: string } }) => r.data.volume_uuid), [DEMO.cdp1])
+      if (endpoint.list === true) t.same(answer.body.data.List.map((v: { volume_uuid: string }) => v.volume_uuid), [DEMO.cdp1])
     }
   }
+})
+
+t.test('a tenant token naming its own tenant in upper case is its own tenant', async (t) => {
+  const { app, point } = await open(t)
+  for (const endpoint of endpoints(point)) {
+    const answer = await send(app, endpoint, HOLDERS.ken, DEMO.ken.toUpperCase())
+    t.not(answer.status, 403, `${endpoint.name}: not forbidden`)
+    t.not(answer.body.scode, 2002, endpoint.name)
+  }
+  const info = await send(app, endpoints(point)[4] as Endpoint, HOLDERS.ken, DEMO.ken.toUpperCase())
+  t.equal(info.status, 200)
 })
 
 t.test('every endpoint: another tenant\'s token finds nothing of ken\'s, and may not name ken', async (t) => {
@@ -120,11 +136,55 @@ t.test('every endpoint: another tenant\'s token finds nothing of ken\'s, and may
   }
 })
 
-t.test('the control API takes global tokens only; health, metrics and docs need none', async (t) => {
-  const { app } = await open(t)
-  const clock = (token?: string) => app.inject({ method: 'GET', url: '/sim/v1/clock', headers: token === undefined ? {} : { authorization: `Bearer ${token}` } })
-  t.equal((await clock()).statusCode, 401)
-  t.equal((await clock(HOLDERS.ken)).statusCode, 403)
-  t.equal((await clock(HOLDERS.global)).statusCode, 200)
-  for (const url of ['/healthz', '/readyz', '/metrics', '/docs/json']) t.equal((await app.inject(url)).statusCode, 200, url)
+t.test('the control API takes global tokens only; /metrics a global or a metrics token; health and docs none', async (t) => {
+  const { app } = await openTestApp(t, { app: { tokens: [...TOKENS, { token: 'metrics-token-0123456789', scope: 'metrics' }] } })
+  const get = async (url: string, token?: string) => {
+    const res = await app.inject({ method: 'GET', url, headers: token === undefined ? {} : { authorization: `Bearer ${token}` } })
+    const json = String(res.headers['content-type']).startsWith('application/json') ? JSON.parse(res.body) : {}
+    return [res.statusCode, typeof json.scode === 'number' ? json.scode : 'not an envelope']
+  }
+  const metricsToken = 'metrics-token-0123456789'
+  t.same(await get('/sim/v1/clock'), [401, 2001])
+  t.same(await get('/sim/v1/clock', HOLDERS.ken), [403, 2003])
+  t.same(await get('/sim/v1/clock', metricsToken), [403, 2003])
+  t.same(await get('/sim/v1/clock', HOLDERS.global), [200, 0])
+  t.same(await get('/metrics'), [401, 2001])
+  t.same(await get('/metrics', HOLDERS.lin), [403, 2003], 'a tenant token may not see every volume\'s figures')
+  t.same(await get('/metrics', metricsToken), [200, 'not an envelope'])
+  t.same(await get('/metrics', HOLDERS.global), [200, 'not an envelope'])
+  t.same(await get(`${CDP}/list?cluster_uuid=${DEMO.cluster}`, metricsToken), [403, 2003], 'a metrics token reads metrics only')
+  for (const url of ['/healthz', '/readyz', '/docs/json']) t.same(await get(url), [200, url === '/docs/json' ? 'not an envelope' : 0], url)
+})
+
+t.test('with authentication off /metrics is open', async (t) => {
+  const { app } = await openTestApp(t)
+  t.equal((await app.inject('/metrics')).statusCode, 200)
+})
+
+t.test('a CORS preflight needs no token, even with the CORS plugin registered after authentication', async (t) => {
+  const { app } = await openTestApp(t, { app: { tokens: TOKENS } })
+  await app.register(cors, { origin: 'https://console.invalid' })
+  const res = await app.inject({
+    method: 'OPTIONS',
+    url: `${CDP}/enable`,
+    headers: { origin: 'https://console.invalid', 'access-control-request-method': 'POST' }
+  })
+  t.equal(res.statusCode, 204)
+  t.equal(res.headers['access-control-allow-origin'], 'https://console.invalid')
+  const actual = await app.inject({ method: 'POST', url: `${CDP}/enable`, headers: { origin: 'https://console.invalid' }, payload: {} })
+  t.equal(actual.statusCode, 401, 'the request itself still needs a token')
+})
+
+t.test('no route, or another method on a known path: every caller gets the same answer, no token asked', async (t) => {
+  const { app } = await openTestApp(t, { app: { tokens: TOKENS } })
+  for (const [method, url] of [['GET', `${CDP}/nothing`], ['GET', '/sim/v1/nothing'], ['DELETE', `${CDP}/list`], ['GET', `${CDP}/enable`], ['PUT', '/sim/v1/clock']] as const) {
+    const answers = []
+    for (const token of [undefined, HOLDERS.unknown, HOLDERS.global, HOLDERS.ken]) {
+      const res = await app.inject({ method, url, headers: token === undefined ? {} : { authorization: `Bearer ${token}` } })
+      answers.push({ status: res.statusCode, allow: res.headers.allow, body: JSON.parse(res.body) })
+    }
+    t.ok([404, 405].includes(answers[0]?.status ?? 0), `${method} ${url}: ${answers[0]?.status}`)
+    t.notOk(answers.some((a) => a.status === 401 || a.status === 403), `${method} ${url}: no token asked or refused`)
+    t.same(new Set(answers.map((a) => JSON.stringify(a))).size, 1, `${method} ${url}: the same answer for every caller`)
+  }
 })

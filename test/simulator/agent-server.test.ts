@@ -217,7 +217,7 @@ t.test('malformed JSON, other content types and unknown operations get the envel
   const unknown = await post('/snapshot', {})
   t.strictSame([unknown.status, unknown.body.scode], [404, 1010], 'ROUTE_NOT_FOUND')
   const get = await call(app, 'GET', `${AGENT_PREFIX}/health`)
-  t.equal(get.status, 404, 'operations are POST only')
+  t.strictSame([get.status, get.body.scode], [405, 1011], 'operations are POST only: METHOD_NOT_ALLOWED')
 })
 
 t.test('the simulator control API is mounted at /sim/v1 on the same app', async (t) => {

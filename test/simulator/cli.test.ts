@@ -36,7 +36,7 @@ t.test('a bad command, option or value exits non-zero with one line on stderr', 
     [['agent', '--log-level', 'loud'], /^cdp-sim agent: --log-level must be one of/],
     [['agent', 'extra'], /^cdp-sim agent: Unexpected argument 'extra'/],
     [['agent', '--port', '0', '--namespace', '00000000-0000-4000-8000-000000000000'], /^cdp-sim agent: unknown namespace 00000000-0000-4000-8000-000000000000$/],
-    [['agent', '--port', '0', '--topology', 'fixtures/no-such-topology.json'], /^cdp-sim agent: fixtures\/no-such-topology.json: ENOENT/]
+    [['agent', '--port', '0', '--topology', 'fixtures/no-such-topology.json'], /^cdp-sim agent: invalid configuration: --topology \(fixtures\/no-such-topology.json\): cannot read it: ENOENT/]
   ]
   for (const [args, message] of cases) {
     const { code, stdout, stderr } = await cdpSim(t, args)

@@ -109,6 +109,6 @@ t.test('a database that cannot be opened names CDP_SIM_DB and the path', async (
   for (const path of [join(dir, 'missing', 'sim.db'), notADatabase]) {
     const server = spawnApiServer(t, { CDP_SIM_DB: path })
     t.equal(await server.address, '', 'it does not start')
-    t.match(server.stderr(), `invalid configuration: CDP_SIM_DB: cannot open the simulator database ${path}:`)
+    t.match(server.stderr(), `invalid configuration: CDP_SIM_DB (${path}): cannot open the simulator database ${path}:`)
   }
 })

@@ -8,7 +8,8 @@ import type {
 } from '../port.js'
 import { identityFromRef } from '../identity.js'
 import { CdpError } from '../../errors.js'
-import { AgentClient, scodeError, type AgentClientOptions, type AgentTls } from './client.js'
+import { LIST_PAGE_ITEMS } from './answer-limits.js'
+import { AgentClient, scodeError, type AgentClientOptions, type AgentLog, type AgentTls } from './client.js'
 import { mapLimit, settle, type Settled } from './fan-out.js'
 import { listRequest, mergeList } from './list-merge.js'
 import type { AgentAnswer, AgentRequest } from './protocol.js'
@@ -27,6 +28,8 @@ export interface AgentBackendOptions {
   /** First retry's backoff ceiling in ms (doubles per retry, full jitter). */
   backoffMs?: number
   onAttempt?: AgentClientOptions['onAttempt']
+  /** Where agents' internal failure details go (the API's log). */
+  log?: AgentLog
 }
 
 type BatchOp = 'edit' | 'enable' | 'disable'
@@ -53,7 +56,8 @@ export class AgentBackend implements CdpBackend {
       ...(options.backoffMs === undefined ? {} : { backoffMs: options.backoffMs }),
       ...(options.token === undefined ? {} : { token: options.token }),
       ...(options.tls === undefined ? {} : { tls: options.tls }),
-      ...(options.onAttempt === undefined ? {} : { onAttempt: options.onAttempt })
+      ...(options.onAttempt === undefined ? {} : { onAttempt: options.onAttempt }),
+      ...(options.log === undefined ? {} : { log: options.log })
     })
   }
 
@@ -75,8 +79,43 @@ export class AgentBackend implements CdpBackend {
       return request === undefined ? [] : [{ route, request }]
     })
     const parts = await mapLimit(asked, this.concurrency, async ({ route, request }) =>
-      ({ request, answer: await settle(this.client.call('list', route.urls, request)) }))
+      ({ request, answer: await settle(this.listOf(route, request)) }))
     return mergeList(query, parts)
+  }
+
+  /**
+   * One route's part of a list. Up to LIST_PAGE_ITEMS it is one request; a longer list
+   * (page_size 0, or a deep page) is asked for page by page, so that no answer is larger
+   * than a page, and put together here.
+   */
+  private async listOf (route: ResolvedRoute, request: AgentRequest<'list'>): Promise<AgentAnswer<'list'>> {
+    if (request.limit > 0 && request.limit <= LIST_PAGE_ITEMS) return await this.client.call('list', route.urls, request)
+    const wanted = request.limit === 0 ? Infinity : request.limit
+    const first = await this.listPage(route, request, 0)
+    const total = first.ranges.reduce((sum, range) => sum + range.total_count, 0)
+    const items = [...first.items]
+    const seen = new Set(items.map((item) => item.volume_uuid.toLowerCase()))
+    let last = first
+    while (last.items.length === LIST_PAGE_ITEMS && items.length < Math.min(wanted, total)) {
+      const offset = items.length
+      last = await this.listPage(route, request, offset)
+      for (const item of last.items) {
+        // Also what an agent that ignores `offset` looks like: the first page again.
+        const key = item.volume_uuid.toLowerCase()
+        if (seen.has(key)) throw new CdpError('AGENT_BAD_RESPONSE', `${route.urls[0] ?? ''}: the list page at offset ${offset} repeats volume ${item.volume_uuid}`)
+        seen.add(key)
+        items.push(item)
+      }
+    }
+    return { ...first, items: items.slice(0, wanted) }
+  }
+
+  private async listPage (route: ResolvedRoute, request: AgentRequest<'list'>, offset: number): Promise<AgentAnswer<'list'>> {
+    const page = await this.client.call('list', route.urls, { ...request, limit: LIST_PAGE_ITEMS, ...(offset === 0 ? {} : { offset }) })
+    if (page.items.length > LIST_PAGE_ITEMS) {
+      throw new CdpError('AGENT_BAD_RESPONSE', `${route.urls[0] ?? ''}: ${page.items.length} list items for a page of ${LIST_PAGE_ITEMS}`)
+    }
+    return page
   }
 
   async info (volume: VolumeRef): Promise<CdpInfo> {

@@ -1,11 +1,13 @@
 // The HTTP client toward node agents: one keep-alive pool per agent origin, a deadline on
-// every attempt, retries with backoff for idempotent operations, replica failover, and the
-// mapping of whatever comes back (or does not) onto the scode catalogue.
-import { Pool } from 'undici'
+// every attempt (connect to last byte), a size bound on every answer, retries with backoff
+// for idempotent operations, replica failover, and the mapping of whatever comes back (or
+// does not) onto the scode catalogue.
+import { Pool, type Dispatcher } from 'undici'
 import { stringify } from 'lossless-json'
 import { Value } from '@sinclair/typebox/value'
-import { CdpError, scodeName } from '../../errors.js'
+import { CdpError, Scode, scodeName } from '../../errors.js'
 import { parseJson } from '../../json.js'
+import { answerLimit } from './answer-limits.js'
 import { AGENT_PREFIX, AgentEnvelope, decode, operations, type AgentAnswer, type AgentRequest, type Operation } from './protocol.js'
 
 export interface AgentTls {
@@ -14,6 +16,11 @@ export interface AgentTls {
   /** PEM client certificate and key, for agents that ask for one. */
   cert?: string | Buffer
   key?: string | Buffer
+}
+
+/** Where an agent's own account of its internal failures goes: the API's log, never the client. */
+export interface AgentLog {
+  error: (details: Record<string, unknown>, message: string) => void
 }
 
 export interface AgentClientOptions {
@@ -28,6 +35,7 @@ export interface AgentClientOptions {
   tls?: AgentTls
   /** Told of every attempt: which operation, which agent, how long, and its scode (0: answered). */
   onAttempt?: (operation: Operation, agent: string, seconds: number, scode: number) => void
+  log?: AgentLog
 }
 
 const MAX_BACKOFF_MS = 2000
@@ -63,31 +71,36 @@ export class AgentClient {
   /**
    * Sends `op` to the first of `urls` (replicas of one agent) that answers. Idempotent
    * operations are retried after transport failures, timeouts and 5xx answers that carry
-   * no envelope; an envelope with a scode is the agent's word and is never retried.
+   * no envelope; an envelope with a scode is the agent's word and is never retried. When
+   * no replica answers, the error names every replica tried.
    */
   async call<Op extends Operation> (op: Op, urls: readonly string[], request: AgentRequest<Op>, { retry = true } = {}): Promise<AgentAnswer<Op>> {
     const { idempotent, path, answer } = operations[op]
     const body = stringify(request) ?? '{}'
+    const limit = answerLimit(op, request)
     const rounds = idempotent && retry ? this.options.retries + 1 : 1
-    let last: Failure | undefined
+    let tried: Failure[] = []
     for (let round = 0; round < rounds; round++) {
       if (round > 0) await sleep(this.backoff(round))
+      tried = []
       for (const url of urls) {
-        const attempt = await this.send(op, url, path, body)
+        const attempt = await this.send(op, url, path, body, limit)
         if (attempt.ok) {
+          let data: AgentAnswer<Op>
           try {
-            return decode(answer, attempt.data, 'AGENT_BAD_RESPONSE')
+            data = decode(answer, attempt.data, 'AGENT_BAD_RESPONSE')
           } catch (err) {
             throw new CdpError('AGENT_BAD_RESPONSE', `${url}: ${(err as CdpError).desc}`)
           }
+          return this.withoutInternals(op, url, data)
         }
-        last = attempt
         if (!attempt.retryable) throw attempt.error
+        tried.push(attempt)
         // A replica may take over a non-idempotent call only when the first never saw it.
-        if (!idempotent && !attempt.unsent) throw attempt.error
+        if (!idempotent && !attempt.unsent) throw allFailed(tried)
       }
     }
-    throw (last as Failure).error
+    throw allFailed(tried)
   }
 
   async close (): Promise<void> {
@@ -116,16 +129,17 @@ export class AgentClient {
     return pool
   }
 
-  private async send (op: Operation, url: string, path: string, body: string): Promise<Attempt> {
+  private async send (op: Operation, url: string, path: string, body: string, limit: number): Promise<Attempt> {
     const start = performance.now()
-    const attempt = await this.attempt(url, path, body)
+    const attempt = await this.attempt(op, url, path, body, limit)
     this.options.onAttempt?.(op, url, (performance.now() - start) / 1000, attempt.ok ? 0 : attempt.error.entry.scode)
     return attempt
   }
 
-  private async attempt (url: string, path: string, body: string): Promise<Attempt> {
+  private async attempt (op: Operation, url: string, path: string, body: string, limit: number): Promise<Attempt> {
     const target = new URL(url)
     const controller = new AbortController()
+    // One deadline for the whole exchange: a body still trickling in when it passes is cut off.
     const timer = setTimeout(() => { controller.abort(TIMED_OUT) }, this.options.timeoutMs)
     try {
       const res = await this.pool(target.origin).request({
@@ -135,35 +149,90 @@ export class AgentClient {
         body,
         signal: controller.signal
       })
-      const text = await res.body.text()
-      return readAnswer(url, res.statusCode, text)
+      const text = await readBounded(res, limit)
+      if (text === undefined) {
+        const error = new CdpError('AGENT_BAD_RESPONSE', `${url}: answer longer than ${limit} bytes, more than a ${op} answer can need`)
+        return { ok: false, error, retryable: false, unsent: false }
+      }
+      return this.answerOf(op, url, res.statusCode, text)
     } catch (err) {
       return { ok: false, ...transportFailure(url, err, controller.signal.aborted) }
     } finally {
       clearTimeout(timer)
     }
   }
-}
 
-/** An answer that arrived: an envelope, or garbage (retryable only when it was a 5xx). */
-function readAnswer (url: string, status: number, text: string): Attempt {
-  const garbage = (what: string): Attempt =>
-    ({ ok: false, error: new CdpError('AGENT_BAD_RESPONSE', `${url}: ${what} (HTTP ${status})`), retryable: status >= 500, unsent: false })
-  let value: unknown
-  try {
-    value = parseJson(text)
-  } catch {
-    return garbage('answer is not JSON')
+  /**
+   * An answer that arrived: success only as a success envelope under a 2xx status; a
+   * redirect is never followed; garbage is retryable only when it came with a 5xx.
+   */
+  private answerOf (op: Operation, url: string, status: number, text: string): Attempt {
+    const garbage = (what: string): Attempt =>
+      ({ ok: false, error: new CdpError('AGENT_BAD_RESPONSE', `${url}: ${what} (HTTP ${status})`), retryable: status >= 500, unsent: false })
+    if (status >= 300 && status < 400) return garbage('a redirect, which is never followed')
+    let value: unknown
+    try {
+      value = parseJson(text)
+    } catch {
+      return garbage('answer is not JSON')
+    }
+    if (!Value.Check(AgentEnvelope, value)) return garbage('answer is not an agent envelope')
+    if (value.scode === 0) return status < 300 ? { ok: true, data: value.data } : garbage('a success envelope under a failure status')
+    return { ok: false, error: scodeError(value.scode, this.withoutInternal(op, url, value.scode, value.desc)), retryable: false, unsent: false }
   }
-  if (!Value.Check(AgentEnvelope, value)) return garbage('answer is not an agent envelope')
-  if (value.scode === 0) return { ok: true, data: value.data }
-  return { ok: false, error: scodeError(value.scode, value.desc), retryable: false, unsent: false }
+
+  /** A batch answer with each volume's INTERNAL detail taken out (and logged). */
+  private withoutInternals<Op extends Operation> (op: Op, url: string, data: AgentAnswer<Op>): AgentAnswer<Op> {
+    if (op !== 'edit' && op !== 'enable' && op !== 'disable') return data
+    const { results } = data as AgentAnswer<'enable'>
+    return { results: results.map((item) => ({ ...item, desc: this.withoutInternal(op, url, item.scode, item.desc) })) } as AgentAnswer<Op>
+  }
+
+  /**
+   * The detail of an agent's failure that may reach the client. INTERNAL's is the agent's
+   * internals (SQL, paths, stacks): it goes to the API log, and the client gets the
+   * catalogue's fixed text alone.
+   */
+  private withoutInternal (op: Operation, url: string, scode: number, desc: string): string {
+    if (scode !== Scode.INTERNAL.scode) return desc
+    this.options.log?.error({ agent: url, operation: op, desc }, 'node agent reported an internal error')
+    return ''
+  }
 }
 
 /** An agent's failure as the catalogue entry its scode names; an unknown scode is a bad answer. */
 export function scodeError (scode: number, desc: string): CdpError {
   const code = scodeName(scode)
   return code === undefined ? new CdpError('AGENT_BAD_RESPONSE', `unknown scode ${scode}: ${desc}`) : new CdpError(code, desc)
+}
+
+/** The failure of a call no replica answered: the last one's kind, with what each replica tried did. */
+function allFailed (tried: readonly Failure[]): CdpError {
+  const last = tried[tried.length - 1] as Failure
+  if (tried.length === 1) return last.error
+  return new CdpError(last.error.code, tried.map(({ error }) => error.desc).join('; '))
+}
+
+/**
+ * The answer's text, or undefined as soon as it is longer than `limit` bytes: the rest is
+ * never read (the body is destroyed, and with it the connection).
+ */
+async function readBounded ({ headers, body }: Dispatcher.ResponseData, limit: number): Promise<string | undefined> {
+  if (Number(headers['content-length']) > limit) {
+    body.destroy()
+    return undefined
+  }
+  const chunks: Buffer[] = []
+  let size = 0
+  for await (const chunk of body as AsyncIterable<Buffer>) {
+    size += chunk.length
+    if (size > limit) {
+      body.destroy()
+      return undefined
+    }
+    chunks.push(chunk)
+  }
+  return Buffer.concat(chunks, size).toString('utf8')
 }
 
 function transportFailure (url: string, err: unknown, timedOut: boolean): Failure {

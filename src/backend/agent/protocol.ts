@@ -127,7 +127,7 @@ export const operations = {
   list: {
     path: '/list',
     idempotent: true,
-    summary: 'The first `limit` CDP volumes of the ranges asked for (0: all), ordered by volume name then uuid, with each range\'s total',
+    summary: 'The first `limit` CDP volumes of the ranges asked for (0: all) after the first `offset`, ordered by volume name then uuid, with each range\'s total',
     request: Type.Object({
       cluster_uuid: Uuid,
       tenant: Type.Optional(Uuid),
@@ -136,7 +136,9 @@ export const operations = {
       namespaces: Type.Optional(Type.Array(Uuid)),
       /** Not these namespaces (they are served by other agents). */
       exclude_namespaces: Type.Optional(Type.Array(Uuid)),
-      limit: Type.Integer({ minimum: 0 })
+      limit: Type.Integer({ minimum: 0 }),
+      /** Items skipped before the first one answered (absent: 0); the API pages long lists with it. */
+      offset: Type.Optional(Type.Integer({ minimum: 0 }))
     }),
     answer: Type.Object({
       cluster: Type.Object({ uuid: Type.String(), name: Type.String(), mode: Type.String() }),

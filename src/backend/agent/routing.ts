@@ -1,10 +1,9 @@
 // Which agent serves which part of a cluster. A routing file maps each cluster to its
 // agents: a route with `namespaces` serves those namespaces, a route without serves the
 // cluster's other namespaces. A route's `urls` are replicas of one agent.
-import { readFileSync } from 'node:fs'
 import { Type, type Static } from '@sinclair/typebox'
-import { Value } from '@sinclair/typebox/value'
 import { CdpError } from '../../errors.js'
+import { fromSettingFile, loadJsonFile } from '../../json-file.js'
 import { UUID, UUID_PATTERN } from '../../uuid.js'
 
 const AgentRouteSchema = Type.Object({
@@ -19,6 +18,8 @@ const RoutingFileSchema = Type.Object({
 }, { additionalProperties: false })
 
 export type AgentRoute = Static<typeof AgentRouteSchema>
+
+const SETTING = 'CDP_AGENTS'
 
 /** A route as the backend uses it: ids lower-cased, and what a catch-all route leaves out. */
 export interface ResolvedRoute {
@@ -50,36 +51,25 @@ export class RoutingTable {
   }
 }
 
-/** Reads and checks a routing file; a bad file is an Error whose message names it and the fault. */
+/** Reads and checks a routing file; a bad file is an Error naming CDP_AGENTS, the file and the fault. */
 export function loadAgentRoutes (file: string): AgentRoute[] {
-  let text: string
-  try {
-    text = readFileSync(file, 'utf8')
-  } catch (err) {
-    throw new Error(`${file}: ${(err as Error).message}`)
-  }
-  let value: unknown
-  try {
-    value = JSON.parse(text)
-  } catch (err) {
-    throw new Error(`${file}: not JSON: ${(err as Error).message}`)
-  }
-  const first = Value.Errors(RoutingFileSchema, value).First()
-  if (first !== undefined) throw new Error(`${file}: ${first.path === '' ? '/' : first.path}: ${first.message}`)
-  return checkRoutes((value as Static<typeof RoutingFileSchema>).routes, file)
+  const { routes } = loadJsonFile(SETTING, file, RoutingFileSchema)
+  return fromSettingFile(SETTING, file, () => checkRoutes(routes))
 }
 
-/** The rules a schema cannot say: usable URLs, one catch-all per cluster, each namespace served once. */
-function checkRoutes (routes: readonly AgentRoute[], source: string): AgentRoute[] {
-  const fail = (message: string): never => { throw new Error(`${source}: ${message}`) }
+/** The rules a schema cannot say: usable URLs, exactly one catch-all per cluster, each namespace served once. */
+function checkRoutes (routes: readonly AgentRoute[], source?: string): AgentRoute[] {
+  const fail = (message: string): never => { throw new Error(source === undefined ? message : `${source}: ${message}`) }
   if (routes.length === 0) fail('no routes')
   const catchAll = new Set<string>()
   const served = new Set<string>()
+  const clusters = new Set<string>()
   routes.forEach((route, i) => {
     const where = `/routes/${i}`
     if (!UUID.test(route.cluster_uuid)) fail(`${where}/cluster_uuid: not a uuid`)
     if (route.urls.length === 0) fail(`${where}/urls: needs at least one URL`)
     route.urls.forEach((url, j) => { checkUrl(url, `${where}/urls/${j}`, fail) })
+    clusters.add(route.cluster_uuid.toLowerCase())
     const cluster = route.cluster_uuid.toLowerCase()
     if (route.namespaces === undefined) {
       if (catchAll.has(cluster)) fail(`${where}: cluster ${cluster} has two routes without namespaces`)
@@ -94,6 +84,10 @@ function checkRoutes (routes: readonly AgentRoute[], source: string): AgentRoute
       served.add(key)
     }
   })
+  for (const cluster of clusters) {
+    // Without one, the volumes of the cluster's other namespaces would have no agent.
+    if (!catchAll.has(cluster)) fail(`cluster ${cluster} needs one route without namespaces, for its other namespaces`)
+  }
   return [...routes]
 }
 
@@ -102,11 +96,12 @@ function checkUrl (text: string, where: string, fail: (message: string) => never
   try {
     url = new URL(text)
   } catch {
-    return fail(`${where}: ${JSON.stringify(text)} is not a URL`)
+    // Not echoed: a mistyped URL may still hold a password.
+    return fail(`${where}: not a URL`)
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') fail(`${where}: ${text} must be http:// or https://`)
-  if (url.username !== '' || url.password !== '') fail(`${where}: ${text} must not carry credentials (use CDP_AGENT_TOKEN)`)
-  if (url.search !== '' || url.hash !== '') fail(`${where}: ${text} must not have a query or fragment`)
+  if (url.username !== '' || url.password !== '') fail(`${where}: must not carry credentials (use CDP_AGENT_TOKEN); not echoed here`)
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') fail(`${where}: ${url.protocol} must be http: or https:`)
+  if (url.search !== '' || url.hash !== '') fail(`${where}: ${url.origin}${url.pathname} must not have a query or fragment`)
 }
 
 function resolve (routes: readonly AgentRoute[]): Map<string, ResolvedRoute[]> {

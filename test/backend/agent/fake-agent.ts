@@ -3,15 +3,25 @@
 import { createServer as createHttpServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import { createServer as createHttpsServer, type ServerOptions } from 'node:https'
 import { once } from 'node:events'
+import { Readable } from 'node:stream'
+import { pipeline } from 'node:stream/promises'
 import type { AddressInfo } from 'node:net'
-import { Scode, type ScodeName } from '../../../src/errors.js'
+import { createAgentBackend, type AgentBackend, type AgentBackendOptions } from '../../../src/backend/agent/backend.js'
+import type { CdpListItem } from '../../../src/backend/port.js'
+import { CdpError, Scode, type ScodeName } from '../../../src/errors.js'
 import { parseLossless, stringifyLossless } from '../../helpers/app.js'
 import type { AgentRoute } from '../../../src/backend/agent/routing.js'
 
+/** An answer written whole. */
+export interface Written { status: number, body: string, headers?: Record<string, string> }
+
 /** What an agent does with one request. */
 export type Reply =
-  | { status: number, body: string }
+  | Written
+  /** A body written piece by piece as the client takes it (no content-length), until it ends or the client leaves. */
+  | { status: number, stream: () => AsyncIterable<string | Buffer>, headers?: Record<string, string> }
   | 'hang'
+  /** Reads the request, then resets the connection (TCP RST). */
   | 'reset'
 
 export interface Seen {
@@ -33,11 +43,11 @@ export interface FakeAgent {
 
 interface Teardown { teardown: (fn: () => unknown) => void }
 
-export function ok (data: unknown): Reply {
+export function ok (data: unknown): Written {
   return { status: 200, body: stringifyLossless({ scode: 0, desc: '', message: 'success', message_cn: '成功', stack: null, data }) }
 }
 
-export function fail (code: ScodeName, desc = ''): Reply {
+export function fail (code: ScodeName, desc = ''): Written {
   const { scode, status, message, message_cn: messageCn } = Scode[code]
   return { status, body: stringifyLossless({ scode, desc, message, message_cn: messageCn, stack: null, data: null }) }
 }
@@ -55,11 +65,17 @@ export async function startAgent (t: Teardown, handle: (seen: Seen) => Reply | P
       const reply = await handle(request)
       if (reply === 'hang') return
       if (reply === 'reset') {
-        req.socket.destroy()
+        req.socket.resetAndDestroy()
+        return
+      }
+      if ('stream' in reply) {
+        res.writeHead(reply.status, { 'content-type': 'application/json', ...reply.headers })
+        // The client dropping the answer midway is what these tests provoke.
+        pipeline(Readable.from(reply.stream()), res).catch(() => {})
         return
       }
       const isJson = reply.body.startsWith('{')
-      res.writeHead(reply.status, { 'content-type': isJson ? 'application/json' : 'text/html' })
+      res.writeHead(reply.status, { 'content-type': isJson ? 'application/json' : 'text/html', ...reply.headers })
       res.end(reply.body)
     })
   }
@@ -103,14 +119,19 @@ export function wholeCluster (...urls: string[]): AgentRoute[] {
   return [{ cluster_uuid: CLUSTER, urls }]
 }
 
+/** Where the fake agents' volumes live: the demo cluster, tenant ken. */
+const KEN_IN_CLUSTER = {
+  cluster_uuid: CLUSTER,
+  cluster_name: 'cluster_name_236',
+  cluster_mode: '',
+  tenant: '257d6354-be6d-45ec-b65d-e961d6a1274b',
+  tenant_name: 'ken'
+}
+
 /** The identity an agent reports for a volume it has. */
 export function identity (volumeUuid: string, name = `vol-${volumeUuid.slice(0, 4)}`) {
   return {
-    cluster_uuid: CLUSTER,
-    cluster_name: 'cluster_name_236',
-    cluster_mode: '',
-    tenant: '257d6354-be6d-45ec-b65d-e961d6a1274b',
-    tenant_name: 'ken',
+    ...KEN_IN_CLUSTER,
     multiple: false,
     vm_type: '',
     volume_uuid: volumeUuid,
@@ -129,4 +150,38 @@ export function batchFrom (has: readonly string[]) {
       ? { scode: 0, desc: '', volume: identity(uuid) }
       : { scode: Scode.VOLUME_NOT_FOUND.scode, desc: uuid, volume: { ...identity(uuid, ''), cluster_name: '', tenant: '', tenant_name: '' } })
   })
+}
+
+/** An AgentBackend over `routes` (short deadline, quick retries), closed at teardown. */
+export function agentBackend (t: Teardown, routes: AgentRoute[], options: Partial<AgentBackendOptions> = {}): AgentBackend {
+  const b = createAgentBackend({ routes, timeoutMs: 2000, retries: 2, concurrency: 4, backoffMs: 1, ...options })
+  t.teardown(() => b.close())
+  return b
+}
+
+/** The CdpError a call fails with (a test fails if it succeeds or throws anything else). */
+export async function failure (call: Promise<unknown>): Promise<CdpError> {
+  try {
+    await call
+  } catch (err) {
+    if (err instanceof CdpError) return err
+    throw err
+  }
+  throw new Error('expected the call to fail')
+}
+
+/** A list item as an agent reports it. */
+export function listItem (name: string, uuid: string): CdpListItem {
+  return {
+    ...KEN_IN_CLUSTER,
+    volume_uuid: uuid,
+    volume_name: name,
+    vm_name: '',
+    vm_uuid: '',
+    reserve_duration: 86400n,
+    reserve_capacity: 18446744073709551615n,
+    cdp_create_time: 1630053321,
+    cdp_state: 'on',
+    cdp_priority: 'mid'
+  }
 }

@@ -1,10 +1,9 @@
 // AgentBackend against agents that misbehave: what each fault becomes, which calls are
-// retried (counted at the agent), replica failover, recovery, and the bearer token.
+// retried (counted at the agent), replica failover and replay, HTTP status rules, what an
+// agent's INTERNAL detail may reach, recovery, and the bearer token.
 import t from 'tap'
-import { createAgentBackend, type AgentBackendOptions } from '../../../src/backend/agent/backend.js'
-import type { AgentRoute } from '../../../src/backend/agent/routing.js'
-import { CdpError } from '../../../src/errors.js'
-import { CLUSTER, fail, freePort, ok, startAgent, wholeCluster, type Reply } from './fake-agent.js'
+import { Scode } from '../../../src/errors.js'
+import { CLUSTER, agentBackend, batchFrom, fail, failure, freePort, identity, ok, startAgent, wholeCluster, type Reply } from './fake-agent.js'
 
 const VOLUME = { cluster_uuid: CLUSTER, volume_uuid: 'ddc4adf3-830e-4ec3-b1dc-85571aea15c7' }
 const POINT = { snapshot_name: 'CDP-auto-1630060807', timestamp: 1630060862000000007n }
@@ -24,24 +23,7 @@ const INFO = {
   host_uuid: ''
 }
 
-interface Teardown { teardown: (fn: () => unknown) => void }
-
-function backend (t: Teardown, routes: AgentRoute[], options: Partial<AgentBackendOptions> = {}) {
-  const b = createAgentBackend({ routes, timeoutMs: 2000, retries: 2, concurrency: 4, backoffMs: 1, ...options })
-  t.teardown(() => b.close())
-  return b
-}
-
-/** The CdpError a call fails with (a test fails if it succeeds or throws anything else). */
-async function failure (call: Promise<unknown>): Promise<CdpError> {
-  try {
-    await call
-  } catch (err) {
-    if (err instanceof CdpError) return err
-    throw err
-  }
-  throw new Error('expected the call to fail')
-}
+const backend = agentBackend
 
 t.test('a valid answer is decoded; uint64 times travel exactly both ways', async (t) => {
   const agent = await startAgent(t, ({ op }) => op === '/info' ? ok(INFO) : ok({}))
@@ -174,4 +156,103 @@ t.test('an agent URL with a path prefix keeps it', async (t) => {
   const agent = await startAgent(t, () => ok(INFO))
   await backend(t, wholeCluster(`${agent.url}/cdp/`)).info(VOLUME)
   t.equal(agent.seen[0]?.op, '/cdp/agent/v1/info')
+})
+
+t.test('a redirect is never followed and never success, whatever envelope it carries', async (t) => {
+  const elsewhere = await startAgent(t, () => ok(INFO))
+  const agent = await startAgent(t, () => ({ ...ok(INFO), status: 307, headers: { location: `${elsewhere.url}/agent/v1/info` } }))
+  const err = await failure(backend(t, wholeCluster(agent.url)).info(VOLUME))
+  t.equal(err.code, 'AGENT_BAD_RESPONSE')
+  t.match(err.desc, /redirect.*HTTP 307/)
+  t.equal(agent.count('/info'), 1, 'not retried')
+  t.equal(elsewhere.seen.length, 0, 'the Location was not visited')
+})
+
+const failureStatuses: Array<[number, number]> = [[500, 3], [503, 3], [404, 1]]
+for (const [status, requests] of failureStatuses) {
+  t.test(`a success envelope under HTTP ${status} is AGENT_BAD_RESPONSE, retried only as a 5xx`, async (t) => {
+    const agent = await startAgent(t, () => ({ ...ok(INFO), status }))
+    const err = await failure(backend(t, wholeCluster(agent.url)).info(VOLUME))
+    t.equal(err.code, 'AGENT_BAD_RESPONSE')
+    t.match(err.desc, `HTTP ${status}`)
+    t.equal(agent.count('/info'), requests)
+  })
+}
+
+/** A log that keeps what it is told. */
+function capturingLog () {
+  const lines: Array<{ details: Record<string, unknown>, message: string }> = []
+  return { lines, log: { error: (details: Record<string, unknown>, message: string) => { lines.push({ details, message }) } } }
+}
+
+const LEAK = 'SQLITE_CORRUPT: database disk image is malformed at /var/lib/cdp/agent.db'
+
+t.test('an agent\'s INTERNAL detail goes to the log, and the caller gets the catalogue\'s fixed text', async (t) => {
+  const agent = await startAgent(t, () => fail('INTERNAL', LEAK))
+  const { lines, log } = capturingLog()
+  const err = await failure(backend(t, wholeCluster(agent.url), { log }).info(VOLUME))
+  t.equal(err.code, 'INTERNAL')
+  t.equal(err.desc, '')
+  t.equal(err.message, 'internal error')
+  t.strictSame(lines, [{ details: { agent: agent.url, operation: 'info', desc: LEAK }, message: 'node agent reported an internal error' }])
+})
+
+t.test('a batch item\'s INTERNAL detail goes to the log; the item keeps its scode and the other items their detail', async (t) => {
+  const other = 'aaaaaaaa-0000-4000-8000-000000000001'
+  const agent = await startAgent(t, ({ body }) => ok({
+    results: (body.volumes as Array<{ volume_uuid: string }>).map(({ volume_uuid: uuid }) => uuid === VOLUME.volume_uuid
+      ? { scode: Scode.INTERNAL.scode, desc: LEAK, volume: identity(uuid) }
+      : { scode: Scode.CDP_IS_ON.scode, desc: 'disable it first', volume: identity(uuid) })
+  }))
+  const { lines, log } = capturingLog()
+  const [leaky, refused] = await backend(t, wholeCluster(agent.url), { log }).enable([VOLUME, { cluster_uuid: CLUSTER, volume_uuid: other }])
+  t.match(leaky, { ok: false, error: { code: 'INTERNAL', desc: '' } })
+  t.match(refused, { ok: false, error: { code: 'CDP_IS_ON', desc: 'disable it first' } })
+  t.strictSame(lines.map(({ details }) => details), [{ agent: agent.url, operation: 'enable', desc: LEAK }])
+})
+
+const nonIdempotent: Array<[string, (b: ReturnType<typeof backend>) => Promise<unknown>, string]> = [
+  ['revert', async (b) => await b.revert(VOLUME, POINT), '/revert'],
+  ['view on', async (b) => await b.viewOn(VOLUME, POINT), '/view/on'],
+  ['view off', async (b) => await b.viewOff(VOLUME), '/view/off'],
+  ['clean', async (b) => await b.clean(VOLUME, 0n), '/clean']
+]
+for (const [what, call, op] of nonIdempotent) {
+  t.test(`${what} is not replayed on a second replica after the first read it and reset the connection`, async (t) => {
+    const first = await startAgent(t, () => 'reset')
+    const second = await startAgent(t, () => ok({ host_uuid: 'h' }))
+    const err = await failure(call(backend(t, wholeCluster(first.url, second.url))))
+    t.equal(err.code, 'AGENT_UNREACHABLE')
+    t.match(err.desc, first.url)
+    t.equal(first.count(op), 1, 'the first replica received it whole')
+    t.equal(second.count(op), 0, 'and the second never did')
+  })
+}
+
+t.test('idempotent calls do move on to the next replica after a reset', async (t) => {
+  const first = await startAgent(t, () => 'reset')
+  const second = await startAgent(t, ({ op }) => op === '/info' ? ok(INFO) : batchFrom([VOLUME.volume_uuid])({ op, body: { volumes: [VOLUME] }, headers: {} }))
+  const b = backend(t, wholeCluster(first.url, second.url), { retries: 0 })
+  t.strictSame(await b.info(VOLUME), INFO)
+  t.match(await b.edit({ cdp_priority: 'mid', reserve_capacity: 1n << 30n, reserve_duration: 86400n }, [VOLUME]), [{ ok: true }])
+  t.match(await b.enable([VOLUME]), [{ ok: true }])
+  t.match(await b.disable([VOLUME]), [{ ok: true }])
+  t.strictSame(second.seen.map((seen) => seen.op), ['/info', '/edit', '/enable', '/disable'])
+})
+
+t.test('when every replica fails, the error names each one tried and what it did', async (t) => {
+  const dead = `http://127.0.0.1:${await freePort()}`
+  const silent = await startAgent(t, () => 'hang')
+  const err = await failure(backend(t, wholeCluster(dead, silent.url), { retries: 1, timeoutMs: 100 }).info(VOLUME))
+  t.equal(err.code, 'AGENT_TIMEOUT', 'the kind of the last failure')
+  t.equal(err.desc, `${dead}: ECONNREFUSED; ${silent.url}: no answer within the deadline`)
+  t.equal(silent.count('/info'), 2, 'each round tried both')
+})
+
+t.test('a non-idempotent call that fails on every replica it may try names each one', async (t) => {
+  const dead = `http://127.0.0.1:${await freePort()}`
+  const resetting = await startAgent(t, () => 'reset')
+  const err = await failure(backend(t, wholeCluster(dead, resetting.url)).revert(VOLUME, POINT))
+  t.equal(err.code, 'AGENT_UNREACHABLE')
+  t.match(err.desc, new RegExp(`^${dead}: ECONNREFUSED; ${resetting.url}: `))
 })

@@ -35,7 +35,9 @@ t.test('a bad routing file is refused, naming the file and the fault', async (t)
     ['a bad uuid', JSON.stringify({ routes: [route({ cluster_uuid: 'c1' })] }), /\/routes\/0\/cluster_uuid/],
     ['no urls', JSON.stringify({ routes: [route({ urls: [] })] }), /\/routes\/0\/urls/],
     ['a URL that is not http', JSON.stringify({ routes: [route({ urls: ['ftp://127.0.0.1/'] })] }), /\/routes\/0\/urls\/0: .*http/],
-    ['a URL with credentials', JSON.stringify({ routes: [route({ urls: ['http://u:p@127.0.0.1:1'] })] }), /credentials/],
+    ['a URL with credentials', JSON.stringify({ routes: [route({ urls: ['http://u:s3cret-pw@127.0.0.1:1'] })] }), /credentials/],
+    ['a broken URL with credentials', JSON.stringify({ routes: [route({ urls: ['http://u:s3cret-pw@[127.0.0.1:1'] })] }), /not a URL/],
+    ['a cluster without a catch-all route', JSON.stringify({ routes: [route({ namespaces: [NAMESPACE] })] }), /needs one route without namespaces/],
     ['an unknown key', JSON.stringify({ routes: [route({ url: 'x' })] }), /\/routes\/0/],
     ['two catch-all routes', JSON.stringify({ routes: [route({}), route({})] }), /two routes without namespaces/],
     ['a namespace served twice', JSON.stringify({ routes: [route({ namespaces: [NAMESPACE] }), route({ namespaces: [NAMESPACE.toUpperCase()] })] }), /served by two routes/],
@@ -44,7 +46,8 @@ t.test('a bad routing file is refused, naming the file and the fault', async (t)
   for (const [what, text, message] of bad) {
     const file = join(dir, 'agents.json')
     writeFileSync(file, text)
-    t.throws(() => loadAgentRoutes(file), { message: new RegExp(`^${file}: .*${message.source}`) }, what)
+    const error = t.throws(() => loadAgentRoutes(file), { message: new RegExp(`^invalid configuration: CDP_AGENTS \\(${file}\\): .*${message.source}`) }, what)
+    t.notMatch((error as Error | undefined)?.message, 's3cret-pw', `${what}: no password in the message`)
   }
-  t.throws(() => loadAgentRoutes(join(dir, 'missing.json')), /missing\.json: ENOENT/)
+  t.throws(() => loadAgentRoutes(join(dir, 'missing.json')), /CDP_AGENTS \(.*missing\.json\): cannot read it: ENOENT/)
 })
