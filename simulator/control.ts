@@ -1,6 +1,21 @@
 // What the simulator offers besides CdpBackend: the knobs that tests, local development and
 // other teams' integration tests turn (served as /sim/v1/… by simulator/control-api.ts).
 import type { Ns } from '../src/backend/port.js'
+import type { JournalStat } from './info.js'
+
+/** Where the control API is mounted, on the API server and on a `cdp-sim agent` alike. */
+export const CONTROL_API_PREFIX = '/sim/v1'
+import type { ViewFacts } from './view.js'
+import type { VolumeFacts } from './volume.js'
+
+export type { ViewFacts, VolumeFacts }
+
+/** The NBD export names of volumes and views, for the control API to reveal. */
+export interface NbdNames {
+  /** undefined: no such export (the view is off). */
+  exportName: (volumeUuid: string, kind: 'volume' | 'view') => string | undefined
+  uri: (name: string) => string
+}
 
 export type ClockMode = 'real' | 'manual'
 
@@ -34,7 +49,13 @@ export interface SimulatorControl {
   viewImage: (volumeUuid: string) => ImageDigest
   recoverable: (volumeUuid: string) => { ranges: RecoverableRange[] }
   /** Every CDP volume's journal use and recoverable window (metrics read these). */
-  journalStats: () => Array<{ volume_uuid: string, use: bigint, window_seconds: number }>
+  journalStats: () => JournalStat[]
+  /** Bytes of the image (block-aligned range inside the volume): now, or at a recoverable point. */
+  readImage: (volumeUuid: string, offset: number, length: number, at?: Ns) => Buffer
+  /** Bytes of the image the volume's view exposes; VIEW_NOT_FOUND when it is off. */
+  readView: (volumeUuid: string, offset: number, length: number) => Buffer
+  volumes: () => VolumeFacts[]
+  viewFacts: (volumeUuid: string) => ViewFacts
   setHostOnline: (hostUuid: string, online: boolean) => void
   setVmRunning: (vmUuid: string, running: boolean) => void
 }

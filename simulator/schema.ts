@@ -128,6 +128,16 @@ const MIGRATIONS: string[] = [
   DROP TABLE volume_search;
   CREATE VIRTUAL TABLE volume_search USING fts5(search_name, uuid, content='volume', content_rowid='id', tokenize='trigram');
   INSERT INTO volume_search (volume_search) VALUES ('rebuild');
+  `,
+  // the ns of each CDP's newest acknowledged change (timeline.ts keeps changes apart)
+  `
+  ALTER TABLE cdp ADD COLUMN last_change INTEGER NOT NULL DEFAULT 0;
+  UPDATE cdp SET last_change = coalesce((SELECT max(max(s.start_time, coalesce(s.end_time, 0), coalesce(s.io_last_time, 0)))
+    FROM segment s WHERE s.volume_id = cdp.volume_id), 0);
+  `,
+  `
+  -- real bytes: each distinct non-zero 4 KiB block once; tokens are content ids (0: zeros)
+  CREATE TABLE content (id INTEGER PRIMARY KEY, sha256 BLOB NOT NULL UNIQUE, data BLOB NOT NULL) STRICT;
   `
 ]
 
@@ -146,6 +156,9 @@ function openAndMigrate (path: string): Database.Database {
   const db = new Database(path)
   // First: another process may hold the file (even switching it to WAL needs a lock).
   db.pragma('busy_timeout = 5000')
+  // Pages that hold a 4 KiB block's row whole (smaller ones chain overflow pages per block);
+  // takes effect only when the file is new.
+  db.pragma('page_size = 16384')
   db.pragma('journal_mode = WAL')
   // NORMAL: a commit survives the process being killed; only power loss could undo the last ones.
   db.pragma('synchronous = NORMAL')

@@ -6,6 +6,7 @@
 //   retention.ts       reserve_duration and reserve_capacity: history folded into the base
 //   catch-up.ts        every operation first brings its volume up to now (no timers)
 //   point-in-time.ts   the image at a time, recoverable ranges, checking a point
+//   timeline.ts        one ns per acknowledged change on a volume's timeline
 //   view.ts, revert.ts, clean.ts, admission.ts, list.ts, info.ts: one rule each
 // A volume's live content is `live_block`; `base_block` is the image at the journal's fold
 // point `base_time`; the image at T is, per block, the newest journal row at or before T,
@@ -23,19 +24,20 @@ import { catchUp } from './catch-up.js'
 import { cdpOf, requireCdp } from './cdp.js'
 import { cleanCdp, cleanSegment } from './clean.js'
 import { type Clock, manualClock, realClock } from './clock.js'
-import { imageDigest, toBlockChanges } from './content.js'
+import { assemble, BLOCK_SIZE, imageDigest, internBlock, toBlockChanges, withData } from './content.js'
 import type { BlockWrite, ImageDigest, RecoverableRange, SimulatorControl } from './control.js'
 import { cdpInfo, type JournalStat, journalStats } from './info.js'
 import { applyWrite, disableCdp, enableCdp } from './journal.js'
 import { listCdps } from './list.js'
 import { type Cadence, DEFAULTS, type SimulatorOptions } from './options.js'
-import { imageAt, liveImage, recoverableRanges, requireRecoverable } from './point-in-time.js'
+import { type BlockRange, imageAt, liveBytes, liveImage, recoverableRanges, requireRecoverable } from './point-in-time.js'
 import { revert } from './revert.js'
+import { changeTime, recordChange } from './timeline.js'
 import { openDatabase } from './schema.js'
 import { seedTopology } from './seed.js'
 import { type Sql, sqlOver } from './sql.js'
-import { viewImage, viewOff, viewOn } from './view.js'
-import { identityOf, resolveVolume, type VolumeRow, volumeByUuid } from './volume.js'
+import { type ViewFacts, viewBytes, viewFacts, viewImage, viewOff, viewOn } from './view.js'
+import { identityOf, resolveVolume, type VolumeFacts, volumeFacts, type VolumeRow, volumeByUuid } from './volume.js'
 
 /** Free bytes the database's file system needs again before a full disk counts as recovered. */
 const RECOVERED_FREE_BYTES = 1024 * 1024
@@ -48,6 +50,7 @@ export class Simulator implements CdpBackend, SimulatorControl {
   private readonly clk: Clock
   private readonly cadence: Cadence
   private readonly writeTargets = new Map<string, { id: bigint, size: number }>()
+  private readonly viewListeners: Array<(volumeUuid: string) => void> = []
 
   constructor (options: SimulatorOptions) {
     const db = openDatabase(options.db)
@@ -69,23 +72,27 @@ export class Simulator implements CdpBackend, SimulatorControl {
   // ---------------------------------------------------------------- CdpBackend
 
   async edit (policy: CdpPolicy, volumes: VolumeRef[]): Promise<BatchOutcome[]> {
-    return this.batch(volumes, (volume, now) => {
+    return this.batch(volumes, (volume) => {
       const cdp = cdpOf(this.sql, volume.id)
+      const now = this.clk.now()
       if (cdp === undefined) createCdp(this.sql, volume, policy, now)
       else changePolicy(this.sql, cdp, volume, policy, now, this.cadence.snapshotInterval)
     })
   }
 
   async enable (volumes: VolumeRef[]): Promise<BatchOutcome[]> {
-    return this.batch(volumes, (volume, now) => {
-      const cdp = cdpOf(this.sql, volume.id) ?? createCdp(this.sql, volume, DEFAULTS.policy, now)
-      enableCdp(this.sql, cdp, now, this.cadence)
+    return this.batch(volumes, (volume) => {
+      const cdp = cdpOf(this.sql, volume.id) ?? createCdp(this.sql, volume, DEFAULTS.policy, this.clk.now())
+      if (cdp.state === 'on') return
+      this.change(volume.id, (now) => { enableCdp(this.sql, cdp, now, this.cadence) })
     })
   }
 
   async disable (volumes: VolumeRef[]): Promise<BatchOutcome[]> {
-    return this.batch(volumes, (volume, now) => {
-      disableCdp(this.sql, requireCdp(this.sql, volume.id), now, this.cadence)
+    return this.batch(volumes, (volume) => {
+      const cdp = requireCdp(this.sql, volume.id)
+      if (cdp.state === 'off') return
+      this.change(volume.id, (now) => { disableCdp(this.sql, cdp, now, this.cadence) })
     })
   }
 
@@ -105,19 +112,22 @@ export class Simulator implements CdpBackend, SimulatorControl {
   }
 
   async viewOn (ref: VolumeRef, point: PointInTime): Promise<{ host_uuid: string }> {
-    return this.onVolume(ref, (volume, now) => viewOn(this.sql, volume, point, now))
+    const result = this.changeVolume(ref, (volume, now) => viewOn(this.sql, volume, point, now))
+    this.viewChanged(ref.volume_uuid)
+    return result
   }
 
   async viewOff (ref: VolumeRef): Promise<void> {
-    this.sql.inTransaction(() => {
-      const volume = resolveVolume(this.sql, ref)
-      requireCdp(this.sql, volume.id)
-      viewOff(this.sql, volume)
-    })
+    this.changeVolume(ref, (volume) => { viewOff(this.sql, volume) })
+    this.viewChanged(ref.volume_uuid)
+  }
+
+  private viewChanged (volumeUuid: string): void {
+    for (const listener of this.viewListeners) listener(volumeUuid.toLowerCase())
   }
 
   async revert (ref: VolumeRef, point: PointInTime): Promise<void> {
-    this.onVolume(ref, (volume, now) => revert(this.sql, volume, point, now, this.cadence))
+    this.changeVolume(ref, (volume, now) => { revert(this.sql, volume, point, now, this.cadence) })
   }
 
   async ready (): Promise<void> {
@@ -152,9 +162,11 @@ export class Simulator implements CdpBackend, SimulatorControl {
   write (volumeUuid: string, writes: BlockWrite[]): { count: number, time: Ns } {
     return this.sql.inTransaction(() => {
       const volume = this.writeTarget(volumeUuid)
-      const changes = toBlockChanges(writes, volume.size)
-      const now = this.clk.now()
-      applyWrite(this.sql, volume.id, changes, now, this.cadence)
+      const changes = toBlockChanges(writes, volume.size, (bytes) => internBlock(this.sql, bytes))
+      const now = this.change(volume.id, (now) => {
+        applyWrite(this.sql, volume.id, changes, now, this.cadence)
+        return now
+      })
       return { count: writes.length, time: now }
     })
   }
@@ -166,17 +178,55 @@ export class Simulator implements CdpBackend, SimulatorControl {
       const cdp = cdpOf(this.sql, volume.id)
       if (cdp !== undefined) catchUp(this.sql, cdp, now, this.cadence.snapshotInterval)
       if (at === undefined) {
-        return { digest: imageDigest(Array.from(liveImage(this.sql, volume.id), ([block, token]) => ({ block, token }))), time: now }
+        return { digest: imageDigest(this.sql, Array.from(liveImage(this.sql, volume.id), ([block, token]) => ({ block, token }))), time: now }
       }
       if (cdp === undefined) throw new CdpError('CDP_NOT_FOUND', volume.uuid)
       requireRecoverable(this.sql, volume.id, at, now)
-      return { digest: imageDigest(imageAt(this.sql, volume.id, at)), time: at }
+      return { digest: imageDigest(this.sql, imageAt(this.sql, volume.id, at)), time: at }
     })
   }
 
   viewImage (volumeUuid: string): ImageDigest {
     const { blocks, time } = viewImage(this.sql, volumeByUuid(this.sql, volumeUuid))
-    return { digest: imageDigest(blocks), time }
+    return { digest: imageDigest(this.sql, blocks), time }
+  }
+
+  readImage (volumeUuid: string, offset: number, length: number, at?: Ns): Buffer {
+    const range = blockRange(offset, length)
+    if (at === undefined) {
+      return assemble(range.first, range.end - range.first, liveBytes(this.sql, this.writeTarget(volumeUuid).id, range))
+    }
+    return this.sql.inTransaction(() => {
+      const volume = volumeByUuid(this.sql, volumeUuid)
+      const now = this.clk.now()
+      catchUp(this.sql, requireCdp(this.sql, volume.id), now, this.cadence.snapshotInterval)
+      requireRecoverable(this.sql, volume.id, at, now)
+      return assemble(range.first, range.end - range.first, withData(this.sql, imageAt(this.sql, volume.id, at, range)))
+    })
+  }
+
+  readView (volumeUuid: string, offset: number, length: number): Buffer {
+    const range = blockRange(offset, length)
+    return assemble(range.first, range.end - range.first, viewBytes(this.sql, volumeByUuid(this.sql, volumeUuid), range))
+  }
+
+  allocated (volumeUuid: string, offset: number, length: number, view: boolean): number[] {
+    const range = blockRange(offset, length)
+    const volume = volumeByUuid(this.sql, volumeUuid)
+    const blocks = view ? viewImage(this.sql, volume, range).blocks : Array.from(liveImage(this.sql, volume.id, range), ([block, token]) => ({ block, token }))
+    return blocks.filter((b) => b.token !== 0).map((b) => b.block)
+  }
+
+  volumes (): VolumeFacts[] {
+    return volumeFacts(this.sql)
+  }
+
+  viewFacts (volumeUuid: string): ViewFacts {
+    return viewFacts(this.sql, volumeByUuid(this.sql, volumeUuid))
+  }
+
+  onViewChange (listener: (volumeUuid: string) => void): void {
+    this.viewListeners.push(listener)
   }
 
   recoverable (volumeUuid: string): { ranges: RecoverableRange[] } {
@@ -205,15 +255,14 @@ export class Simulator implements CdpBackend, SimulatorControl {
   // ---------------------------------------------------------------- volumes and batches
 
   /** Runs `fn` per volume, each in its own savepoint: one volume's failure undoes only its own work. */
-  private batch (refs: VolumeRef[], fn: (volume: VolumeRow, now: Ns) => void): BatchOutcome[] {
+  private batch (refs: VolumeRef[], fn: (volume: VolumeRow) => void): BatchOutcome[] {
     return this.sql.inTransaction(() => {
-      const now = this.clk.now()
       return refs.map((ref): BatchOutcome => {
         let volume: VolumeRow | undefined
         try {
           volume = resolveVolume(this.sql, ref)
           const found = volume
-          this.sql.inSavepoint(() => fn(found, now))
+          this.sql.inSavepoint(() => fn(found))
           return { ok: true, volume: identityOf(found) }
         } catch (err) {
           if (!isCdpError(err)) throw err
@@ -224,13 +273,29 @@ export class Simulator implements CdpBackend, SimulatorControl {
   }
 
   /** One volume's call with CDP: in one transaction, after bringing the volume up to now. */
-  private onVolume<T> (ref: VolumeRef, fn: (volume: VolumeRow, now: Ns) => T): T {
+  private onVolume<T> (ref: VolumeRef, fn: (volume: VolumeRow) => T): T {
     return this.sql.inTransaction(() => {
       const volume = resolveVolume(this.sql, ref)
-      const now = this.clk.now()
-      catchUp(this.sql, requireCdp(this.sql, volume.id), now, this.cadence.snapshotInterval)
-      return fn(volume, now)
+      catchUp(this.sql, requireCdp(this.sql, volume.id), this.clk.now(), this.cadence.snapshotInterval)
+      return fn(volume)
     })
+  }
+
+  /**
+   * As onVolume, for a call that changes the volume: it happens at a ns of its own. The
+   * volume is brought up to the clock's now first, so a point the caller read as
+   * recoverable just now is still there when a 1 ns step follows.
+   */
+  private changeVolume<T> (ref: VolumeRef, fn: (volume: VolumeRow, now: Ns) => T): T {
+    return this.onVolume(ref, (volume) => this.change(volume.id, (now) => fn(volume, now)))
+  }
+
+  /** Runs one change to a volume at its own ns (timeline.ts) and records that ns. */
+  private change<T> (volumeId: bigint, fn: (now: Ns) => T): T {
+    const now = changeTime(this.sql, this.clk, volumeId)
+    const result = fn(now)
+    recordChange(this.sql, volumeId, now)
+    return result
   }
 
   /** Where a write lands. Volumes never change once loaded, so the write path keeps them. */
@@ -243,6 +308,11 @@ export class Simulator implements CdpBackend, SimulatorControl {
     }
     return target
   }
+}
+
+/** The blocks a block-aligned byte range covers (callers have checked alignment and bounds). */
+function blockRange (offset: number, length: number): BlockRange {
+  return { first: offset / BLOCK_SIZE, end: (offset + length) / BLOCK_SIZE }
 }
 
 /** Free bytes on the file system holding a database file (in-memory databases have no disk). */

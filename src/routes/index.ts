@@ -11,6 +11,8 @@ import revert from './revert.js'
 import view from './view.js'
 import { dropZeroValues } from './zero-values.js'
 
+export const API_PREFIX = '/v1/volume/internal/cdp'
+
 const cdpRoutes: FastifyPluginAsync<CdpRouteOptions> = async (app, { backend, maxVolumesPerBatch }) => {
   app.addHook('preValidation', dropZeroValues)
   // Not `options` whole: it carries this plugin's prefix, which the routes must not repeat.

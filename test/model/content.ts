@@ -2,9 +2,8 @@
 // and the image digest exactly as the README documents it for clients, written from that text
 // (not imported from simulator/content.ts, which is what these oracles check).
 //
-// The documented digest: a block of one repeated byte has that byte as its token, any other
-// block 256 + the first 52 bits (13 hex digits) of its sha256; the digest is sha256 over
-// "<block>:<token>;" for every non-zero block in ascending block order.
+// The documented digest: sha256 over, for each block that is not all zeros, in block order,
+// its block number (8 bytes, big-endian) followed by the 32-byte sha256 of its 4,096 bytes.
 import { createHash } from 'node:crypto'
 
 export const BLOCK_BYTES = 4096
@@ -43,18 +42,15 @@ export function bytesOf (content: Content): Uint8Array {
 /** Block index → content; a block not in the map is zero. */
 export type Image = ReadonlyMap<number, Content>
 
-function tokenOf (content: Content): string {
-  if ('fill' in content) return String(content.fill)
-  const hex = createHash('sha256').update(bytesOf(content)).digest('hex')
-  return String(256 + Number.parseInt(hex.slice(0, 13), 16))
-}
-
 /** The digest the README documents for an image. */
 export function digestOf (image: Image): string {
   const hash = createHash('sha256')
+  const number = Buffer.alloc(8)
   for (const block of [...image.keys()].sort((a, b) => a - b)) {
     const content = image.get(block) as Content
-    if (!sameContent(content, ZERO)) hash.update(`${block}:${tokenOf(content)};`)
+    if (sameContent(content, ZERO)) continue
+    number.writeBigUInt64BE(BigInt(block))
+    hash.update(number).update(createHash('sha256').update(bytesOf(content)).digest())
   }
   return hash.digest('hex')
 }

@@ -327,7 +327,7 @@ class Run {
         v.segments().map((s) => ({ seq: s.seq, use: v.use(s.seq), snaps: s.snapshots })), `segments of volume ${index}`)
       assert.ok(info.cdp_info.every((s) => s.snaps.every((sn) => sn.name === `CDP-auto-${sn.time / NS}`)), 'snapshot names carry their second')
       assert.ok(v.use() <= cdp.policy.capacity, 'the model keeps use within reserve_capacity')
-      if (RULES.nsPerChange) {
+      if (RULES.ioTimes) {
         for (const s of info.cdp_info) {
           assert.ok(s.use === 0n ? s.ioStartTime === 0n && s.ioLastTime === 0n : s.startTime <= s.ioStartTime && s.ioStartTime <= s.ioLastTime, `io times of usd_seq ${s.seq}`)
         }

@@ -1,23 +1,35 @@
-// A naive model of one volume's content for the crash and concurrency tests: it keeps every
-// write ever made with its time (never folded) and finds the image at a
-// time by replaying from the start. Slow and obviously right, which is the point. Blocks are
-// fills (one repeated byte); digests are computed by test/model/content.ts, not the simulator.
-import { digestOf as digestOfContent } from '../model/content.js'
+// A naive model of one volume for the simulator's property tests: it keeps every write ever
+// made with its time (never folded) and when CDP was on, and finds the image at a time by
+// replaying from the start. Slow and obviously right, which is the point.
+import { BLOCK_SIZE, type BlockChange, digestOfHashes, sha256 } from '../../simulator/content.js'
 
-/** Block index → the byte the block is filled with; a block never written is zero. */
+/** Block index → token; a block never written is zero. */
 export type Image = Map<number, number>
 
-/** One block set to a fill byte. */
-export interface BlockChange { block: number, token: number }
-
 interface TimedWrite { time: bigint, changes: BlockChange[] }
+interface OnPeriod { from: bigint, to: bigint | null }
 
 export class ReferenceVolume {
   private readonly writes: TimedWrite[] = []
+  private readonly onPeriods: OnPeriod[] = []
 
   /** Every write made, in order: `at` ns and what it wrote. */
   write (at: bigint, changes: BlockChange[]): void {
     this.writes.push({ time: at, changes })
+  }
+
+  enable (at: bigint): void {
+    if (this.isOn()) return
+    this.onPeriods.push({ from: at, to: null })
+  }
+
+  disable (at: bigint): void {
+    const current = this.onPeriods.at(-1)
+    if (current !== undefined && current.to === null) current.to = at
+  }
+
+  isOn (): boolean {
+    return this.onPeriods.at(-1)?.to === null
   }
 
   /** The content after every write at or before `time`, in the order they were made. */
@@ -36,6 +48,16 @@ export class ReferenceVolume {
     const blocks = new Set([...this.current().keys(), ...target.keys()])
     this.write(at, [...blocks].map((block) => ({ block, token: target.get(block) ?? 0 })))
   }
+
+  /** Whether [from, to] lies inside one stretch of time when CDP was on (`now` ends the open one). */
+  wasOnThroughout (from: bigint, to: bigint, now: bigint): boolean {
+    return this.onPeriods.some((p) => p.from <= from && to <= (p.to ?? now))
+  }
+
+  /** Times at which something was written, for sampling points where images change. */
+  writeTimes (): bigint[] {
+    return [...new Set(this.writes.map((w) => w.time))]
+  }
 }
 
 function replay (writes: TimedWrite[]): Image {
@@ -46,7 +68,31 @@ function replay (writes: TimedWrite[]): Image {
   return image
 }
 
-/** The digest the README documents for an image of fills. */
+// The model's own tokens: one per distinct block content (0 for zeros), with its sha256.
+const tokens = new Map<string, number>()
+const hashes: Buffer[] = [Buffer.alloc(0)]
+const ZERO_BLOCK = Buffer.alloc(BLOCK_SIZE)
+
+/** The model's token for a block's bytes. */
+export function tokenOf (bytes: Uint8Array): number {
+  if (ZERO_BLOCK.equals(bytes)) return 0
+  const hash = sha256(bytes)
+  const key = hash.toString('hex')
+  let token = tokens.get(key)
+  if (token === undefined) {
+    token = hashes.push(hash) - 1
+    tokens.set(key, token)
+  }
+  return token
+}
+
+/** The model's token for a block of one repeated byte. */
+export function fillToken (fill: number): number {
+  return tokenOf(Buffer.alloc(BLOCK_SIZE, fill))
+}
+
+/** The digest the simulator gives an image, computed from the blocks' hashes (content.ts). */
 export function digestOf (image: Image): string {
-  return digestOfContent(new Map([...image].map(([block, fill]) => [block, { fill }])))
+  return digestOfHashes([...image].filter(([, token]) => token !== 0).sort(([a], [b]) => a - b)
+    .map(([block, token]) => ({ block, hash: hashes[token]! })))
 }
