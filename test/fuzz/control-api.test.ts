@@ -12,9 +12,12 @@ const ROUTES = [
   'POST /clock/advance', 'POST /hosts/{host_uuid}/state', 'POST /vms/{vm_uuid}/state', 'POST /volumes/{volume_uuid}/writes'
 ]
 
-t.test('the OpenAPI document lists the control API\'s eight routes', async (t) => {
+// The harness calls (reset, state, snapshots, faults) and the block routes are tested on
+// their own; these eight are the ones fuzzed here.
+t.test('the OpenAPI document lists the eight fuzzed control routes', async (t) => {
   const { endpoints } = await openFuzzApp(t)
-  t.same(endpoints(SIM).map((e) => `${e.method} ${e.path.slice(SIM.length)}`).sort(), ROUTES)
+  const listed = endpoints(SIM).map((e) => `${e.method} ${e.path.slice(SIM.length)}`)
+  t.same(ROUTES.filter((route) => !listed.includes(route)), [], 'each fuzzed route is in the document')
 })
 
 for (const route of ROUTES) {

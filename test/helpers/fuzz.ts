@@ -163,7 +163,7 @@ function schemaBase (schema: JsonSchema, pools: Pools): fc.Arbitrary<unknown> {
       const model = Object.fromEntries(Object.entries(properties).map(([key, s]) => [key, schemaValue(s, pools, key)]))
       return fc.record(model, { requiredKeys: schema.required ?? [] })
     }
-    default: return fc.anything()
+    default: return fc.jsonValue()
   }
 }
 
@@ -342,7 +342,26 @@ interface OpenApiOperation {
   parameters?: OpenApiParameter[]
   requestBody?: { content: Record<string, { schema: JsonSchema }> }
 }
-export interface OpenApiDocument { paths: Record<string, Record<string, OpenApiOperation>> }
+export interface OpenApiDocument {
+  paths: Record<string, Record<string, OpenApiOperation>>
+  components?: { schemas?: Record<string, unknown> }
+}
+
+/** The schema with every `#/components/schemas/…` reference replaced by what it names. */
+function inlineRefs (schema: unknown, doc: OpenApiDocument): JsonSchema {
+  const inline = (node: unknown): unknown => {
+    if (Array.isArray(node)) return node.map(inline)
+    if (typeof node !== 'object' || node === null) return node
+    const ref = (node as { $ref?: unknown }).$ref
+    if (typeof ref === 'string') {
+      const target = doc.components?.schemas?.[ref.replace('#/components/schemas/', '')]
+      if (target === undefined) throw new Error(`the document has no ${ref}`)
+      return inline(target)
+    }
+    return Object.fromEntries(Object.entries(node).map(([k, v]) => [k, inline(v)]))
+  }
+  return inline(schema) as JsonSchema
+}
 
 export interface Endpoint {
   method: 'GET' | 'POST'
@@ -364,11 +383,11 @@ export function endpointsOf (doc: OpenApiDocument, prefix: string): Endpoint[] {
       endpoints.push({
         method: method.toUpperCase() as 'GET' | 'POST',
         path,
-        pathParams: Object.fromEntries(inPart('path').map((p) => [p.name, p.schema])),
+        pathParams: Object.fromEntries(inPart('path').map((p) => [p.name, inlineRefs(p.schema, doc)])),
         ...(query.length === 0
           ? {}
-          : { query: { type: 'object', properties: Object.fromEntries(query.map((p) => [p.name, p.schema])), required: query.filter((p) => p.required === true).map((p) => p.name) } }),
-        ...(operation.requestBody === undefined ? {} : { body: operation.requestBody.content['application/json']?.schema ?? {} })
+          : { query: { type: 'object', properties: Object.fromEntries(query.map((p) => [p.name, inlineRefs(p.schema, doc)])), required: query.filter((p) => p.required === true).map((p) => p.name) } }),
+        ...(operation.requestBody === undefined ? {} : { body: inlineRefs(operation.requestBody.content['application/json']?.schema ?? {}, doc) })
       })
     }
   }
