@@ -75,6 +75,7 @@ function handlers (simulator: CdpBackend): Handlers {
       await simulator.revert(volume, point)
       return {}
     },
+    window: async ({ volume }) => await simulator.window(volume),
     health: async () => ({ protocol: AGENT_PROTOCOL_VERSION })
   }
 }

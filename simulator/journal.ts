@@ -16,7 +16,7 @@ const BLOCK = BigInt(BLOCK_SIZE)
 export function enableCdp (sql: Sql, cdp: CdpRow, now: Ns, cadence: Cadence): void {
   if (cdp.state === 'on') return
   catchUp(sql, cdp, now, cadence.snapshotInterval)
-  sql.run('UPDATE cdp SET state = \'on\' WHERE volume_id = ?', cdp.volume_id)
+  sql.run('UPDATE cdp SET state = \'on\', on_since = ? WHERE volume_id = ?', now, cdp.volume_id)
   openSegment(sql, requireCdp(sql, cdp.volume_id), now, cadence.segmentCapacity)
   journalChangesWhileOff(sql, cdp.volume_id, now, cadence.segmentCapacity)
   catchUp(sql, requireCdp(sql, cdp.volume_id), now, cadence.snapshotInterval)
@@ -26,7 +26,7 @@ export function disableCdp (sql: Sql, cdp: CdpRow, now: Ns, cadence: Cadence): v
   if (cdp.state === 'off') return
   catchUp(sql, cdp, now, cadence.snapshotInterval)
   sql.run('UPDATE segment SET end_time = ? WHERE volume_id = ? AND end_time IS NULL', now, cdp.volume_id)
-  sql.run('UPDATE cdp SET state = \'off\' WHERE volume_id = ?', cdp.volume_id)
+  sql.run('UPDATE cdp SET state = \'off\', on_since = NULL WHERE volume_id = ?', cdp.volume_id)
   stopSnapshots(sql, cdp.volume_id)
 }
 

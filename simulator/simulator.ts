@@ -7,6 +7,8 @@
 //   catch-up.ts        every operation first brings its volume up to now (no timers)
 //   point-in-time.ts   the image at a time, recoverable ranges, checking a point
 //   view.ts, revert.ts, clean.ts, admission.ts, list.ts, info.ts: one rule each
+//   window.ts          the protection window: ranges, gaps and their reasons
+//   events.ts          what each rule did, kept per volume with a bound
 // A volume's live content is `live_block`; `base_block` is the image at the journal's fold
 // point `base_time`; the image at T is, per block, the newest journal row at or before T,
 // else the base.
@@ -17,6 +19,7 @@ import type {
 } from '../src/backend/port.js'
 import { NS_PER_SECOND } from '../src/backend/port.js'
 import { CdpError, isCdpError } from '../src/errors.js'
+import type { WindowFacts } from '../src/schemas/window.js'
 import { identityFromRef } from '../src/backend/identity.js'
 import { changePolicy, createCdp } from './admission.js'
 import { catchUp } from './catch-up.js'
@@ -35,6 +38,7 @@ import { openDatabase } from './schema.js'
 import { seedTopology } from './seed.js'
 import { type Sql, sqlOver } from './sql.js'
 import { viewImage, viewOff, viewOn } from './view.js'
+import { protectionWindow } from './window.js'
 import { identityOf, resolveVolume, type VolumeRow, volumeByUuid } from './volume.js'
 
 /** Free bytes the database's file system needs again before a full disk counts as recovered. */
@@ -98,9 +102,9 @@ export class Simulator implements CdpBackend, SimulatorControl {
   }
 
   async clean (ref: VolumeRef, usdSeq?: bigint): Promise<void> {
-    this.onVolume(ref, (volume) => {
+    this.onVolume(ref, (volume, now) => {
       if (usdSeq === undefined) cleanCdp(this.sql, requireCdp(this.sql, volume.id))
-      else cleanSegment(this.sql, volume.id, usdSeq)
+      else cleanSegment(this.sql, volume.id, usdSeq, now)
     })
   }
 
@@ -118,6 +122,10 @@ export class Simulator implements CdpBackend, SimulatorControl {
 
   async revert (ref: VolumeRef, point: PointInTime): Promise<void> {
     this.onVolume(ref, (volume, now) => revert(this.sql, volume, point, now, this.cadence))
+  }
+
+  async window (ref: VolumeRef): Promise<WindowFacts> {
+    return this.onVolume(ref, (volume, now) => protectionWindow(this.sql, requireCdp(this.sql, volume.id), now))
   }
 
   async ready (): Promise<void> {

@@ -7,6 +7,7 @@ import swaggerUi from '@fastify/swagger-ui'
 import { instrument } from './backend/instrumented.js'
 import type { CdpBackend } from './backend/port.js'
 import { createHttpApp, type HttpAppOptions } from './http-app.js'
+import { DEFAULT_WARNING_FRACTION } from './protection-pressure.js'
 import auth, { clusterWide, type ApiToken, type PublicRoute } from './plugins/auth.js'
 import metricsPlugin, { createMetrics, type Metrics } from './plugins/metrics.js'
 import health from './routes/health.js'
@@ -20,6 +21,8 @@ export interface AppOptions extends HttpAppOptions {
   /** Mounts the simulator's control API at /sim/v1 when given. */
   simulator?: SimulatorControl
   maxVolumesPerBatch?: number
+  /** `window` reports pressure `warning` below this fraction of reserve_duration (default 0.85). */
+  windowWarningFraction?: number
   /** Bearer tokens the API and the control API require; absent: no authentication. */
   tokens?: ApiToken[]
   /** Browser origins that may call the API (CORS); absent or empty: no CORS headers at all. */
@@ -77,7 +80,8 @@ export async function buildApp (options: AppOptions): Promise<FastifyInstance> {
   await app.register(cdpRoutes, {
     prefix: API_PREFIX,
     backend,
-    maxVolumesPerBatch: options.maxVolumesPerBatch ?? 1000
+    maxVolumesPerBatch: options.maxVolumesPerBatch ?? 1000,
+    windowWarningFraction: options.windowWarningFraction ?? DEFAULT_WARNING_FRACTION
   })
   if (simulator !== undefined) await app.register(clusterWide(controlApi), { prefix: SIM_PREFIX, control: simulator })
 

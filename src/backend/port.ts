@@ -2,6 +2,7 @@
 // in-process simulator, or node agents over HTTP). Records carry the contract's own field
 // names so routes pass them through untouched; every time in ns is a bigint.
 import type { CdpError } from '../errors.js'
+import type { WindowFacts } from '../schemas/window.js'
 
 /** Nanoseconds since the unix epoch. */
 export type Ns = bigint
@@ -147,6 +148,8 @@ export interface CdpBackend {
   viewOn: (volume: VolumeRef, point: PointInTime) => Promise<{ host_uuid: string }>
   viewOff: (volume: VolumeRef) => Promise<void>
   revert: (volume: VolumeRef, point: PointInTime) => Promise<void>
+  /** Extension: the volume's recoverable ranges, the gaps between them and why, and journal use. */
+  window: (volume: VolumeRef) => Promise<WindowFacts>
   /** Whether the backend can serve; throws a CdpError naming what is down. */
   ready: () => Promise<void>
   close: () => Promise<void>

@@ -192,4 +192,47 @@ export function conformance (t: Test, open: OpenSubject): void {
     const list = await backend.list({ cluster_uuid: DEMO.cluster, page_num: 0, page_size: 0 })
     t.equal(list.List[0]?.reserve_duration, huge)
   })
+
+  t.test('window: one range from the first snapshot to now, history against the policy, journal use', async (t) => {
+    const subject = await open(t)
+    const times = await history(subject)
+    const now = (times[2] as bigint) + 60n * SECOND
+    const window = await subject.backend.window(ref(DEMO.cdp1))
+    const policy = (await subject.backend.list({ cluster_uuid: DEMO.cluster, page_num: 0, page_size: 0 })).List.find((i) => i.volume_uuid === DEMO.cdp1)
+    t.same(window.ranges, [{ from: times[0], to: now, seq: 0n }])
+    t.same(window.gaps, [])
+    t.same([window.configured_seconds, window.actual_seconds, window.recoverable_seconds, window.on_seconds], [policy?.reserve_duration, 180, 180, 180])
+    t.same([window.use, window.capacity], [3n * 8192n, policy?.reserve_capacity])
+  })
+
+  t.test('window names its gaps: CDP off between segments, a cleaned segment, an offline host', async (t) => {
+    const subject = await open(t)
+    const { backend, control } = subject
+    const [start] = await history(subject) as [bigint]
+    const offAt = start + 180n * SECOND
+    await backend.disable([ref(DEMO.cdp1)])
+    await control.advance(60n * SECOND)
+    await backend.enable([ref(DEMO.cdp1)])
+    const onAt = offAt + 60n * SECOND
+    await control.advance(60n * SECOND)
+    const now = onAt + 60n * SECOND
+    const window = await backend.window(ref(DEMO.cdp1))
+    t.same(window.ranges, [{ from: start, to: offAt, seq: 0n }, { from: onAt, to: now, seq: 1n }])
+    t.same(window.gaps, [{ from: offAt + 1n, to: onAt - 1n, reason: 'disabled' }])
+    t.equal(window.on_seconds, 60)
+    await backend.clean(ref(DEMO.cdp1), 0n)
+    t.same((await backend.window(ref(DEMO.cdp1))).gaps,
+      [{ from: start, to: offAt, reason: 'cleaned' }, { from: offAt + 1n, to: onAt - 1n, reason: 'disabled' }])
+    for (const host of [DEMO.host1, DEMO.host2]) await control.setHostOnline(host, false)
+    const offline = await backend.window(ref(DEMO.cdp1))
+    t.same(offline.ranges, [])
+    t.same(offline.gaps.at(-1), { from: onAt, to: now, reason: 'host_offline' })
+  })
+
+  t.test('window: another tenant\'s volume is not found, a volume without CDP has none', async (t) => {
+    const { backend } = await open(t)
+    await backend.enable([ref(DEMO.cdp1)])
+    t.equal(await failure(() => backend.window(ref(DEMO.cdp1, DEMO.lin))), 'VOLUME_NOT_FOUND')
+    t.equal(await failure(() => backend.window(ref(DEMO.vol1))), 'CDP_NOT_FOUND')
+  })
 }

@@ -7,6 +7,7 @@ import type {
   BatchOutcome, CdpBackend, CdpInfo, CdpPolicy, ListQuery, ListResult, PointInTime, VolumeRef
 } from '../port.js'
 import { identityFromRef } from '../identity.js'
+import type { WindowFacts } from '../../schemas/window.js'
 import { CdpError } from '../../errors.js'
 import { LIST_PAGE_ITEMS } from './answer-limits.js'
 import { AgentClient, scodeError, type AgentClientOptions, type AgentLog, type AgentTls } from './client.js'
@@ -34,7 +35,7 @@ export interface AgentBackendOptions {
 
 type BatchOp = 'edit' | 'enable' | 'disable'
 type BatchItem = AgentAnswer<BatchOp>['results'][number]
-type VolumeOp = 'info' | 'clean' | 'viewOn' | 'viewOff' | 'revert'
+type VolumeOp = 'info' | 'clean' | 'viewOn' | 'viewOff' | 'revert' | 'window'
 
 /** How an agent's failure about one volume counts when the answers are combined. */
 function standing (error: CdpError): 'absent' | 'failed' | 'answer' {
@@ -137,6 +138,10 @@ export class AgentBackend implements CdpBackend {
 
   async revert (volume: VolumeRef, point: PointInTime): Promise<void> {
     await this.onVolume('revert', volume, { volume, point })
+  }
+
+  async window (volume: VolumeRef): Promise<WindowFacts> {
+    return await this.onVolume('window', volume, { volume })
   }
 
   /** Every agent URL answers `health`; the ones that do not are named. */

@@ -11,6 +11,7 @@
 import { Kind, Type, TypeRegistry, type StaticDecode, type TSchema } from '@sinclair/typebox'
 import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler'
 import { CDP_PRIORITIES, CDP_STATES } from '../port.js'
+import { GAP_REASONS } from '../../schemas/window.js'
 import { CdpError, type ScodeName } from '../../errors.js'
 import { UUID_PATTERN } from '../../uuid.js'
 
@@ -91,6 +92,17 @@ const Segment = Type.Object({
   online: Type.Boolean(),
   usd_maddr: Type.String(),
   usd_path: Type.String()
+})
+
+const WindowAnswer = Type.Object({
+  ranges: Type.Array(Type.Object({ from: U64, to: U64, seq: U64 })),
+  gaps: Type.Array(Type.Object({ from: U64, to: U64, reason: StringEnum(GAP_REASONS) })),
+  configured_seconds: U64,
+  actual_seconds: Type.Number({ minimum: 0 }),
+  recoverable_seconds: Type.Number({ minimum: 0 }),
+  on_seconds: Type.Number({ minimum: 0 }),
+  use: U64,
+  capacity: U64
 })
 
 const Empty = Type.Object({})
@@ -180,6 +192,13 @@ export const operations = {
     summary: 'Roll the volume back to the point, journaled as ordinary writes',
     request: Type.Object({ volume: VolumeRef, point: Point }),
     answer: Empty
+  },
+  window: {
+    path: '/window',
+    idempotent: true,
+    summary: 'Added in v1 (an agent without it answers ROUTE_NOT_FOUND): the volume\'s recoverable ranges, the gaps inside reserve_duration with their reasons, and journal use',
+    request: Type.Object({ volume: VolumeRef }),
+    answer: WindowAnswer
   },
   health: {
     path: '/health',
