@@ -5,11 +5,24 @@ import { NS_PER_SECOND } from '../src/backend/port.js'
 import { CdpError } from '../src/errors.js'
 import { catchUp } from './catch-up.js'
 import { type CdpRow, requireCdp, toStored } from './cdp.js'
+import { BLOCK_BYTES } from './content.js'
 import type { Sql } from './sql.js'
 import type { VolumeRow } from './volume.js'
 
+/**
+ * The least a policy may ask for: a journal that cannot hold one block, or keeps nothing for
+ * a second, would fold every write away at once.
+ */
+function requireMinimums (policy: CdpPolicy): void {
+  if (policy.reserve_capacity < BLOCK_BYTES) {
+    throw new CdpError('RESERVE_CAPACITY_TOO_SMALL', `reserve_capacity ${policy.reserve_capacity} is below one block (${BLOCK_BYTES} bytes)`)
+  }
+  if (policy.reserve_duration < 1n) throw new CdpError('RESERVE_DURATION_TOO_SHORT', `reserve_duration ${policy.reserve_duration}`)
+}
+
 /** A new CDP, off, with its reservation placed. */
 export function createCdp (sql: Sql, volume: VolumeRow, policy: CdpPolicy, now: Ns): CdpRow {
+  requireMinimums(policy)
   const diskId = placeReservation(sql, volume, policy.reserve_capacity)
   sql.run(`INSERT INTO cdp (volume_id, priority, reserve_capacity, reserve_duration, state, create_time, disk_id, base_time)
     VALUES (?, ?, ?, ?, 'off', ?, ?, ?)`,
@@ -19,6 +32,7 @@ export function createCdp (sql: Sql, volume: VolumeRow, policy: CdpPolicy, now: 
 
 /** A new policy for an existing CDP: the reservation moves by the change, then the new limits apply at once. */
 export function changePolicy (sql: Sql, cdp: CdpRow, volume: VolumeRow, policy: CdpPolicy, now: Ns, snapshotInterval: Ns): void {
+  requireMinimums(policy)
   catchUp(sql, cdp, now, snapshotInterval)
   placeReservation(sql, volume, policy.reserve_capacity, cdp)
   sql.run('UPDATE cdp SET priority = ?, reserve_capacity = ?, reserve_duration = ? WHERE volume_id = ?',

@@ -13,7 +13,7 @@ import { succeeded } from '../src/envelope.js'
 import { createHttpApp, type HttpApp } from '../src/http-app.js'
 import { responses } from '../src/schemas/common.js'
 import controlApi from './control-api.js'
-import type { SimulatorControl } from './control.js'
+import { CONTROL_API_PREFIX, type SimulatorControl } from './control.js'
 
 /** What the agent serves: a cluster's CDP and the simulator's knobs (a `Simulator`). */
 export type AgentSimulator = CdpBackend & SimulatorControl
@@ -113,7 +113,7 @@ export async function buildAgentServer (options: AgentServerOptions): Promise<Ht
     transform: ({ schema, url }) => ({ schema: url.startsWith(AGENT_PREFIX) ? schema : { ...schema, hide: true }, url })
   })
   await app.register(agentRoutes, { prefix: AGENT_PREFIX, simulator: options.simulator })
-  await app.register(controlApi, { prefix: '/sim/v1', control: options.simulator })
+  await app.register(controlApi, { prefix: CONTROL_API_PREFIX, control: options.simulator })
   app.addHook('onClose', async () => { await options.simulator.close() })
   return app
 }

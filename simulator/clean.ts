@@ -4,13 +4,11 @@ import type { Ns } from '../src/backend/port.js'
 import { CdpError } from '../src/errors.js'
 import { releaseReservation } from './admission.js'
 import type { CdpRow } from './cdp.js'
-import { BLOCK_SIZE } from './content.js'
+import { BLOCK_BYTES } from './content.js'
 import { recordEvent } from './events.js'
 import { fold } from './retention.js'
 import type { Sql } from './sql.js'
 import { hasView } from './view.js'
-
-const BLOCK = BigInt(BLOCK_SIZE)
 
 export function cleanCdp (sql: Sql, cdp: CdpRow): void {
   if (cdp.state === 'on') throw new CdpError('CDP_IS_ON', 'disable CDP before deleting it')
@@ -48,12 +46,12 @@ export function cleanSegment (sql: Sql, volumeId: bigint, seq: bigint, now: Ns):
     // segment) are part of its last point's image: they move back to it, else cleaning
     // this segment would tear that image.
     const kept = sql.run('UPDATE journal SET seq = ? WHERE volume_id = ? AND seq = ? AND time = ?', previous.seq, volumeId, seq, previous.end_time)
-    sql.run('UPDATE segment SET use = use + ? WHERE volume_id = ? AND seq = ?', BigInt(kept) * BLOCK, volumeId, previous.seq)
+    sql.run('UPDATE segment SET use = use + ? WHERE volume_id = ? AND seq = ?', BigInt(kept) * BLOCK_BYTES, volumeId, previous.seq)
     if (next !== undefined) {
       // The newest row per block (max id, so newest time) moves on; the rest goes.
       const moved = sql.run(`UPDATE journal SET seq = ? WHERE id IN (
         SELECT max(id) FROM journal WHERE volume_id = ? AND seq = ? GROUP BY block)`, next.seq, volumeId, seq)
-      sql.run('UPDATE segment SET use = use + ? WHERE volume_id = ? AND seq = ?', BigInt(moved) * BLOCK, volumeId, next.seq)
+      sql.run('UPDATE segment SET use = use + ? WHERE volume_id = ? AND seq = ?', BigInt(moved) * BLOCK_BYTES, volumeId, next.seq)
     }
     sql.run('DELETE FROM journal WHERE volume_id = ? AND seq = ?', volumeId, seq)
   }

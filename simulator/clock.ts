@@ -14,14 +14,26 @@ export interface Clock {
   now: () => Ns
   /** Moves a manual clock forward by `by` ns and returns the new now. */
   advance: (by: Ns) => Ns
+  /** Now, if it is after `time`; else the clock first steps to `time` + 1 ns (the least that keeps two changes apart). */
+  after: (time: Ns) => Ns
 }
 
 export function realClock (): Clock {
   const wallAtStart = BigInt(Date.now()) * 1_000_000n
   const hrAtStart = process.hrtime.bigint()
+  // Raised by `after` when two changes land in one ns: the clock then reads no earlier.
+  let floor = 0n
+  const now = (): Ns => {
+    const wall = wallAtStart + (process.hrtime.bigint() - hrAtStart)
+    return wall > floor ? wall : floor
+  }
   return {
     mode: 'real',
-    now: () => wallAtStart + (process.hrtime.bigint() - hrAtStart),
+    now,
+    after: (time) => {
+      if (now() <= time) floor = time + 1n
+      return now()
+    },
     advance: () => { throw new CdpError('CLOCK_NOT_MANUAL', 'only a manual clock can be advanced') }
   }
 }
@@ -31,14 +43,18 @@ export function manualClock (db: Database, start: Ns): Clock {
   const read = db.prepare("SELECT value FROM meta WHERE key = 'manual_clock'").pluck().safeIntegers(true)
   const write = db.prepare("UPDATE meta SET value = ? WHERE key = 'manual_clock'")
   const now = (): Ns => read.get() as bigint
+  const moveTo = (next: Ns): Ns => {
+    if (next > MAX_TIME) throw new CdpError('INVALID_PARAMETER', `the clock cannot pass ${MAX_TIME} ns`)
+    write.run(next)
+    return next
+  }
   return {
     mode: 'manual',
     now,
-    advance: (by) => {
-      const next = now() + by
-      if (next > MAX_TIME) throw new CdpError('INVALID_PARAMETER', `the clock cannot pass ${MAX_TIME} ns`)
-      write.run(next)
-      return next
+    advance: (by) => moveTo(now() + by),
+    after: (time) => {
+      const current = now()
+      return current > time ? current : moveTo(time + 1n)
     }
   }
 }

@@ -7,6 +7,8 @@ import { CdpError } from '../src/errors.js'
 import type { BlockWrite } from './control.js'
 
 export const BLOCK_SIZE = 4096
+/** The same, as journal use counts it. */
+export const BLOCK_BYTES = BigInt(BLOCK_SIZE)
 /** Blocks one write call may carry: 256 MiB. */
 export const MAX_BLOCKS_PER_CALL = 65536
 

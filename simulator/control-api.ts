@@ -3,23 +3,24 @@
 // integration tests. Same envelope and errors as the CDP API.
 import { Type } from '@sinclair/typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import type { MountedPlugin } from '../src/app.js'
 import { succeeded } from '../src/envelope.js'
 import { CdpError } from '../src/errors.js'
 import { UINT64_MAX, toUint64 } from '../src/json.js'
 import { StringEnum, Uint64, Uint64Input, Uint64Query, Uuid, responses } from '../src/schemas/common.js'
-import type { BlockWrite, SimulatorControl } from './control.js'
+import { NS_PER_SECOND } from '../src/backend/port.js'
+import { BLOCK_SIZE as BLOCK } from './content.js'
+import { type BlockWrite, CONTROL_API_PREFIX, type SimulatorControl } from './control.js'
 
 export interface ControlApiOptions {
   control: SimulatorControl
 }
 
-const BLOCK = 4096
 /** Blocks one writes request may touch: keeps one request's transaction short. */
 export const MAX_BLOCKS_PER_WRITES = 16_384
 const MAX_WRITES = 1024
 /** Base64 of 4 MiB. */
 const MAX_DATA_CHARS = Math.ceil(4 * 1024 * 1024 / 3) * 4
-const NS_PER_SECOND = 1_000_000_000n
 
 const FillWrite = Type.Object({
   offset: Type.Integer({ minimum: 0, description: '字节偏移，4096对齐' }),
@@ -152,3 +153,8 @@ const controlApi: FastifyPluginAsyncTypebox<ControlApiOptions> = async (app, { c
 }
 
 export default controlApi
+
+/** The control API bound to one simulator, as buildApp mounts it. */
+export function controlApiMount (control: SimulatorControl): MountedPlugin {
+  return { prefix: CONTROL_API_PREFIX, plugin: async (app) => { await app.register(controlApi, { control }) } }
+}

@@ -1,6 +1,10 @@
 // What the simulator offers besides CdpBackend: the knobs that tests, local development and
 // other teams' integration tests turn (served as /sim/v1/… by simulator/control-api.ts).
 import type { Ns } from '../src/backend/port.js'
+import type { JournalStat } from './info.js'
+
+/** Where the control API is mounted, on the API server and on a `cdp-sim agent` alike. */
+export const CONTROL_API_PREFIX = '/sim/v1'
 
 export type ClockMode = 'real' | 'manual'
 
@@ -34,7 +38,7 @@ export interface SimulatorControl {
   viewImage: (volumeUuid: string) => ImageDigest
   recoverable: (volumeUuid: string) => { ranges: RecoverableRange[] }
   /** Every CDP volume's journal use and recoverable window (metrics read these). */
-  journalStats: () => Array<{ volume_uuid: string, use: bigint, window_seconds: number }>
+  journalStats: () => JournalStat[]
   setHostOnline: (hostUuid: string, online: boolean) => void
   setVmRunning: (vmUuid: string, running: boolean) => void
 }

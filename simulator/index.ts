@@ -1,4 +1,7 @@
 // The simulator's public face: open one over a database file (or memory) and a topology.
+import type { AppOptions } from '../src/app.js'
+import { controlApiMount } from './control-api.js'
+import { registerJournalGauges } from './gauges.js'
 import { Simulator } from './simulator.js'
 import type { SimulatorOptions } from './options.js'
 
@@ -10,4 +13,12 @@ export type { BlockWrite, SimulatorControl } from './control.js'
 
 export function openSimulator (options: SimulatorOptions): Simulator {
   return new Simulator(options)
+}
+
+/** What a simulator adds to the API app: its control API and its gauges (server.ts and tests pass these to buildApp). */
+export function simulatorAppOptions (simulator: Simulator): Required<Pick<AppOptions, 'controlApi' | 'registerGauges'>> {
+  return {
+    controlApi: controlApiMount(simulator),
+    registerGauges: (registry) => { registerJournalGauges(registry, () => simulator.journalStats()) }
+  }
 }

@@ -1,7 +1,8 @@
 // Info: a volume's segments with their snapshots, use and io times, and its view's host;
 // and the journal figures the metrics gauges read.
-import type { CdpInfo, CdpSegmentInfo, Ns } from '../src/backend/port.js'
+import { type CdpInfo, type CdpSegmentInfo, type Ns, NS_PER_SECOND } from '../src/backend/port.js'
 import { snapshotName } from './auto-snapshots.js'
+import { recoverableRanges } from './point-in-time.js'
 import type { Sql } from './sql.js'
 import { viewHost } from './view.js'
 
@@ -33,16 +34,17 @@ export function cdpInfo (sql: Sql, volumeId: bigint): CdpInfo {
 
 export interface JournalStat { volume_uuid: string, use: bigint, window_seconds: number }
 
-/** Every CDP volume's journal use and how far back it can recover (read only). */
+/**
+ * Every CDP volume's journal use and recoverable window (read only): the window is the total
+ * length of its recoverable ranges, so gaps and the time since a disable do not count.
+ */
 export function journalStats (sql: Sql, now: Ns): JournalStat[] {
-  return sql.all<{ uuid: string, use: bigint, oldest: bigint | null }>(`
-    SELECT v.uuid,
-      (SELECT coalesce(sum(s.use), 0) FROM segment s WHERE s.volume_id = cdp.volume_id) AS use,
-      (SELECT min(sn.time) FROM snapshot sn WHERE sn.volume_id = cdp.volume_id) AS oldest
+  return sql.all<{ id: bigint, uuid: string, use: bigint }>(`
+    SELECT cdp.volume_id AS id, v.uuid,
+      (SELECT coalesce(sum(s.use), 0) FROM segment s WHERE s.volume_id = cdp.volume_id) AS use
     FROM cdp JOIN volume v ON v.id = cdp.volume_id ORDER BY v.uuid`)
-    .map((row) => ({
-      volume_uuid: row.uuid,
-      use: row.use,
-      window_seconds: row.oldest === null || row.oldest > now ? 0 : Number(now - row.oldest) / 1e9
-    }))
+    .map((row) => {
+      const window = recoverableRanges(sql, row.id, now).reduce((sum, r) => sum + (r.to > r.from ? r.to - r.from : 0n), 0n)
+      return { volume_uuid: row.uuid, use: row.use, window_seconds: Number(window) / Number(NS_PER_SECOND) }
+    })
 }

@@ -6,15 +6,13 @@ import { scheduleFirstSnapshot, stopSnapshots } from './auto-snapshots.js'
 import { catchUp } from './catch-up.js'
 import { type CdpRow, cdpOf, requireCdp } from './cdp.js'
 import { MAX_TIME } from './clock.js'
-import { BLOCK_SIZE, type BlockChange } from './content.js'
+import { BLOCK_BYTES, type BlockChange } from './content.js'
 import type { Cadence } from './options.js'
 import { imageAt, liveImage } from './point-in-time.js'
 import type { Sql } from './sql.js'
 
-const BLOCK = BigInt(BLOCK_SIZE)
-
+/** Turns CDP on (the caller knows it is off). */
 export function enableCdp (sql: Sql, cdp: CdpRow, now: Ns, cadence: Cadence): void {
-  if (cdp.state === 'on') return
   catchUp(sql, cdp, now, cadence.snapshotInterval)
   sql.run('UPDATE cdp SET state = \'on\', on_since = ? WHERE volume_id = ?', now, cdp.volume_id)
   openSegment(sql, requireCdp(sql, cdp.volume_id), now, cadence.segmentCapacity)
@@ -22,8 +20,8 @@ export function enableCdp (sql: Sql, cdp: CdpRow, now: Ns, cadence: Cadence): vo
   catchUp(sql, requireCdp(sql, cdp.volume_id), now, cadence.snapshotInterval)
 }
 
+/** Turns CDP off (the caller knows it is on). */
 export function disableCdp (sql: Sql, cdp: CdpRow, now: Ns, cadence: Cadence): void {
-  if (cdp.state === 'off') return
   catchUp(sql, cdp, now, cadence.snapshotInterval)
   sql.run('UPDATE segment SET end_time = ? WHERE volume_id = ? AND end_time IS NULL', now, cdp.volume_id)
   sql.run('UPDATE cdp SET state = \'off\', on_since = NULL WHERE volume_id = ?', cdp.volume_id)
@@ -65,7 +63,7 @@ function appendJournal (sql: Sql, cdp: CdpRow, changes: Map<number, number>, now
   }
   for (const [block, token] of changes) {
     const used = segment.use + segment.added
-    if (used > 0n && used + BLOCK > segment.capacity) {
+    if (used > 0n && used + BLOCK_BYTES > segment.capacity) {
       flush()
       sql.run('UPDATE segment SET end_time = ? WHERE volume_id = ? AND seq = ?', now, cdp.volume_id, segment.seq)
       openSegment(sql, requireCdp(sql, cdp.volume_id), now, segmentCapacity)
@@ -74,7 +72,7 @@ function appendJournal (sql: Sql, cdp: CdpRow, changes: Map<number, number>, now
       rolled = true
     }
     insert.run(cdp.volume_id, segment.seq, now, block, token)
-    segment.added += BLOCK
+    segment.added += BLOCK_BYTES
   }
   flush()
   return rolled ? requireCdp(sql, cdp.volume_id) : { ...cdp, use: cdp.use + total, active_use: segment.use + segment.added }

@@ -1,6 +1,6 @@
 // How a simulator is opened: where its database lives, what cluster it models, its clock
 // and the cadence of its journal.
-import type { Ns } from '../src/backend/port.js'
+import { NS_PER_SECOND, type Ns } from '../src/backend/port.js'
 import type { ClockMode } from './control.js'
 import type { Topology } from './topology.js'
 
@@ -26,7 +26,7 @@ export const DEFAULTS = {
   snapshotIntervalSeconds: 600,
   segmentCapacity: 10n * 1024n ** 3n,
   /** 2021-08-27T08:35:21Z, the spec's example cdp_create_time: replays of the spec line up. */
-  manualClockStart: 1630053321n * 1_000_000_000n,
+  manualClockStart: 1630053321n * NS_PER_SECOND,
   /** The policy `enable` gives a volume that had no CDP. */
   policy: { cdp_priority: 'mid', reserve_capacity: 10n * 1024n ** 3n, reserve_duration: 86400n }
 } as const

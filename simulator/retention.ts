@@ -3,11 +3,9 @@
 // snapshot is folded into the base image. A fold costs what it removes.
 import { NS_PER_SECOND, type Ns } from '../src/backend/port.js'
 import { type CdpRow, fromStored } from './cdp.js'
-import { BLOCK_SIZE } from './content.js'
+import { BLOCK_BYTES } from './content.js'
 import { recordEvent } from './events.js'
 import type { Sql } from './sql.js'
-
-const BLOCK = BigInt(BLOCK_SIZE)
 
 /** The oldest time reserve_duration still keeps at `now`. */
 export const durationCut = (cdp: CdpRow, now: Ns): Ns => now - fromStored(cdp.reserve_duration) * NS_PER_SECOND
@@ -50,7 +48,7 @@ function capacityFoldPoint (sql: Sql, volumeId: bigint, excess: bigint): Ns {
   for (const row of sql.prepare('SELECT time FROM journal WHERE volume_id = ? ORDER BY time, id').iterate(volumeId)) {
     const time = (row as { time: bigint }).time
     if (removed >= excess && time !== foldPoint) break
-    removed += BLOCK
+    removed += BLOCK_BYTES
     foldPoint = time
   }
   return foldPoint
@@ -64,7 +62,7 @@ export function fold (sql: Sql, volumeId: bigint, to: Ns): void {
     'SELECT seq, block, token FROM journal WHERE volume_id = ? AND time <= ? ORDER BY time, id', volumeId, to)
   for (const { seq, block, token } of rows) {
     upsert.run(volumeId, block, token)
-    removedBySeq.set(seq, (removedBySeq.get(seq) ?? 0n) + BLOCK)
+    removedBySeq.set(seq, (removedBySeq.get(seq) ?? 0n) + BLOCK_BYTES)
   }
   if (rows.length > 0) sql.run('DELETE FROM journal WHERE volume_id = ? AND time <= ?', volumeId, to)
   for (const [seq, bytes] of removedBySeq) {

@@ -129,6 +129,12 @@ const MIGRATIONS: string[] = [
   CREATE VIRTUAL TABLE volume_search USING fts5(search_name, uuid, content='volume', content_rowid='id', tokenize='trigram');
   INSERT INTO volume_search (volume_search) VALUES ('rebuild');
   `,
+  // the ns of each CDP's newest acknowledged change (timeline.ts keeps changes apart)
+  `
+  ALTER TABLE cdp ADD COLUMN last_change INTEGER NOT NULL DEFAULT 0;
+  UPDATE cdp SET last_change = coalesce((SELECT max(max(s.start_time, coalesce(s.end_time, 0), coalesce(s.io_last_time, 0)))
+    FROM segment s WHERE s.volume_id = cdp.volume_id), 0);
+  `,
   `
   -- what happened to a volume's CDP, oldest first (simulator/events.ts keeps a bound per
   -- volume); kept past a clean, so it names the volume, not its CDP

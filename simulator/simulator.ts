@@ -6,6 +6,7 @@
 //   retention.ts       reserve_duration and reserve_capacity: history folded into the base
 //   catch-up.ts        every operation first brings its volume up to now (no timers)
 //   point-in-time.ts   the image at a time, recoverable ranges, checking a point
+//   timeline.ts        one ns per acknowledged change on a volume's timeline
 //   view.ts, revert.ts, clean.ts, admission.ts, list.ts, info.ts: one rule each
 //   window.ts          the protection window: ranges, gaps and their reasons
 //   events.ts          what each rule did, kept per volume with a bound
@@ -34,6 +35,7 @@ import { listCdps } from './list.js'
 import { type Cadence, DEFAULTS, type SimulatorOptions } from './options.js'
 import { imageAt, liveImage, recoverableRanges, requireRecoverable } from './point-in-time.js'
 import { revert } from './revert.js'
+import { changeTime, recordChange } from './timeline.js'
 import { openDatabase } from './schema.js'
 import { seedTopology } from './seed.js'
 import { type Sql, sqlOver } from './sql.js'
@@ -73,23 +75,27 @@ export class Simulator implements CdpBackend, SimulatorControl {
   // ---------------------------------------------------------------- CdpBackend
 
   async edit (policy: CdpPolicy, volumes: VolumeRef[]): Promise<BatchOutcome[]> {
-    return this.batch(volumes, (volume, now) => {
+    return this.batch(volumes, (volume) => {
       const cdp = cdpOf(this.sql, volume.id)
+      const now = this.clk.now()
       if (cdp === undefined) createCdp(this.sql, volume, policy, now)
       else changePolicy(this.sql, cdp, volume, policy, now, this.cadence.snapshotInterval)
     })
   }
 
   async enable (volumes: VolumeRef[]): Promise<BatchOutcome[]> {
-    return this.batch(volumes, (volume, now) => {
-      const cdp = cdpOf(this.sql, volume.id) ?? createCdp(this.sql, volume, DEFAULTS.policy, now)
-      enableCdp(this.sql, cdp, now, this.cadence)
+    return this.batch(volumes, (volume) => {
+      const cdp = cdpOf(this.sql, volume.id) ?? createCdp(this.sql, volume, DEFAULTS.policy, this.clk.now())
+      if (cdp.state === 'on') return
+      this.change(volume.id, (now) => { enableCdp(this.sql, cdp, now, this.cadence) })
     })
   }
 
   async disable (volumes: VolumeRef[]): Promise<BatchOutcome[]> {
-    return this.batch(volumes, (volume, now) => {
-      disableCdp(this.sql, requireCdp(this.sql, volume.id), now, this.cadence)
+    return this.batch(volumes, (volume) => {
+      const cdp = requireCdp(this.sql, volume.id)
+      if (cdp.state === 'off') return
+      this.change(volume.id, (now) => { disableCdp(this.sql, cdp, now, this.cadence) })
     })
   }
 
@@ -102,30 +108,26 @@ export class Simulator implements CdpBackend, SimulatorControl {
   }
 
   async clean (ref: VolumeRef, usdSeq?: bigint): Promise<void> {
-    this.onVolume(ref, (volume, now) => {
+    this.onVolume(ref, (volume) => {
       if (usdSeq === undefined) cleanCdp(this.sql, requireCdp(this.sql, volume.id))
-      else cleanSegment(this.sql, volume.id, usdSeq, now)
+      else cleanSegment(this.sql, volume.id, usdSeq, this.clk.now())
     })
   }
 
   async viewOn (ref: VolumeRef, point: PointInTime): Promise<{ host_uuid: string }> {
-    return this.onVolume(ref, (volume, now) => viewOn(this.sql, volume, point, now))
+    return this.changeVolume(ref, (volume, now) => viewOn(this.sql, volume, point, now))
   }
 
   async viewOff (ref: VolumeRef): Promise<void> {
-    this.sql.inTransaction(() => {
-      const volume = resolveVolume(this.sql, ref)
-      requireCdp(this.sql, volume.id)
-      viewOff(this.sql, volume)
-    })
+    this.changeVolume(ref, (volume) => { viewOff(this.sql, volume) })
   }
 
   async revert (ref: VolumeRef, point: PointInTime): Promise<void> {
-    this.onVolume(ref, (volume, now) => revert(this.sql, volume, point, now, this.cadence))
+    this.changeVolume(ref, (volume, now) => { revert(this.sql, volume, point, now, this.cadence) })
   }
 
   async window (ref: VolumeRef): Promise<WindowFacts> {
-    return this.onVolume(ref, (volume, now) => protectionWindow(this.sql, requireCdp(this.sql, volume.id), now))
+    return this.onVolume(ref, (volume) => protectionWindow(this.sql, requireCdp(this.sql, volume.id), this.clk.now()))
   }
 
   async ready (): Promise<void> {
@@ -161,8 +163,10 @@ export class Simulator implements CdpBackend, SimulatorControl {
     return this.sql.inTransaction(() => {
       const volume = this.writeTarget(volumeUuid)
       const changes = toBlockChanges(writes, volume.size)
-      const now = this.clk.now()
-      applyWrite(this.sql, volume.id, changes, now, this.cadence)
+      const now = this.change(volume.id, (now) => {
+        applyWrite(this.sql, volume.id, changes, now, this.cadence)
+        return now
+      })
       return { count: writes.length, time: now }
     })
   }
@@ -213,15 +217,14 @@ export class Simulator implements CdpBackend, SimulatorControl {
   // ---------------------------------------------------------------- volumes and batches
 
   /** Runs `fn` per volume, each in its own savepoint: one volume's failure undoes only its own work. */
-  private batch (refs: VolumeRef[], fn: (volume: VolumeRow, now: Ns) => void): BatchOutcome[] {
+  private batch (refs: VolumeRef[], fn: (volume: VolumeRow) => void): BatchOutcome[] {
     return this.sql.inTransaction(() => {
-      const now = this.clk.now()
       return refs.map((ref): BatchOutcome => {
         let volume: VolumeRow | undefined
         try {
           volume = resolveVolume(this.sql, ref)
           const found = volume
-          this.sql.inSavepoint(() => fn(found, now))
+          this.sql.inSavepoint(() => fn(found))
           return { ok: true, volume: identityOf(found) }
         } catch (err) {
           if (!isCdpError(err)) throw err
@@ -232,13 +235,29 @@ export class Simulator implements CdpBackend, SimulatorControl {
   }
 
   /** One volume's call with CDP: in one transaction, after bringing the volume up to now. */
-  private onVolume<T> (ref: VolumeRef, fn: (volume: VolumeRow, now: Ns) => T): T {
+  private onVolume<T> (ref: VolumeRef, fn: (volume: VolumeRow) => T): T {
     return this.sql.inTransaction(() => {
       const volume = resolveVolume(this.sql, ref)
-      const now = this.clk.now()
-      catchUp(this.sql, requireCdp(this.sql, volume.id), now, this.cadence.snapshotInterval)
-      return fn(volume, now)
+      catchUp(this.sql, requireCdp(this.sql, volume.id), this.clk.now(), this.cadence.snapshotInterval)
+      return fn(volume)
     })
+  }
+
+  /**
+   * As onVolume, for a call that changes the volume: it happens at a ns of its own. The
+   * volume is brought up to the clock's now first, so a point the caller read as
+   * recoverable just now is still there when a 1 ns step follows.
+   */
+  private changeVolume<T> (ref: VolumeRef, fn: (volume: VolumeRow, now: Ns) => T): T {
+    return this.onVolume(ref, (volume) => this.change(volume.id, (now) => fn(volume, now)))
+  }
+
+  /** Runs one change to a volume at its own ns (timeline.ts) and records that ns. */
+  private change<T> (volumeId: bigint, fn: (now: Ns) => T): T {
+    const now = changeTime(this.sql, this.clk, volumeId)
+    const result = fn(now)
+    recordChange(this.sql, volumeId, now)
+    return result
   }
 
   /** Where a write lands. Volumes never change once loaded, so the write path keeps them. */

@@ -1,25 +1,28 @@
 // buildApp: the one way the HTTP app is built, for the server and for tests alike, so both
 // see the same parsing, validation, serialisation and error envelopes.
-import type { FastifyInstance } from 'fastify'
+import type { FastifyInstance, FastifyPluginAsync } from 'fastify'
 import cors from '@fastify/cors'
-import swagger from '@fastify/swagger'
-import swaggerUi from '@fastify/swagger-ui'
 import { instrument } from './backend/instrumented.js'
 import type { CdpBackend } from './backend/port.js'
 import { createHttpApp, type HttpAppOptions } from './http-app.js'
 import { DEFAULT_WARNING_FRACTION } from './protection-pressure.js'
 import auth, { clusterWide, type ApiToken, type PublicRoute } from './plugins/auth.js'
 import metricsPlugin, { createMetrics, type Metrics } from './plugins/metrics.js'
+import openapi from './plugins/openapi.js'
 import health from './routes/health.js'
-import cdpRoutes from './routes/index.js'
-import type { SimulatorControl } from '../simulator/control.js'
-import controlApi from '../simulator/control-api.js'
+import cdpRoutes, { API_PREFIX } from './routes/index.js'
+import type { Registry } from 'prom-client'
 
 export interface AppOptions extends HttpAppOptions {
   /** Where CDP state lives. The app closes it when it closes. */
   backend: CdpBackend
-  /** Mounts the simulator's control API at /sim/v1 when given. */
-  simulator?: SimulatorControl
+  /**
+   * A plugin of the backend's own (the simulator's control API), mounted at `prefix` in a
+   * context of its own; server.ts passes it in, so nothing here depends on the simulator.
+   */
+  controlApi?: MountedPlugin
+  /** Adds the backend's gauges to the app's registry (the simulator's journal figures). */
+  registerGauges?: (registry: Registry) => void
   maxVolumesPerBatch?: number
   /** `window` reports pressure `warning` below this fraction of reserve_duration (default 0.85). */
   windowWarningFraction?: number
@@ -31,8 +34,11 @@ export interface AppOptions extends HttpAppOptions {
   metrics?: Metrics
 }
 
-export const API_PREFIX = '/v1/volume/internal/cdp'
-const SIM_PREFIX = '/sim/v1'
+export interface MountedPlugin {
+  prefix: string
+  plugin: FastifyPluginAsync
+}
+
 const DOCS_PREFIX = '/docs'
 
 /**
@@ -52,8 +58,9 @@ export async function buildApp (options: AppOptions): Promise<FastifyInstance> {
   const app = createHttpApp({ logger, bodyLimit, requestTimeout, keepAliveTimeout, maxConnections })
   const metrics = options.metrics ?? createMetrics()
   const backend = instrument(options.backend, metrics.observeBackendCall)
-  const { simulator } = options
-  if (simulator !== undefined) metrics.addJournalGauges(() => simulator.journalStats())
+  options.registerGauges?.(metrics.registry)
+  // First, so that it sees every route.
+  await app.register(openapi, { docsPrefix: DOCS_PREFIX, publicRoutes: PUBLIC_ROUTES })
   await app.register(metricsPlugin, { metrics })
   // Before auth: @fastify/cors answers a preflight in its onRequest hook, so the browser's
   // token-less OPTIONS never reaches the token check (the real request after it carries one).
@@ -65,25 +72,13 @@ export async function buildApp (options: AppOptions): Promise<FastifyInstance> {
   }
   await app.register(health, { backend })
 
-  await app.register(swagger, {
-    openapi: {
-      openapi: '3.0.3',
-      info: {
-        title: 'volume-cdp',
-        description: '卷CDP（持续数据保护）内部接口。uint64 fields are exact: JSON integers, or decimal strings in requests.',
-        version: '0.1.0'
-      }
-    }
-  })
-  await app.register(swaggerUi, { routePrefix: DOCS_PREFIX })
-
   await app.register(cdpRoutes, {
     prefix: API_PREFIX,
     backend,
     maxVolumesPerBatch: options.maxVolumesPerBatch ?? 1000,
     windowWarningFraction: options.windowWarningFraction ?? DEFAULT_WARNING_FRACTION
   })
-  if (simulator !== undefined) await app.register(clusterWide(controlApi), { prefix: SIM_PREFIX, control: simulator })
+  if (options.controlApi !== undefined) await app.register(clusterWide(options.controlApi.plugin), { prefix: options.controlApi.prefix })
 
   app.addHook('onClose', async () => { await options.backend.close() })
   return app

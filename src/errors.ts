@@ -24,6 +24,8 @@ export const Scode = {
   UNSUPPORTED_MEDIA_TYPE: entry(1007, 415, 'content type must be application/json', '请求内容类型必须为application/json'),
   BODY_TOO_LARGE: entry(1008, 413, 'request body is too large', '请求体过大'),
   INVALID_WRITE: entry(1009, 400, 'write must be 4096-byte aligned and inside the volume', '写入必须按4096字节对齐且不超出卷大小'),
+  RESERVE_CAPACITY_TOO_SMALL: entry(1030, 400, 'reserve_capacity must hold at least one 4096-byte block', 'reserve_capacity至少为一个4096字节块'),
+  RESERVE_DURATION_TOO_SHORT: entry(1031, 400, 'reserve_duration must be at least 1 second', 'reserve_duration至少为1秒'),
   ROUTE_NOT_FOUND: entry(1010, 404, 'no such endpoint', '接口不存在'),
   METHOD_NOT_ALLOWED: entry(1011, 405, 'method not allowed on this endpoint', '该接口不支持此请求方法'),
 

@@ -11,12 +11,12 @@ import { createMetrics, type Metrics } from './plugins/metrics.js'
  * The backend is imported only when chosen: agent mode never loads the simulator, and so
  * never the native SQLite module.
  */
-async function openBackend (config: Config, metrics: Metrics, log: AgentLog): Promise<Pick<AppOptions, 'backend' | 'simulator'>> {
+async function openBackend (config: Config, metrics: Metrics, log: AgentLog): Promise<Pick<AppOptions, 'backend' | 'controlApi' | 'registerGauges'>> {
   if (config.CDP_BACKEND === 'agent') {
     const { openAgentBackend } = await import('./backend/agent/open.js')
     return { backend: openAgentBackend(config, metrics.observeAgentCall, log) }
   }
-  const { loadTopology, openSimulator } = await import('../simulator/index.js')
+  const { loadTopology, openSimulator, simulatorAppOptions } = await import('../simulator/index.js')
   const topology = loadTopology(config.CDP_SIM_TOPOLOGY)
   const simulator = fromSettingFile('CDP_SIM_DB', config.CDP_SIM_DB, (db) => openSimulator({
     db,
@@ -27,7 +27,7 @@ async function openBackend (config: Config, metrics: Metrics, log: AgentLog): Pr
     },
     ...(config.CDP_SIM_SNAPSHOT_INTERVAL === undefined ? {} : { snapshotIntervalSeconds: config.CDP_SIM_SNAPSHOT_INTERVAL })
   }))
-  return { backend: simulator, simulator }
+  return { backend: simulator, ...simulatorAppOptions(simulator) }
 }
 
 /** What the start-up line says this process runs: enough to tell two deployments apart in a log. */

@@ -14,6 +14,9 @@ function buildAjv (coerceTypes: boolean): Ajv {
     allErrors: false
   })
   ajv.addFormat('uuid', UUID)
+  // Annotations for generators (src/schemas/common.ts): the range is checked by the schema.
+  ajv.addFormat('uint64', true)
+  ajv.addFormat('int64', true)
   return ajv
 }
 

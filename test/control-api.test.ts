@@ -2,7 +2,7 @@
 // the same envelope; mounted only when a simulator is given.
 import t from 'tap'
 import { buildApp } from '../src/app.js'
-import { loadTopology, openSimulator } from '../simulator/index.js'
+import { loadTopology, openSimulator, simulatorAppOptions } from '../simulator/index.js'
 import { CDP, DEMO, DEMO_TOPOLOGY, SECOND, call, openTestApp, volume } from './helpers/app.js'
 
 const SIM = '/sim/v1'
@@ -17,7 +17,7 @@ t.test('the clock starts at the spec time and moves by seconds or nanoseconds', 
 
 t.test('a real clock refuses to be advanced', async (t) => {
   const sim = openSimulator({ db: ':memory:', topology: loadTopology(DEMO_TOPOLOGY), clock: { mode: 'real' } })
-  const app = await buildApp({ backend: sim, simulator: sim })
+  const app = await buildApp({ backend: sim, ...simulatorAppOptions(sim) })
   t.teardown(() => app.close())
   const res = await call(app, 'POST', `${SIM}/clock/advance`, { seconds: 1 })
   t.equal(res.status, 409)
@@ -31,15 +31,16 @@ t.test('writes (fill or base64 data) change the image; past images stay readable
   const written = await call(app, 'POST', `${SIM}/volumes/${DEMO.cdp1}/writes`, {
     writes: [{ offset: 0, length: 8192, fill: 7 }, { offset: 8192, data: Buffer.alloc(4096, 3).toString('base64') }]
   })
-  t.strictSame(written.body.data, { count: 2, time: START })
+  // The enable took START: the write has the next ns (one ns per change).
+  t.strictSame(written.body.data, { count: 2, time: START + 1n })
   await call(app, 'POST', `${SIM}/clock/advance`, { seconds: 5 })
   const now = (await call(app, 'GET', `${SIM}/volumes/${DEMO.cdp1}/image`)).body.data
   t.not(now.digest, empty.digest)
-  t.equal(now.time, START + 5n * SECOND)
-  const then = (await call(app, 'GET', `${SIM}/volumes/${DEMO.cdp1}/image?at=${START}`)).body.data
-  t.strictSame(then, { digest: now.digest, time: START }, 'image at the write time is the same content')
+  t.equal(now.time, START + 1n + 5n * SECOND)
+  const then = (await call(app, 'GET', `${SIM}/volumes/${DEMO.cdp1}/image?at=${START + 1n}`)).body.data
+  t.strictSame(then, { digest: now.digest, time: START + 1n }, 'image at the write time is the same content')
   const ranges = (await call(app, 'GET', `${SIM}/volumes/${DEMO.cdp1}/recoverable`)).body.data.ranges
-  t.strictSame(ranges, [{ from: START, to: START + 5n * SECOND, seq: 0 }])
+  t.strictSame(ranges, [{ from: START, to: START + 1n + 5n * SECOND, seq: 0 }])
 })
 
 t.test('an offline host shows in info; a running VM blocks revert', async (t) => {

@@ -3,6 +3,7 @@
 import { defineCommand, uint64Option, UsageError } from './command.js'
 import { formatTime } from './format.js'
 import { CONNECTION_OPTIONS, uint64, withClient } from './remote.js'
+import { CONTROL_API_PREFIX } from '../control.js'
 
 function clockLines (answer: unknown): string[] {
   const { now, mode } = answer as { now: unknown, mode: string }
@@ -33,8 +34,8 @@ export const clock = defineCommand({
     if (action === undefined && (by !== undefined || byNs !== undefined)) throw new UsageError('--seconds and --nanoseconds go with "clock advance"')
     if (action === 'advance' && (by === undefined) === (byNs === undefined)) throw new UsageError('clock advance needs exactly one of --seconds, --nanoseconds')
     const lines = await withClient(values, async (client) => clockLines(action === undefined
-      ? await client.get('/sim/v1/clock')
-      : await client.post('/sim/v1/clock/advance', by ?? byNs)))
+      ? await client.get(`${CONTROL_API_PREFIX}/clock`)
+      : await client.post(`${CONTROL_API_PREFIX}/clock/advance`, by ?? byNs)))
     for (const line of lines) io.out(line)
     return 0
   }

@@ -1,7 +1,6 @@
 // How the cdp-sim tools print times, durations, sizes and bars, and what they know of the
 // terminal they print to (handed in by simulator/cli.ts, the one module that sees `process`).
-
-export const NS_PER_SECOND = 1_000_000_000n
+import { NS_PER_SECOND } from '../../src/backend/port.js'
 
 /** stdout when it is a terminal. */
 export interface Terminal {

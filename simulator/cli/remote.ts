@@ -1,9 +1,8 @@
 // What the cdp-sim commands that talk to a running simulator share: the --url and --token
-// options, an HTTP client (undici) that reads answers losslessly (ns times above 2^53 come
-// back as bigint) and turns a failure into one line, and the checks of their arguments.
-import { isInteger, isSafeNumber, parse, stringify } from 'lossless-json'
-import { Pool } from 'undici'
-import { Scode } from '../../src/errors.js'
+// options, a client (the official volume-cdp/client: bearer token, request ids, timeouts,
+// lossless answers, CdpError) whose failures become one line, and the checks of their
+// arguments.
+import { CdpClient, CdpRequestError } from '../../src/client/index.js'
 import { UUID } from '../../src/uuid.js'
 import { UsageError } from './command.js'
 import { errorCode } from '../../src/backend/agent/client.js'
@@ -16,36 +15,11 @@ export const CONNECTION_OPTIONS = {
   token: { type: 'string', value: 'T', description: 'bearer token, sent as Authorization: Bearer T' }
 } as const
 
-/** A request the simulator answered with a failure envelope. */
-export class RemoteError extends Error {
-  override readonly name = 'RemoteError'
-  constructor (readonly scode: number, message: string, desc: string) {
-    super(`scode ${scode} ${message}${desc === '' ? '' : `: ${desc}`}`)
-  }
-}
-
-export const ROUTE_NOT_FOUND = Scode.ROUTE_NOT_FOUND.scode
-export const VIEW_NOT_FOUND = Scode.VIEW_NOT_FOUND.scode
-
-/** Integers above 2^53 as bigint, every other number as a number. */
-function parseNumber (text: string): number | bigint {
-  return !isSafeNumber(text) && isInteger(text) ? BigInt(text) : Number(text)
-}
-
-interface Envelope { scode: number, message: string, desc: string, data: unknown }
-
-function isEnvelope (value: unknown): value is Envelope {
-  const v = value as Partial<Envelope> | null
-  return typeof v === 'object' && v !== null && typeof v.scode === 'number' && typeof v.message === 'string'
-}
-
 const TIMEOUT_MS = 30_000
 
 export class SimClient {
   readonly url: string
-  private readonly base: string
-  private readonly pool: Pool
-  private readonly headers: Record<string, string>
+  private readonly client: CdpClient
 
   constructor (url: string, token: string | undefined) {
     let parsed: URL
@@ -59,59 +33,39 @@ export class SimClient {
     }
     if (token === '') throw new UsageError('--token must not be empty')
     this.url = url
-    this.base = parsed.pathname.replace(/\/+$/, '')
-    this.pool = new Pool(parsed.origin, { connect: { timeout: TIMEOUT_MS }, headersTimeout: TIMEOUT_MS, bodyTimeout: TIMEOUT_MS })
-    this.headers = token === undefined ? {} : { authorization: `Bearer ${token}` }
+    this.client = new CdpClient({ baseUrl: url, ...(token === undefined ? {} : { token }), timeoutMs: TIMEOUT_MS })
   }
 
+  /**
+   * Runs calls of the client; a failure envelope stays a CdpError (its message is
+   * "scode N message: desc"), a call that got no answer of the API's becomes one line.
+   */
+  async run<T> (fn: (client: CdpClient) => Promise<T>): Promise<T> {
+    try {
+      return await fn(this.client)
+    } catch (err) {
+      if (!(err instanceof CdpRequestError)) throw err
+      if (err.kind === 'bad-response') throw new Error(`${this.url}: ${err.message}`)
+      if (err.kind === 'timeout') throw new Error(`no answer from ${this.url} in ${TIMEOUT_MS / 1000} s`)
+      const code = errorCode(err.cause)
+      throw new Error(`cannot reach ${this.url}: ${code === '' ? (err.cause as Error).message : code}`)
+    }
+  }
+
+  /** The answer's `data`, integers above 2^53 as decimal text (read them with `uint64`). */
   async get (path: string): Promise<unknown> {
-    return await this.call('GET', path)
+    return await this.run(async (client) => await client.call({ method: 'GET', path }))
   }
 
   async post (path: string, body: unknown): Promise<unknown> {
-    return await this.call('POST', path, body)
-  }
-
-  async close (): Promise<void> {
-    await this.pool.close()
-  }
-
-  /** The answer's `data`; a failure envelope is a RemoteError, anything else an Error. */
-  private async call (method: 'GET' | 'POST', path: string, body?: unknown): Promise<unknown> {
-    let status: number
-    let text: string
-    try {
-      const res = await this.pool.request({
-        method,
-        path: `${this.base}${path}`,
-        headers: body === undefined ? this.headers : { ...this.headers, 'content-type': 'application/json' },
-        ...(body === undefined ? {} : { body: stringify(body) ?? '{}' })
-      })
-      status = res.statusCode
-      text = await res.body.text()
-    } catch (err) {
-      throw new Error(`cannot reach ${this.url}: ${errorCode(err) === '' ? (err as Error).message : errorCode(err)}`)
-    }
-    let answer: unknown
-    try {
-      answer = parse(text, null, parseNumber)
-    } catch {
-      answer = undefined
-    }
-    if (!isEnvelope(answer)) throw new Error(`${method} ${this.url}${path}: HTTP ${status}, not a volume-cdp answer`)
-    if (answer.scode !== 0) throw new RemoteError(answer.scode, answer.message, answer.desc)
-    return answer.data
+    return await this.run(async (client) => await client.call({ method: 'POST', path, body }))
   }
 }
 
 /** Runs `fn` with a client of the command's --url and --token, closed afterwards. */
 export async function withClient<T> (values: { url: string, token: string | undefined }, fn: (client: SimClient) => Promise<T>): Promise<T> {
   const client = new SimClient(values.url, values.token)
-  try {
-    return await fn(client)
-  } finally {
-    await client.close()
-  }
+  return await fn(client)
 }
 
 /** An argument that must be a uuid. */
@@ -120,9 +74,9 @@ export function uuidArgument (text: string, what: string): string {
   return text
 }
 
-/** A uint64 in an answer (a number or, above 2^53, a bigint). */
+/** A uint64 in an answer (a number or, above 2^53, its decimal text). */
 export function uint64 (value: unknown, field: string): bigint {
-  if (typeof value === 'bigint') return value
+  if (typeof value === 'string' && /^[0-9]{1,20}$/.test(value)) return BigInt(value)
   if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) return BigInt(value)
   throw new Error(`the simulator's answer has no uint64 ${field}`)
 }

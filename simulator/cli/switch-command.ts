@@ -2,6 +2,7 @@
 // control API: `cdp-sim host offline|online HOST_UUID`, `cdp-sim vm start|stop VM_UUID`.
 import { defineCommand, UsageError, type Command } from './command.js'
 import { CONNECTION_OPTIONS, uuidArgument, withClient } from './remote.js'
+import { CONTROL_API_PREFIX } from '../control.js'
 
 export interface SwitchSpec {
   /** The command's name, and what its positional uuid names. */
@@ -35,7 +36,7 @@ export function switchCommand (spec: SwitchSpec): Command {
       }
       uuidArgument(uuid, thing)
       const answer = await withClient(values, async (client) =>
-        await client.post(`/sim/v1/${spec.collection}/${uuid}/state`, { [spec.field]: value })) as Record<string, unknown>
+        await client.post(`${CONTROL_API_PREFIX}/${spec.collection}/${uuid}/state`, { [spec.field]: value })) as Record<string, unknown>
       io.out(`${spec.name} ${uuid} ${answer[spec.field] === true ? spec.says[0] : spec.says[1]}`)
       return 0
     }

@@ -4,54 +4,47 @@
 // them (timeline-chart.ts).
 import { defineCommand, UsageError, type Command } from './command.js'
 import type { Terminal } from './format.js'
-import { CONNECTION_OPTIONS, RemoteError, ROUTE_NOT_FOUND, type SimClient, uint64, uuidArgument, VIEW_NOT_FOUND, withClient } from './remote.js'
+import { CdpError } from '../../src/client/index.js'
+import type { CdpInfo } from '../../src/backend/port.js'
+import { AGENT_PREFIX, operations } from '../../src/backend/agent/protocol.js'
+import { CONNECTION_OPTIONS, type SimClient, uint64, uuidArgument, withClient } from './remote.js'
 import { renderTimeline, type Range, type Segment, type TimelineModel } from './timeline-chart.js'
+import { CONTROL_API_PREFIX } from '../control.js'
 
 const PLAIN_WIDTH = 80
 
 interface VolumeRef { cluster_uuid: string, volume_uuid: string, tenant?: string }
 
-interface InfoAnswer { cdp_info: Array<Record<string, unknown>>, host_uuid: string }
-
 /** The CDP info call: the API's endpoint, or the agent protocol's when the URL is an agent. */
-async function info (client: SimClient, volume: VolumeRef): Promise<InfoAnswer> {
-  try {
-    return await client.get(`/v1/volume/internal/cdp/info?${new URLSearchParams({ ...volume }).toString()}`) as InfoAnswer
-  } catch (err) {
-    if (!(err instanceof RemoteError && err.scode === ROUTE_NOT_FOUND)) throw err
-    return await client.post('/agent/v1/info', { volume }) as InfoAnswer
-  }
+async function info (client: SimClient, volume: VolumeRef): Promise<CdpInfo> {
+  return await client.run(async (api) => {
+    try {
+      return await api.info(volume)
+    } catch (err) {
+      if (!(err instanceof CdpError && err.code === 'ROUTE_NOT_FOUND')) throw err
+      return await api.call({ method: 'POST', path: `${AGENT_PREFIX}${operations.info.path}`, body: { volume } }, operations.info.answer)
+    }
+  })
 }
 
-function toSegment (s: Record<string, unknown>): Segment {
-  const snaps = (s.snaps as Array<{ name: string, time: unknown }>).map((snap) => ({ name: snap.name, time: uint64(snap.time, 'snaps[].time') }))
-  return {
-    seq: uint64(s.seq, 'seq'),
-    startTime: uint64(s.startTime, 'startTime'),
-    ioLastTime: uint64(s.ioLastTime, 'ioLastTime'),
-    use: uint64(s.use, 'use'),
-    capacity: uint64(s.capacity, 'capacity'),
-    online: s.online === true,
-    usd_maddr: String(s.usd_maddr),
-    usd_path: String(s.usd_path),
-    snaps
-  }
+function toSegment ({ seq, startTime, ioLastTime, use, capacity, online, usd_maddr: maddr, usd_path: path, snaps }: CdpInfo['cdp_info'][number]): Segment {
+  return { seq, startTime, ioLastTime, use, capacity, online, usd_maddr: maddr, usd_path: path, snaps }
 }
 
 /** The point the volume's view shows; none if the view went away meanwhile. */
 async function viewTime (client: SimClient, volume: string): Promise<bigint | undefined> {
   try {
-    return uint64((await client.get(`/sim/v1/volumes/${volume}/view/image`) as { time: unknown }).time, 'time')
+    return uint64((await client.get(`${CONTROL_API_PREFIX}/volumes/${volume}/view/image`) as { time: unknown }).time, 'time')
   } catch (err) {
-    if (err instanceof RemoteError && err.scode === VIEW_NOT_FOUND) return undefined
+    if (err instanceof CdpError && err.code === 'VIEW_NOT_FOUND') return undefined
     throw err
   }
 }
 
 async function load (client: SimClient, volume: VolumeRef): Promise<TimelineModel> {
   const answer = await info(client, volume)
-  const { ranges } = await client.get(`/sim/v1/volumes/${volume.volume_uuid}/recoverable`) as { ranges: Array<Record<string, unknown>> }
-  const clock = await client.get('/sim/v1/clock') as { now: unknown, mode: string }
+  const { ranges } = await client.get(`${CONTROL_API_PREFIX}/volumes/${volume.volume_uuid}/recoverable`) as { ranges: Array<Record<string, unknown>> }
+  const clock = await client.get(`${CONTROL_API_PREFIX}/clock`) as { now: unknown, mode: string }
   const host = answer.host_uuid
   const time = host === '' ? undefined : await viewTime(client, volume.volume_uuid)
   return {

@@ -7,6 +7,7 @@ import { choiceOption, defineCommand, integerOption, uint64Option, UsageError, t
 import { bar, formatBytes, formatDuration, formatTime, type Terminal } from './format.js'
 import { CONNECTION_OPTIONS, type SimClient, uint64, uuidArgument, withClient } from './remote.js'
 import { PATTERNS, type Pattern, WritePattern } from './write-pattern.js'
+import { CONTROL_API_PREFIX } from '../control.js'
 
 const BLOCK = 4096
 /** The control API takes at most 4 MiB of data in one write. */
@@ -121,7 +122,7 @@ async function drive (client: SimClient, run: Run, limits: Limits, settings: Wri
       ? { offset, data: settings.pattern.data().toString('base64') }
       : { offset, length: settings.blockSize, fill: settings.fill }
     try {
-      const answer = await client.post(`/sim/v1/volumes/${volume}/writes`, { writes: [write] }) as { time: unknown }
+      const answer = await client.post(`${CONTROL_API_PREFIX}/volumes/${volume}/writes`, { writes: [write] }) as { time: unknown }
       const time = uint64(answer.time, 'time')
       run.first ??= time
       run.last = time
@@ -130,7 +131,7 @@ async function drive (client: SimClient, run: Run, limits: Limits, settings: Wri
         tally.writes++
         tally.bytes += settings.blockSize
       }
-      if (settings.advanceNs !== undefined) await client.post('/sim/v1/clock/advance', { nanoseconds: settings.advanceNs })
+      if (settings.advanceNs !== undefined) await client.post(`${CONTROL_API_PREFIX}/clock/advance`, { nanoseconds: settings.advanceNs })
     } catch (err) {
       run.failure = err as Error
       return
@@ -140,9 +141,9 @@ async function drive (client: SimClient, run: Run, limits: Limits, settings: Wri
 
 /** Checks the simulator answers and has every volume (and a manual clock for --advance-ns). */
 async function preflight (client: SimClient, volumes: string[], advanceNs: bigint | undefined): Promise<void> {
-  const clock = await client.get('/sim/v1/clock') as { mode: string }
+  const clock = await client.get(`${CONTROL_API_PREFIX}/clock`) as { mode: string }
   if (advanceNs !== undefined && clock.mode !== 'manual') throw new Error(`--advance-ns needs a manual clock; the simulator's is ${clock.mode}`)
-  for (const volume of volumes) await client.get(`/sim/v1/volumes/${volume}/image`)
+  for (const volume of volumes) await client.get(`${CONTROL_API_PREFIX}/volumes/${volume}/image`)
 }
 
 /** Each volume's image digest after the run; none when the simulator cannot say. */
@@ -150,7 +151,7 @@ async function digestsAfter (client: SimClient, volumes: string[]): Promise<Map<
   const digests = new Map<string, string>()
   for (const volume of volumes) {
     try {
-      digests.set(volume, (await client.get(`/sim/v1/volumes/${volume}/image`) as { digest: string }).digest)
+      digests.set(volume, (await client.get(`${CONTROL_API_PREFIX}/volumes/${volume}/image`) as { digest: string }).digest)
     } catch {
       return digests
     }

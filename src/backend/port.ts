@@ -1,74 +1,45 @@
 // CdpBackend: the one seam between the HTTP layer and whatever holds CDP state (the
 // in-process simulator, or node agents over HTTP). Records carry the contract's own field
 // names so routes pass them through untouched; every time in ns is a bigint.
+import type { Static } from '@sinclair/typebox'
 import type { CdpError } from '../errors.js'
+import type { CdpPolicy as CdpPolicySchema } from '../schemas/batch.js'
+import type { CdpInfo as CdpInfoSchema, CdpSegment, CdpSnapshotInfo } from '../schemas/info.js'
+import type { InternalVolumeCdpListInfo } from '../schemas/list.js'
+import type { PointInTime as PointInTimeSchema } from '../schemas/point.js'
+import type { InternalVolumeIdentifier, VolumeIdentity as VolumeIdentitySchema } from '../schemas/volume.js'
+
+// The records are defined once, as TypeBox schemas in src/schemas/; these are their types.
+export { CDP_PRIORITIES, CDP_STATES } from '../schemas/list.js'
 import type { WindowFacts } from '../schemas/window.js'
 
 /** Nanoseconds since the unix epoch. */
 export type Ns = bigint
 export const NS_PER_SECOND = 1_000_000_000n
 
-export const CDP_PRIORITIES = ['high', 'mid', 'low'] as const
-export type CdpPriority = typeof CDP_PRIORITIES[number]
+export type CdpPriority = CdpPolicy['cdp_priority']
+export type CdpState = CdpListItem['cdp_state']
 
-export const CDP_STATES = ['on', 'off'] as const
-export type CdpState = typeof CDP_STATES[number]
-
-/** How a request names a volume (the spec's InternalVolumeIdentifier). */
-export interface VolumeRef {
-  cluster_uuid: string
-  /** When given, the volume must belong to this tenant, else it is "not found". */
-  tenant?: string
-  volume_uuid: string
-  /** Informational only: the uuid identifies the volume. */
-  volume_name?: string
-}
+/**
+ * How a request names a volume (the spec's InternalVolumeIdentifier). When `tenant` is
+ * given, the volume must belong to it, else it is "not found"; `volume_name` is
+ * informational only: the uuid identifies the volume.
+ */
+export type VolumeRef = InternalVolumeIdentifier
 
 /** The identity a batch result carries as `data`, filled in from the cluster. */
-export interface VolumeIdentity {
-  cluster_uuid: string
-  cluster_name: string
-  cluster_mode: string
-  tenant: string
-  tenant_name: string
-  multiple: boolean
-  vm_type: string
-  volume_uuid: string
-  volume_name: string
-  owner: string
-}
+export type VolumeIdentity = Static<typeof VolumeIdentitySchema>
 
-export interface CdpPolicy {
-  cdp_priority: CdpPriority
-  /** Bytes of CDP disk the journal may use. */
-  reserve_capacity: bigint
-  /** Seconds of history kept recoverable. */
-  reserve_duration: bigint
-}
+/** reserve_capacity: bytes of CDP disk the journal may use; reserve_duration: seconds of history kept. */
+export type CdpPolicy = Static<typeof CdpPolicySchema>
 
 /** One volume's outcome in a batch call; a failure still names the volume. */
 export type BatchOutcome =
   | { ok: true, volume: VolumeIdentity }
   | { ok: false, volume: VolumeIdentity, error: CdpError }
 
-/** The spec's InternalVolumeCdpListInfo. */
-export interface CdpListItem {
-  cluster_uuid: string
-  cluster_name: string
-  cluster_mode: string
-  tenant: string
-  tenant_name: string
-  volume_uuid: string
-  volume_name: string
-  vm_name: string
-  vm_uuid: string
-  reserve_duration: bigint
-  reserve_capacity: bigint
-  /** Unix seconds. */
-  cdp_create_time: number
-  cdp_state: CdpState
-  cdp_priority: CdpPriority
-}
+/** The spec's InternalVolumeCdpListInfo (cdp_create_time in unix seconds). */
+export type CdpListItem = Static<typeof InternalVolumeCdpListInfo>
 
 export interface ListQuery {
   cluster_uuid: string
@@ -103,36 +74,16 @@ export interface ListResult {
 }
 
 /** The spec's CdpSnapshotInfo. */
-export interface CdpSnapshot {
-  name: string
-  time: Ns
-}
+export type CdpSnapshot = Static<typeof CdpSnapshotInfo>
 
-/** The spec's CdpInfoResponse: one journal segment. */
-export interface CdpSegmentInfo {
-  snaps: CdpSnapshot[]
-  seq: bigint
-  startTime: Ns
-  use: bigint
-  capacity: bigint
-  ioStartTime: Ns
-  ioLastTime: Ns
-  online: boolean
-  usd_maddr: string
-  usd_path: string
-}
+/** The spec's CdpInfoResponse without its `status`: one journal segment. */
+export type CdpSegmentInfo = Static<typeof CdpSegment>
 
-export interface CdpInfo {
-  cdp_info: CdpSegmentInfo[]
-  /** The host the volume's view is exposed on; "" when it has none. */
-  host_uuid: string
-}
+/** A volume's segments, and the host its view is exposed on ("" when it has none). */
+export type CdpInfo = Static<typeof CdpInfoSchema>
 
 /** A point in time, named as the spec does: a base snapshot and the time replayed to. */
-export interface PointInTime {
-  snapshot_name: string
-  timestamp: Ns
-}
+export type PointInTime = Static<typeof PointInTimeSchema>
 
 export interface CdpBackend {
   /** Sets the policy, creating the volume's CDP (state off) where it has none. */

@@ -87,7 +87,8 @@ export function clusterWide<Options extends FastifyPluginOptions, Provider exten
 
 const digest = (text: string): Buffer => createHash('sha256').update(text).digest()
 
-function matches (route: PublicRoute, url: string, method: string): boolean {
+/** Whether a request (or a route, for the OpenAPI document) is covered by a public route. */
+export function matches (route: PublicRoute, url: string, method: string): boolean {
   if (route.method !== undefined && route.method !== method) return false
   return route.url.endsWith('*') ? url.startsWith(route.url.slice(0, -1)) : url === route.url
 }

@@ -1,10 +1,10 @@
 // GET /metrics in Prometheus text format: requests by route and scode, request latency,
 // backend call latency and failures (per agent where the backend has agents), and any
-// gauges the backend adds (the simulator's journal use and recoverable window per volume).
+// gauges the app is given (buildApp's registerGauges: the simulator's, in simulator mode).
 // Each app has its own registry, so several apps in one process (tests) never collide.
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
-import { Counter, Gauge, Histogram, Registry } from 'prom-client'
+import { Counter, Histogram, Registry } from 'prom-client'
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -22,8 +22,6 @@ export interface Metrics {
   observeBackendCall: (operation: string, seconds: number, scode: number) => void
   /** One attempt of the agent client toward one agent. */
   observeAgentCall: (operation: string, agent: string, seconds: number, scode: number) => void
-  /** Journal use and recoverable window per volume, read when scraped (simulator mode). */
-  addJournalGauges: (read: () => Array<{ volume_uuid: string, use: bigint, window_seconds: number }>) => void
 }
 
 const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5]
@@ -47,27 +45,6 @@ export function createMetrics (): Metrics {
     observeAgentCall: (operation, agent, seconds, scode) => {
       agentSeconds.observe({ operation, agent }, seconds)
       if (scode !== 0) agentErrors.inc({ operation, agent, scode: String(scode) })
-    },
-    addJournalGauges: (read) => {
-      const window = new Gauge({ name: 'cdp_recoverable_window_seconds', help: 'How far back a volume can be recovered', labelNames: ['volume_uuid'], registers: [] })
-      // One read fills both: the window gauge is registered after this one, so it is
-      // collected (and printed) after it has been set here.
-      const use = new Gauge({
-        name: 'cdp_journal_use_bytes',
-        help: 'Journal bytes a volume uses on its CDP disks',
-        labelNames: ['volume_uuid'],
-        registers: [],
-        collect () {
-          this.reset()
-          window.reset()
-          for (const stat of read()) {
-            this.set({ volume_uuid: stat.volume_uuid }, Number(stat.use))
-            window.set({ volume_uuid: stat.volume_uuid }, stat.window_seconds)
-          }
-        }
-      })
-      registry.registerMetric(use)
-      registry.registerMetric(window)
     }
   }
 }
@@ -98,7 +75,15 @@ async function metricsPlugin (app: FastifyInstance, options: { metrics: Metrics 
   })
 
   // Every volume's uuid and journal figures: a global or a metrics token when tokens are on.
-  app.get('/metrics', { schema: { hide: true }, config: { access: 'metrics' } }, async (_request, reply) => {
+  app.get('/metrics', {
+    schema: {
+      operationId: 'metrics',
+      tags: ['ops'],
+      summary: 'Prometheus metrics: requests by route and scode, latencies, backend and agent calls, journal gauges (a global or a metrics token)',
+      'x-doc-response': { 200: { description: 'Prometheus text exposition format', content: { 'text/plain': { schema: { type: 'string' } } } } }
+    },
+    config: { access: 'metrics' }
+  }, async (_request, reply) => {
     return await reply.type(registry.contentType).send(await registry.metrics())
   })
 }

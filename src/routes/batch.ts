@@ -3,9 +3,9 @@
 import type { Static } from '@sinclair/typebox'
 import type { BatchOutcome } from '../backend/port.js'
 import { failed, succeeded } from '../envelope.js'
-import type { BatchResult } from '../schemas/batch.js'
+import type { CdpBatchResult } from '../schemas/batch.js'
 
-export function toBatchResult (outcomes: BatchOutcome[]): Static<typeof BatchResult> {
+export function toBatchResult (outcomes: BatchOutcome[]): Static<typeof CdpBatchResult> {
   const results = outcomes.map((outcome) => outcome.ok ? succeeded(outcome.volume) : failed(outcome.error, outcome.volume))
   const success = outcomes.filter((outcome) => outcome.ok).length
   return { success, fail: outcomes.length - success, results }

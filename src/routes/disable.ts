@@ -1,7 +1,7 @@
 // POST /disable — 卷cdp停用: turns journaling off; history stays until clean.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { succeeded } from '../envelope.js'
-import { BatchBody, BatchResult } from '../schemas/batch.js'
+import { BatchBody, CdpBatchResult } from '../schemas/batch.js'
 import { responses } from '../schemas/common.js'
 import { toBatchResult } from './batch.js'
 import type { CdpRouteOptions } from './options.js'
@@ -10,9 +10,14 @@ import { toVolumeRef } from './volume-ref.js'
 const disable: FastifyPluginAsyncTypebox<CdpRouteOptions> = async (app, { backend, maxVolumesPerBatch }) => {
   app.post('/disable', {
     schema: {
-      summary: '卷cdp停用',
+      operationId: 'cdpDisable',
+      tags: ['cdp'],
+      summary: 'Turn journaling off for each volume (history stays until clean)',
+      description: '卷cdp停用。Each volume gets its own envelope in results; one volume\'s failure never stops the others.',
+      'x-scodes': ['TOO_MANY_VOLUMES'],
+      'x-result-scodes': ['CLUSTER_NOT_FOUND', 'VOLUME_NOT_FOUND', 'CDP_NOT_FOUND'],
       body: BatchBody(maxVolumesPerBatch),
-      response: responses(BatchResult)
+      response: responses(CdpBatchResult, 'CdpBatchOutput')
     }
   }, async (request) => {
     return succeeded(toBatchResult(await backend.disable(request.body.volumes.map(toVolumeRef))))

@@ -1,11 +1,9 @@
 // POST /edit — cdp编辑（不存在时即创建）: sets the policy, creating CDP (off) where none.
-import { Type } from '@sinclair/typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { CDP_PRIORITIES } from '../backend/port.js'
 import { succeeded } from '../envelope.js'
 import { toUint64 } from '../json.js'
-import { BatchClusterUuid, BatchResult, BatchVolumes } from '../schemas/batch.js'
-import { StringEnum, Uint64Input, responses } from '../schemas/common.js'
+import { CdpBatchResult, EditBody } from '../schemas/batch.js'
+import { responses } from '../schemas/common.js'
 import { toBatchResult } from './batch.js'
 import type { CdpRouteOptions } from './options.js'
 import { toVolumeRef } from './volume-ref.js'
@@ -13,15 +11,14 @@ import { toVolumeRef } from './volume-ref.js'
 const edit: FastifyPluginAsyncTypebox<CdpRouteOptions> = async (app, { backend, maxVolumesPerBatch }) => {
   app.post('/edit', {
     schema: {
-      summary: 'cdp编辑（不存在时即创建）',
-      body: Type.Object({
-        cdp_priority: StringEnum(CDP_PRIORITIES, '恢复优先级'),
-        reserve_capacity: Uint64Input('占用CDP盘最大空间'),
-        reserve_duration: Uint64Input('可恢复最近时长'),
-        volumes: BatchVolumes(maxVolumesPerBatch),
-        cluster_uuid: BatchClusterUuid
-      }),
-      response: responses(BatchResult)
+      operationId: 'cdpEdit',
+      tags: ['cdp'],
+      summary: 'Set the CDP policy of each volume, creating CDP (state off) where it has none',
+      description: 'cdp编辑（不存在时即创建）。Each volume gets its own envelope in results; one volume\'s failure never stops the others.',
+      'x-scodes': ['INVALID_UINT64', 'TOO_MANY_VOLUMES'],
+      'x-result-scodes': ['CLUSTER_NOT_FOUND', 'VOLUME_NOT_FOUND', 'INSUFFICIENT_CDP_CAPACITY', 'TENANT_QUOTA_EXCEEDED'],
+      body: EditBody(maxVolumesPerBatch),
+      response: responses(CdpBatchResult, 'CdpBatchOutput')
     }
   }, async (request) => {
     const { body } = request

@@ -12,6 +12,8 @@ import view from './view.js'
 import window from './window.js'
 import { dropZeroValues } from './zero-values.js'
 
+export const API_PREFIX = '/v1/volume/internal/cdp'
+
 const cdpRoutes: FastifyPluginAsync<CdpRouteOptions> = async (app, { backend, maxVolumesPerBatch, windowWarningFraction }) => {
   app.addHook('preValidation', dropZeroValues)
   // Not `options` whole: it carries this plugin's prefix, which the routes must not repeat.

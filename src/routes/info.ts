@@ -3,7 +3,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { CdpSegmentInfo } from '../backend/port.js'
 import { succeeded } from '../envelope.js'
 import { responses } from '../schemas/common.js'
-import { InfoData } from '../schemas/info.js'
+import { CdpInfoData } from '../schemas/info.js'
 import { InternalVolumeIdentifier } from '../schemas/volume.js'
 import type { CdpRouteOptions } from './options.js'
 import { toVolumeRef } from './volume-ref.js'
@@ -18,9 +18,13 @@ function toCdpInfoResponse (segment: CdpSegmentInfo) {
 const info: FastifyPluginAsyncTypebox<CdpRouteOptions> = async (app, { backend }) => {
   app.get('/info', {
     schema: {
-      summary: '卷cdp信息',
+      operationId: 'cdpInfo',
+      tags: ['cdp'],
+      summary: 'A volume\'s journal segments with their snapshots, and the host its view is on',
+      description: '卷cdp信息。Times are ns: a snapshot name and a time between a segment\'s ioStartTime and ioLastTime select a point for view and revert.',
+      'x-scodes': ['VOLUME_NOT_FOUND', 'CDP_NOT_FOUND'],
       querystring: InternalVolumeIdentifier,
-      response: responses(InfoData)
+      response: responses(CdpInfoData, 'CdpInfoOutput')
     }
   }, async (request) => {
     const { cdp_info: segments, host_uuid: hostUuid } = await backend.info(toVolumeRef(request.query))

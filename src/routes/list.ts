@@ -1,10 +1,9 @@
 // GET /list — 卷cdp列表: a cluster's CDP volumes, paged, with how each range (namespace) fared.
-import { Type } from '@sinclair/typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { RangeState } from '../backend/port.js'
 import { failed, succeeded } from '../envelope.js'
-import { Uuid, responses } from '../schemas/common.js'
-import { ListData } from '../schemas/list.js'
+import { responses } from '../schemas/common.js'
+import { CdpListData, CdpListQuery } from '../schemas/list.js'
 import type { CdpRouteOptions } from './options.js'
 
 /** A range's `result` carries no data: "" on success (as in the spec) and on failure. */
@@ -15,18 +14,18 @@ function rangeResult ({ error }: RangeState) {
 const list: FastifyPluginAsyncTypebox<CdpRouteOptions> = async (app, { backend }) => {
   app.get('/list', {
     schema: {
-      summary: '卷cdp列表',
-      querystring: Type.Object({
-        cluster_uuid: Uuid('集群uuid'),
-        tenant: Type.Optional(Uuid('租户uuid')),
-        filter_name: Type.Optional(Type.String({ maxLength: 256, description: '过滤关键字（匹配卷名称或卷uuid，不区分大小写）' })),
-        page_num: Type.Integer({ minimum: 0, maximum: 2 ** 31, default: 0, description: '页码（从0开始）' }),
-        page_size: Type.Integer({ minimum: 0, maximum: 2 ** 31, default: 0, description: '页长（0表示全部）' })
-      }),
-      response: responses(ListData)
+      operationId: 'cdpList',
+      tags: ['cdp'],
+      summary: 'A cluster\'s CDP volumes, paged, with how each range (namespace) fared',
+      description: '卷cdp列表。page_num is 0-based; page_num=0&page_size=0 or both absent return everything. A range that failed carries its error envelope in each_range_list_state[].result and the other ranges still return.',
+      'x-scodes': [],
+      'x-result-scodes': ['AGENT_UNREACHABLE', 'AGENT_BAD_RESPONSE', 'AGENT_TIMEOUT', 'BACKEND_UNAVAILABLE'],
+      querystring: CdpListQuery,
+      response: responses(CdpListData, 'CdpListOutput')
     }
   }, async (request) => {
-    const { cluster_uuid: clusterUuid, tenant, filter_name: filterName, page_num: pageNum, page_size: pageSize } = request.query
+    // Ajv has filled in the defaults of page_num and page_size by now.
+    const { cluster_uuid: clusterUuid, tenant, filter_name: filterName, page_num: pageNum = 0, page_size: pageSize = 0 } = request.query
     const result = await backend.list({ cluster_uuid: clusterUuid, tenant, filter_name: filterName, page_num: pageNum, page_size: pageSize })
     return succeeded({
       TotalCount: result.TotalCount,

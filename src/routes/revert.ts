@@ -13,13 +13,17 @@ import { toVolumeRef } from './volume-ref.js'
 const revert: FastifyPluginAsyncTypebox<CdpRouteOptions> = async (app, { backend }) => {
   app.post('/revert', {
     schema: {
-      summary: '卷cdp回滚',
+      operationId: 'cdpRevert',
+      tags: ['cdp'],
+      summary: 'Roll a volume back to a point in time (a base snapshot and an exact ns time)',
+      description: '卷cdp回滚。Journaled as ordinary writes, so a revert can itself be undone by reverting to a point before it; refused while a running VM uses the volume or a view is on.',
+      'x-scodes': ['INVALID_UINT64', 'VOLUME_NOT_FOUND', 'CDP_NOT_FOUND', 'SNAPSHOT_NOT_FOUND', 'POINT_NOT_RECOVERABLE', 'SNAPSHOT_NOT_BASE', 'SEGMENT_OFFLINE', 'VOLUME_IN_USE', 'VIEW_IS_ON'],
       body: Type.Object({
         ...InternalVolumeIdentifier.properties,
         snapshot_name: SnapshotName,
         timestamp: Timestamp('回滚')
-      }),
-      response: responses(Type.Object({}))
+      }, { title: 'CdpRevertRequest' }),
+      response: responses(Type.Object({}), 'EmptyOutput')
     }
   }, async (request) => {
     const { body } = request

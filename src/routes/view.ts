@@ -7,7 +7,7 @@ import { succeeded } from '../envelope.js'
 import { CdpError } from '../errors.js'
 import { toUint64 } from '../json.js'
 import { StringEnum, responses } from '../schemas/common.js'
-import { ViewData } from '../schemas/info.js'
+import { CdpViewData } from '../schemas/info.js'
 import { SnapshotName, Timestamp } from '../schemas/point.js'
 import { InternalVolumeIdentifier } from '../schemas/volume.js'
 import type { CdpRouteOptions } from './options.js'
@@ -29,14 +29,20 @@ const view: FastifyPluginAsyncTypebox<CdpRouteOptions> = async (app, { backend }
   app.post('/view', {
     preValidation: ignorePointWhenOff,
     schema: {
-      summary: '卷cdp查看',
+      operationId: 'cdpView',
+      tags: ['cdp'],
+      summary: 'Expose (op on) or remove (op off) a read-only image of a volume at a point in time',
+      description: '卷cdp查看。op on answers the host the image is exposed on; one view per volume. op off ignores snapshot_name and timestamp.',
+      'x-scodes': ['INVALID_UINT64', 'VOLUME_NOT_FOUND', 'CDP_NOT_FOUND', 'SNAPSHOT_NOT_FOUND', 'POINT_NOT_RECOVERABLE', 'SNAPSHOT_NOT_BASE', 'SEGMENT_OFFLINE', 'VIEW_ALREADY_ON', 'VIEW_NOT_FOUND'],
+      // The spec marks them required; the server also takes op off without them.
+      'x-spec-required': ['snapshot_name', 'timestamp'],
       body: Type.Object({
         ...InternalVolumeIdentifier.properties,
         op: StringEnum(['on', 'off'], '操作：on 打开查看，off 关闭查看（off时忽略snapshot_name与timestamp）'),
         snapshot_name: Type.Optional({ ...SnapshotName, description: 'io快照名称（op为on时必填）' }),
         timestamp: Type.Optional(Timestamp('查看'))
-      }),
-      response: responses(ViewData)
+      }, { title: 'CdpViewRequest' }),
+      response: responses(CdpViewData, 'CdpViewOutput')
     }
   }, async (request) => {
     const { body } = request

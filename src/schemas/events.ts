@@ -30,5 +30,5 @@ export const CdpEvent = Type.Object({
   bytes: Type.Optional(Uint64('截短释放的日志字节数')),
   old: Type.Optional(Policy),
   new: Type.Optional(Policy)
-}, { description: 'CdpEvent对象' })
+}, { title: 'CdpEvent', description: 'CdpEvent对象' })
 export type CdpEvent = Static<typeof CdpEvent>

@@ -6,8 +6,8 @@ export const InternalVolumeIdentifier = Type.Object({
   cluster_uuid: Uuid('卷所属集群uuid'),
   tenant: Type.Optional(Uuid('卷所属租户uuid')),
   volume_uuid: Uuid('卷uuid'),
-  volume_name: Type.Optional(Type.String({ maxLength: 256, description: '卷名称' }))
-}, { description: 'InternalVolumeIdentifier对象' })
+  volume_name: Type.Optional(Type.String({ maxLength: 256, description: '卷名称（仅作说明，以volume_uuid为准）' }))
+}, { title: 'InternalVolumeIdentifier', description: 'InternalVolumeIdentifier对象: how a request names a volume' })
 
 export type InternalVolumeIdentifier = Static<typeof InternalVolumeIdentifier>
 
@@ -23,4 +23,4 @@ export const VolumeIdentity = Type.Object({
   volume_uuid: Type.String({ description: '卷uuid' }),
   volume_name: Type.String({ description: '卷名称' }),
   owner: Type.String({ description: '所有者' })
-})
+}, { title: 'VolumeIdentity', description: 'The volume as the cluster knows it (the data of each batch result)' })

@@ -16,13 +16,13 @@ export const RecoverableRange = Type.Object({
   from: Uint64('最早可恢复时间（ns，含）'),
   to: Uint64('最晚可恢复时间（ns，含）'),
   seq: Uint64('日志段序号')
-}, { description: 'RecoverableRange对象：其间每个时间都可恢复' })
+}, { title: 'RecoverableRange', description: 'RecoverableRange对象：其间每个时间都可恢复' })
 
 export const WindowGap = Type.Object({
   from: Uint64('不可恢复起始时间（ns，含）'),
   to: Uint64('不可恢复结束时间（ns，含）'),
   reason: StringEnum(GAP_REASONS, '原因')
-}, { description: 'WindowGap对象：其间每个时间都不可恢复' })
+}, { title: 'WindowGap', description: 'WindowGap对象：其间每个时间都不可恢复' })
 
 /** What a backend knows of the window; the API adds `pressure` (its threshold is the API's setting). */
 export const WindowFacts = Type.Object({
@@ -34,10 +34,10 @@ export const WindowFacts = Type.Object({
   on_seconds: Type.Number({ minimum: 0, description: 'CDP连续开启的时长（秒），关闭时为0' }),
   use: Uint64('日志已用空间（字节）'),
   capacity: Uint64('日志容量（reserve_capacity，字节）')
-}, { description: 'WindowFacts对象' })
+}, { title: 'WindowFacts', description: 'WindowFacts对象: what a backend knows of the window' })
 export type WindowFacts = Static<typeof WindowFacts>
 
 export const ProtectionWindow = Type.Composite([WindowFacts, Type.Object({
   pressure: StringEnum(PRESSURES, 'ok；warning：actual_seconds低于配置的比例；shrinking：容量回收正在截短历史')
-})], { description: 'ProtectionWindow对象' })
+})], { title: 'ProtectionWindow', description: 'ProtectionWindow对象' })
 export type ProtectionWindow = Static<typeof ProtectionWindow>

@@ -37,6 +37,13 @@ async function pointAt (backend: CdpBackend, volume: VolumeRef, time: bigint): P
   return { snapshot_name: base.name, timestamp: time }
 }
 
+/** The time of cdp-1's oldest snapshot. */
+async function firstSnapshot (backend: CdpBackend): Promise<bigint> {
+  const snap = (await backend.info(ref(DEMO.cdp1))).cdp_info[0]?.snaps[0]
+  if (snap === undefined) throw new Error('cdp-1 has no snapshot')
+  return snap.time
+}
+
 /** CDP on for cdp-1, three writes a minute apart; returns the time of each. */
 async function history ({ backend, control }: Subject): Promise<bigint[]> {
   await backend.enable([ref(DEMO.cdp1)])
@@ -195,21 +202,24 @@ export function conformance (t: Test, open: OpenSubject): void {
 
   t.test('window: one range from the first snapshot to now, history against the policy, journal use', async (t) => {
     const subject = await open(t)
-    const times = await history(subject)
-    const now = (times[2] as bigint) + 60n * SECOND
+    await history(subject)
+    const now = await subject.control.advance(0n)
+    const first = await firstSnapshot(subject.backend)
     const window = await subject.backend.window(ref(DEMO.cdp1))
     const policy = (await subject.backend.list({ cluster_uuid: DEMO.cluster, page_num: 0, page_size: 0 })).List.find((i) => i.volume_uuid === DEMO.cdp1)
-    t.same(window.ranges, [{ from: times[0], to: now, seq: 0n }])
+    t.same(window.ranges, [{ from: first, to: now, seq: 0n }])
     t.same(window.gaps, [])
-    t.same([window.configured_seconds, window.actual_seconds, window.recoverable_seconds, window.on_seconds], [policy?.reserve_duration, 180, 180, 180])
+    const history180 = Number(now - first) / 1e9
+    t.same([window.configured_seconds, window.actual_seconds, window.recoverable_seconds, window.on_seconds], [policy?.reserve_duration, history180, history180, history180])
     t.same([window.use, window.capacity], [3n * 8192n, policy?.reserve_capacity])
   })
 
   t.test('window names its gaps: CDP off between segments, a cleaned segment, an offline host', async (t) => {
     const subject = await open(t)
     const { backend, control } = subject
-    const [start] = await history(subject) as [bigint]
-    const offAt = start + 180n * SECOND
+    await history(subject)
+    const start = await firstSnapshot(backend)
+    const offAt = await control.advance(0n)
     await backend.disable([ref(DEMO.cdp1)])
     await control.advance(60n * SECOND)
     await backend.enable([ref(DEMO.cdp1)])

@@ -4,8 +4,8 @@ import { isSafeNumber, parse, stringify } from 'lossless-json'
 import type { FastifyInstance, InjectOptions } from 'fastify'
 import { request } from 'undici'
 import { buildApp, type AppOptions } from '../../src/app.js'
-import { loadTopology, openSimulator, type Simulator, type Topology } from '../../simulator/index.js'
-import type { Ns } from '../../src/backend/port.js'
+import { loadTopology, openSimulator, simulatorAppOptions, type Simulator, type Topology } from '../../simulator/index.js'
+import { NS_PER_SECOND, type Ns } from '../../src/backend/port.js'
 
 export const DEMO_TOPOLOGY = 'fixtures/demo-topology.json'
 
@@ -27,7 +27,7 @@ export const DEMO = {
 } as const
 
 export const CDP = '/v1/volume/internal/cdp'
-export const SECOND = 1_000_000_000n
+export const SECOND = NS_PER_SECOND
 
 export interface Teardown { teardown: (fn: () => unknown) => void }
 
@@ -48,7 +48,7 @@ export async function openTestApp (t: Teardown, options: {
     clock: { mode: 'manual', ...(options.clockStart === undefined ? {} : { start: options.clockStart }) },
     ...(options.snapshotIntervalSeconds === undefined ? {} : { snapshotIntervalSeconds: options.snapshotIntervalSeconds })
   })
-  const app = await buildApp({ backend: sim, simulator: sim, ...options.app })
+  const app = await buildApp({ backend: sim, ...simulatorAppOptions(sim), ...options.app })
   t.teardown(() => app.close())
   return { app, sim }
 }

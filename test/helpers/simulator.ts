@@ -2,7 +2,8 @@
 // in-memory database with a manual clock, and the small steps every scenario takes.
 import type { Test } from 'tap'
 import { fileURLToPath } from 'node:url'
-import type { BatchOutcome, CdpPolicy, PointInTime, VolumeRef } from '../../src/backend/port.js'
+import { type BatchOutcome, type CdpPolicy, NS_PER_SECOND, type PointInTime, type VolumeRef } from '../../src/backend/port.js'
+import { BLOCK_SIZE } from '../../simulator/content.js'
 import { type Simulator, type SimulatorOptions, loadTopology, openSimulator } from '../../simulator/index.js'
 import { DEMO } from './app.js'
 
@@ -23,8 +24,8 @@ export const CDP_1 = DEMO.cdp1
 export const LIN_VM_VOLUME = DEMO.linVolume
 export const LIN_DATA = DEMO.linData
 
-export const NS_PER_S = 1_000_000_000n
-export const KIB4 = 4096
+export const NS_PER_S = NS_PER_SECOND
+export const KIB4 = BLOCK_SIZE
 
 /** A simulator of the demo cluster on a fresh in-memory database and a manual clock. */
 export function openDemo (t: Test, options: Partial<SimulatorOptions> = {}): Simulator {

@@ -33,7 +33,8 @@ t.test('/metrics counts requests by route and scode, times backend calls, and re
   t.match(text, /cdp_backend_call_seconds_count\{operation="info"\} 2/)
   t.match(text, /cdp_backend_errors_total\{operation="info",scode="3003"\} 1/)
   t.match(text, new RegExp(`cdp_journal_use_bytes\\{volume_uuid="${DEMO.cdp1}"\\} 8192`))
-  t.match(text, new RegExp(`cdp_recoverable_window_seconds\\{volume_uuid="${DEMO.cdp1}"\\} 0`))
+  // The window is the recoverable ranges' length: the write came 1 ns after the enable.
+  t.match(text, new RegExp(`cdp_recoverable_window_seconds\\{volume_uuid="${DEMO.cdp1}"\\} 1e-9\n`))
 })
 
 t.test('every answer carries x-request-id: the caller\'s when it is a plain token, a new uuid otherwise', async (t) => {

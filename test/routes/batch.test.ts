@@ -64,3 +64,13 @@ t.test('1,000 volumes in one batch are accepted', async (t) => {
   t.equal(res.status, 200)
   t.equal(res.body.data.results.length, 1000)
 })
+
+t.test('edit below the minimums: each volume reports the limit it breaks, and nothing is created', async (t) => {
+  const { app } = await openTestApp(t)
+  const small = await call(app, 'POST', `${CDP}/edit`, { ...policy, reserve_capacity: 4095, volumes: [volume(DEMO.vol1)] })
+  t.strictSame(small.body.data.results.map((r: { scode: number }) => r.scode), [1030], 'RESERVE_CAPACITY_TOO_SMALL')
+  const short = await call(app, 'POST', `${CDP}/edit`, { ...policy, reserve_duration: 0, volumes: [volume(DEMO.vol1)] })
+  t.strictSame(short.body.data.results.map((r: { scode: number }) => r.scode), [1031], 'RESERVE_DURATION_TOO_SHORT')
+  const list = await call(app, 'GET', `${CDP}/list?cluster_uuid=${DEMO.cluster}`)
+  t.equal(list.body.data.TotalCount, 0)
+})

@@ -9,6 +9,8 @@ import type { CdpBackend } from '../../src/backend/port.js'
 import type { SimulatorControl } from '../../simulator/control.js'
 import { buildApp } from '../../src/app.js'
 import { loadTopology, openSimulator } from '../../simulator/index.js'
+import { controlApiMount } from '../../simulator/control-api.js'
+import { registerJournalGauges } from '../../simulator/gauges.js'
 import { CDP, DEMO, DEMO_TOPOLOGY } from '../helpers/app.js'
 import { exchange, parseResponse, rawRequest, type RawResponse } from '../helpers/raw-http.js'
 
@@ -146,7 +148,13 @@ t.test('every route × every spelling × every caller: runs under the route\'s r
   const sim = openSimulator({ db: ':memory:', topology: loadTopology(DEMO_TOPOLOGY), clock: { mode: 'manual' } })
   await sim.enable([cdp1])
   sim.write(DEMO.cdp1, [{ offset: 0, length: 4096, fill: 1 }])
-  const spied = await buildApp({ tokens: TOKENS, backend: spy<CdpBackend>(sim, 'backend', log), simulator: spy<SimulatorControl>(sim, 'control', log) })
+  const control = spy<SimulatorControl>(sim, 'control', log)
+  const spied = await buildApp({
+    tokens: TOKENS,
+    backend: spy<CdpBackend>(sim, 'backend', log),
+    controlApi: controlApiMount(control),
+    registerGauges: (registry) => { registerJournalGauges(registry, () => control.journalStats()) }
+  })
   t.teardown(() => spied.close())
   await spied.listen({ host: '127.0.0.1', port: 0 })
   const address = spied.server.address()

@@ -67,7 +67,7 @@ t.test('admission: reservations add up per disk, and the next volume goes to the
   const sim = openDemo(t)
   t.same(outcomes(await sim.edit(policy(2n * TIB, 60n), [ref(VOL_1)])), ['ok'], 'fills the 2 TiB disk')
   t.same(outcomes(await sim.edit(policy(TIB, 60n), [ref(CDP_1)])), ['ok'], 'fits the 1 TiB disk')
-  t.same(outcomes(await sim.edit(policy(1n, 60n), [ref(KEN_VM_VOLUME)])), ['INSUFFICIENT_CDP_CAPACITY'], 'both disks are full')
+  t.same(outcomes(await sim.edit(policy(4096n, 60n), [ref(KEN_VM_VOLUME)])), ['INSUFFICIENT_CDP_CAPACITY'], 'both disks are full, even for one block')
 })
 
 t.test('admission: raising a reservation past its disk\'s room is refused and the old policy stays', async (t) => {
@@ -110,4 +110,15 @@ t.test('a uint64 reserve_duration above 2^63 round-trips exactly through list', 
   const [item] = (await sim.list({ cluster_uuid: CLUSTER, page_num: 0, page_size: 0 })).List
   t.equal(item?.reserve_duration, huge)
   t.equal(sim.recoverable(VOL_1).ranges.length, 1, 'a duration beyond any clock keeps everything')
+})
+
+t.test('minimums: a reserve_capacity below one block or a reserve_duration of 0 is refused and changes nothing', async (t) => {
+  const sim = openDemo(t)
+  t.same(outcomes(await sim.edit(policy(4095n, 60n), [ref(VOL_1)])), ['RESERVE_CAPACITY_TOO_SMALL'])
+  t.same(outcomes(await sim.edit(policy(4096n, 0n), [ref(VOL_1)])), ['RESERVE_DURATION_TOO_SHORT'])
+  t.equal(await failure(() => sim.info(ref(VOL_1))), 'CDP_NOT_FOUND', 'no CDP was created')
+  t.same(outcomes(await sim.edit(policy(4096n, 1n), [ref(VOL_1)])), ['ok'], 'one block and one second are enough')
+  t.same(outcomes(await sim.edit(policy(0n, 60n), [ref(VOL_1)])), ['RESERVE_CAPACITY_TOO_SMALL'])
+  const [item] = (await sim.list({ cluster_uuid: CLUSTER, filter_name: VOL_1, page_num: 0, page_size: 0 })).List
+  t.match(item, { reserve_capacity: 4096n, reserve_duration: 1n }, 'the old policy stays')
 })

@@ -226,7 +226,14 @@ t.test('the simulator control API is mounted at /sim/v1 on the same app', async 
   t.strictSame((await call(app, 'POST', '/sim/v1/clock/advance', { seconds: 5 })).body.data.now, 1630053326n * SECOND)
   await post('/enable', { volumes: [ref(CDP_1)] })
   const written = await call(app, 'POST', `/sim/v1/volumes/${CDP_1}/writes`, { writes: [{ offset: 0, length: 4096, fill: 7 }] })
-  t.strictSame(written.body.data, { count: 1, time: 1630053326n * SECOND })
+  t.strictSame(written.body.data, { count: 1, time: 1630053326n * SECOND + 1n }, 'the ns after the enable')
   const info = await post('/info', { volume: ref(CDP_1) })
-  t.equal(info.body.data.cdp_info[0].ioLastTime, 1630053326n * SECOND, 'the agent sees the control API\'s write')
+  t.equal(info.body.data.cdp_info[0].ioLastTime, 1630053326n * SECOND + 1n, 'the agent sees the control API\'s write')
+})
+
+t.test('edit below the minimums gets the same scodes over the agent protocol', async (t) => {
+  const { post } = await openAgent(t)
+  const small = await post('/edit', { policy: { cdp_priority: 'mid', reserve_capacity: 0, reserve_duration: 60 }, volumes: [ref(CDP_1)] })
+  const short = await post('/edit', { policy: { cdp_priority: 'mid', reserve_capacity: 4096, reserve_duration: 0 }, volumes: [ref(CDP_1)] })
+  t.strictSame([small.body.data.results[0].scode, short.body.data.results[0].scode], [1030, 1031])
 })

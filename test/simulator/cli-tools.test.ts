@@ -64,13 +64,14 @@ t.test('workload --count writes exactly that many blocks, journaled, and prints 
   t.equal(run.stderr, '')
   t.match(run.stdout, /^workload: 25 writes, 100\.0 KiB \(102400 bytes\) in /m)
   t.match(run.stdout, /^ {2}errors: 0$/m)
-  t.match(run.stdout, new RegExp(`^  first write: 2021-08-27 08:35:21\\.000000000 UTC \\(${start}\\)$`, 'm'), 'first write at the clock\'s start')
-  t.match(run.stdout, new RegExp(`^  last write: +2021-08-27 08:35:45\\.000000000 UTC \\(${start + 24n * SECOND}\\)$`, 'm'), 'one second later per write')
+  // The enable took the clock's start, so the first write has the next ns (one ns per change).
+  t.match(run.stdout, new RegExp(`^  first write: 2021-08-27 08:35:21\\.000000001 UTC \\(${start + 1n}\\)$`, 'm'), 'first write 1 ns after the enable')
+  t.match(run.stdout, new RegExp(`^  last write: +2021-08-27 08:35:45\\.000000001 UTC \\(${start + 1n + 24n * SECOND}\\)$`, 'm'), 'one second later per write')
   const after = sim.image(CDP_1).digest
   t.not(after, before, 'the image changed')
   t.match(run.stdout, new RegExp(`^  volume ${CDP_1}: 25 writes, 100\\.0 KiB, image sha256 ${after}$`, 'm'))
-  t.equal(sim.clock().now, start + 25n * SECOND, 'the clock advanced after each write')
-  t.strictSame(sim.recoverable(CDP_1).ranges, [{ from: start, to: start + 25n * SECOND, seq: 0n }])
+  t.equal(sim.clock().now, start + 1n + 25n * SECOND, 'the clock advanced after each write')
+  t.strictSame(sim.recoverable(CDP_1).ranges, [{ from: start, to: start + 1n + 25n * SECOND, seq: 0n }])
   t.equal((await sim.info(ref(CDP_1))).cdp_info[0]?.use, 25n * BigInt(KIB4), 'the journal holds 25 blocks')
 })
 
@@ -160,22 +161,23 @@ t.test('timeline prints the segments, their snapshots, the gap a disable leaves,
   t.equal(run.code, 0, run.stderr)
   const out = run.stdout
   t.match(out, new RegExp(`^volume +${CDP_1} +cluster ${CLUSTER}$`, 'm'))
-  t.match(out, /^window +2021-08-27 08:35:21\.000000000 UTC → 2021-08-27 08:53:41\.000000000 UTC$/m)
+  // Three changes land 1 ns after the one before (a write after each enable, the disable after a write).
+  t.match(out, /^window +2021-08-27 08:35:21\.000000000 UTC → 2021-08-27 08:53:41\.000000003 UTC$/m)
   t.match(out, /^ +13m 20s recoverable in 2 ranges, 1 gap$/m)
   t.match(out, /^recoverable +█+·+█+$/m, 'the window row shows the gap')
   t.match(out, /^seq 0 +10\.30\.12\.237:\/dev\/sdd {2}online$/m)
   t.match(out, /^seq 1 +10\.30\.12\.237:\/dev\/sdd {2}online$/m)
-  t.match(out, /^ {2}span +2021-08-27 08:35:21\.000000000 UTC → 2021-08-27 08:47:01\.000000000 UTC \(11m 40s\)$/m)
+  t.match(out, /^ {2}span +2021-08-27 08:35:21\.000000000 UTC → 2021-08-27 08:47:01\.000000002 UTC \(11m 40s\)$/m)
   t.match(out, /^ {2}use +[█░]{20} 8\.0 KiB of 10\.0 GiB \(0\.00%\)$/m)
   for (const snap of info.cdp_info.flatMap((s) => s.snaps)) t.match(out, new RegExp(`^ {4}${snap.name} {2}`, 'm'), `lists ${snap.name}`)
-  t.match(out, /^gap +2021-08-27 08:47:01\.000000000 UTC → 2021-08-27 08:52:01\.000000000 UTC \(5m 0s\) not recoverable$/m)
+  t.match(out, /^gap +2021-08-27 08:47:01\.000000002 UTC → 2021-08-27 08:52:01\.000000002 UTC \(5m 0s\) not recoverable$/m)
   t.match(out, /^view +◆$/m, 'the view is marked on the axis')
   t.match(out, new RegExp(`^view +on host ${viewHost} at 2021-08-27 08:46:11\\.123456789 UTC$`, 'm'))
 
   const raw = await cdpSim(t, ['timeline', CDP_1, '--cluster', CLUSTER, '--url', url, '--raw'])
   t.equal(raw.code, 0, raw.stderr)
   t.match(raw.stdout, new RegExp(`^view +on host ${viewHost} at 2021-08-27 08:46:11\\.123456789 UTC \\(${viewed}\\)$`, 'm'), '--raw: the exact ns')
-  t.match(raw.stdout, new RegExp(`^gap .*\\(${start + 700n * SECOND}\\) → .*\\(${start + 1000n * SECOND}\\)`, 'm'))
+  t.match(raw.stdout, new RegExp(`^gap .*\\(${start + 700n * SECOND + 2n}\\) → .*\\(${start + 1000n * SECOND + 2n}\\)`, 'm'))
 })
 
 t.test('timeline and workload work against a cdp-sim agent too (info over the agent protocol)', async (t) => {
@@ -185,7 +187,7 @@ t.test('timeline and workload work against a cdp-sim agent too (info over the ag
   t.equal(work.code, 0, work.stderr)
   const run = await cdpSim(t, ['timeline', CDP_1, '--cluster', CLUSTER, '--url', agent.url])
   t.equal(run.code, 0, run.stderr)
-  t.match(run.stdout, /^window +2021-08-27 08:35:21\.000000000 UTC → 2021-08-27 08:38:21\.000000000 UTC$/m)
+  t.match(run.stdout, /^window +2021-08-27 08:35:21\.000000000 UTC → 2021-08-27 08:38:21\.000000001 UTC$/m)
   t.match(run.stdout, /^ {2}use +[█░]{20} 12\.0 KiB of 10\.0 GiB/m)
   t.match(run.stdout, /^view +none$/m)
   t.equal(await agent.stop(), 0)

@@ -8,102 +8,30 @@
 // `decode` validates a body and turns its uint64 fields into bigint in one step. uint64
 // values travel as JSON integers (parse them losslessly: ns times exceed 2^53); a decimal
 // string is accepted too.
-import { Kind, Type, TypeRegistry, type StaticDecode, type TSchema } from '@sinclair/typebox'
-import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler'
-import { CDP_PRIORITIES, CDP_STATES } from '../port.js'
-import { GAP_REASONS } from '../../schemas/window.js'
-import { CdpError, type ScodeName } from '../../errors.js'
-import { UUID_PATTERN } from '../../uuid.js'
+import { Type, type StaticDecode, type TSchema } from '@sinclair/typebox'
+import { CdpPolicy } from '../../schemas/batch.js'
+import { CdpInfo } from '../../schemas/info.js'
+import { InternalVolumeCdpListInfo } from '../../schemas/list.js'
+import { PointInTime } from '../../schemas/point.js'
+import { InternalVolumeIdentifier, VolumeIdentity } from '../../schemas/volume.js'
+import { WindowFacts } from '../../schemas/window.js'
+import { WireUint64, wire } from '../../schemas/wire.js'
+
+export { decode } from '../../schemas/wire.js'
 
 export const AGENT_PROTOCOL_VERSION = 1
 export const AGENT_PREFIX = '/agent/v1'
 
-const Uuid = Type.String({ pattern: UUID_PATTERN })
-
-/** A uint64 on the wire: a JSON integer (or decimal string), a bigint once decoded. */
-const U64 = Type.Transform(Type.Union([
-  Type.Integer({ minimum: 0 }),
-  Type.String({ pattern: '^[0-9]{1,20}$' })
-], { description: 'uint64: a JSON integer, exact (parse losslessly), or a decimal string' }))
-  .Decode((value) => {
-    const n = BigInt(value)
-    if (n >= 2n ** 64n) throw new Error('above 2^64-1')
-    return n
-  })
-  .Encode((value: bigint) => value.toString())
-
-// A plain string `enum` (one clear list in the OpenAPI file), under a kind registered with
-// TypeBox: `Value` refuses to check an unregistered Unsafe schema ("Unknown type").
-TypeRegistry.Set<{ enum: string[] }>('StringEnum', (schema, value) => typeof value === 'string' && schema.enum.includes(value))
-const StringEnum = <T extends string>(values: readonly T[]) => Type.Unsafe<T>({ [Kind]: 'StringEnum', type: 'string', enum: [...values] })
-
-export const VolumeRef = Type.Object({
-  cluster_uuid: Uuid,
-  tenant: Type.Optional(Uuid),
-  volume_uuid: Uuid,
-  volume_name: Type.Optional(Type.String())
-})
-
-const VolumeIdentity = Type.Object({
-  cluster_uuid: Type.String(),
-  cluster_name: Type.String(),
-  cluster_mode: Type.String(),
-  tenant: Type.String(),
-  tenant_name: Type.String(),
-  multiple: Type.Boolean(),
-  vm_type: Type.String(),
-  volume_uuid: Type.String(),
-  volume_name: Type.String(),
-  owner: Type.String()
-})
+// The records are the API's own (src/schemas/), in their wire form.
+export const VolumeRef = InternalVolumeIdentifier
+const Uuid = InternalVolumeIdentifier.properties.cluster_uuid
 
 /** One volume's outcome in a batch: scode 0, or the failure's scode and detail. */
 const BatchItem = Type.Object({ scode: Type.Integer(), desc: Type.String(), volume: VolumeIdentity })
 const BatchAnswer = Type.Object({ results: Type.Array(BatchItem) })
 const Volumes = Type.Array(VolumeRef, { minItems: 1 })
 
-const Point = Type.Object({ snapshot_name: Type.String({ minLength: 1 }), timestamp: U64 })
-
-const ListItem = Type.Object({
-  cluster_uuid: Type.String(),
-  cluster_name: Type.String(),
-  cluster_mode: Type.String(),
-  tenant: Type.String(),
-  tenant_name: Type.String(),
-  volume_uuid: Type.String(),
-  volume_name: Type.String(),
-  vm_name: Type.String(),
-  vm_uuid: Type.String(),
-  reserve_duration: U64,
-  reserve_capacity: U64,
-  cdp_create_time: Type.Integer(),
-  cdp_state: StringEnum(CDP_STATES),
-  cdp_priority: StringEnum(CDP_PRIORITIES)
-})
-
-const Segment = Type.Object({
-  snaps: Type.Array(Type.Object({ name: Type.String(), time: U64 })),
-  seq: U64,
-  startTime: U64,
-  use: U64,
-  capacity: U64,
-  ioStartTime: U64,
-  ioLastTime: U64,
-  online: Type.Boolean(),
-  usd_maddr: Type.String(),
-  usd_path: Type.String()
-})
-
-const WindowAnswer = Type.Object({
-  ranges: Type.Array(Type.Object({ from: U64, to: U64, seq: U64 })),
-  gaps: Type.Array(Type.Object({ from: U64, to: U64, reason: StringEnum(GAP_REASONS) })),
-  configured_seconds: U64,
-  actual_seconds: Type.Number({ minimum: 0 }),
-  recoverable_seconds: Type.Number({ minimum: 0 }),
-  on_seconds: Type.Number({ minimum: 0 }),
-  use: U64,
-  capacity: U64
-})
+const Point = wire(PointInTime)
 
 const Empty = Type.Object({})
 
@@ -117,7 +45,7 @@ export const operations = {
     idempotent: true,
     summary: 'Set the CDP policy of each volume, creating CDP (off) where it has none',
     request: Type.Object({
-      policy: Type.Object({ cdp_priority: StringEnum(CDP_PRIORITIES), reserve_capacity: U64, reserve_duration: U64 }),
+      policy: wire(CdpPolicy),
       volumes: Volumes
     }),
     answer: BatchAnswer
@@ -155,7 +83,7 @@ export const operations = {
     answer: Type.Object({
       cluster: Type.Object({ uuid: Type.String(), name: Type.String(), mode: Type.String() }),
       ranges: Type.Array(Type.Object({ namespace_uuid: Type.String(), total_count: Type.Integer({ minimum: 0 }) })),
-      items: Type.Array(ListItem)
+      items: Type.Array(wire(InternalVolumeCdpListInfo))
     })
   },
   info: {
@@ -163,13 +91,13 @@ export const operations = {
     idempotent: true,
     summary: 'A volume\'s journal segments with their snapshots, and the host its view is on ("" if none)',
     request: Type.Object({ volume: VolumeRef }),
-    answer: Type.Object({ cdp_info: Type.Array(Segment), host_uuid: Type.String() })
+    answer: wire(CdpInfo)
   },
   clean: {
     path: '/clean',
     idempotent: false,
     summary: 'Delete the volume\'s whole CDP (usd_seq absent) or one journal segment',
-    request: Type.Object({ volume: VolumeRef, usd_seq: Type.Optional(U64) }),
+    request: Type.Object({ volume: VolumeRef, usd_seq: Type.Optional(WireUint64) }),
     answer: Empty
   },
   viewOn: {
@@ -198,7 +126,7 @@ export const operations = {
     idempotent: true,
     summary: 'Added in v1 (an agent without it answers ROUTE_NOT_FOUND): the volume\'s recoverable ranges, the gaps inside reserve_duration with their reasons, and journal use',
     request: Type.Object({ volume: VolumeRef }),
-    answer: WindowAnswer
+    answer: wire(WindowFacts)
   },
   health: {
     path: '/health',
@@ -222,34 +150,3 @@ export const AgentEnvelope = Type.Object({
   stack: Type.Null(),
   data: Type.Unknown()
 })
-
-/**
- * Validates a body against a protocol schema and converts its uint64 fields to bigint.
- * A body that does not fit is `code` (the agent refuses a bad request with
- * INVALID_PARAMETER; the client treats a bad answer as AGENT_BAD_RESPONSE).
- */
-export function decode<T extends TSchema> (schema: T, value: unknown, code: ScodeName): StaticDecode<T> {
-  const check = compiled(schema)
-  if (!check.Check(value)) {
-    const first = check.Errors(value).First()
-    const message = first === undefined ? 'does not fit' : Array.isArray(first.schema.enum) ? `must be one of ${first.schema.enum.join(', ')}` : first.message
-    throw new CdpError(code, `${first === undefined || first.path === '' ? 'body' : first.path}: ${message}`)
-  }
-  try {
-    return check.Decode(value)
-  } catch (err) {
-    throw new CdpError(code, (err as Error).message)
-  }
-}
-
-/** Each schema is compiled to a checker once: every call and answer goes through one. */
-const checkers = new WeakMap<TSchema, TypeCheck<TSchema>>()
-
-function compiled<T extends TSchema> (schema: T): TypeCheck<T> {
-  let check = checkers.get(schema)
-  if (check === undefined) {
-    check = TypeCompiler.Compile(schema)
-    checkers.set(schema, check)
-  }
-  return check as TypeCheck<T>
-}
