@@ -12,8 +12,9 @@ import type { BatchOutcome, CdpBackend } from '../src/backend/port.js'
 import { succeeded } from '../src/envelope.js'
 import { createHttpApp, type HttpApp } from '../src/http-app.js'
 import { responses } from '../src/schemas/common.js'
+import blockApi from './block-api.js'
 import controlApi from './control-api.js'
-import { CONTROL_API_PREFIX, type SimulatorControl } from './control.js'
+import { CONTROL_API_PREFIX, type NbdNames, type SimulatorControl } from './control.js'
 
 /** What the agent serves: a cluster's CDP and the simulator's knobs (a `Simulator`). */
 export type AgentSimulator = CdpBackend & SimulatorControl
@@ -22,6 +23,8 @@ export interface AgentServerOptions {
   /** The app closes it when it closes. */
   simulator: AgentSimulator
   logger?: FastifyServerOptions['logger']
+  /** The simulator's NBD exports, when served: /sim/v1 reveals their URIs. */
+  nbd?: NbdNames
 }
 
 type Handlers = { [Op in Operation]: (request: AgentRequest<Op>) => Promise<AgentAnswer<Op>> }
@@ -114,6 +117,7 @@ export async function buildAgentServer (options: AgentServerOptions): Promise<Ht
   })
   await app.register(agentRoutes, { prefix: AGENT_PREFIX, simulator: options.simulator })
   await app.register(controlApi, { prefix: CONTROL_API_PREFIX, control: options.simulator })
+  await app.register(blockApi, { prefix: CONTROL_API_PREFIX, control: options.simulator, ...(options.nbd === undefined ? {} : { nbd: options.nbd }) })
   app.addHook('onClose', async () => { await options.simulator.close() })
   return app
 }

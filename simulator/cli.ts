@@ -20,6 +20,7 @@ const commands: Record<string, () => Promise<Command>> = {
   agent: async () => (await import('./cli/agent.js')).agent,
   workload: async () => (await import('./cli/workload.js')).workload(terminal),
   clock: async () => (await import('./cli/clock.js')).clock,
+  image: async () => (await import('./cli/image.js')).image,
   host: async () => (await import('./cli/host.js')).host,
   vm: async () => (await import('./cli/vm.js')).vm,
   timeline: async () => (await import('./cli/timeline.js')).timeline(terminal)

@@ -1,10 +1,15 @@
-// Volume content as compact tokens, one per 4 KiB block: a block of one repeated byte is that
-// byte (0 is a zeroed block), any other block a 52-bit slice of its sha256 offset past 255.
-// Two images with the same tokens hold the same bytes, so a digest of tokens identifies an
-// exact image without storing data.
+// Volume content, stored for real: each distinct 4 KiB block is one row of `content` (its
+// bytes, keyed by their sha256), and a block's token is that row's id; 0 is the zeroed block
+// and has no row. A repeated fill pattern is therefore stored once, and tables that record
+// what a block held (live, journal, base, view) keep one integer per block.
+//
+// The image digest: sha256 over, for each block that is not all zeros, in block order, its
+// block number (8 bytes, big-endian) followed by the 32-byte sha256 of its 4,096 bytes. Its
+// cost follows the blocks written, never the volume's size.
 import { createHash } from 'node:crypto'
 import { CdpError } from '../src/errors.js'
 import type { BlockWrite } from './control.js'
+import type { Sql } from './sql.js'
 
 export const BLOCK_SIZE = 4096
 /** The same, as journal use counts it. */
@@ -14,19 +19,26 @@ export const MAX_BLOCKS_PER_CALL = 65536
 
 export type Token = number
 export const ZERO: Token = 0
-
-export function blockToken (bytes: Uint8Array): Token {
-  const first = bytes[0] as number
-  if (bytes.every((b) => b === first)) return first
-  const hex = createHash('sha256').update(bytes).digest('hex')
-  return 256 + Number.parseInt(hex.slice(0, 13), 16)
-}
+const ZERO_BLOCK = Buffer.alloc(BLOCK_SIZE)
 
 /** One (block index, token) pair to apply. */
 export interface BlockChange { block: number, token: Token }
 
-/** Turns block-aligned writes into per-block changes, checking them against the volume. */
-export function toBlockChanges (writes: BlockWrite[], volumeSize: number): BlockChange[] {
+export function sha256 (bytes: Uint8Array): Buffer {
+  return createHash('sha256').update(bytes).digest()
+}
+
+/** The token of a block's bytes, storing them the first time they are seen. */
+export function internBlock (sql: Sql, bytes: Uint8Array): Token {
+  if (ZERO_BLOCK.equals(bytes)) return ZERO
+  const hash = sha256(bytes)
+  const found = sql.get<{ id: bigint }>('SELECT id FROM content WHERE sha256 = ?', hash)
+  if (found !== undefined) return Number(found.id)
+  return Number(sql.prepare('INSERT INTO content (sha256, data) VALUES (?, ?)').run(hash, bytes).lastInsertRowid)
+}
+
+/** Turns block-aligned writes into per-block changes, checking them against the volume; `intern` gives each block's token. */
+export function toBlockChanges (writes: BlockWrite[], volumeSize: number, intern: (bytes: Uint8Array) => Token): BlockChange[] {
   const changes: BlockChange[] = []
   writes.forEach((write, i) => {
     const length = 'data' in write ? write.data.length : write.length
@@ -47,21 +59,58 @@ export function toBlockChanges (writes: BlockWrite[], volumeSize: number): Block
     if (changes.length + blocks > MAX_BLOCKS_PER_CALL) {
       throw new CdpError('INVALID_WRITE', `one call may write at most ${MAX_BLOCKS_PER_CALL} blocks`)
     }
+    const fillToken = 'data' in write ? undefined : intern(Buffer.alloc(BLOCK_SIZE, write.fill))
     for (let b = 0; b < blocks; b++) {
-      const token = 'data' in write
-        ? blockToken(write.data.subarray(b * BLOCK_SIZE, (b + 1) * BLOCK_SIZE))
-        : write.fill
+      const token = 'data' in write ? intern(write.data.subarray(b * BLOCK_SIZE, (b + 1) * BLOCK_SIZE)) : fillToken!
       changes.push({ block: first + b, token })
     }
   })
   return changes
 }
 
-/** sha256 over an image's non-zero blocks in block order. */
-export function imageDigest (blocks: Iterable<BlockChange>): string {
-  const hash = createHash('sha256')
-  for (const { block, token } of blocks) {
-    if (token !== ZERO) hash.update(`${block}:${token};`)
+/** The image digest (see the top of this file) from each non-zero block's number and sha256, in block order. */
+export function digestOfHashes (blocks: Iterable<{ block: number, hash: Uint8Array }>): string {
+  const digest = createHash('sha256')
+  const number = Buffer.alloc(8)
+  for (const { block, hash } of blocks) {
+    number.writeBigUInt64BE(BigInt(block))
+    digest.update(number).update(hash)
   }
-  return hash.digest('hex')
+  return digest.digest('hex')
+}
+
+/** The image digest of blocks given by token, in block order. */
+export function imageDigest (sql: Sql, blocks: Iterable<BlockChange>): string {
+  const hashOf = sql.prepare('SELECT sha256 FROM content WHERE id = ?').pluck()
+  return digestOfHashes((function * () {
+    for (const { block, token } of blocks) {
+      if (token !== ZERO) yield { block, hash: hashOf.get(token) as Buffer }
+    }
+  })())
+}
+
+/** A stored block's bytes. */
+export interface BlockData { block: number, data: Buffer }
+
+/** The bytes of blocks first…first+count-1, from the stored ones among them (the rest are zeros). */
+export function assemble (first: number, count: number, blocks: Iterable<BlockData>): Buffer {
+  const out = Buffer.alloc(count * BLOCK_SIZE)
+  for (const { block, data } of blocks) data.copy(out, (block - first) * BLOCK_SIZE)
+  return out
+}
+
+/** The bytes behind each non-zero token. */
+export function * withData (sql: Sql, blocks: Iterable<BlockChange>): Generator<BlockData> {
+  const dataOf = sql.prepare('SELECT data FROM content WHERE id = ?').pluck()
+  for (const { block, token } of blocks) {
+    if (token !== ZERO) yield { block, data: dataOf.get(token) as Buffer }
+  }
+}
+
+/** Rows of (block, data) from a query joining a block table with content, as BlockData. */
+export function * blockData (rows: Iterable<unknown>): Generator<BlockData> {
+  for (const row of rows) {
+    const { block, data } = row as { block: bigint, data: Buffer }
+    yield { block: Number(block), data }
+  }
 }

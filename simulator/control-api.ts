@@ -10,7 +10,8 @@ import { UINT64_MAX, toUint64 } from '../src/json.js'
 import { StringEnum, Uint64, Uint64Input, Uint64Query, Uuid, responses } from '../src/schemas/common.js'
 import { NS_PER_SECOND } from '../src/backend/port.js'
 import { BLOCK_SIZE as BLOCK } from './content.js'
-import { type BlockWrite, CONTROL_API_PREFIX, type SimulatorControl } from './control.js'
+import blockApi from './block-api.js'
+import { type BlockWrite, CONTROL_API_PREFIX, type NbdNames, type SimulatorControl } from './control.js'
 
 export interface ControlApiOptions {
   control: SimulatorControl
@@ -154,7 +155,13 @@ const controlApi: FastifyPluginAsyncTypebox<ControlApiOptions> = async (app, { c
 
 export default controlApi
 
-/** The control API bound to one simulator, as buildApp mounts it. */
-export function controlApiMount (control: SimulatorControl): MountedPlugin {
-  return { prefix: CONTROL_API_PREFIX, plugin: async (app) => { await app.register(controlApi, { control }) } }
+/** The control API bound to one simulator, with its block routes (NBD names when exports are served), as buildApp mounts it. */
+export function controlApiMount (control: SimulatorControl, nbd?: NbdNames): MountedPlugin {
+  return {
+    prefix: CONTROL_API_PREFIX,
+    plugin: async (app) => {
+      await app.register(controlApi, { control })
+      await app.register(blockApi, { control, ...(nbd === undefined ? {} : { nbd }) })
+    }
+  }
 }

@@ -5,6 +5,17 @@ import type { JournalStat } from './info.js'
 
 /** Where the control API is mounted, on the API server and on a `cdp-sim agent` alike. */
 export const CONTROL_API_PREFIX = '/sim/v1'
+import type { ViewFacts } from './view.js'
+import type { VolumeFacts } from './volume.js'
+
+export type { ViewFacts, VolumeFacts }
+
+/** The NBD export names of volumes and views, for the control API to reveal. */
+export interface NbdNames {
+  /** undefined: no such export (the view is off). */
+  exportName: (volumeUuid: string, kind: 'volume' | 'view') => string | undefined
+  uri: (name: string) => string
+}
 
 export type ClockMode = 'real' | 'manual'
 
@@ -39,6 +50,12 @@ export interface SimulatorControl {
   recoverable: (volumeUuid: string) => { ranges: RecoverableRange[] }
   /** Every CDP volume's journal use and recoverable window (metrics read these). */
   journalStats: () => JournalStat[]
+  /** Bytes of the image (block-aligned range inside the volume): now, or at a recoverable point. */
+  readImage: (volumeUuid: string, offset: number, length: number, at?: Ns) => Buffer
+  /** Bytes of the image the volume's view exposes; VIEW_NOT_FOUND when it is off. */
+  readView: (volumeUuid: string, offset: number, length: number) => Buffer
+  volumes: () => VolumeFacts[]
+  viewFacts: (volumeUuid: string) => ViewFacts
   setHostOnline: (hostUuid: string, online: boolean) => void
   setVmRunning: (vmUuid: string, running: boolean) => void
 }

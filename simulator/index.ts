@@ -1,6 +1,7 @@
 // The simulator's public face: open one over a database file (or memory) and a topology.
 import type { AppOptions } from '../src/app.js'
 import { controlApiMount } from './control-api.js'
+import type { NbdNames } from './control.js'
 import { registerJournalGauges } from './gauges.js'
 import { Simulator } from './simulator.js'
 import type { SimulatorOptions } from './options.js'
@@ -16,9 +17,9 @@ export function openSimulator (options: SimulatorOptions): Simulator {
 }
 
 /** What a simulator adds to the API app: its control API and its gauges (server.ts and tests pass these to buildApp). */
-export function simulatorAppOptions (simulator: Simulator): Required<Pick<AppOptions, 'controlApi' | 'registerGauges'>> {
+export function simulatorAppOptions (simulator: Simulator, nbd?: NbdNames): Required<Pick<AppOptions, 'controlApi' | 'registerGauges'>> {
   return {
-    controlApi: controlApiMount(simulator),
+    controlApi: controlApiMount(simulator, nbd),
     registerGauges: (registry) => { registerJournalGauges(registry, () => simulator.journalStats()) }
   }
 }

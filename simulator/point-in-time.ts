@@ -3,7 +3,7 @@
 // pair is checked before a view or a revert uses it.
 import type { Ns, PointInTime } from '../src/backend/port.js'
 import { CdpError } from '../src/errors.js'
-import type { BlockChange } from './content.js'
+import { type BlockChange, type BlockData, blockData } from './content.js'
 import type { RecoverableRange } from './control.js'
 import type { Sql } from './sql.js'
 
@@ -15,25 +15,35 @@ export interface ResolvedPoint {
   hostUuid: string
 }
 
-/** The image at `time`, block by block, over every block the volume has ever written. */
-export function * imageAt (sql: Sql, volumeId: bigint, time: Ns): Generator<BlockChange> {
+/** Blocks first ≤ block < end. */
+export interface BlockRange { first: number, end: number }
+export const EVERY_BLOCK: BlockRange = { first: 0, end: Number.MAX_SAFE_INTEGER }
+
+/** The image at `time`, block by block, over every block the volume has ever written (within `range`). */
+export function * imageAt (sql: Sql, volumeId: bigint, time: Ns, range = EVERY_BLOCK): Generator<BlockChange> {
   const rows = sql.prepare(`
     SELECT l.block, coalesce(
       (SELECT j.token FROM journal j WHERE j.volume_id = l.volume_id AND j.block = l.block AND j.time <= ?
         ORDER BY j.time DESC, j.id DESC LIMIT 1),
       (SELECT b.token FROM base_block b WHERE b.volume_id = l.volume_id AND b.block = l.block),
       0) AS token
-    FROM live_block l WHERE l.volume_id = ? ORDER BY l.block`).iterate(time, volumeId)
+    FROM live_block l WHERE l.volume_id = ? AND l.block >= ? AND l.block < ? ORDER BY l.block`).iterate(time, volumeId, range.first, range.end)
   for (const row of rows) {
     const { block, token } = row as { block: bigint, token: bigint }
     yield { block: Number(block), token: Number(token) }
   }
 }
 
-/** The volume's content now, block → token. */
-export function liveImage (sql: Sql, volumeId: bigint): Map<number, number> {
-  const rows = sql.all<{ block: bigint, token: bigint }>('SELECT block, token FROM live_block WHERE volume_id = ? ORDER BY block', volumeId)
+/** The volume's content now (within `range`), block → token. */
+export function liveImage (sql: Sql, volumeId: bigint, range = EVERY_BLOCK): Map<number, number> {
+  const rows = sql.all<{ block: bigint, token: bigint }>('SELECT block, token FROM live_block WHERE volume_id = ? AND block >= ? AND block < ? ORDER BY block', volumeId, range.first, range.end)
   return new Map(rows.map((r) => [Number(r.block), Number(r.token)]))
+}
+
+/** The stored bytes of the volume's live blocks within `range`. */
+export function liveBytes (sql: Sql, volumeId: bigint, range: BlockRange): Iterable<BlockData> {
+  return blockData(sql.prepare(`SELECT l.block, c.data FROM live_block l JOIN content c ON c.id = l.token
+    WHERE l.volume_id = ? AND l.block >= ? AND l.block < ?`).iterate(volumeId, range.first, range.end))
 }
 
 /** Per online segment with a snapshot: from its oldest snapshot to its end (now, while active). */

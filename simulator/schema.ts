@@ -136,6 +136,10 @@ const MIGRATIONS: string[] = [
     FROM segment s WHERE s.volume_id = cdp.volume_id), 0);
   `,
   `
+  -- real bytes: each distinct non-zero 4 KiB block once; tokens are content ids (0: zeros)
+  CREATE TABLE content (id INTEGER PRIMARY KEY, sha256 BLOB NOT NULL UNIQUE, data BLOB NOT NULL) STRICT;
+  `,
+  `
   -- what happened to a volume's CDP, oldest first (simulator/events.ts keeps a bound per
   -- volume); kept past a clean, so it names the volume, not its CDP
   CREATE TABLE event (
@@ -164,6 +168,9 @@ function openAndMigrate (path: string): Database.Database {
   const db = new Database(path)
   // First: another process may hold the file (even switching it to WAL needs a lock).
   db.pragma('busy_timeout = 5000')
+  // Pages that hold a 4 KiB block's row whole (smaller ones chain overflow pages per block);
+  // takes effect only when the file is new.
+  db.pragma('page_size = 16384')
   db.pragma('journal_mode = WAL')
   // NORMAL: a commit survives the process being killed; only power loss could undo the last ones.
   db.pragma('synchronous = NORMAL')

@@ -27,21 +27,21 @@ import { catchUp } from './catch-up.js'
 import { cdpOf, requireCdp } from './cdp.js'
 import { cleanCdp, cleanSegment } from './clean.js'
 import { type Clock, manualClock, realClock } from './clock.js'
-import { imageDigest, toBlockChanges } from './content.js'
+import { assemble, BLOCK_SIZE, imageDigest, internBlock, toBlockChanges, withData } from './content.js'
 import type { BlockWrite, ImageDigest, RecoverableRange, SimulatorControl } from './control.js'
 import { cdpInfo, type JournalStat, journalStats } from './info.js'
 import { applyWrite, disableCdp, enableCdp } from './journal.js'
 import { listCdps } from './list.js'
 import { type Cadence, DEFAULTS, type SimulatorOptions } from './options.js'
-import { imageAt, liveImage, recoverableRanges, requireRecoverable } from './point-in-time.js'
+import { type BlockRange, imageAt, liveBytes, liveImage, recoverableRanges, requireRecoverable } from './point-in-time.js'
 import { revert } from './revert.js'
 import { changeTime, recordChange } from './timeline.js'
 import { openDatabase } from './schema.js'
 import { seedTopology } from './seed.js'
 import { type Sql, sqlOver } from './sql.js'
-import { viewImage, viewOff, viewOn } from './view.js'
+import { type ViewFacts, viewBytes, viewFacts, viewImage, viewOff, viewOn } from './view.js'
 import { protectionWindow } from './window.js'
-import { identityOf, resolveVolume, type VolumeRow, volumeByUuid } from './volume.js'
+import { identityOf, resolveVolume, type VolumeFacts, volumeFacts, type VolumeRow, volumeByUuid } from './volume.js'
 
 /** Free bytes the database's file system needs again before a full disk counts as recovered. */
 const RECOVERED_FREE_BYTES = 1024 * 1024
@@ -54,6 +54,7 @@ export class Simulator implements CdpBackend, SimulatorControl {
   private readonly clk: Clock
   private readonly cadence: Cadence
   private readonly writeTargets = new Map<string, { id: bigint, size: number }>()
+  private readonly viewListeners: Array<(volumeUuid: string) => void> = []
 
   constructor (options: SimulatorOptions) {
     const db = openDatabase(options.db)
@@ -115,11 +116,18 @@ export class Simulator implements CdpBackend, SimulatorControl {
   }
 
   async viewOn (ref: VolumeRef, point: PointInTime): Promise<{ host_uuid: string }> {
-    return this.changeVolume(ref, (volume, now) => viewOn(this.sql, volume, point, now))
+    const result = this.changeVolume(ref, (volume, now) => viewOn(this.sql, volume, point, now))
+    this.viewChanged(ref.volume_uuid)
+    return result
   }
 
   async viewOff (ref: VolumeRef): Promise<void> {
     this.changeVolume(ref, (volume) => { viewOff(this.sql, volume) })
+    this.viewChanged(ref.volume_uuid)
+  }
+
+  private viewChanged (volumeUuid: string): void {
+    for (const listener of this.viewListeners) listener(volumeUuid.toLowerCase())
   }
 
   async revert (ref: VolumeRef, point: PointInTime): Promise<void> {
@@ -162,7 +170,7 @@ export class Simulator implements CdpBackend, SimulatorControl {
   write (volumeUuid: string, writes: BlockWrite[]): { count: number, time: Ns } {
     return this.sql.inTransaction(() => {
       const volume = this.writeTarget(volumeUuid)
-      const changes = toBlockChanges(writes, volume.size)
+      const changes = toBlockChanges(writes, volume.size, (bytes) => internBlock(this.sql, bytes))
       const now = this.change(volume.id, (now) => {
         applyWrite(this.sql, volume.id, changes, now, this.cadence)
         return now
@@ -178,17 +186,55 @@ export class Simulator implements CdpBackend, SimulatorControl {
       const cdp = cdpOf(this.sql, volume.id)
       if (cdp !== undefined) catchUp(this.sql, cdp, now, this.cadence.snapshotInterval)
       if (at === undefined) {
-        return { digest: imageDigest(Array.from(liveImage(this.sql, volume.id), ([block, token]) => ({ block, token }))), time: now }
+        return { digest: imageDigest(this.sql, Array.from(liveImage(this.sql, volume.id), ([block, token]) => ({ block, token }))), time: now }
       }
       if (cdp === undefined) throw new CdpError('CDP_NOT_FOUND', volume.uuid)
       requireRecoverable(this.sql, volume.id, at, now)
-      return { digest: imageDigest(imageAt(this.sql, volume.id, at)), time: at }
+      return { digest: imageDigest(this.sql, imageAt(this.sql, volume.id, at)), time: at }
     })
   }
 
   viewImage (volumeUuid: string): ImageDigest {
     const { blocks, time } = viewImage(this.sql, volumeByUuid(this.sql, volumeUuid))
-    return { digest: imageDigest(blocks), time }
+    return { digest: imageDigest(this.sql, blocks), time }
+  }
+
+  readImage (volumeUuid: string, offset: number, length: number, at?: Ns): Buffer {
+    const range = blockRange(offset, length)
+    if (at === undefined) {
+      return assemble(range.first, range.end - range.first, liveBytes(this.sql, this.writeTarget(volumeUuid).id, range))
+    }
+    return this.sql.inTransaction(() => {
+      const volume = volumeByUuid(this.sql, volumeUuid)
+      const now = this.clk.now()
+      catchUp(this.sql, requireCdp(this.sql, volume.id), now, this.cadence.snapshotInterval)
+      requireRecoverable(this.sql, volume.id, at, now)
+      return assemble(range.first, range.end - range.first, withData(this.sql, imageAt(this.sql, volume.id, at, range)))
+    })
+  }
+
+  readView (volumeUuid: string, offset: number, length: number): Buffer {
+    const range = blockRange(offset, length)
+    return assemble(range.first, range.end - range.first, viewBytes(this.sql, volumeByUuid(this.sql, volumeUuid), range))
+  }
+
+  allocated (volumeUuid: string, offset: number, length: number, view: boolean): number[] {
+    const range = blockRange(offset, length)
+    const volume = volumeByUuid(this.sql, volumeUuid)
+    const blocks = view ? viewImage(this.sql, volume, range).blocks : Array.from(liveImage(this.sql, volume.id, range), ([block, token]) => ({ block, token }))
+    return blocks.filter((b) => b.token !== 0).map((b) => b.block)
+  }
+
+  volumes (): VolumeFacts[] {
+    return volumeFacts(this.sql)
+  }
+
+  viewFacts (volumeUuid: string): ViewFacts {
+    return viewFacts(this.sql, volumeByUuid(this.sql, volumeUuid))
+  }
+
+  onViewChange (listener: (volumeUuid: string) => void): void {
+    this.viewListeners.push(listener)
   }
 
   recoverable (volumeUuid: string): { ranges: RecoverableRange[] } {
@@ -270,6 +316,11 @@ export class Simulator implements CdpBackend, SimulatorControl {
     }
     return target
   }
+}
+
+/** The blocks a block-aligned byte range covers (callers have checked alignment and bounds). */
+function blockRange (offset: number, length: number): BlockRange {
+  return { first: offset / BLOCK_SIZE, end: (offset + length) / BLOCK_SIZE }
 }
 
 /** Free bytes on the file system holding a database file (in-memory databases have no disk). */

@@ -2,10 +2,10 @@
 // volume; it keeps its image while the volume goes on being written.
 import type { Ns, PointInTime } from '../src/backend/port.js'
 import { CdpError } from '../src/errors.js'
-import { imageAt, resolvePoint } from './point-in-time.js'
+import { type BlockRange, EVERY_BLOCK, imageAt, resolvePoint } from './point-in-time.js'
 import type { Sql } from './sql.js'
 import type { VolumeRow } from './volume.js'
-import type { BlockChange } from './content.js'
+import { type BlockChange, type BlockData, blockData } from './content.js'
 
 export function hasView (sql: Sql, volumeId: bigint): boolean {
   return sql.get('SELECT 1 AS ok FROM view WHERE volume_id = ?', volumeId) !== undefined
@@ -34,10 +34,27 @@ export function viewOff (sql: Sql, volume: VolumeRow): void {
   sql.run('DELETE FROM view WHERE volume_id = ?', volume.id)
 }
 
-/** The exposed image and the point it is of. */
-export function viewImage (sql: Sql, volume: VolumeRow): { blocks: BlockChange[], time: Ns } {
+/** The exposed image (within `range`) and the point it is of. */
+export function viewImage (sql: Sql, volume: VolumeRow, range: BlockRange = EVERY_BLOCK): { blocks: BlockChange[], time: Ns } {
   const view = sql.get<{ time: bigint }>('SELECT time FROM view WHERE volume_id = ?', volume.id)
   if (view === undefined) throw new CdpError('VIEW_NOT_FOUND', volume.uuid)
-  const blocks = sql.all<{ block: bigint, token: bigint }>('SELECT block, token FROM view_block WHERE volume_id = ? ORDER BY block', volume.id)
+  const blocks = sql.all<{ block: bigint, token: bigint }>('SELECT block, token FROM view_block WHERE volume_id = ? AND block >= ? AND block < ? ORDER BY block', volume.id, range.first, range.end)
   return { blocks: blocks.map((b) => ({ block: Number(b.block), token: Number(b.token) })), time: view.time }
+}
+
+export interface ViewFacts { host_uuid: string, snapshot_name: string, time: Ns }
+
+/** The view that is on, or VIEW_NOT_FOUND. */
+export function viewFacts (sql: Sql, volume: VolumeRow): ViewFacts {
+  const view = sql.get<ViewFacts>(`SELECT h.uuid AS host_uuid, view.snapshot_name, view.time FROM view
+    JOIN host h ON h.id = view.host_id WHERE view.volume_id = ?`, volume.id)
+  if (view === undefined) throw new CdpError('VIEW_NOT_FOUND', volume.uuid)
+  return view
+}
+
+/** The stored bytes of the view's blocks within `range`; VIEW_NOT_FOUND when it is off. */
+export function viewBytes (sql: Sql, volume: VolumeRow, range: BlockRange): Iterable<BlockData> {
+  if (!hasView(sql, volume.id)) throw new CdpError('VIEW_NOT_FOUND', volume.uuid)
+  return blockData(sql.prepare(`SELECT v.block, c.data FROM view_block v JOIN content c ON c.id = v.token
+    WHERE v.volume_id = ? AND v.block >= ? AND v.block < ?`).iterate(volume.id, range.first, range.end))
 }

@@ -63,3 +63,20 @@ export function identityOf (volume: VolumeRow): VolumeIdentity {
     owner: volume.owner
   }
 }
+
+/** What the control API and the NBD exports say of a volume. */
+export interface VolumeFacts {
+  uuid: string
+  name: string
+  size: number
+  tenant: string
+  /** CDP state, or 'none' when the volume has no CDP. */
+  cdp_state: 'on' | 'off' | 'none'
+}
+
+export function volumeFacts (sql: Sql): VolumeFacts[] {
+  return sql.all<{ uuid: string, name: string, size: bigint, tenant: string, state: 'on' | 'off' | null }>(`
+    SELECT v.uuid, v.name, v.size, t.uuid AS tenant, cdp.state FROM volume v
+    JOIN tenant t ON t.id = v.tenant_id LEFT JOIN cdp ON cdp.volume_id = v.id ORDER BY v.id`)
+    .map((v) => ({ uuid: v.uuid, name: v.name, size: Number(v.size), tenant: v.tenant, cdp_state: v.state ?? 'none' }))
+}

@@ -17,6 +17,8 @@ export const ConfigSchema = Type.Object({
   CDP_SIM_CLOCK_START: Type.Optional(Type.String({ pattern: '^[0-9]{1,20}$' })),
   /** Seconds between auto snapshots. */
   CDP_SIM_SNAPSHOT_INTERVAL: Type.Optional(Type.Integer({ minimum: 1 })),
+  // The simulator's NBD exports on 127.0.0.1: a port (0: any free one) or off.
+  CDP_SIM_NBD_PORT: Type.String({ default: '10809', pattern: '^(off|0|[1-9][0-9]{0,4})$' }),
   /** Agent mode: the routing file (clusters and namespaces to agent URLs). */
   CDP_AGENTS: Type.Optional(Type.String({ minLength: 1 })),
   CDP_AGENT_TIMEOUT_MS: Type.Integer({ default: 5000, minimum: 1, maximum: 600_000 }),
@@ -90,6 +92,9 @@ export function loadConfig (env: Record<string, string | undefined>): Config {
   if (config.CDP_SIM_CLOCK_START !== undefined && BigInt(config.CDP_SIM_CLOCK_START) < EARLIEST_NS) {
     throw new Error(`invalid configuration: CDP_SIM_CLOCK_START ${config.CDP_SIM_CLOCK_START} is before 1973 in ns: ` +
       `it is nanoseconds since the epoch (seconds ${config.CDP_SIM_CLOCK_START} would be ${config.CDP_SIM_CLOCK_START}000000000)`)
+  }
+  if (config.CDP_SIM_NBD_PORT !== 'off' && Number(config.CDP_SIM_NBD_PORT) > 65535) {
+    throw new Error('invalid configuration: CDP_SIM_NBD_PORT must be a port (0-65535) or off')
   }
   if (config.CDP_BACKEND === 'agent' && config.CDP_AGENTS === undefined) {
     throw new Error('invalid configuration: CDP_AGENTS (the agent routing file) is required with CDP_BACKEND=agent')

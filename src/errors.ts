@@ -28,6 +28,7 @@ export const Scode = {
   RESERVE_DURATION_TOO_SHORT: entry(1031, 400, 'reserve_duration must be at least 1 second', 'reserve_duration至少为1秒'),
   ROUTE_NOT_FOUND: entry(1010, 404, 'no such endpoint', '接口不存在'),
   METHOD_NOT_ALLOWED: entry(1011, 405, 'method not allowed on this endpoint', '该接口不支持此请求方法'),
+  RANGE_NOT_SATISFIABLE: entry(1040, 416, 'Range must be one bytes=first-last range inside the image', 'Range必须是镜像范围内的单个bytes=起始-结束区间'),
 
   // -- the connection, before any route is chosen (400, 408, 431, 503) --
   MALFORMED_REQUEST: entry(1012, 400, 'malformed HTTP request', 'HTTP请求格式错误'),

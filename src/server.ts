@@ -11,7 +11,7 @@ import { createMetrics, type Metrics } from './plugins/metrics.js'
  * The backend is imported only when chosen: agent mode never loads the simulator, and so
  * never the native SQLite module.
  */
-async function openBackend (config: Config, metrics: Metrics, log: AgentLog): Promise<Pick<AppOptions, 'backend' | 'controlApi' | 'registerGauges'>> {
+async function openBackend (config: Config, metrics: Metrics, log: AgentLog, secretNbdNames: boolean): Promise<Pick<AppOptions, 'backend' | 'controlApi' | 'registerGauges'> & { nbdServer?: { port: number, close: () => Promise<void> } }> {
   if (config.CDP_BACKEND === 'agent') {
     const { openAgentBackend } = await import('./backend/agent/open.js')
     return { backend: openAgentBackend(config, metrics.observeAgentCall, log) }
@@ -27,7 +27,10 @@ async function openBackend (config: Config, metrics: Metrics, log: AgentLog): Pr
     },
     ...(config.CDP_SIM_SNAPSHOT_INTERVAL === undefined ? {} : { snapshotIntervalSeconds: config.CDP_SIM_SNAPSHOT_INTERVAL })
   }))
-  return { backend: simulator, ...simulatorAppOptions(simulator) }
+  if (config.CDP_SIM_NBD_PORT === 'off') return { backend: simulator, ...simulatorAppOptions(simulator) }
+  const { serveVolumeExports } = await import('../simulator/nbd/volume-exports.js')
+  const nbd = await serveVolumeExports(simulator, { port: Number(config.CDP_SIM_NBD_PORT), secretNames: secretNbdNames })
+  return { backend: simulator, ...simulatorAppOptions(simulator, nbd), nbdServer: nbd.server }
 }
 
 /** What the start-up line says this process runs: enough to tell two deployments apart in a log. */
@@ -51,8 +54,9 @@ async function start (config: Config): Promise<void> {
   const tokens = config.CDP_AUTH_TOKENS_FILE === undefined ? undefined : loadTokens(config.CDP_AUTH_TOKENS_FILE)
   // Agents' internal failure details go to the app's log (called only once the app serves).
   const agentLog: AgentLog = { error: (details, message) => { app.log.error(details, message) } }
+  const { nbdServer, ...backend } = await openBackend(config, metrics, agentLog, tokens !== undefined)
   const app = await buildApp({
-    ...await openBackend(config, metrics, agentLog),
+    ...backend,
     metrics,
     ...(tokens === undefined ? {} : { tokens }),
     ...(config.CDP_CORS_ORIGINS === undefined ? {} : { corsOrigins: config.CDP_CORS_ORIGINS.split(',') }),
@@ -65,6 +69,8 @@ async function start (config: Config): Promise<void> {
     // Fastify logs no headers; the redaction keeps it so if a serializer ever does.
     logger: { level: config.LOG_LEVEL, redact: ['req.headers.authorization'] }
   })
+  // The exports close before the simulator's database does (at onClose).
+  if (nbdServer !== undefined) app.addHook('preClose', async () => { await nbdServer.close() })
   let closing = false
   const close = (signal: string): void => {
     if (closing) return
@@ -79,6 +85,7 @@ async function start (config: Config): Promise<void> {
   process.once('SIGINT', close)
   await app.listen({ host: config.HOST, port: config.PORT })
   app.log.info(runningWith(config, tokens), 'volume-cdp serving')
+  if (nbdServer !== undefined) app.log.info(`NBD exports at nbd://127.0.0.1:${nbdServer.port}`)
 }
 
 try {

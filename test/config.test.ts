@@ -13,6 +13,7 @@ t.test('defaults: loopback, 8080, the demo topology in memory on a real clock', 
     CDP_SIM_TOPOLOGY: 'fixtures/demo-topology.json',
     CDP_SIM_DB: ':memory:',
     CDP_SIM_CLOCK: 'real',
+    CDP_SIM_NBD_PORT: '10809',
     CDP_AGENT_TIMEOUT_MS: 5000,
     CDP_AGENT_RETRIES: 2,
     CDP_AGENT_CONCURRENCY: 16,
@@ -144,5 +145,13 @@ t.test('CORS origins: a comma-separated list of scheme://host[:port], off when u
   t.equal(loadConfig({ CDP_CORS_ORIGINS: origins }).CDP_CORS_ORIGINS, origins)
   for (const bad of ['*', 'console.example.test', 'http://a.test/path', 'http://a.test, http://b.test', 'http://a.test,', '']) {
     t.throws(() => loadConfig({ CDP_CORS_ORIGINS: bad }), /CDP_CORS_ORIGINS/, JSON.stringify(bad))
+  }
+})
+
+t.test('CDP_SIM_NBD_PORT is a port, 0 for any free one, or off', async (t) => {
+  t.equal(loadConfig({ CDP_SIM_NBD_PORT: '0' }).CDP_SIM_NBD_PORT, '0')
+  t.equal(loadConfig({ CDP_SIM_NBD_PORT: 'off' }).CDP_SIM_NBD_PORT, 'off')
+  for (const bad of ['65536', '-1', 'on', '08']) {
+    t.throws(() => loadConfig({ CDP_SIM_NBD_PORT: bad }), /CDP_SIM_NBD_PORT/, bad)
   }
 })

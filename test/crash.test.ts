@@ -16,7 +16,7 @@ import { DEMO, type Answer } from './helpers/app.js'
 import { type Agent, startAgent, tempDir } from './helpers/cdp-sim.js'
 import { LIN_DATA } from './helpers/simulator.js'
 import { isEnvelope, type Random, seededRandom } from './helpers/serial.js'
-import { digestOf, ReferenceVolume } from './simulator/reference.js'
+import { digestOf, fillToken, ReferenceVolume } from './simulator/reference.js'
 import type { BlockChange } from '../simulator/content.js'
 
 const KILLS = Number(process.env.CDP_CRASH_KILLS ?? '3')
@@ -130,7 +130,7 @@ function driver (agent: Agent, ledger: Ledger) {
         const first = random.int(0, BLOCKS - 2)
         const length = random.int(1, 2)
         const fill = random.int(1, 255)
-        const changes = Array.from({ length }, (_, i) => ({ block: first + i, token: fill }))
+        const changes = Array.from({ length }, (_, i) => ({ block: first + i, token: fillToken(fill) }))
         const op: ContentOp = { kind: 'write', time: ledger.now, changes }
         const answer = await mutate({ kind: 'content', volume, op }, async () =>
           await post(`/sim/v1/volumes/${volume}/writes`, { writes: [{ offset: first * 4096, length: length * 4096, fill }] }))

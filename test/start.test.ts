@@ -9,7 +9,7 @@ import { DEMO } from './helpers/app.js'
 
 t.test('the server starts on a random loopback port, answers, and stops on SIGTERM', async (t) => {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
-    env: { ...process.env, HOST: '127.0.0.1', PORT: '0', CDP_SIM_CLOCK: 'manual', LOG_LEVEL: 'info' },
+    env: { ...process.env, HOST: '127.0.0.1', PORT: '0', CDP_SIM_NBD_PORT: '0', CDP_SIM_CLOCK: 'manual', LOG_LEVEL: 'info' },
     stdio: ['ignore', 'pipe', 'inherit']
   })
   t.teardown(() => { if (child.exitCode === null) child.kill('SIGKILL') })

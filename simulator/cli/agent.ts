@@ -3,6 +3,7 @@
 import type { AddressInfo } from 'node:net'
 import { buildAgentServer } from '../agent-server.js'
 import { DEFAULTS, loadTopology, openSimulator, restrictTopology } from '../index.js'
+import { serveVolumeExports } from '../nbd/volume-exports.js'
 import { choiceOption, defineCommand, integerOption, uint64Option, UsageError } from './command.js'
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
@@ -30,6 +31,7 @@ export const agent = defineCommand({
     clock: { type: 'string', value: 'real|manual', default: 'real', description: 'real: the wall clock; manual: moves only by POST /sim/v1/clock/advance' },
     'clock-start': { type: 'string', value: 'NS', description: `where a manual clock starts, ns since the epoch (default: ${DEFAULTS.manualClockStart}, the spec's example time); manual clock only` },
     'snapshot-interval': { type: 'string', value: 'S', default: String(DEFAULTS.snapshotIntervalSeconds), description: 'seconds between auto snapshots while CDP is on' },
+    'nbd-port': { type: 'string', value: 'N', description: 'also serve volumes and views over NBD on 127.0.0.1:N (0: any free port); off unless given' },
     namespace: { type: 'string', multiple: true, value: 'UUID', description: 'serve only this namespace of the topology and its volumes; default: all of them' },
     'log-level': { type: 'string', value: 'LEVEL', default: 'warn', description: `request log on stdout (pino JSON): ${LOG_LEVELS.join(', ')}` }
   },
@@ -41,6 +43,7 @@ export const agent = defineCommand({
     const snapshotIntervalSeconds = integerOption(values['snapshot-interval'], 'snapshot-interval', 1)
     const level = choiceOption(values['log-level'], 'log-level', LOG_LEVELS)
     if (values.host === '') throw new UsageError('--host must not be empty')
+    const nbdPort = values['nbd-port'] === undefined ? undefined : integerOption(values['nbd-port'], 'nbd-port', 0, 65535)
 
     const topology = loadTopology(values.topology, '--topology')
     const simulator = openSimulator({
@@ -49,10 +52,15 @@ export const agent = defineCommand({
       clock: { mode: clock, ...(clockStart === undefined ? {} : { start: clockStart }) },
       snapshotIntervalSeconds
     })
-    const app = await buildAgentServer({ simulator, logger: { level } }).catch(async (err: unknown) => {
+    const nbd = nbdPort === undefined
+      ? undefined
+      : await serveVolumeExports(simulator, { port: nbdPort, secretNames: false })
+    const app = await buildAgentServer({ simulator, logger: { level }, ...(nbd === undefined ? {} : { nbd }) }).catch(async (err: unknown) => {
+      await nbd?.server.close()
       await simulator.close()
       throw err
     })
+    if (nbd !== undefined) app.addHook('preClose', async () => { await nbd.server.close() })
     try {
       await app.listen({ host: values.host, port })
     } catch (err) {
@@ -62,6 +70,7 @@ export const agent = defineCommand({
     const address = app.server.address() as AddressInfo
     const host = address.family === 'IPv6' ? `[${address.address}]` : address.address
     io.out(`cdp-sim agent listening on http://${host}:${address.port}`)
+    if (nbd !== undefined) io.out(`cdp-sim agent NBD exports at nbd://127.0.0.1:${nbd.server.port}`)
     await untilAborted(io.stop)
     await app.close()
     return 0

@@ -11,6 +11,8 @@ export interface OptionSpec {
   multiple?: boolean
   /** The value's placeholder in the help, e.g. `PORT`. */
   value?: string
+  /** A one-letter alias, e.g. `o` for -o. */
+  short?: string
   description: string
   /** Shown in the help and used when the option is absent. */
   default?: string
@@ -56,11 +58,11 @@ export class UsageError extends Error {
   override readonly name = 'UsageError'
 }
 
-const HELP: OptionSpec = { type: 'boolean', description: 'print this help' }
+const HELP: OptionSpec = { type: 'boolean', short: 'h', description: 'print this help' }
 
 function helpText<O extends Record<string, OptionSpec>> (spec: CommandSpec<O>): string {
   const rows = Object.entries({ ...spec.options, help: HELP }).map(([name, option]) => {
-    const flag = `${name === 'help' ? '-h, ' : ''}--${name}${option.value === undefined ? '' : ` ${option.value}`}`
+    const flag = `${option.short === undefined ? '' : `-${option.short}, `}--${name}${option.value === undefined ? '' : ` ${option.value}`}`
     const extra = [option.multiple === true ? 'repeatable' : '', option.default === undefined ? '' : `default: ${option.default}`].filter((s) => s !== '')
     return [flag, `${option.description}${extra.length === 0 ? '' : ` (${extra.join('; ')})`}`] as const
   })
@@ -85,7 +87,7 @@ function parseError (err: Error & { code?: string }): UsageError {
 
 export function defineCommand<O extends Record<string, OptionSpec>> (spec: CommandSpec<O>): Command {
   const options = Object.fromEntries(Object.entries(spec.options).map(([name, option]) =>
-    [name, { type: option.type, multiple: option.multiple ?? false }]))
+    [name, { type: option.type, multiple: option.multiple ?? false, ...(option.short === undefined ? {} : { short: option.short }) }]))
   return {
     name: spec.name,
     summary: spec.summary,

@@ -2,7 +2,11 @@
 // options, a client (the official volume-cdp/client: bearer token, request ids, timeouts,
 // lossless answers, CdpError) whose failures become one line, and the checks of their
 // arguments.
+import { createWriteStream } from 'node:fs'
+import { pipeline } from 'node:stream/promises'
+import { request } from 'undici'
 import { CdpClient, CdpRequestError } from '../../src/client/index.js'
+import { parseJson } from '../../src/json.js'
 import { UUID } from '../../src/uuid.js'
 import { UsageError } from './command.js'
 import { errorCode } from '../../src/backend/agent/client.js'
@@ -19,6 +23,7 @@ const TIMEOUT_MS = 30_000
 
 export class SimClient {
   readonly url: string
+  private readonly token: string | undefined
   private readonly client: CdpClient
 
   constructor (url: string, token: string | undefined) {
@@ -33,6 +38,7 @@ export class SimClient {
     }
     if (token === '') throw new UsageError('--token must not be empty')
     this.url = url
+    this.token = token
     this.client = new CdpClient({ baseUrl: url, ...(token === undefined ? {} : { token }), timeoutMs: TIMEOUT_MS })
   }
 
@@ -59,6 +65,29 @@ export class SimClient {
 
   async post (path: string, body: unknown): Promise<unknown> {
     return await this.run(async (client) => await client.call({ method: 'POST', path, body }))
+  }
+
+  /** Streams a raw (octet-stream) answer into `file`; answers the bytes written. */
+  async download (path: string, file: string): Promise<number> {
+    const target = `${this.url.replace(/\/$/, '')}${path}`
+    let res: Awaited<ReturnType<typeof request>>
+    try {
+      res = await request(target, { headers: this.token === undefined ? {} : { authorization: `Bearer ${this.token}` }, headersTimeout: TIMEOUT_MS, bodyTimeout: TIMEOUT_MS })
+    } catch (err) {
+      const code = errorCode(err)
+      throw new Error(`cannot reach ${this.url}: ${code === '' ? (err as Error).message : code}`)
+    }
+    if (res.statusCode !== 200) {
+      const text = await res.body.text()
+      let answer: { scode?: unknown, message?: unknown, desc?: unknown } | undefined
+      try { answer = parseJson(text) as typeof answer } catch { answer = undefined }
+      const detail = typeof answer?.scode === 'number' ? `scode ${answer.scode} ${String(answer.message)}: ${String(answer.desc)}` : 'not an image'
+      throw new Error(`GET ${target}: HTTP ${res.statusCode}, ${detail}`)
+    }
+    let bytes = 0
+    res.body.on('data', (chunk: Buffer) => { bytes += chunk.length })
+    await pipeline(res.body, createWriteStream(file))
+    return bytes
   }
 }
 

@@ -29,8 +29,8 @@ export interface BenchSim {
 }
 
 /** A manual-clock simulator with CDP on for every volume, generous retention. */
-export async function benchSimulator (volumes: number, snapshotIntervalSeconds = 600): Promise<BenchSim> {
-  const topology = benchTopology(volumes)
+export async function benchSimulator (volumes: number, snapshotIntervalSeconds = 600, volumeSize = 1024 ** 3): Promise<BenchSim> {
+  const topology = benchTopology(volumes, volumeSize)
   const sim = openSimulator({ db: ':memory:', topology, clock: { mode: 'manual' }, snapshotIntervalSeconds, segmentCapacity: 2n ** 40n })
   const cluster = topology.clusters[0]!.uuid
   const refs = topology.volumes.map((v) => ({ cluster_uuid: cluster, volume_uuid: v.uuid }))

@@ -10,9 +10,9 @@ import fc from 'fast-check'
 import type { VolumeRef } from '../../src/backend/port.js'
 import { type Simulator, type Topology, openSimulator } from '../../simulator/index.js'
 import type { RecoverableRange } from '../../simulator/control.js'
-import { BLOCK_SIZE, type BlockChange, blockToken } from '../../simulator/content.js'
+import { BLOCK_SIZE, type BlockChange } from '../../simulator/content.js'
 import { failure, outcomes, pointAt } from '../helpers/simulator.js'
-import { ReferenceVolume, digestOf } from './reference.js'
+import { ReferenceVolume, digestOf, fillToken, tokenOf } from './reference.js'
 
 const NS = 1_000_000_000n
 const BLOCKS = 8
@@ -144,7 +144,7 @@ class Run {
           : { offset, data }])
         const changes: BlockChange[] = []
         for (let b = 0; b < blocks; b++) {
-          const token = data === undefined ? (cmd.content as { fill: number }).fill : blockToken(data.subarray(b * BLOCK_SIZE, (b + 1) * BLOCK_SIZE))
+          const token = data === undefined ? fillToken((cmd.content as { fill: number }).fill) : tokenOf(data.subarray(b * BLOCK_SIZE, (b + 1) * BLOCK_SIZE))
           changes.push({ block: cmd.block + b, token })
         }
         v.reference.write(time, changes)

@@ -1,7 +1,7 @@
 // A naive model of one volume for the simulator's property tests: it keeps every write ever
 // made with its time (never folded) and when CDP was on, and finds the image at a time by
 // replaying from the start. Slow and obviously right, which is the point.
-import { type BlockChange, imageDigest } from '../../simulator/content.js'
+import { BLOCK_SIZE, type BlockChange, digestOfHashes, sha256 } from '../../simulator/content.js'
 
 /** Block index → token; a block never written is zero. */
 export type Image = Map<number, number>
@@ -68,7 +68,31 @@ function replay (writes: TimedWrite[]): Image {
   return image
 }
 
-/** The digest the simulator gives an image: content.ts `imageDigest` over blocks in order. */
+// The model's own tokens: one per distinct block content (0 for zeros), with its sha256.
+const tokens = new Map<string, number>()
+const hashes: Buffer[] = [Buffer.alloc(0)]
+const ZERO_BLOCK = Buffer.alloc(BLOCK_SIZE)
+
+/** The model's token for a block's bytes. */
+export function tokenOf (bytes: Uint8Array): number {
+  if (ZERO_BLOCK.equals(bytes)) return 0
+  const hash = sha256(bytes)
+  const key = hash.toString('hex')
+  let token = tokens.get(key)
+  if (token === undefined) {
+    token = hashes.push(hash) - 1
+    tokens.set(key, token)
+  }
+  return token
+}
+
+/** The model's token for a block of one repeated byte. */
+export function fillToken (fill: number): number {
+  return tokenOf(Buffer.alloc(BLOCK_SIZE, fill))
+}
+
+/** The digest the simulator gives an image, computed from the blocks' hashes (content.ts). */
 export function digestOf (image: Image): string {
-  return imageDigest([...image].sort(([a], [b]) => a - b).map(([block, token]) => ({ block, token })))
+  return digestOfHashes([...image].filter(([, token]) => token !== 0).sort(([a], [b]) => a - b)
+    .map(([block, token]) => ({ block, hash: hashes[token]! })))
 }

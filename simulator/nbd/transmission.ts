@@ -1,0 +1,200 @@
+// The transmission phase: requests one at a time, in the order they arrive, each answered
+// once the device has done it (a write's reply means it is applied; FLUSH follows every
+// earlier write). A request the export cannot serve gets an NBD error and the connection
+// goes on; only a bad request magic (the stream is lost) or the client leaving ends it.
+import { once } from 'node:events'
+import type { Socket } from 'node:net'
+import { NbdError, type BlockDevice } from './device.js'
+import type { Session } from './negotiation.js'
+import { ProtocolViolation } from './negotiation.js'
+import {
+  BASE_ALLOCATION_ID, CMD, CMD_FLAG, ERRNO, type Errno, MAX_PAYLOAD, REPLY_FLAG_DONE, REPLY_TYPE,
+  REQUEST_MAGIC, SIMPLE_REPLY_MAGIC, STATE_HOLE, STATE_ZERO, STRUCTURED_REPLY_MAGIC
+} from './protocol.js'
+import type { SocketReader } from './socket-reader.js'
+
+interface Request {
+  flags: number
+  type: number
+  handle: Buffer
+  offset: number
+  length: number
+}
+
+/** The command flags each command may carry (FUA is valid on all, as NBD_FLAG_SEND_FUA is set). */
+const ALLOWED_FLAGS: Record<number, number> = {
+  [CMD.READ]: CMD_FLAG.FUA,
+  [CMD.WRITE]: CMD_FLAG.FUA,
+  [CMD.DISC]: CMD_FLAG.FUA,
+  [CMD.FLUSH]: CMD_FLAG.FUA,
+  [CMD.TRIM]: CMD_FLAG.FUA,
+  [CMD.WRITE_ZEROES]: CMD_FLAG.FUA | CMD_FLAG.NO_HOLE,
+  [CMD.BLOCK_STATUS]: CMD_FLAG.FUA | CMD_FLAG.REQ_ONE
+}
+
+/** Bytes of replies queued before reading the next request waits for the client. */
+const REPLY_BACKLOG = 8 * 1024 * 1024
+
+const WRITES: number[] = [CMD.WRITE, CMD.TRIM, CMD.WRITE_ZEROES]
+
+/** Serves requests until NBD_CMD_DISC. */
+export async function transmit (socket: Socket, reader: SocketReader, session: Session): Promise<void> {
+  const { device, revoked } = session.export
+  for (;;) {
+    const header = await reader.read(28)
+    if (header.readUInt32BE(0) !== REQUEST_MAGIC) throw new ProtocolViolation('bad request magic')
+    const request: Request = {
+      flags: header.readUInt16BE(4),
+      type: header.readUInt16BE(6),
+      handle: Buffer.from(header.subarray(8, 16)),
+      // Past 2^53 it is out of range whatever the export, so a rounded number will do.
+      offset: Number(header.readBigUInt64BE(16)),
+      length: header.readUInt32BE(24)
+    }
+    if (request.type === CMD.DISC) return
+
+    let payload: Buffer | undefined
+    if (request.type === CMD.WRITE) {
+      // The payload follows whatever the verdict, and must be consumed to stay in step.
+      if (request.length > MAX_PAYLOAD) {
+        await reader.skip(request.length)
+        sendError(socket, session, request, ERRNO.EINVAL, `a write carries at most ${MAX_PAYLOAD} bytes`)
+        continue
+      }
+      payload = await reader.read(request.length)
+    }
+
+    const refusal = revoked.aborted
+      ? { errno: ERRNO.ESHUTDOWN, message: 'the export was withdrawn' }
+      : check(request, device, session)
+    if (refusal !== undefined) sendError(socket, session, request, refusal.errno, refusal.message)
+    else {
+      try {
+        await execute(socket, session, device, request, payload)
+      } catch (error) {
+        if (error instanceof NbdError) sendError(socket, session, request, error.errno, error.message)
+        else sendError(socket, session, request, ERRNO.EIO, 'the export failed to serve the request')
+      }
+    }
+    // Replies may queue up to a few requests' worth; a client that stops reading stops us.
+    if (socket.writableLength > REPLY_BACKLOG) await once(socket, 'drain')
+  }
+}
+
+function check (request: Request, device: BlockDevice, session: Session): { errno: Errno, message: string } | undefined {
+  const allowed = ALLOWED_FLAGS[request.type]
+  if (allowed === undefined) return { errno: ERRNO.EINVAL, message: `unknown command ${request.type}` }
+  if ((request.flags & ~allowed) !== 0) return { errno: ERRNO.EINVAL, message: 'command flags not valid for this command' }
+  if (request.type === CMD.FLUSH) {
+    return request.offset === 0 && request.length === 0 ? undefined : { errno: ERRNO.EINVAL, message: 'FLUSH takes no offset or length' }
+  }
+  if (WRITES.includes(request.type) && device.readOnly) return { errno: ERRNO.EPERM, message: 'the export is read-only' }
+  if (request.type === CMD.BLOCK_STATUS && !session.blockStatus) {
+    return { errno: ERRNO.EINVAL, message: 'no metadata context was selected' }
+  }
+  if (request.length === 0) return { errno: ERRNO.EINVAL, message: 'zero length' }
+  if (request.offset + request.length > device.size) {
+    return { errno: WRITES.includes(request.type) ? ERRNO.ENOSPC : ERRNO.EINVAL, message: 'beyond the end of the export' }
+  }
+  if (request.offset % device.blockSize !== 0 || request.length % device.blockSize !== 0) {
+    return { errno: ERRNO.EINVAL, message: `offset and length must be multiples of ${device.blockSize}` }
+  }
+  if (request.type === CMD.READ && request.length > MAX_PAYLOAD) {
+    return { errno: ERRNO.EINVAL, message: `a read asks for at most ${MAX_PAYLOAD} bytes` }
+  }
+  return undefined
+}
+
+async function execute (socket: Socket, session: Session, device: BlockDevice, request: Request, payload: Buffer | undefined): Promise<void> {
+  const { offset, length } = request
+  switch (request.type) {
+    case CMD.READ:
+      sendData(socket, session, request, await device.read(offset, length))
+      return
+    case CMD.WRITE:
+      await device.write(offset, payload!)
+      break
+    case CMD.FLUSH:
+      await device.flush()
+      break
+    case CMD.TRIM:
+      await device.trim(offset, length)
+      break
+    case CMD.WRITE_ZEROES:
+      await device.writeZeroes(offset, length)
+      break
+    case CMD.BLOCK_STATUS:
+      sendBlockStatus(socket, request, await device.extents(offset, length))
+      return
+  }
+  // FUA asks for the write to be durable before the reply; every write here is.
+  sendDone(socket, session, request)
+}
+
+function sendDone (socket: Socket, session: Session, request: Request): void {
+  if (session.structured) socket.write(chunkHeader(request, REPLY_FLAG_DONE, REPLY_TYPE.NONE, 0))
+  else socket.write(simpleHeader(request, 0))
+}
+
+function sendData (socket: Socket, session: Session, request: Request, data: Uint8Array): void {
+  socket.cork()
+  if (session.structured) {
+    const header = chunkHeader(request, REPLY_FLAG_DONE, REPLY_TYPE.OFFSET_DATA, 8 + data.length, 8)
+    header.writeBigUInt64BE(BigInt(request.offset), 20)
+    socket.write(header)
+  } else socket.write(simpleHeader(request, 0))
+  socket.write(data)
+  socket.uncork()
+}
+
+function sendBlockStatus (socket: Socket, request: Request, extents: Array<{ length: number, hole: boolean, zero: boolean }>): void {
+  const wanted = (request.flags & CMD_FLAG.REQ_ONE) !== 0 ? extents.slice(0, 1) : extents
+  const descriptors: Array<[number, number]> = []
+  let covered = 0
+  for (const extent of wanted) {
+    const length = Math.min(extent.length, request.length - covered)
+    if (length <= 0) break
+    descriptors.push([length, (extent.hole ? STATE_HOLE : 0) | (extent.zero ? STATE_ZERO : 0)])
+    covered += length
+  }
+  const body = 4 + 8 * descriptors.length
+  const reply = chunkHeader(request, REPLY_FLAG_DONE, REPLY_TYPE.BLOCK_STATUS, body, body)
+  reply.writeUInt32BE(BASE_ALLOCATION_ID, 20)
+  descriptors.forEach(([length, status], i) => {
+    reply.writeUInt32BE(length, 24 + 8 * i)
+    reply.writeUInt32BE(status, 28 + 8 * i)
+  })
+  socket.write(reply)
+}
+
+function sendError (socket: Socket, session: Session, request: Request, errno: Errno, message: string): void {
+  if (!session.structured) {
+    socket.write(simpleHeader(request, errno))
+    return
+  }
+  const text = Buffer.from(message)
+  const reply = chunkHeader(request, REPLY_FLAG_DONE, REPLY_TYPE.ERROR, 6 + text.length, 6 + text.length)
+  reply.writeUInt32BE(errno, 20)
+  reply.writeUInt16BE(text.length, 24)
+  text.copy(reply, 26)
+  socket.write(reply)
+}
+
+function simpleHeader (request: Request, errno: number): Buffer {
+  const header = Buffer.alloc(16)
+  header.writeUInt32BE(SIMPLE_REPLY_MAGIC, 0)
+  header.writeUInt32BE(errno, 4)
+  request.handle.copy(header, 8)
+  return header
+}
+
+/** A structured reply chunk's header, with room for `extra` payload bytes after it. */
+function chunkHeader (request: Request, flags: number, type: number, length: number, extra = 0): Buffer {
+  const header = Buffer.alloc(20 + extra)
+  header.writeUInt32BE(STRUCTURED_REPLY_MAGIC, 0)
+  header.writeUInt16BE(flags, 4)
+  header.writeUInt16BE(type, 6)
+  request.handle.copy(header, 8)
+  header.writeUInt32BE(length, 16)
+  return header
+}

@@ -1,0 +1,79 @@
+// For the NBD benchmarks: a 256 MiB random image on disk, an `nbdkit memory` peer on
+// 127.0.0.1, and nbdcopy timed against either. Best of three runs each, alternating, so
+// both see the same machine.
+import { execFile, spawn } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { createServer, type AddressInfo } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
+import { serveVolumeExports, type VolumeExports } from '../../simulator/nbd/volume-exports.js'
+import { benchSimulator, type BenchSim, seconds } from './sim-setup.js'
+
+const run = promisify(execFile)
+export const IMAGE_BYTES = 256 * 1024 * 1024
+const RUNS = 3
+
+export interface Peer { uri: string, close: () => void }
+
+export async function randomImage (): Promise<{ path: string, remove: () => Promise<void> }> {
+  const dir = await mkdtemp(join(tmpdir(), 'nbd-bench-'))
+  const path = join(dir, 'image.raw')
+  await writeFile(path, randomBytes(IMAGE_BYTES))
+  return { path, remove: async () => await rm(dir, { recursive: true }) }
+}
+
+/** `nbdkit memory` of the image's size on a free loopback port. */
+export async function nbdkitMemory (): Promise<Peer> {
+  const probe = createServer().listen(0, '127.0.0.1')
+  await new Promise((resolve) => probe.once('listening', resolve))
+  const port = (probe.address() as AddressInfo).port
+  await new Promise((resolve) => probe.close(resolve))
+  const child = spawn('nbdkit', ['-f', '-i', '127.0.0.1', '-p', String(port), '--exit-with-parent', 'memory', String(IMAGE_BYTES)], { stdio: 'ignore' })
+  const uri = `nbd://127.0.0.1:${port}`
+  for (;;) {
+    try {
+      await run('nbdinfo', ['--size', uri])
+      break
+    } catch {
+      await new Promise((resolve) => setTimeout(resolve, 50))
+    }
+  }
+  return { uri, close: () => child.kill() }
+}
+
+export async function nbdcopy (from: string, to: string): Promise<void> {
+  await run('nbdcopy', [from, to])
+}
+
+/** MiB/s of the fastest of RUNS copies for each of subject and peer, run alternately. */
+export async function bestOf (subject: () => Promise<void>, peer: () => Promise<void>): Promise<{ subject: number, peer: number }> {
+  const best = { subject: Infinity, peer: Infinity }
+  for (let i = 0; i < RUNS; i++) {
+    for (const side of ['subject', 'peer'] as const) {
+      const t = process.hrtime.bigint()
+      await (side === 'subject' ? subject() : peer())
+      best[side] = Math.min(best[side], seconds(t))
+    }
+  }
+  const mibs = (s: number): number => Math.round(IMAGE_BYTES / 1024 / 1024 / s)
+  return { subject: mibs(best.subject), peer: mibs(best.peer) }
+}
+
+/** A simulator with one 256 MiB CDP volume behind NBD exports, a random image and an nbdkit peer, all closed after `measure`. */
+export async function againstNbdkit (measure: (setup: { bench: BenchSim, exports: VolumeExports, image: string, peer: string }) => Promise<{ subject: number, peer: number }>): Promise<{ subject: number, peer: number, ratio: number }> {
+  const image = await randomImage()
+  const bench = await benchSimulator(1, 600, IMAGE_BYTES)
+  const exports = await serveVolumeExports(bench.sim, { port: 0, secretNames: false })
+  const peer = await nbdkitMemory()
+  try {
+    const result = await measure({ bench, exports, image: image.path, peer: peer.uri })
+    return { ...result, ratio: Number((result.subject / result.peer).toFixed(3)) }
+  } finally {
+    peer.close()
+    await exports.server.close()
+    await bench.sim.close()
+    await image.remove()
+  }
+}
