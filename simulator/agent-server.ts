@@ -79,6 +79,7 @@ function handlers (simulator: CdpBackend): Handlers {
       return {}
     },
     window: async ({ volume }) => await simulator.window(volume),
+    events: async ({ volume, ...query }) => await simulator.events(volume, query),
     health: async () => ({ protocol: AGENT_PROTOCOL_VERSION })
   }
 }

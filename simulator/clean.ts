@@ -10,7 +10,7 @@ import { fold } from './retention.js'
 import type { Sql } from './sql.js'
 import { hasView } from './view.js'
 
-export function cleanCdp (sql: Sql, cdp: CdpRow): void {
+export function cleanCdp (sql: Sql, cdp: CdpRow, now: Ns): void {
   if (cdp.state === 'on') throw new CdpError('CDP_IS_ON', 'disable CDP before deleting it')
   if (hasView(sql, cdp.volume_id)) throw new CdpError('VIEW_IS_ON', 'turn the view off before deleting CDP')
   for (const table of ['journal', 'base_block', 'snapshot', 'segment']) {
@@ -18,6 +18,7 @@ export function cleanCdp (sql: Sql, cdp: CdpRow): void {
   }
   releaseReservation(sql, cdp)
   sql.run('DELETE FROM cdp WHERE volume_id = ?', cdp.volume_id)
+  recordEvent(sql, cdp.volume_id, now, 'cdp_cleaned')
 }
 
 /**

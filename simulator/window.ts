@@ -14,7 +14,8 @@ import type { Sql } from './sql.js'
 interface Gap { from: Ns, to: Ns, reason: GapReason }
 interface SegmentSpan { seq: bigint, start: Ns, end: Ns | null, online: bigint, first: Ns | null }
 
-const seconds = (ns: Ns): number => Number(ns) / 1e9
+/** Whole seconds, rounded down: JSON numbers of this API are integers. */
+const seconds = (ns: Ns): bigint => ns / NS_PER_SECOND
 
 export function protectionWindow (sql: Sql, cdp: CdpRow, now: Ns): WindowFacts {
   const ranges = recoverableRanges(sql, cdp.volume_id, now)
@@ -31,9 +32,9 @@ export function protectionWindow (sql: Sql, cdp: CdpRow, now: Ns): WindowFacts {
     ranges,
     gaps: withoutRanges(explained(sql, cdp, segments, since, now), ranges),
     configured_seconds: fromStored(cdp.reserve_duration),
-    actual_seconds: oldest === null ? 0 : seconds(now - oldest),
+    actual_seconds: oldest === null ? 0n : seconds(now - oldest),
     recoverable_seconds: seconds(ranges.reduce((sum, r) => sum + r.to - r.from, 0n)),
-    on_seconds: cdp.on_since === null ? 0 : seconds(now - cdp.on_since),
+    on_seconds: cdp.on_since === null ? 0n : seconds(now - cdp.on_since),
     use: cdp.use,
     capacity: cdp.reserve_capacity
   }

@@ -9,5 +9,5 @@ export const DEFAULT_WARNING_FRACTION = 0.85
 export function protectionPressure (facts: WindowFacts, warningFraction: number): Pressure {
   if (facts.gaps.some((gap) => gap.reason === 'trimmed_by_capacity')) return 'shrinking'
   const wanted = Number(facts.configured_seconds) * warningFraction
-  return facts.on_seconds >= wanted && facts.actual_seconds < wanted ? 'warning' : 'ok'
+  return Number(facts.on_seconds) >= wanted && Number(facts.actual_seconds) < wanted ? 'warning' : 'ok'
 }

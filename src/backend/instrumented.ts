@@ -5,7 +5,7 @@ import type { CdpBackend } from './port.js'
 
 type Observe = (operation: string, seconds: number, scode: number) => void
 type Call = (...args: unknown[]) => Promise<unknown>
-const OPERATIONS = ['edit', 'enable', 'disable', 'list', 'info', 'clean', 'viewOn', 'viewOff', 'revert', 'window'] as const
+const OPERATIONS = ['edit', 'enable', 'disable', 'list', 'info', 'clean', 'viewOn', 'viewOff', 'revert', 'window', 'events'] as const
 
 export function instrument (backend: CdpBackend, observe: Observe): CdpBackend {
   const timed = (operation: typeof OPERATIONS[number]): Call => {

@@ -11,6 +11,7 @@ import type { InternalVolumeIdentifier, VolumeIdentity as VolumeIdentitySchema }
 
 // The records are defined once, as TypeBox schemas in src/schemas/; these are their types.
 export { CDP_PRIORITIES, CDP_STATES } from '../schemas/list.js'
+import type { CdpEventsPage, EventsQuery } from '../schemas/events.js'
 import type { WindowFacts } from '../schemas/window.js'
 
 /** Nanoseconds since the unix epoch. */
@@ -101,6 +102,8 @@ export interface CdpBackend {
   revert: (volume: VolumeRef, point: PointInTime) => Promise<void>
   /** Extension: the volume's recoverable ranges, the gaps between them and why, and journal use. */
   window: (volume: VolumeRef) => Promise<WindowFacts>
+  /** Extension: what happened to the volume's CDP, oldest first; kept past a clean, with a bound per volume. */
+  events: (volume: VolumeRef, query: EventsQuery) => Promise<CdpEventsPage>
   /** Whether the backend can serve; throws a CdpError naming what is down. */
   ready: () => Promise<void>
   close: () => Promise<void>

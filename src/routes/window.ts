@@ -12,8 +12,11 @@ import { toVolumeRef } from './volume-ref.js'
 const window: FastifyPluginAsyncTypebox<CdpRouteOptions> = async (app, { backend, windowWarningFraction }) => {
   app.get('/window', {
     schema: {
-      summary: '卷cdp保护窗口',
-      operationId: 'window',
+      operationId: 'cdpWindow',
+      tags: ['extensions'],
+      summary: 'A volume\'s protection window: recoverable ranges, gaps and why, history against the policy, pressure',
+      description: '卷cdp保护窗口。Ranges and gaps are inclusive ns; gap reasons: cleaned, host_offline, disabled, disk_failed, trimmed_by_capacity, no_base_snapshot.',
+      'x-scodes': ['VOLUME_NOT_FOUND', 'CDP_NOT_FOUND', 'AGENT_OPERATION_UNSUPPORTED'],
       querystring: InternalVolumeIdentifier,
       response: responses(ProtectionWindow)
     }

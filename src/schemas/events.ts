@@ -1,6 +1,7 @@
 // A volume's CDP events (an extension beside the eight): what happened to its CDP, oldest first.
 import { type Static, Type } from '@sinclair/typebox'
-import { StringEnum, Uint64 } from './common.js'
+import { StringEnum, Uint64, Uint64Query } from './common.js'
+import { InternalVolumeIdentifier } from './volume.js'
 
 /** Every kind of event; `from`/`to`/`seq`/`bytes`/`old`/`new` are present where the kind has them. */
 export const EVENT_KINDS = [
@@ -32,3 +33,19 @@ export const CdpEvent = Type.Object({
   new: Type.Optional(Policy)
 }, { title: 'CdpEvent', description: 'CdpEvent对象' })
 export type CdpEvent = Static<typeof CdpEvent>
+
+/** One page of a volume's events, oldest first, and how many match in all. */
+export const CdpEventsData = Type.Object({
+  total_count: Type.Integer({ minimum: 0, description: '符合条件的事件总数' }),
+  events: Type.Array(CdpEvent, { description: '事件，按发生顺序' })
+}, { title: 'CdpEventsData' })
+export type CdpEventsPage = Static<typeof CdpEventsData>
+
+/** What a backend is asked: events after `since` (ns), page_num 0-based, page_size 0 for all. */
+export interface EventsQuery { since?: bigint, page_num: number, page_size: number }
+
+export const CdpEventsQuery = Type.Composite([InternalVolumeIdentifier, Type.Object({
+  since: Type.Optional(Uint64Query('只返回此时间（ns）之后的事件')),
+  page_num: Type.Optional(Type.Integer({ minimum: 0, maximum: 2 ** 31, default: 0, description: '页码（从0开始）' })),
+  page_size: Type.Optional(Type.Integer({ minimum: 0, maximum: EVENTS_KEPT_PER_VOLUME, default: 0, description: '页长（0表示全部）' }))
+})], { title: 'CdpEventsQuery' })

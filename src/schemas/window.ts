@@ -29,9 +29,9 @@ export const WindowFacts = Type.Object({
   ranges: Type.Array(RecoverableRange, { description: '可恢复区间，按时间排序' }),
   gaps: Type.Array(WindowGap, { description: 'reserve_duration内不可恢复的区间，按时间排序' }),
   configured_seconds: Uint64('配置的保护时长（reserve_duration，秒）'),
-  actual_seconds: Type.Number({ minimum: 0, description: '实际保护时长：当前时间减最早可恢复时间（秒）' }),
-  recoverable_seconds: Type.Number({ minimum: 0, description: '可恢复区间总长（秒）' }),
-  on_seconds: Type.Number({ minimum: 0, description: 'CDP连续开启的时长（秒），关闭时为0' }),
+  actual_seconds: Uint64('实际保护时长：当前时间减最早可恢复时间（整秒，向下取整）'),
+  recoverable_seconds: Uint64('可恢复区间总长（整秒，向下取整）'),
+  on_seconds: Uint64('CDP连续开启的时长（整秒，向下取整），关闭时为0'),
   use: Uint64('日志已用空间（字节）'),
   capacity: Uint64('日志容量（reserve_capacity，字节）')
 }, { title: 'WindowFacts', description: 'WindowFacts对象: what a backend knows of the window' })

@@ -209,7 +209,7 @@ export function conformance (t: Test, open: OpenSubject): void {
     const policy = (await subject.backend.list({ cluster_uuid: DEMO.cluster, page_num: 0, page_size: 0 })).List.find((i) => i.volume_uuid === DEMO.cdp1)
     t.same(window.ranges, [{ from: first, to: now, seq: 0n }])
     t.same(window.gaps, [])
-    const history180 = Number(now - first) / 1e9
+    const history180 = (now - first) / SECOND
     t.same([window.configured_seconds, window.actual_seconds, window.recoverable_seconds, window.on_seconds], [policy?.reserve_duration, history180, history180, history180])
     t.same([window.use, window.capacity], [3n * 8192n, policy?.reserve_capacity])
   })
@@ -229,7 +229,7 @@ export function conformance (t: Test, open: OpenSubject): void {
     const window = await backend.window(ref(DEMO.cdp1))
     t.same(window.ranges, [{ from: start, to: offAt, seq: 0n }, { from: onAt, to: now, seq: 1n }])
     t.same(window.gaps, [{ from: offAt + 1n, to: onAt - 1n, reason: 'disabled' }])
-    t.equal(window.on_seconds, 60)
+    t.equal(window.on_seconds, 60n)
     await backend.clean(ref(DEMO.cdp1), 0n)
     t.same((await backend.window(ref(DEMO.cdp1))).gaps,
       [{ from: start, to: offAt, reason: 'cleaned' }, { from: offAt + 1n, to: onAt - 1n, reason: 'disabled' }])
@@ -244,5 +244,33 @@ export function conformance (t: Test, open: OpenSubject): void {
     await backend.enable([ref(DEMO.cdp1)])
     t.equal(await failure(() => backend.window(ref(DEMO.cdp1, DEMO.lin))), 'VOLUME_NOT_FOUND')
     t.equal(await failure(() => backend.window(ref(DEMO.vol1))), 'CDP_NOT_FOUND')
+  })
+
+  t.test('events: what the history did, oldest first, with the points and policies named', async (t) => {
+    const subject = await open(t)
+    const { backend, control } = subject
+    await history(subject)
+    await backend.edit({ ...POLICY, reserve_duration: 100n }, [ref(DEMO.cdp1)])
+    const point = await pointAt(backend, ref(DEMO.cdp1), await control.advance(0n))
+    await backend.viewOn(ref(DEMO.cdp1), point)
+    await backend.viewOff(ref(DEMO.cdp1))
+    await backend.revert(ref(DEMO.cdp1), point)
+    await backend.disable([ref(DEMO.cdp1)])
+    const { total_count: total, events } = await backend.events(ref(DEMO.cdp1), { page_num: 0, page_size: 0 })
+    t.equal(total, events.length)
+    t.same(events.filter((e) => e.kind !== 'auto_snapshot').map((e) => e.kind),
+      ['enabled', 'segment_opened', 'policy_changed', 'trimmed_by_duration', 'view_on', 'view_off', 'reverted', 'segment_closed', 'disabled'])
+    // The snapshots still kept are those taken at or after the trim's new oldest point.
+    const trim = events.find((e) => e.kind === 'trimmed_by_duration')
+    const taken = events.filter((e) => e.kind === 'auto_snapshot').map((e) => e.to ?? 0n)
+    t.same((await backend.info(ref(DEMO.cdp1))).cdp_info.flatMap((seg) => seg.snaps.map((snap) => snap.time)), taken.filter((time) => time >= (trim?.to ?? 0n)))
+    t.match(events.find((e) => e.kind === 'policy_changed'), { old: { reserve_duration: 86400n }, new: { reserve_duration: 100n } })
+    t.match(events.find((e) => e.kind === 'reverted'), { to: point.timestamp, seq: 0n })
+    t.ok(events.every((e, i) => i === 0 || (events[i - 1]?.id ?? 0n) < e.id), 'ids rise')
+    const since = events[3]?.time ?? 0n
+    const later = await backend.events(ref(DEMO.cdp1), { since, page_num: 1, page_size: 2 })
+    const after = events.filter((e) => e.time > since)
+    t.same([later.total_count, later.events], [after.length, after.slice(2, 4)])
+    t.equal(await failure(() => backend.events(ref(DEMO.cdp1, DEMO.lin), { page_num: 0, page_size: 0 })), 'VOLUME_NOT_FOUND')
   })
 }

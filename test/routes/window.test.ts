@@ -72,3 +72,22 @@ t.test('an agent that lacks the operation (ROUTE_NOT_FOUND) is AGENT_OPERATION_U
   t.match(answer, { status: 501, body: { scode: 5030, data: null } })
   t.equal(agent.count('/window'), 1, 'not retried')
 })
+
+t.test('events: paged and filtered by since over HTTP; bad input refused, changing nothing', async (t) => {
+  const { app, sim } = await openTestApp(t, { snapshotIntervalSeconds: 60 })
+  await call(app, 'POST', `${CDP}/enable`, { volumes: [volume(DEMO.cdp1)] })
+  sim.advance(120n * SECOND)
+  await call(app, 'POST', `${CDP}/disable`, { volumes: [volume(DEMO.cdp1)] })
+  const eventsOf = (extra: string) => `${CDP}/events?cluster_uuid=${DEMO.cluster}&volume_uuid=${DEMO.cdp1}${extra}`
+  const all = await call(app, 'GET', eventsOf(''))
+  t.match(all, { status: 200, body: { scode: 0, data: { total_count: 7 } } })
+  t.same(all.body.data.events.map((e: { kind: string }) => e.kind),
+    ['enabled', 'segment_opened', 'auto_snapshot', 'auto_snapshot', 'auto_snapshot', 'segment_closed', 'disabled'])
+  const since = all.body.data.events[2].time
+  const page = await call(app, 'GET', eventsOf(`&since=${since}&page_num=1&page_size=2`))
+  t.same(page.body.data, { total_count: 4, events: all.body.data.events.slice(5, 7) })
+  for (const bad of ['&since=-1', '&since=1e9', '&page_size=1001', '&page_num=-1']) {
+    t.match(await call(app, 'GET', eventsOf(bad)), { status: 400, body: { data: null } }, bad)
+  }
+  t.equal((await call(app, 'GET', eventsOf(''))).body.data.total_count, 7, 'nothing was recorded by the refused calls')
+})
