@@ -14,14 +14,18 @@ import { createHttpApp, type HttpApp } from '../src/http-app.js'
 import { responses } from '../src/schemas/common.js'
 import blockApi from './block-api.js'
 import controlApi from './control-api.js'
-import { CONTROL_API_PREFIX, type NbdNames, type SimulatorControl } from './control.js'
+import { CONTROL_API_PREFIX, type HarnessControl, type NbdNames, type SimulatorControl } from './control.js'
+import harnessRoutes from './harness.js'
+import { FaultRules, withFaults } from './faults.js'
 
 /** What the agent serves: a cluster's CDP and the simulator's knobs (a `Simulator`). */
-export type AgentSimulator = CdpBackend & SimulatorControl
+export type AgentSimulator = CdpBackend & SimulatorControl & HarnessControl
 
 export interface AgentServerOptions {
   /** The app closes it when it closes. */
   simulator: AgentSimulator
+  /** The fault rules in front of the protocol (/sim/v1/faults edits them); fresh if absent. */
+  faults?: FaultRules
   logger?: FastifyServerOptions['logger']
   /** The simulator's NBD exports, when served: /sim/v1 reveals their URIs. */
   nbd?: NbdNames
@@ -116,8 +120,10 @@ export async function buildAgentServer (options: AgentServerOptions): Promise<Ht
     // The document is the protocol a real agent implements; /sim/v1 is the simulator's own.
     transform: ({ schema, url }) => ({ schema: url.startsWith(AGENT_PREFIX) ? schema : { ...schema, hide: true }, url })
   })
-  await app.register(agentRoutes, { prefix: AGENT_PREFIX, simulator: options.simulator })
+  const faults = options.faults ?? new FaultRules()
+  await app.register(agentRoutes, { prefix: AGENT_PREFIX, simulator: withFaults(options.simulator, faults) })
   await app.register(controlApi, { prefix: CONTROL_API_PREFIX, control: options.simulator })
+  await app.register(harnessRoutes, { prefix: CONTROL_API_PREFIX, control: options.simulator, faults })
   await app.register(blockApi, { prefix: CONTROL_API_PREFIX, control: options.simulator, ...(options.nbd === undefined ? {} : { nbd: options.nbd }) })
   app.addHook('onClose', async () => { await options.simulator.close() })
   return app

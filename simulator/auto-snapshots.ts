@@ -1,6 +1,7 @@
 // Auto snapshots: the points a time may be replayed from. While CDP is on one falls due every
 // interval, and each segment opens with one; names carry whole seconds, so at most one a second.
 import { NS_PER_SECOND, type Ns } from '../src/backend/port.js'
+import { CdpError } from '../src/errors.js'
 import type { CdpRow } from './cdp.js'
 import { MAX_TIME } from './clock.js'
 import { recordEvent } from './events.js'
@@ -41,4 +42,17 @@ export function scheduleFirstSnapshot (sql: Sql, volumeId: bigint, now: Ns): voi
 /** While CDP is off no snapshot is due. */
 export function stopSnapshots (sql: Sql, volumeId: bigint): void {
   sql.run('UPDATE cdp SET next_snapshot = NULL WHERE volume_id = ?', volumeId)
+}
+
+/**
+ * An auto snapshot at `now`, asked for by a test harness rather than the interval: false when
+ * the volume already has one in this second (names carry whole seconds).
+ */
+export function takeSnapshotNow (sql: Sql, cdp: CdpRow, now: Ns): { name: string, time: Ns, taken: boolean } {
+  if (cdp.state !== 'on' || cdp.active_seq === null) throw new CdpError('CDP_IS_OFF', 'only a journal that records can be snapshotted')
+  const name = snapshotName(now)
+  const existing = sql.get<{ time: Ns }>('SELECT time FROM snapshot WHERE volume_id = ? AND name = ?', cdp.volume_id, name)
+  if (existing !== undefined) return { name, time: existing.time, taken: false }
+  sql.run('INSERT INTO snapshot (volume_id, name, seq, time) VALUES (?, ?, ?, ?)', cdp.volume_id, name, cdp.active_seq, now)
+  return { name, time: now, taken: true }
 }

@@ -17,6 +17,7 @@ const terminal: Terminal | undefined = process.stdout.isTTY
 
 /** Every command by name, in the order the overview lists them. */
 const commands: Record<string, () => Promise<Command>> = {
+  serve: async () => (await import('./cli/serve.js')).serve,
   agent: async () => (await import('./cli/agent.js')).agent,
   workload: async () => (await import('./cli/workload.js')).workload(terminal),
   clock: async () => (await import('./cli/clock.js')).clock,
@@ -84,5 +85,6 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => 
 process.exitCode = await main(process.argv.slice(2), {
   out: (line) => { process.stdout.write(`${line}\n`) },
   err: (line) => { process.stderr.write(`${line}\n`) },
-  stop: stopping.signal
+  stop: stopping.signal,
+  env: process.env
 })

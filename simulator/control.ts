@@ -1,6 +1,7 @@
 // What the simulator offers besides CdpBackend: the knobs that tests, local development and
 // other teams' integration tests turn (served as /sim/v1/… by simulator/control-api.ts).
 import type { Ns } from '../src/backend/port.js'
+import type { Topology } from './topology.js'
 import type { JournalStat } from './info.js'
 
 /** Where the control API is mounted, on the API server and on a `cdp-sim agent` alike. */
@@ -58,4 +59,16 @@ export interface SimulatorControl {
   viewFacts: (volumeUuid: string) => ViewFacts
   setHostOnline: (hostUuid: string, online: boolean) => void
   setVmRunning: (vmUuid: string, running: boolean) => void
+}
+
+/** What a test harness does to the simulator as a whole (served as /sim/v1/reset, state, snapshots). */
+export interface HarnessControl {
+  /** Back to the topology's first state (another topology when given); a manual clock to its start. */
+  reset: (topology?: Topology) => void
+  /** The whole state as a SQLite file's bytes; `scratch` is a path it may use meanwhile. */
+  saveState: (scratch: string) => Promise<Buffer>
+  /** Replaces the whole state with a saved file's; a bad file is INVALID_STATE_FILE and changes nothing. */
+  loadState: (file: string) => void
+  /** An auto snapshot now on each volume, at most one a second each; all or none. */
+  takeSnapshots: (volumeUuids: string[]) => Array<{ volume_uuid: string, name: string, time: Ns, taken: boolean }>
 }

@@ -10,7 +10,8 @@ export { Simulator } from './simulator.js'
 export type { SimulatorOptions } from './options.js'
 export { DEFAULTS } from './options.js'
 export { loadTopology, parseTopology, restrictTopology, type Topology } from './topology.js'
-export type { BlockWrite, SimulatorControl } from './control.js'
+export type { BlockWrite, HarnessControl, SimulatorControl } from './control.js'
+export { buildSimulatorApp, harnessAppOptions, openHarness, type Harness } from './harness.js'
 
 export function openSimulator (options: SimulatorOptions): Simulator {
   return new Simulator(options)

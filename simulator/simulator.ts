@@ -13,6 +13,7 @@
 // A volume's live content is `live_block`; `base_block` is the image at the journal's fold
 // point `base_time`; the image at T is, per block, the newest journal row at or before T,
 // else the base.
+import type { Database } from 'better-sqlite3'
 import { statfsSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
 import type {
@@ -29,7 +30,7 @@ import { cdpOf, requireCdp } from './cdp.js'
 import { cleanCdp, cleanSegment } from './clean.js'
 import { type Clock, manualClock, realClock } from './clock.js'
 import { assemble, BLOCK_SIZE, imageDigest, internBlock, toBlockChanges, withData } from './content.js'
-import type { BlockWrite, ImageDigest, RecoverableRange, SimulatorControl } from './control.js'
+import type { BlockWrite, HarnessControl, ImageDigest, RecoverableRange, SimulatorControl } from './control.js'
 import { cdpInfo, type JournalStat, journalStats } from './info.js'
 import { applyWrite, disableCdp, enableCdp } from './journal.js'
 import { listCdps } from './list.js'
@@ -40,6 +41,9 @@ import { changeTime, recordChange } from './timeline.js'
 import { openDatabase } from './schema.js'
 import { seedTopology } from './seed.js'
 import { type Sql, sqlOver } from './sql.js'
+import { loadState, resetState, saveState } from './state.js'
+import { takeSnapshotNow } from './auto-snapshots.js'
+import type { Topology } from './topology.js'
 import { type ViewFacts, viewBytes, viewFacts, viewImage, viewOff, viewOn } from './view.js'
 import { protectionWindow } from './window.js'
 import { eventsOf, recordHostState } from './events.js'
@@ -48,12 +52,16 @@ import { identityOf, resolveVolume, type VolumeFacts, volumeFacts, type VolumeRo
 /** Free bytes the database's file system needs again before a full disk counts as recovered. */
 const RECOVERED_FREE_BYTES = 1024 * 1024
 
-export class Simulator implements CdpBackend, SimulatorControl {
+export class Simulator implements CdpBackend, SimulatorControl, HarnessControl {
+  private readonly db: Database
   private readonly sql: Sql
   private readonly dbPath: string
   /** Set when a write found the disk full; cleared once the file system has room again. */
   private diskFull = false
   private readonly clk: Clock
+  /** Where a reset goes back to: the topology and a manual clock's start. */
+  private topology: Topology
+  private readonly clockStart: Ns | undefined
   private readonly cadence: Cadence
   private readonly writeTargets = new Map<string, { id: bigint, size: number }>()
   private readonly viewListeners: Array<(volumeUuid: string) => void> = []
@@ -62,6 +70,9 @@ export class Simulator implements CdpBackend, SimulatorControl {
     const db = openDatabase(options.db)
     db.defaultSafeIntegers(true)
     seedTopology(db, options.topology)
+    this.db = db
+    this.topology = options.topology
+    this.clockStart = options.clock.mode === 'manual' ? options.clock.start ?? DEFAULTS.manualClockStart : undefined
     this.dbPath = options.db
     this.sql = sqlOver(db, () => { this.diskFull = true })
     this.clk = options.clock.mode === 'manual'
@@ -276,6 +287,38 @@ export class Simulator implements CdpBackend, SimulatorControl {
   setVmRunning (vmUuid: string, running: boolean): void {
     const changed = this.sql.inTransaction(() => this.sql.run('UPDATE vm SET running = ? WHERE uuid = ?', running ? 1 : 0, vmUuid.toLowerCase()))
     if (changed === 0) throw new CdpError('VM_NOT_FOUND', vmUuid)
+  }
+
+  // ---------------------------------------------------------------- the state as a whole
+
+  /** Back to the topology's first state (another topology when given); a manual clock to its start. */
+  reset (topology?: Topology): void {
+    resetState(this.db, topology ?? this.topology, this.clockStart)
+    if (topology !== undefined) this.topology = topology
+    this.writeTargets.clear()
+  }
+
+  /** The whole state as a SQLite file; `scratch` is a path it may use meanwhile. */
+  async saveState (scratch: string): Promise<Buffer> {
+    return await saveState(this.db, scratch)
+  }
+
+  /** Replaces the whole state with a saved file's; a bad file is INVALID_STATE_FILE and changes nothing. */
+  loadState (file: string): void {
+    loadState(this.db, file, this.clockStart)
+    this.writeTargets.clear()
+  }
+
+  /** An auto snapshot now on each volume (CDP on), at most one a second each; all or none. */
+  takeSnapshots (volumeUuids: string[]): Array<{ volume_uuid: string, name: string, time: Ns, taken: boolean }> {
+    return this.sql.inTransaction(() => {
+      const now = this.clk.now()
+      return volumeUuids.map((uuid) => {
+        const volume = volumeByUuid(this.sql, uuid)
+        catchUp(this.sql, requireCdp(this.sql, volume.id), now, this.cadence.snapshotInterval)
+        return { volume_uuid: volume.uuid, ...takeSnapshotNow(this.sql, requireCdp(this.sql, volume.id), now) }
+      })
+    })
   }
 
   // ---------------------------------------------------------------- volumes and batches

@@ -56,7 +56,23 @@ export function toCdpError (error: FastifyError, request: FastifyRequest): CdpEr
   return undefined
 }
 
+/**
+ * Ends the request's connection with no answer at all, as a crashed peer or a broken network
+ * would (the simulator's `drop` fault rules throw it): the client sees its socket reset.
+ */
+export class DropConnection extends Error {
+  override readonly name = 'DropConnection'
+  constructor () {
+    super('connection dropped on purpose')
+  }
+}
+
 export async function handleError (error: FastifyError, request: FastifyRequest, reply: FastifyReply): Promise<unknown> {
+  if (error instanceof DropConnection) {
+    reply.hijack()
+    request.raw.socket.resetAndDestroy()
+    return reply
+  }
   const cdpError = toCdpError(error, request) ?? new CdpError('INTERNAL')
   if (cdpError.code === 'INTERNAL') request.log.error({ err: error }, 'request failed')
   request.scode = cdpError.entry.scode

@@ -29,6 +29,9 @@ export const Scode = {
   ROUTE_NOT_FOUND: entry(1010, 404, 'no such endpoint', '接口不存在'),
   METHOD_NOT_ALLOWED: entry(1011, 405, 'method not allowed on this endpoint', '该接口不支持此请求方法'),
   RANGE_NOT_SATISFIABLE: entry(1040, 416, 'Range must be one bytes=first-last range inside the image', 'Range必须是镜像范围内的单个bytes=起始-结束区间'),
+  // the simulator's test harness (/sim/v1)
+  FAULT_NOT_FOUND: entry(1050, 404, 'no fault rule with that id', '故障规则不存在'),
+  INVALID_STATE_FILE: entry(1051, 400, 'not a usable simulator state file', '模拟器状态文件不可用'),
 
   // -- the connection, before any route is chosen (400, 408, 431, 503) --
   MALFORMED_REQUEST: entry(1012, 400, 'malformed HTTP request', 'HTTP请求格式错误'),
@@ -63,6 +66,7 @@ export const Scode = {
   INSUFFICIENT_CDP_CAPACITY: entry(4009, 409, 'no CDP disk has room for that reserve_capacity', 'CDP盘剩余空间不足'),
   CLOCK_NOT_MANUAL: entry(4010, 409, 'the simulator clock is not manual', '模拟器时钟不是手动模式'),
   TENANT_QUOTA_EXCEEDED: entry(4011, 409, "reserve_capacity exceeds the tenant's CDP quota", '超出租户的CDP配额'),
+  CDP_IS_OFF: entry(4030, 409, 'CDP is off: its journal records nothing', 'CDP处于停用状态，日志不记录'),
 
   // -- backend trouble (500, 502, 503, 504) --
   INTERNAL: entry(5001, 500, 'internal error', '内部错误'),

@@ -16,9 +16,9 @@ async function openBackend (config: Config, metrics: Metrics, log: AgentLog, sec
     const { openAgentBackend } = await import('./backend/agent/open.js')
     return { backend: openAgentBackend(config, metrics.observeAgentCall, log) }
   }
-  const { loadTopology, openSimulator, simulatorAppOptions } = await import('../simulator/index.js')
+  const { harnessAppOptions, loadTopology, openHarness } = await import('../simulator/index.js')
   const topology = loadTopology(config.CDP_SIM_TOPOLOGY)
-  const simulator = fromSettingFile('CDP_SIM_DB', config.CDP_SIM_DB, (db) => openSimulator({
+  const harness = fromSettingFile('CDP_SIM_DB', config.CDP_SIM_DB, (db) => openHarness({
     db,
     topology,
     clock: {
@@ -27,10 +27,11 @@ async function openBackend (config: Config, metrics: Metrics, log: AgentLog, sec
     },
     ...(config.CDP_SIM_SNAPSHOT_INTERVAL === undefined ? {} : { snapshotIntervalSeconds: config.CDP_SIM_SNAPSHOT_INTERVAL })
   }))
-  if (config.CDP_SIM_NBD_PORT === 'off') return { backend: simulator, ...simulatorAppOptions(simulator) }
+  // Fault rules in front of the simulator; the control API with the harness calls (reset, state, faults).
+  if (config.CDP_SIM_NBD_PORT === 'off') return harnessAppOptions(harness)
   const { serveVolumeExports } = await import('../simulator/nbd/volume-exports.js')
-  const nbd = await serveVolumeExports(simulator, { port: Number(config.CDP_SIM_NBD_PORT), secretNames: secretNbdNames })
-  return { backend: simulator, ...simulatorAppOptions(simulator, nbd), nbdServer: nbd.server }
+  const nbd = await serveVolumeExports(harness.simulator, { port: Number(config.CDP_SIM_NBD_PORT), secretNames: secretNbdNames })
+  return { ...harnessAppOptions(harness, nbd), nbdServer: nbd.server }
 }
 
 /** What the start-up line says this process runs: enough to tell two deployments apart in a log. */

@@ -43,16 +43,25 @@ t.test('writes (fill or base64 data) change the image; past images stay readable
   t.strictSame(ranges, [{ from: START, to: START + 1n + 5n * SECOND, seq: 0 }])
 })
 
-t.test('an offline host shows in info; a running VM blocks revert', async (t) => {
+t.test('an offline host shows in info; a running VM blocks revert, a stopped one allows it', async (t) => {
   const { app } = await openTestApp(t)
   await call(app, 'POST', `${CDP}/enable`, { volumes: [volume(DEMO.kenVolume)] })
   t.strictSame((await call(app, 'POST', `${SIM}/hosts/${DEMO.host1}/state`, { online: false })).body.data, { online: false })
   const info = await call(app, 'GET', `${CDP}/info?cluster_uuid=${DEMO.cluster}&volume_uuid=${DEMO.kenVolume}`)
   t.equal(info.body.data.cdp_info[0].online, false)
   await call(app, 'POST', `${SIM}/hosts/${DEMO.host1}/state`, { online: true })
+  await call(app, 'POST', `${SIM}/clock/advance`, { seconds: 1 })
+  await call(app, 'POST', `${SIM}/volumes/${DEMO.kenVolume}/writes`, { writes: [{ offset: 0, length: 4096, fill: 9 }] })
+  const image = (await call(app, 'GET', `${SIM}/volumes/${DEMO.kenVolume}/image`)).body.data.digest
+  const point = { ...volume(DEMO.kenVolume), snapshot_name: 'CDP-auto-1630053321', timestamp: START }
+  t.strictSame((await call(app, 'POST', `${SIM}/vms/${DEMO.kenVm}/state`, { running: true })).body.data, { running: true })
+  const refused = await call(app, 'POST', `${CDP}/revert`, point)
+  t.same([refused.status, refused.body.scode], [409, 4005], 'a running VM\'s volume is VOLUME_IN_USE')
+  t.equal((await call(app, 'GET', `${SIM}/volumes/${DEMO.kenVolume}/image`)).body.data.digest, image, 'and nothing was reverted')
   t.strictSame((await call(app, 'POST', `${SIM}/vms/${DEMO.kenVm}/state`, { running: false })).body.data, { running: false })
-  const revert = await call(app, 'POST', `${CDP}/revert`, { ...volume(DEMO.kenVolume), snapshot_name: 'CDP-auto-1630053321', timestamp: START })
+  const revert = await call(app, 'POST', `${CDP}/revert`, point)
   t.equal(revert.body.scode, 0, 'a stopped VM\'s volume can be reverted')
+  t.not((await call(app, 'GET', `${SIM}/volumes/${DEMO.kenVolume}/image`)).body.data.digest, image, 'and is')
   t.equal((await call(app, 'POST', `${SIM}/hosts/00000000-0000-4000-8000-000000000000/state`, { online: true })).body.scode, 3007)
 })
 

@@ -19,6 +19,14 @@ t.test('forbidden and malformed input is INVALID_JSON', async (t) => {
   t.equal(({} as Record<string, unknown>).polluted, undefined, 'no prototype touched')
 })
 
+t.test('a forbidden key is INVALID_JSON naming that key', async (t) => {
+  for (const key of ['__proto__', 'constructor']) {
+    const err = t.throws(() => parseJson(`{"a": {"${key}": 1}}`)) as CdpError
+    t.equal(err.code, 'INVALID_JSON')
+    t.equal(err.desc, `forbidden key "${key}"`)
+  }
+})
+
 t.test('toUint64 takes JSON integers and decimal strings in range', async (t) => {
   t.equal(toUint64(0, 'x'), 0n)
   t.equal(toUint64('0', 'x'), 0n)
@@ -27,7 +35,8 @@ t.test('toUint64 takes JSON integers and decimal strings in range', async (t) =>
 })
 
 t.test('toUint64 refuses negatives, fractions, text and values above 2^64-1', async (t) => {
-  for (const bad of [-1, 1.5, '-1', '1.5', 'abc', '', ' 1', '18446744073709551616', Number.NaN]) {
+  // 2 ** 60 is an integer, but a JS number that large may already be a rounded one.
+  for (const bad of [-1, 1.5, '-1', '1.5', 'abc', '', ' 1', '18446744073709551616', Number.NaN, 2 ** 60]) {
     const err = t.throws(() => toUint64(bad, 'timestamp')) as CdpError
     t.equal(err.code, 'INVALID_UINT64', String(bad))
     t.match(err.desc, 'timestamp', 'names the field')

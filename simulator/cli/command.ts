@@ -16,6 +16,8 @@ export interface OptionSpec {
   description: string
   /** Shown in the help and used when the option is absent. */
   default?: string
+  /** An environment variable whose value, when set and not empty, stands in for the default. */
+  env?: string
 }
 
 type OptionValue<S extends OptionSpec> =
@@ -31,6 +33,8 @@ export interface CommandIo {
   err: (line: string) => void
   /** Aborted on SIGTERM/SIGINT: a long-running command finishes up and returns. */
   stop: AbortSignal
+  /** The environment, for options that take their default from a variable. */
+  env: Readonly<Record<string, string | undefined>>
 }
 
 export interface CommandSpec<O extends Record<string, OptionSpec>> {
@@ -63,7 +67,8 @@ const HELP: OptionSpec = { type: 'boolean', short: 'h', description: 'print this
 function helpText<O extends Record<string, OptionSpec>> (spec: CommandSpec<O>): string {
   const rows = Object.entries({ ...spec.options, help: HELP }).map(([name, option]) => {
     const flag = `${option.short === undefined ? '' : `-${option.short}, `}--${name}${option.value === undefined ? '' : ` ${option.value}`}`
-    const extra = [option.multiple === true ? 'repeatable' : '', option.default === undefined ? '' : `default: ${option.default}`].filter((s) => s !== '')
+    const fallback = [option.env === undefined ? '' : `$${option.env}`, option.default ?? ''].filter((s) => s !== '').join(', else ')
+    const extra = [option.multiple === true ? 'repeatable' : '', fallback === '' ? '' : `default: ${fallback}`].filter((s) => s !== '')
     return [flag, `${option.description}${extra.length === 0 ? '' : ` (${extra.join('; ')})`}`] as const
   })
   const width = Math.max(...rows.map(([flag]) => flag.length)) + 2
@@ -111,7 +116,8 @@ export function defineCommand<O extends Record<string, OptionSpec>> (spec: Comma
       }
       const given = parsed.values as Record<string, string | boolean | string[] | undefined>
       const values = Object.fromEntries(Object.entries(spec.options).map(([name, option]) => {
-        const absent = option.type === 'boolean' ? false : option.multiple === true ? [] : option.default
+        const fromEnv = option.env === undefined || io.env[option.env] === '' ? undefined : io.env[option.env]
+        const absent = option.type === 'boolean' ? false : option.multiple === true ? [] : fromEnv ?? option.default
         return [name, given[name] ?? absent]
       })) as OptionValues<O>
       return await spec.run(values, parsed.positionals, io)

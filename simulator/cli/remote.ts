@@ -15,8 +15,8 @@ export const DEFAULT_URL = 'http://127.0.0.1:8080'
 
 /** Spread into a command's options: where the simulator is and how to authenticate. */
 export const CONNECTION_OPTIONS = {
-  url: { type: 'string', value: 'URL', default: DEFAULT_URL, description: 'the simulator: the API of `npm start` or a `cdp-sim agent` (both serve /sim/v1)' },
-  token: { type: 'string', value: 'T', description: 'bearer token, sent as Authorization: Bearer T' }
+  url: { type: 'string', value: 'URL', env: 'CDP_SIM_URL', default: DEFAULT_URL, description: 'the simulator: the API of `npm start` or `cdp-sim serve`, or a `cdp-sim agent` (all serve /sim/v1)' },
+  token: { type: 'string', value: 'T', env: 'CDP_TOKEN', description: 'bearer token, sent as Authorization: Bearer T' }
 } as const
 
 const TIMEOUT_MS = 30_000

@@ -1,5 +1,6 @@
 // Where `cdp-sim workload` writes and what: a seeded generator, so the same options and
 // seed give the same writes (same offsets, same bytes) and hence the same image digests.
+import { mulberry32 } from '../random.js'
 
 export const PATTERNS = ['sequential', 'random', 'hot'] as const
 export type Pattern = typeof PATTERNS[number]
@@ -21,18 +22,6 @@ export interface WritePatternOptions {
 export interface PlannedWrite {
   volume: string
   offset: number
-}
-
-/** mulberry32: a small, fast 32-bit generator, plenty for spreading test writes. */
-function mulberry32 (seed: number): () => number {
-  let state = seed >>> 0
-  return () => {
-    state = (state + 0x6D2B79F5) >>> 0
-    let t = state
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return (t ^ (t >>> 14)) >>> 0
-  }
 }
 
 export class WritePattern {

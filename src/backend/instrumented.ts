@@ -1,14 +1,13 @@
 // A CdpBackend that times every call of another and reports it with the scode it ended
 // in: one wrapper, whichever backend the API runs on.
 import { Scode, isCdpError } from '../errors.js'
-import type { CdpBackend } from './port.js'
+import { CDP_OPERATIONS, type CdpBackend, type CdpOperation } from './port.js'
 
 type Observe = (operation: string, seconds: number, scode: number) => void
 type Call = (...args: unknown[]) => Promise<unknown>
-const OPERATIONS = ['edit', 'enable', 'disable', 'list', 'info', 'clean', 'viewOn', 'viewOff', 'revert', 'window', 'events'] as const
 
 export function instrument (backend: CdpBackend, observe: Observe): CdpBackend {
-  const timed = (operation: typeof OPERATIONS[number]): Call => {
+  const timed = (operation: CdpOperation): Call => {
     const call = backend[operation].bind(backend) as Call
     return async (...args) => {
       const start = performance.now()
@@ -24,7 +23,7 @@ export function instrument (backend: CdpBackend, observe: Observe): CdpBackend {
     }
   }
   return {
-    ...Object.fromEntries(OPERATIONS.map((operation) => [operation, timed(operation)])),
+    ...Object.fromEntries(CDP_OPERATIONS.map((operation) => [operation, timed(operation)])),
     ready: backend.ready.bind(backend),
     close: backend.close.bind(backend)
   } as CdpBackend

@@ -86,6 +86,10 @@ export type CdpInfo = Static<typeof CdpInfoSchema>
 /** A point in time, named as the spec does: a base snapshot and the time replayed to. */
 export type PointInTime = Static<typeof PointInTimeSchema>
 
+/** The operations of CdpBackend that act on CDP state (what the wrappers time or guard). */
+export const CDP_OPERATIONS = ['edit', 'enable', 'disable', 'list', 'info', 'clean', 'viewOn', 'viewOff', 'revert', 'window', 'events'] as const
+export type CdpOperation = typeof CDP_OPERATIONS[number]
+
 export interface CdpBackend {
   /** Sets the policy, creating the volume's CDP (state off) where it has none. */
   edit: (policy: CdpPolicy, volumes: VolumeRef[]) => Promise<BatchOutcome[]>

@@ -4,6 +4,7 @@
 import t from 'tap'
 import { CDP } from '../helpers/app.js'
 import { openFuzzApp } from '../helpers/fuzz-app.js'
+import { FUZZ_SEED } from '../helpers/fuzz.js'
 
 const RUNS_PER_ENDPOINT = Number(process.env.FUZZ_RUNS ?? 1000)
 
@@ -14,7 +15,7 @@ t.test('the OpenAPI document lists the eight CDP endpoints', async (t) => {
 })
 
 for (const name of ['edit', 'enable', 'disable', 'list', 'info', 'clean', 'view', 'revert']) {
-  t.test(`fuzz ${name}: ${RUNS_PER_ENDPOINT} requests, each a 2xx/4xx envelope, refused ones change nothing`, async (t) => {
+  t.test(`fuzz ${name}: ${RUNS_PER_ENDPOINT} requests, each a 2xx/4xx envelope, refused ones change nothing (seed ${FUZZ_SEED}, FUZZ_SEED=${FUZZ_SEED} replays)`, async (t) => {
     const { endpoints, fuzz } = await openFuzzApp(t)
     const endpoint = endpoints(CDP).find((e) => e.path === `${CDP}/${name}`)
     if (endpoint === undefined) throw new Error(`no ${name} in the OpenAPI document`)

@@ -3,6 +3,7 @@
 // refused request changes nothing.
 import t from 'tap'
 import { openFuzzApp } from '../helpers/fuzz-app.js'
+import { FUZZ_SEED } from '../helpers/fuzz.js'
 
 const SIM = '/sim/v1'
 const RUNS_PER_ENDPOINT = Number(process.env.FUZZ_RUNS ?? 300)
@@ -17,7 +18,7 @@ t.test('the OpenAPI document lists the control API\'s eight routes', async (t) =
 })
 
 for (const route of ROUTES) {
-  t.test(`fuzz ${route}: ${RUNS_PER_ENDPOINT} requests, each a 2xx/4xx envelope, refused ones change nothing`, async (t) => {
+  t.test(`fuzz ${route}: ${RUNS_PER_ENDPOINT} requests, each a 2xx/4xx envelope, refused ones change nothing (seed ${FUZZ_SEED}, FUZZ_SEED=${FUZZ_SEED} replays)`, async (t) => {
     const { endpoints, fuzz } = await openFuzzApp(t)
     const endpoint = endpoints(SIM).find((e) => `${e.method} ${e.path.slice(SIM.length)}` === route)
     if (endpoint === undefined) throw new Error(`no ${route} in the OpenAPI document`)

@@ -4,6 +4,7 @@
 import fc from 'fast-check'
 import t from 'tap'
 import { CDP, DEMO, callHttp, openTestApp } from '../helpers/app.js'
+import { FUZZ_SEED } from '../helpers/fuzz.js'
 import { exchange } from '../helpers/raw-http.js'
 
 const CASES = 300
@@ -51,7 +52,7 @@ const rawRequest = fc.record({
   return Buffer.from(`${head}${r.lineEnd}${r.lineEnd}${r.body}`, 'latin1')
 })
 
-t.test(`${CASES} raw malformed requests: a 2xx/4xx or a closed connection, never a 5xx; valid requests still answered`, async (t) => {
+t.test(`${CASES} raw malformed requests: a 2xx/4xx or a closed connection, never a 5xx; valid requests still answered (seed ${FUZZ_SEED}, FUZZ_SEED=${FUZZ_SEED} replays)`, async (t) => {
   const { app } = await openTestApp(t, { app: { requestTimeout: 5000 } })
   await app.listen({ host: '127.0.0.1', port: 0 })
   const address = app.server.address()
@@ -73,7 +74,7 @@ t.test(`${CASES} raw malformed requests: a 2xx/4xx or a closed connection, never
       if (valid.status !== 200) throw new Error(`a valid request after ${n} raw ones: HTTP ${valid.status}`)
       tally.valid++
     }
-  }), { numRuns: CASES })
+  }), { numRuns: CASES, seed: FUZZ_SEED })
   const after = await callHttp(base, 'POST', `${CDP}/enable`, JSON.parse(body))
   t.equal(after.status, 200, 'still serving')
   t.pass(`${tally.answered + tally.closed} raw cases: ${tally.answered} answered, ${tally.closed} closed; ${tally.valid} valid requests between them answered`)

@@ -64,7 +64,7 @@ export interface Answer {
   body: any
 }
 
-export async function call (app: FastifyInstance, method: 'GET' | 'POST', url: string, payload?: unknown): Promise<Answer> {
+export async function call (app: FastifyInstance, method: 'GET' | 'POST' | 'PUT' | 'DELETE', url: string, payload?: unknown): Promise<Answer> {
   const options: InjectOptions = { method, url }
   if (payload !== undefined) {
     options.headers = { 'content-type': 'application/json' }

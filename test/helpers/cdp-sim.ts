@@ -19,9 +19,9 @@ export function tempDir (t: Teardown, prefix: string): string {
 }
 export interface Finished { code: number | null, stdout: string, stderr: string }
 
-/** Runs cdp-sim to its end (commands that do not serve). */
-export async function cdpSim (t: Teardown, args: string[]): Promise<Finished> {
-  const child = execFile(process.execPath, [BIN, ...args])
+/** Runs cdp-sim to its end (commands that do not serve), with `env` over this process's environment. */
+export async function cdpSim (t: Teardown, args: string[], env: Record<string, string> = {}): Promise<Finished> {
+  const child = execFile(process.execPath, [BIN, ...args], { env: { ...process.env, ...env } })
   t.teardown(() => { if (child.exitCode === null) child.kill('SIGKILL') })
   let stdout = ''
   let stderr = ''
@@ -44,7 +44,12 @@ export interface Agent {
 
 /** Starts `cdp-sim agent` on a free loopback port and waits for its listening line. */
 export async function startAgent (t: Teardown, args: string[] = []): Promise<Agent> {
-  const child = spawn(process.execPath, [BIN, 'agent', '--host', '127.0.0.1', '--port', '0', ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+  return await startServing(t, ['agent', '--host', '127.0.0.1', '--port', '0', ...args], /^cdp-sim agent listening on (http:\/\/127\.0\.0\.1:\d+)$/)
+}
+
+/** Starts a serving cdp-sim command and waits for the stdout line `urlLine` matches (its first group is the URL). */
+export async function startServing (t: Teardown, args: string[], urlLine: RegExp): Promise<Agent> {
+  const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
   t.teardown(() => { if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL') })
   const exited = once(child, 'exit') as Promise<[number | null]>
   let stderr = ''
@@ -54,14 +59,14 @@ export async function startAgent (t: Teardown, args: string[] = []): Promise<Age
   const listening = new Promise<string>((resolve) => {
     createInterface({ input: child.stdout })
       .on('line', (line) => {
-        const match = /^cdp-sim agent listening on (http:\/\/127\.0\.0\.1:\d+)$/.exec(line)
+        const match = urlLine.exec(line)
         if (match?.[1] !== undefined) resolve(match[1])
         lines.emit('line', line)
       })
       .on('close', () => { resolve('') })
   })
   const url = await listening
-  if (url === '') throw new Error(`cdp-sim agent did not start: ${stderr}`)
+  if (url === '') throw new Error(`cdp-sim ${args[0] ?? ''} did not start: ${stderr}`)
   return {
     url,
     child,

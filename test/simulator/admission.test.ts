@@ -112,6 +112,15 @@ t.test('a uint64 reserve_duration above 2^63 round-trips exactly through list', 
   t.equal(sim.recoverable(VOL_1).ranges.length, 1, 'a duration beyond any clock keeps everything')
 })
 
+t.test('a re-edit that changes only the priority of a CDP filling its disk is accepted', async (t) => {
+  const sim = openDemo(t)
+  t.same(outcomes(await sim.edit(policy(2n * TIB, 60n), [ref(VOL_1)])), ['ok'], 'fills the 2 TiB disk exactly')
+  t.same(outcomes(await sim.edit(policy(2n * TIB, 60n, 'high'), [ref(VOL_1)])), ['ok'], 'the same reservation needs no more room')
+  const [item] = (await sim.list({ cluster_uuid: CLUSTER, page_num: 0, page_size: 0 })).List
+  t.match(item, { cdp_priority: 'high', reserve_capacity: 2n * TIB, reserve_duration: 60n })
+  t.same(outcomes(await sim.edit(policy(2n * TIB + 1n, 60n, 'high'), [ref(VOL_1)])), ['INSUFFICIENT_CDP_CAPACITY'], 'one byte more does not fit')
+})
+
 t.test('minimums: a reserve_capacity below one block or a reserve_duration of 0 is refused and changes nothing', async (t) => {
   const sim = openDemo(t)
   t.same(outcomes(await sim.edit(policy(4095n, 60n), [ref(VOL_1)])), ['RESERVE_CAPACITY_TOO_SMALL'])

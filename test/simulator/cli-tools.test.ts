@@ -108,6 +108,23 @@ t.test('clock prints now and mode; clock advance moves a manual clock', async (t
   t.match(byNs.stdout, /^now {2}2021-08-27 08:36:21\.000000005 UTC/)
 })
 
+t.test('CDP_SIM_URL and CDP_TOKEN are the defaults of --url and --token; the options win over them', async (t) => {
+  const token = 'harness-token-0123456789'
+  const { url, sim } = await serve(t, { app: { tokens: [{ token }] } })
+  const start = sim.clock().now
+  const byEnv = await cdpSim(t, ['clock', 'advance', '--seconds', '1'], { CDP_SIM_URL: url, CDP_TOKEN: token })
+  t.equal(byEnv.code, 0, byEnv.stderr)
+  t.equal(sim.clock().now, start + SECOND, 'the server named by CDP_SIM_URL moved, authenticated by CDP_TOKEN')
+  const noToken = await cdpSim(t, ['clock'], { CDP_SIM_URL: url, CDP_TOKEN: '' })
+  failedWithOneLine(t, noToken, /scode 2001/, 'an empty CDP_TOKEN is no token')
+  const closed = `http://127.0.0.1:${await closedPort()}`
+  const overridden = await cdpSim(t, ['clock', '--url', url, '--token', token], { CDP_SIM_URL: closed, CDP_TOKEN: 'wrong-token-0123456789' })
+  t.equal(overridden.code, 0, `--url and --token win: ${overridden.stderr}`)
+  const help = await cdpSim(t, ['clock', '--help'])
+  t.match(help.stdout, /--url URL +.*\(default: \$CDP_SIM_URL, else http:\/\/127\.0\.0\.1:8080\)/)
+  t.match(help.stdout, /--token T +.*\(default: \$CDP_TOKEN\)/)
+})
+
 t.test('host offline makes info show its segments offline, host online brings them back', async (t) => {
   const { url, sim } = await serve(t)
   await sim.enable([ref(CDP_1)])

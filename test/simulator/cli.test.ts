@@ -22,8 +22,8 @@ t.test('--help describes every option of agent, however it is asked for', async 
 t.test('a bad command, option or value exits non-zero with one line on stderr', async (t) => {
   const cases: Array<[string[], RegExp]> = [
     [[], /^cdp-sim: missing command/],
-    [['serve'], /^cdp-sim: unknown command "serve"/],
-    [['help', 'serve'], /^cdp-sim: unknown command "serve"/],
+    [['launch'], /^cdp-sim: unknown command "launch"/],
+    [['help', 'launch'], /^cdp-sim: unknown command "launch"/],
     [['agent', '--bogus'], /^cdp-sim agent: unknown option --bogus/],
     [['agent', '--port'], /^cdp-sim agent: .*--port/],
     [['agent', '--port', '70000'], /^cdp-sim agent: --port must be a whole number from 0 to 65535, not "70000"/],

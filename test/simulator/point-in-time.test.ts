@@ -39,3 +39,22 @@ t.test('a point must name an existing snapshot that is its base', async (t) => {
   t.equal(await failure(() => sim.viewOn(ref(CDP_1), { snapshot_name: first?.name ?? '', timestamp: sim.clock().now })),
     'no error', 'an older snapshot of the same segment is a base too')
 })
+
+t.test('a point in a closed segment\'s CDP-off gap is refused against that segment\'s snapshot', async (t) => {
+  const sim = openDemo(t)
+  await sim.enable([ref(CDP_1)])
+  const [{ snaps: [first] = [] } = { snaps: [] }] = (await sim.info(ref(CDP_1))).cdp_info
+  advanceSeconds(sim, 1)
+  writeBlock(sim, CDP_1, 0, 1)
+  advanceSeconds(sim, 1)
+  await sim.disable([ref(CDP_1)])
+  const closedAt = sim.clock().now
+  advanceSeconds(sim, 10)
+  const snapshot = first?.name ?? ''
+  for (const timestamp of [closedAt + 1n, closedAt + 5_000_000_000n]) {
+    t.equal(await failure(() => sim.viewOn(ref(CDP_1), { snapshot_name: snapshot, timestamp })), 'SNAPSHOT_NOT_BASE', `view at ${timestamp}`)
+    t.equal(await failure(() => sim.revert(ref(CDP_1), { snapshot_name: snapshot, timestamp })), 'SNAPSHOT_NOT_BASE', `revert at ${timestamp}`)
+    t.equal(await failure(() => sim.image(CDP_1, timestamp)), 'POINT_NOT_RECOVERABLE', `image at ${timestamp}`)
+  }
+  t.equal(await failure(() => sim.viewOn(ref(CDP_1), { snapshot_name: snapshot, timestamp: closedAt })), 'no error', 'the segment\'s last ns is a point')
+})

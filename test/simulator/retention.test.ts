@@ -97,3 +97,45 @@ t.test('by capacity: blocks journaled in the ns the CDP was created are folded t
   const use = (await sim.info(ref(CDP_1))).cdp_info.reduce((sum, s) => sum + s.use, 0n)
   t.ok(use <= BLOCK, `use ${use} ≤ 1 block`)
 })
+
+t.test('by duration, exactly: a snapshot at now − reserve_duration stays; 1 ns later it is gone', async (t) => {
+  // One snapshot only (at the enable) so that nothing else can hold the window open.
+  const sim = openDemo(t, { snapshotIntervalSeconds: 600 })
+  await sim.edit(policy(1024n ** 3n, 60n), [ref(CDP_1)])
+  await sim.enable([ref(CDP_1)])
+  const enabledAt = sim.clock().now
+  sim.advance(1n)
+  writeBlock(sim, CDP_1, 0, 7)
+  sim.advance(enabledAt + 60n * NS_PER_S - sim.clock().now)
+  t.same(sim.recoverable(CDP_1).ranges.map((r) => r.from), [enabledAt], 'the cut falls on the snapshot: it stays')
+  t.equal(await failure(() => sim.image(CDP_1, enabledAt)), 'no error')
+  sim.advance(1n)
+  t.same(sim.recoverable(CDP_1).ranges, [], '1 ns later the snapshot is outside the window')
+  t.equal(await failure(() => sim.image(CDP_1, enabledAt)), 'POINT_NOT_RECOVERABLE')
+  t.same((await sim.info(ref(CDP_1))).cdp_info.map((s) => [s.use, s.snaps.length]), [[0n, 0]], 'its history folded into the base')
+})
+
+t.test('by capacity, exactly: use equal to reserve_capacity keeps everything; one block more folds the oldest instant only', async (t) => {
+  const sim = openDemo(t, { snapshotIntervalSeconds: 1 })
+  await sim.edit(policy(3n * BLOCK, 3600n), [ref(CDP_1)])
+  await sim.enable([ref(CDP_1)])
+  const enabledAt = sim.clock().now
+  const times: bigint[] = []
+  for (let i = 0; i < 3; i++) {
+    sim.advance(NS_PER_S + 1_000_000n)
+    times.push(writeBlock(sim, CDP_1, i, i + 1))
+  }
+  const use = async (): Promise<bigint> => (await sim.info(ref(CDP_1))).cdp_info.reduce((sum, s) => sum + s.use, 0n)
+  t.equal(await use(), 3n * BLOCK, 'the journal is exactly full')
+  t.equal(sim.recoverable(CDP_1).ranges[0]?.from, enabledAt, 'and keeps all its history')
+  sim.advance(NS_PER_S + 1_000_000n)
+  writeBlock(sim, CDP_1, 3, 4)
+  const [first, second] = times as [bigint, bigint]
+  // The first write's instant goes, and with it every snapshot before it; the history up to the
+  // oldest snapshot left (the whole second after the first write) folds.
+  const oldestLeft = (first / NS_PER_S + 1n) * NS_PER_S
+  t.equal(sim.recoverable(CDP_1).ranges[0]?.from, oldestLeft, 'the range starts at the first snapshot after the folded instant')
+  t.equal(await use(), 3n * BLOCK, 'one block folded')
+  t.equal(await failure(() => sim.image(CDP_1, oldestLeft - 1n)), 'POINT_NOT_RECOVERABLE')
+  t.equal(await failure(() => sim.image(CDP_1, second)), 'no error', 'the second write is still a point')
+})

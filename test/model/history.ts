@@ -1,0 +1,92 @@
+// Generated histories for the model test: commands over a few small volumes, weighted so that
+// retention's exact boundaries come up on purpose (the clock moved to exactly now −
+// reserve_duration = the oldest snapshot and 1 ns past it, to a tick and 1 ns before it, a long
+// jump over many ticks; writes that bring journal use exactly to reserve_capacity and one
+// block past it), along with bursts of changes at one instant.
+import fc from 'fast-check'
+import { RULES } from './rules.js'
+
+export const BLOCKS = 8
+export const VOLUMES = 2
+const KIB4 = 4096n
+const NS = 1_000_000_000n
+
+export type Fill = { fill: number } | { seed: number }
+
+export type Command =
+  | { kind: 'write', volume: number, block: number, blocks: number, content: Fill }
+  | { kind: 'fillToCapacity', volume: number, past: 0 | 1, content: Fill }
+  | { kind: 'advance', ns: bigint }
+  | { kind: 'boundary', volume: number, at: Boundary }
+  | { kind: 'enable' | 'disable' | 'cleanAll', volume: number }
+  | { kind: 'edit', volume: number, capacity: bigint, duration: bigint, priority: 'high' | 'mid' | 'low' }
+  | { kind: 'revert' | 'view', volume: number, range: number, at: number }
+  | { kind: 'badPoint', volume: number, at: 'gap' | 'beforeOldest' | 'afterNow', range: number, by: 'revert' | 'view' }
+  | { kind: 'clean', volume: number, segment: number }
+
+/** Clock moves chosen from the model's state when the command runs. */
+export type Boundary = 'cutAtOldest' | 'cutPastOldest' | 'tick' | 'beforeTick' | 'longJump'
+
+const volume = fc.integer({ min: 0, max: VOLUMES - 1 })
+/** Where in a list or span to pick: the ends often, anywhere between too. */
+const fraction = fc.oneof(fc.constant(0), fc.constant(1), fc.double({ min: 0, max: 1, noNaN: true }))
+const content: fc.Arbitrary<Fill> = fc.oneof(fc.record({ fill: fc.integer({ min: 0, max: 3 }) }), fc.record({ seed: fc.integer({ min: 0, max: 3 }) }))
+
+const capacities = [1n, 2n, 3n, 5n, 8n, 12n].map((b) => b * KIB4).concat([6000n, 1n << 30n], RULES.minimumLimits ? [0n, 1n, KIB4 - 1n] : [])
+const durations = [1n, 5n, 20n, 60n, 3600n].concat(RULES.minimumLimits ? [0n] : [])
+
+export const command: fc.Arbitrary<Command> = fc.oneof(
+  {
+    weight: 8,
+    arbitrary: fc.record({ kind: fc.constant('write' as const), volume, block: fc.integer({ min: 0, max: BLOCKS - 1 }), blocks: fc.integer({ min: 1, max: 3 }), content })
+  },
+  { weight: 3, arbitrary: fc.record({ kind: fc.constant('fillToCapacity' as const), volume, past: fc.constantFrom(0 as const, 1 as const), content }) },
+  {
+    weight: 5,
+    arbitrary: fc.record({
+      kind: fc.constant('advance' as const),
+      ns: fc.constantFrom(1n, 1_000_000n, 400_000_000n, NS, 3n * NS, 5n * NS, 13n * NS, 40n * NS, 200n * NS)
+    })
+  },
+  {
+    weight: 3,
+    arbitrary: fc.record({ kind: fc.constant('boundary' as const), volume, at: fc.constantFrom<Boundary>('cutAtOldest', 'cutPastOldest', 'tick', 'beforeTick', 'longJump') })
+  },
+  { weight: 3, arbitrary: fc.record({ kind: fc.constantFrom('enable' as const, 'disable' as const), volume }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('cleanAll' as const), volume }) },
+  {
+    weight: 3,
+    arbitrary: fc.record({
+      kind: fc.constant('edit' as const),
+      volume,
+      capacity: fc.constantFrom(...capacities),
+      duration: fc.constantFrom(...durations),
+      priority: fc.constantFrom('high' as const, 'mid' as const, 'low' as const)
+    })
+  },
+  { weight: 4, arbitrary: fc.record({ kind: fc.constantFrom('revert' as const, 'view' as const), volume, range: fraction, at: fraction }) },
+  {
+    weight: 3,
+    arbitrary: fc.record({
+      kind: fc.constant('badPoint' as const),
+      volume,
+      at: fc.constantFrom('gap' as const, 'gap' as const, 'beforeOldest' as const, 'afterNow' as const),
+      range: fraction,
+      by: fc.constantFrom('revert' as const, 'view' as const)
+    })
+  },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('clean' as const), volume, segment: fraction }) }
+)
+
+/** Most histories start with CDP on for each volume, so that most steps have points to check. */
+export const history = fc.tuple(
+  fc.array(fc.constantFrom(true, true, false), { minLength: VOLUMES, maxLength: VOLUMES }),
+  fc.array(command, { minLength: 1, maxLength: 60, size: 'max' })
+).map(([enabled, steps]): Command[] => [
+  ...enabled.flatMap((on, volume) => on ? [{ kind: 'enable' as const, volume }] : []),
+  ...steps
+])
+
+export function pick<T> (items: readonly T[], f: number): T | undefined {
+  return items[Math.min(items.length - 1, Math.floor(f * items.length))]
+}
