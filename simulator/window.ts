@@ -20,10 +20,10 @@ const seconds = (ns: Ns): bigint => ns / NS_PER_SECOND
 export function protectionWindow (sql: Sql, cdp: CdpRow, now: Ns): WindowFacts {
   const ranges = recoverableRanges(sql, cdp.volume_id, now)
   const segments = sql.all<SegmentSpan>(`
-    SELECT s.seq, s.start_time AS start, s.end_time AS "end", h.online,
-      (SELECT min(sn.time) FROM snapshot sn WHERE sn.volume_id = s.volume_id AND sn.seq = s.seq) AS first
+    SELECT s.seq, s.start_time AS start, s.end_time AS "end", h.online, f.first
     FROM segment s JOIN cdp_disk d ON d.id = s.disk_id JOIN host h ON h.id = d.host_id
-    WHERE s.volume_id = ? ORDER BY s.seq`, cdp.volume_id)
+    LEFT JOIN (SELECT seq, min(time) AS first FROM snapshot WHERE volume_id = ? GROUP BY seq) f ON f.seq = s.seq
+    WHERE s.volume_id = ? ORDER BY s.seq`, cdp.volume_id, cdp.volume_id)
   const created = cdp.create_time * NS_PER_SECOND
   const cut = durationCut(cdp, now)
   const since = cut > created ? cut : created
@@ -76,17 +76,22 @@ function explained (sql: Sql, cdp: CdpRow, segments: SegmentSpan[], since: Ns, n
   return gaps
 }
 
-/** The gaps with every recoverable time taken out (segments that roll over share their boundary ns). */
+/**
+ * The gaps with every recoverable time taken out (segments that roll over share their
+ * boundary ns). Both lists are in time order, so one sweep does it.
+ */
 function withoutRanges (gaps: Gap[], ranges: RecoverableRange[]): Gap[] {
-  let pieces = gaps
-  for (const r of ranges) {
-    pieces = pieces.flatMap((g) => {
-      if (g.to < r.from || g.from > r.to) return [g]
-      const kept: Gap[] = []
-      if (g.from < r.from) kept.push({ ...g, to: r.from - 1n })
-      if (g.to > r.to) kept.push({ ...g, from: r.to + 1n })
-      return kept
-    })
+  const kept: Gap[] = []
+  let first = 0
+  for (const gap of gaps) {
+    while (first < ranges.length && (ranges[first] as RecoverableRange).to < gap.from) first++
+    let from = gap.from
+    for (let k = first; k < ranges.length && (ranges[k] as RecoverableRange).from <= gap.to; k++) {
+      const range = ranges[k] as RecoverableRange
+      if (range.from > from) kept.push({ ...gap, from, to: range.from - 1n })
+      if (range.to >= from) from = range.to + 1n
+    }
+    if (from <= gap.to) kept.push({ ...gap, from })
   }
-  return pieces.sort((a, b) => a.from < b.from ? -1 : a.from > b.from ? 1 : 0)
+  return kept
 }
