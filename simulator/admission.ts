@@ -4,9 +4,10 @@ import type { CdpPolicy, Ns } from '../src/backend/port.js'
 import { NS_PER_SECOND } from '../src/backend/port.js'
 import { CdpError } from '../src/errors.js'
 import { catchUp } from './catch-up.js'
-import { type CdpRow, requireCdp, toStored } from './cdp.js'
+import { type CdpRow, fromStored, requireCdp, toStored } from './cdp.js'
 import { BLOCK_BYTES } from './content.js'
 import type { Sql } from './sql.js'
+import { recordEvent } from './events.js'
 import type { VolumeRow } from './volume.js'
 
 /**
@@ -37,6 +38,8 @@ export function changePolicy (sql: Sql, cdp: CdpRow, volume: VolumeRow, policy: 
   placeReservation(sql, volume, policy.reserve_capacity, cdp)
   sql.run('UPDATE cdp SET priority = ?, reserve_capacity = ?, reserve_duration = ? WHERE volume_id = ?',
     policy.cdp_priority, policy.reserve_capacity, toStored(policy.reserve_duration), volume.id)
+  const old = { cdp_priority: cdp.priority, reserve_capacity: cdp.reserve_capacity, reserve_duration: fromStored(cdp.reserve_duration) }
+  recordEvent(sql, volume.id, now, 'policy_changed', { old, new: policy })
   catchUp(sql, requireCdp(sql, volume.id), now, snapshotInterval)
 }
 

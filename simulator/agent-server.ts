@@ -82,6 +82,8 @@ function handlers (simulator: CdpBackend): Handlers {
       await simulator.revert(volume, point)
       return {}
     },
+    window: async ({ volume }) => await simulator.window(volume),
+    events: async ({ volume, ...query }) => await simulator.events(volume, query),
     health: async () => ({ protocol: AGENT_PROTOCOL_VERSION })
   }
 }

@@ -4,6 +4,7 @@ import { NS_PER_SECOND, type Ns } from '../src/backend/port.js'
 import { CdpError } from '../src/errors.js'
 import type { CdpRow } from './cdp.js'
 import { MAX_TIME } from './clock.js'
+import { recordEvent } from './events.js'
 import type { Sql } from './sql.js'
 
 /** An auto snapshot is named for the whole second it was taken in. */
@@ -22,8 +23,9 @@ export function takeDueSnapshots (sql: Sql, cdp: CdpRow, now: Ns, interval: Ns, 
   let due = cdp.next_snapshot
   if (due < cut) due += ((cut - due + interval - 1n) / interval) * interval
   for (; due <= now; due += interval) {
-    sql.run('INSERT OR IGNORE INTO snapshot (volume_id, name, seq, time) VALUES (?, ?, ?, ?)',
+    const taken = sql.run('INSERT OR IGNORE INTO snapshot (volume_id, name, seq, time) VALUES (?, ?, ?, ?)',
       cdp.volume_id, snapshotName(due), cdp.active_seq, due)
+    if (taken > 0) recordEvent(sql, cdp.volume_id, due, 'auto_snapshot', { seq: cdp.active_seq, to: due })
     if (oldest === null) oldest = due
   }
   sql.run('UPDATE cdp SET next_snapshot = ? WHERE volume_id = ?', dueOrNever(due), cdp.volume_id)

@@ -17,6 +17,8 @@ export interface CdpRow {
   next_snapshot: Ns | null
   /** The ns of the newest acknowledged change (timeline.ts). */
   last_change: Ns
+  /** When the journal last went on; null while off. */
+  on_since: Ns | null
   /** Journal bytes over all segments. */
   use: bigint
   oldest_snapshot: Ns | null

@@ -1,14 +1,16 @@
 // Clean: the whole CDP (journal, snapshots, segments, policy and reservation), or one closed
 // segment and its points.
+import type { Ns } from '../src/backend/port.js'
 import { CdpError } from '../src/errors.js'
 import { releaseReservation } from './admission.js'
 import type { CdpRow } from './cdp.js'
 import { BLOCK_BYTES } from './content.js'
+import { recordEvent } from './events.js'
 import { fold } from './retention.js'
 import type { Sql } from './sql.js'
 import { hasView } from './view.js'
 
-export function cleanCdp (sql: Sql, cdp: CdpRow): void {
+export function cleanCdp (sql: Sql, cdp: CdpRow, now: Ns): void {
   if (cdp.state === 'on') throw new CdpError('CDP_IS_ON', 'disable CDP before deleting it')
   if (hasView(sql, cdp.volume_id)) throw new CdpError('VIEW_IS_ON', 'turn the view off before deleting CDP')
   for (const table of ['journal', 'base_block', 'snapshot', 'segment']) {
@@ -16,6 +18,7 @@ export function cleanCdp (sql: Sql, cdp: CdpRow): void {
   }
   releaseReservation(sql, cdp)
   sql.run('DELETE FROM cdp WHERE volume_id = ?', cdp.volume_id)
+  recordEvent(sql, cdp.volume_id, now, 'cdp_cleaned')
 }
 
 /**
@@ -23,11 +26,11 @@ export function cleanCdp (sql: Sql, cdp: CdpRow): void {
  * so those are kept in a compact form: folded into the base when it is the oldest,
  * otherwise its last write per block carried into the next segment.
  */
-export function cleanSegment (sql: Sql, volumeId: bigint, seq: bigint): void {
+export function cleanSegment (sql: Sql, volumeId: bigint, seq: bigint, now: Ns): void {
   // Seqs are SQLite int64 counting up from 0: a uint64 past that names no segment.
   const segment = BigInt.asIntN(64, seq) !== seq
     ? undefined
-    : sql.get<{ end_time: bigint | null }>('SELECT end_time FROM segment WHERE volume_id = ? AND seq = ?', volumeId, seq)
+    : sql.get<{ start_time: bigint, end_time: bigint | null }>('SELECT start_time, end_time FROM segment WHERE volume_id = ? AND seq = ?', volumeId, seq)
   if (segment === undefined) throw new CdpError('SEGMENT_NOT_FOUND', `usd_seq ${seq}`)
   if (segment.end_time === null) throw new CdpError('SEGMENT_ACTIVE', `usd_seq ${seq} is being written; disable CDP first`)
   if (sql.get('SELECT 1 AS ok FROM view WHERE volume_id = ? AND seq = ?', volumeId, seq) !== undefined) {
@@ -54,4 +57,5 @@ export function cleanSegment (sql: Sql, volumeId: bigint, seq: bigint): void {
     sql.run('DELETE FROM journal WHERE volume_id = ? AND seq = ?', volumeId, seq)
   }
   sql.run('DELETE FROM segment WHERE volume_id = ? AND seq = ?', volumeId, seq)
+  recordEvent(sql, volumeId, now, 'segment_cleaned', { seq, from: segment.start_time, to: segment.end_time })
 }

@@ -7,6 +7,7 @@ import { catchUp } from './catch-up.js'
 import { type CdpRow, cdpOf, requireCdp } from './cdp.js'
 import { MAX_TIME } from './clock.js'
 import { BLOCK_BYTES, type BlockChange } from './content.js'
+import { recordEvent } from './events.js'
 import type { Cadence } from './options.js'
 import { imageAt, liveImage } from './point-in-time.js'
 import type { Sql } from './sql.js'
@@ -14,7 +15,8 @@ import type { Sql } from './sql.js'
 /** Turns CDP on (the caller knows it is off). */
 export function enableCdp (sql: Sql, cdp: CdpRow, now: Ns, cadence: Cadence): void {
   catchUp(sql, cdp, now, cadence.snapshotInterval)
-  sql.run('UPDATE cdp SET state = \'on\' WHERE volume_id = ?', cdp.volume_id)
+  sql.run('UPDATE cdp SET state = \'on\', on_since = ? WHERE volume_id = ?', now, cdp.volume_id)
+  recordEvent(sql, cdp.volume_id, now, 'enabled')
   openSegment(sql, requireCdp(sql, cdp.volume_id), now, cadence.segmentCapacity)
   journalChangesWhileOff(sql, cdp.volume_id, now, cadence.segmentCapacity)
   catchUp(sql, requireCdp(sql, cdp.volume_id), now, cadence.snapshotInterval)
@@ -24,7 +26,9 @@ export function enableCdp (sql: Sql, cdp: CdpRow, now: Ns, cadence: Cadence): vo
 export function disableCdp (sql: Sql, cdp: CdpRow, now: Ns, cadence: Cadence): void {
   catchUp(sql, cdp, now, cadence.snapshotInterval)
   sql.run('UPDATE segment SET end_time = ? WHERE volume_id = ? AND end_time IS NULL', now, cdp.volume_id)
-  sql.run('UPDATE cdp SET state = \'off\' WHERE volume_id = ?', cdp.volume_id)
+  sql.run('UPDATE cdp SET state = \'off\', on_since = NULL WHERE volume_id = ?', cdp.volume_id)
+  recordEvent(sql, cdp.volume_id, now, 'segment_closed', { seq: cdp.active_seq })
+  recordEvent(sql, cdp.volume_id, now, 'disabled')
   stopSnapshots(sql, cdp.volume_id)
 }
 
@@ -33,6 +37,7 @@ function openSegment (sql: Sql, cdp: CdpRow, now: Ns, segmentCapacity: bigint): 
   sql.run('INSERT INTO segment (volume_id, seq, disk_id, capacity, start_time) VALUES (?, ?, ?, ?, ?)',
     cdp.volume_id, cdp.next_seq, cdp.disk_id, capacity, now)
   sql.run('UPDATE cdp SET next_seq = next_seq + 1 WHERE volume_id = ?', cdp.volume_id)
+  recordEvent(sql, cdp.volume_id, now, 'segment_opened', { seq: cdp.next_seq })
   scheduleFirstSnapshot(sql, cdp.volume_id, now)
 }
 
@@ -66,6 +71,7 @@ function appendJournal (sql: Sql, cdp: CdpRow, changes: Map<number, number>, now
     if (used > 0n && used + BLOCK_BYTES > segment.capacity) {
       flush()
       sql.run('UPDATE segment SET end_time = ? WHERE volume_id = ? AND seq = ?', now, cdp.volume_id, segment.seq)
+      recordEvent(sql, cdp.volume_id, now, 'segment_closed', { seq: segment.seq })
       openSegment(sql, requireCdp(sql, cdp.volume_id), now, segmentCapacity)
       const opened = requireCdp(sql, cdp.volume_id)
       Object.assign(segment, { seq: opened.active_seq, use: 0n, capacity: opened.active_capacity, added: 0n })

@@ -49,10 +49,12 @@ export function liveBytes (sql: Sql, volumeId: bigint, range: BlockRange): Itera
 /** Per online segment with a snapshot: from its oldest snapshot to its end (now, while active). */
 export function recoverableRanges (sql: Sql, volumeId: bigint, now: Ns): RecoverableRange[] {
   return sql.all<{ seq: bigint, from: bigint, end_time: bigint | null }>(`
-    SELECT s.seq, min(sn.time) AS "from", s.end_time
-    FROM segment s JOIN snapshot sn ON sn.volume_id = s.volume_id AND sn.seq = s.seq
-    JOIN cdp_disk d ON d.id = s.disk_id JOIN host h ON h.id = d.host_id
-    WHERE s.volume_id = ? AND h.online = 1 GROUP BY s.seq ORDER BY s.seq`, volumeId)
+    SELECT s.seq, f.first AS "from", s.end_time
+    FROM segment s JOIN cdp_disk d ON d.id = s.disk_id JOIN host h ON h.id = d.host_id
+    -- each segment's first snapshot in one pass over the volume's snapshots (a join per
+    -- segment scans them all once per segment: 100 ms at 100 segments × 10,000 snapshots)
+    JOIN (SELECT seq, min(time) AS first FROM snapshot WHERE volume_id = ? GROUP BY seq) f ON f.seq = s.seq
+    WHERE s.volume_id = ? AND h.online = 1 ORDER BY s.seq`, volumeId, volumeId)
     .map((r) => ({ from: r.from, to: r.end_time ?? now, seq: r.seq }))
 }
 

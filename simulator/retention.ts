@@ -4,6 +4,7 @@
 import { NS_PER_SECOND, type Ns } from '../src/backend/port.js'
 import { type CdpRow, fromStored } from './cdp.js'
 import { BLOCK_BYTES } from './content.js'
+import { recordEvent } from './events.js'
 import type { Sql } from './sql.js'
 
 /** The oldest time reserve_duration still keeps at `now`. */
@@ -17,10 +18,12 @@ export function applyRetention (sql: Sql, cdp: CdpRow, oldest: Ns | null, now: N
   // snapshot at all, nothing up to now can be.
   if (!overCapacity && oldest !== null && oldest >= cut && oldest <= cdp.base_time) return
   let dropBefore = cut
+  let byCapacity = false
   if (overCapacity) {
     const foldPoint = capacityFoldPoint(sql, cdp.volume_id, cdp.use - cdp.reserve_capacity)
-    if (foldPoint > dropBefore) dropBefore = foldPoint
+    if (foldPoint > dropBefore) [dropBefore, byCapacity] = [foldPoint, true]
   }
+  const oldestBefore = oldest
   if (oldest !== null && oldest < dropBefore) {
     sql.run('DELETE FROM snapshot WHERE volume_id = ? AND time < ?', cdp.volume_id, dropBefore)
     oldest = sql.get<{ time: bigint | null }>('SELECT min(time) AS time FROM snapshot WHERE volume_id = ?', cdp.volume_id)?.time ?? null
@@ -29,6 +32,13 @@ export function applyRetention (sql: Sql, cdp: CdpRow, oldest: Ns | null, now: N
   // Rows can sit at base_time itself (journaled in the ns of the last fold, or of the
   // CDP's creation): over capacity, those must fold too.
   if (foldTo > cdp.base_time || (overCapacity && foldTo === cdp.base_time)) fold(sql, cdp.volume_id, foldTo)
+  if (oldest !== oldestBefore || byCapacity) recordTrim(sql, cdp, byCapacity, oldestBefore ?? cdp.base_time, foldTo, now)
+}
+
+/** A trim that cost points (or, by capacity, journal): how much went, and the new oldest point. */
+function recordTrim (sql: Sql, cdp: CdpRow, byCapacity: boolean, from: Ns, to: Ns, now: Ns): void {
+  const use = sql.get<{ use: bigint }>('SELECT coalesce(sum(use), 0) AS use FROM segment WHERE volume_id = ?', cdp.volume_id)?.use ?? 0n
+  recordEvent(sql, cdp.volume_id, now, byCapacity ? 'trimmed_by_capacity' : 'trimmed_by_duration', { from, to, bytes: cdp.use - use })
 }
 
 /** The newest time to fold through so that `excess` journal bytes go, whole instants at a time. */

@@ -6,6 +6,7 @@ import { applyWrite } from './journal.js'
 import type { Cadence } from './options.js'
 import { imageAt, liveImage, resolvePoint } from './point-in-time.js'
 import type { Sql } from './sql.js'
+import { recordEvent } from './events.js'
 import { hasView } from './view.js'
 import type { VolumeRow } from './volume.js'
 
@@ -16,4 +17,5 @@ export function revert (sql: Sql, volume: VolumeRow, point: PointInTime, now: Ns
   const live = liveImage(sql, volume.id)
   const changes = [...imageAt(sql, volume.id, at.time)].filter(({ block, token }) => live.get(block) !== token)
   applyWrite(sql, volume.id, changes, now, cadence)
+  recordEvent(sql, volume.id, now, 'reverted', { seq: at.seq, to: at.time })
 }

@@ -138,6 +138,18 @@ const MIGRATIONS: string[] = [
   `
   -- real bytes: each distinct non-zero 4 KiB block once; tokens are content ids (0: zeros)
   CREATE TABLE content (id INTEGER PRIMARY KEY, sha256 BLOB NOT NULL UNIQUE, data BLOB NOT NULL) STRICT;
+  `,
+  `
+  -- what happened to a volume's CDP, oldest first (simulator/events.ts keeps a bound per
+  -- volume); kept past a clean, so it names the volume, not its CDP
+  CREATE TABLE event (
+    id INTEGER PRIMARY KEY, volume_id INTEGER NOT NULL REFERENCES volume, time INTEGER NOT NULL,
+    kind TEXT NOT NULL, seq INTEGER, from_time INTEGER, to_time INTEGER, bytes INTEGER, detail TEXT
+  ) STRICT;
+  CREATE INDEX event_by_volume ON event (volume_id, id);
+  -- when the journal last went on (NULL while off): window's on_seconds, which folds cannot move
+  ALTER TABLE cdp ADD COLUMN on_since INTEGER;
+  UPDATE cdp SET on_since = (SELECT min(s.start_time) FROM segment s WHERE s.volume_id = cdp.volume_id) WHERE state = 'on';
   `
 ]
 

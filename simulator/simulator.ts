@@ -8,6 +8,8 @@
 //   point-in-time.ts   the image at a time, recoverable ranges, checking a point
 //   timeline.ts        one ns per acknowledged change on a volume's timeline
 //   view.ts, revert.ts, clean.ts, admission.ts, list.ts, info.ts: one rule each
+//   window.ts          the protection window: ranges, gaps and their reasons
+//   events.ts          what each rule did, kept per volume with a bound
 // A volume's live content is `live_block`; `base_block` is the image at the journal's fold
 // point `base_time`; the image at T is, per block, the newest journal row at or before T,
 // else the base.
@@ -19,6 +21,8 @@ import type {
 } from '../src/backend/port.js'
 import { NS_PER_SECOND } from '../src/backend/port.js'
 import { CdpError, isCdpError } from '../src/errors.js'
+import type { CdpEventsPage, EventsQuery } from '../src/schemas/events.js'
+import type { WindowFacts } from '../src/schemas/window.js'
 import { identityFromRef } from '../src/backend/identity.js'
 import { changePolicy, createCdp } from './admission.js'
 import { catchUp } from './catch-up.js'
@@ -41,6 +45,8 @@ import { loadState, resetState, saveState } from './state.js'
 import { takeSnapshotNow } from './auto-snapshots.js'
 import type { Topology } from './topology.js'
 import { type ViewFacts, viewBytes, viewFacts, viewImage, viewOff, viewOn } from './view.js'
+import { protectionWindow } from './window.js'
+import { eventsOf, recordHostState } from './events.js'
 import { identityOf, resolveVolume, type VolumeFacts, volumeFacts, type VolumeRow, volumeByUuid } from './volume.js'
 
 /** Free bytes the database's file system needs again before a full disk counts as recovered. */
@@ -117,8 +123,8 @@ export class Simulator implements CdpBackend, SimulatorControl, HarnessControl {
 
   async clean (ref: VolumeRef, usdSeq?: bigint): Promise<void> {
     this.onVolume(ref, (volume) => {
-      if (usdSeq === undefined) cleanCdp(this.sql, requireCdp(this.sql, volume.id))
-      else cleanSegment(this.sql, volume.id, usdSeq)
+      if (usdSeq === undefined) cleanCdp(this.sql, requireCdp(this.sql, volume.id), this.clk.now())
+      else cleanSegment(this.sql, volume.id, usdSeq, this.clk.now())
     })
   }
 
@@ -129,7 +135,7 @@ export class Simulator implements CdpBackend, SimulatorControl, HarnessControl {
   }
 
   async viewOff (ref: VolumeRef): Promise<void> {
-    this.changeVolume(ref, (volume) => { viewOff(this.sql, volume) })
+    this.changeVolume(ref, (volume, now) => { viewOff(this.sql, volume, now) })
     this.viewChanged(ref.volume_uuid)
   }
 
@@ -139,6 +145,20 @@ export class Simulator implements CdpBackend, SimulatorControl, HarnessControl {
 
   async revert (ref: VolumeRef, point: PointInTime): Promise<void> {
     this.changeVolume(ref, (volume, now) => { revert(this.sql, volume, point, now, this.cadence) })
+  }
+
+  async window (ref: VolumeRef): Promise<WindowFacts> {
+    return this.onVolume(ref, (volume) => protectionWindow(this.sql, requireCdp(this.sql, volume.id), this.clk.now()))
+  }
+
+  async events (ref: VolumeRef, query: EventsQuery): Promise<CdpEventsPage> {
+    // Events outlive the CDP (a clean is one): the volume is enough.
+    return this.sql.inTransaction(() => {
+      const volume = resolveVolume(this.sql, ref)
+      const cdp = cdpOf(this.sql, volume.id)
+      if (cdp !== undefined) catchUp(this.sql, cdp, this.clk.now(), this.cadence.snapshotInterval)
+      return eventsOf(this.sql, volume.id, query)
+    })
   }
 
   async ready (): Promise<void> {
@@ -254,8 +274,14 @@ export class Simulator implements CdpBackend, SimulatorControl, HarnessControl {
   }
 
   setHostOnline (hostUuid: string, online: boolean): void {
-    const changed = this.sql.inTransaction(() => this.sql.run('UPDATE host SET online = ? WHERE uuid = ?', online ? 1 : 0, hostUuid.toLowerCase()))
-    if (changed === 0) throw new CdpError('HOST_NOT_FOUND', hostUuid)
+    const found = this.sql.inTransaction(() => {
+      const host = this.sql.get<{ id: bigint, online: bigint }>('SELECT id, online FROM host WHERE uuid = ?', hostUuid.toLowerCase())
+      if (host === undefined || host.online === (online ? 1n : 0n)) return host !== undefined
+      this.sql.run('UPDATE host SET online = ? WHERE id = ?', online ? 1 : 0, host.id)
+      recordHostState(this.sql, host.id, online, this.clk.now())
+      return true
+    })
+    if (!found) throw new CdpError('HOST_NOT_FOUND', hostUuid)
   }
 
   setVmRunning (vmUuid: string, running: boolean): void {

@@ -4,6 +4,7 @@ import type { Ns, PointInTime } from '../src/backend/port.js'
 import { CdpError } from '../src/errors.js'
 import { type BlockRange, EVERY_BLOCK, imageAt, resolvePoint } from './point-in-time.js'
 import type { Sql } from './sql.js'
+import { recordEvent } from './events.js'
 import type { VolumeRow } from './volume.js'
 import { type BlockChange, type BlockData, blockData } from './content.js'
 
@@ -19,6 +20,7 @@ export function viewHost (sql: Sql, volumeId: bigint): string {
 export function viewOn (sql: Sql, volume: VolumeRow, point: PointInTime, now: Ns): { host_uuid: string } {
   if (hasView(sql, volume.id)) throw new CdpError('VIEW_ALREADY_ON', volume.uuid)
   const at = resolvePoint(sql, volume.id, point, now)
+  recordEvent(sql, volume.id, now, 'view_on', { seq: at.seq, to: at.time })
   sql.run('INSERT INTO view (volume_id, seq, snapshot_name, time, host_id) VALUES (?, ?, ?, ?, ?)',
     volume.id, at.seq, point.snapshot_name, at.time, at.hostId)
   const insert = sql.prepare('INSERT INTO view_block (volume_id, block, token) VALUES (?, ?, ?)')
@@ -28,8 +30,10 @@ export function viewOn (sql: Sql, volume: VolumeRow, point: PointInTime, now: Ns
   return { host_uuid: at.hostUuid }
 }
 
-export function viewOff (sql: Sql, volume: VolumeRow): void {
+export function viewOff (sql: Sql, volume: VolumeRow, now: Ns): void {
   if (!hasView(sql, volume.id)) throw new CdpError('VIEW_NOT_FOUND', volume.uuid)
+  const view = sql.get<{ seq: bigint, time: Ns }>('SELECT seq, time FROM view WHERE volume_id = ?', volume.id)
+  recordEvent(sql, volume.id, now, 'view_off', { seq: view?.seq, to: view?.time })
   sql.run('DELETE FROM view_block WHERE volume_id = ?', volume.id)
   sql.run('DELETE FROM view WHERE volume_id = ?', volume.id)
 }

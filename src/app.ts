@@ -5,6 +5,7 @@ import cors from '@fastify/cors'
 import { instrument } from './backend/instrumented.js'
 import type { CdpBackend } from './backend/port.js'
 import { createHttpApp, type HttpAppOptions } from './http-app.js'
+import { DEFAULT_WARNING_FRACTION } from './protection-pressure.js'
 import auth, { clusterWide, type ApiToken, type PublicRoute } from './plugins/auth.js'
 import metricsPlugin, { createMetrics, type Metrics } from './plugins/metrics.js'
 import openapi from './plugins/openapi.js'
@@ -23,6 +24,8 @@ export interface AppOptions extends HttpAppOptions {
   /** Adds the backend's gauges to the app's registry (the simulator's journal figures). */
   registerGauges?: (registry: Registry) => void
   maxVolumesPerBatch?: number
+  /** `window` reports pressure `warning` below this fraction of reserve_duration (default 0.85). */
+  windowWarningFraction?: number
   /** Bearer tokens the API and the control API require; absent: no authentication. */
   tokens?: ApiToken[]
   /** Browser origins that may call the API (CORS); absent or empty: no CORS headers at all. */
@@ -72,7 +75,8 @@ export async function buildApp (options: AppOptions): Promise<FastifyInstance> {
   await app.register(cdpRoutes, {
     prefix: API_PREFIX,
     backend,
-    maxVolumesPerBatch: options.maxVolumesPerBatch ?? 1000
+    maxVolumesPerBatch: options.maxVolumesPerBatch ?? 1000,
+    windowWarningFraction: options.windowWarningFraction ?? DEFAULT_WARNING_FRACTION
   })
   if (options.controlApi !== undefined) await app.register(clusterWide(options.controlApi.plugin), { prefix: options.controlApi.prefix })
 

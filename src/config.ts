@@ -4,6 +4,7 @@
 import { Type, type Static } from '@sinclair/typebox'
 import envSchema from 'env-schema'
 import { readJsonFile } from './json-file.js'
+import { DEFAULT_WARNING_FRACTION } from './protection-pressure.js'
 
 export const ConfigSchema = Type.Object({
   HOST: Type.String({ default: '127.0.0.1', minLength: 1 }),
@@ -36,6 +37,8 @@ export const ConfigSchema = Type.Object({
   CDP_CORS_ORIGINS: Type.Optional(Type.String({ pattern: '^https?://[^/,\\s]+(,https?://[^/,\\s]+)*$' })),
   CDP_BODY_LIMIT: Type.Integer({ default: 1024 * 1024, minimum: 1024, maximum: 64 * 1024 * 1024 }),
   CDP_MAX_VOLUMES: Type.Integer({ default: 1000, minimum: 1, maximum: 100_000 }),
+  /** `window`'s pressure is `warning` while history is below this fraction of reserve_duration. */
+  CDP_WINDOW_WARNING_FRACTION: Type.Number({ default: DEFAULT_WARNING_FRACTION, exclusiveMinimum: 0, maximum: 1 }),
   /** Whole request, in ms: a client that sends too slowly is cut off. */
   CDP_REQUEST_TIMEOUT_MS: Type.Integer({ default: 30_000, minimum: 1, maximum: 3_600_000 }),
   /** An idle keep-alive connection is closed after this many ms. */

@@ -74,7 +74,8 @@ export const Scode = {
   AGENT_BAD_RESPONSE: entry(5003, 502, 'node agent sent an invalid response', '节点代理返回了无效响应'),
   AGENT_TIMEOUT: entry(5004, 504, 'node agent did not answer in time', '节点代理响应超时'),
   BACKEND_UNAVAILABLE: entry(5005, 503, 'backend unavailable', '后端服务不可用'),
-  STORAGE_FULL: entry(5020, 507, 'the storage holding CDP state is full: nothing was changed', '存储CDP状态的磁盘已满，未做任何更改')
+  STORAGE_FULL: entry(5020, 507, 'the storage holding CDP state is full: nothing was changed', '存储CDP状态的磁盘已满，未做任何更改'),
+  AGENT_OPERATION_UNSUPPORTED: entry(5030, 501, 'the node agent does not support this operation', '节点代理不支持该操作')
 } as const satisfies Record<string, ScodeEntry>
 
 export type ScodeName = keyof typeof Scode

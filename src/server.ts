@@ -63,6 +63,7 @@ async function start (config: Config): Promise<void> {
     ...(config.CDP_CORS_ORIGINS === undefined ? {} : { corsOrigins: config.CDP_CORS_ORIGINS.split(',') }),
     bodyLimit: config.CDP_BODY_LIMIT,
     maxVolumesPerBatch: config.CDP_MAX_VOLUMES,
+    windowWarningFraction: config.CDP_WINDOW_WARNING_FRACTION,
     requestTimeout: config.CDP_REQUEST_TIMEOUT_MS,
     keepAliveTimeout: config.CDP_KEEP_ALIVE_TIMEOUT_MS,
     maxConnections: config.CDP_MAX_CONNECTIONS,

@@ -20,6 +20,7 @@ t.test('defaults: loopback, 8080, the demo topology in memory on a real clock', 
     CDP_AUTH: 'auto',
     CDP_BODY_LIMIT: 1048576,
     CDP_MAX_VOLUMES: 1000,
+    CDP_WINDOW_WARNING_FRACTION: 0.85,
     CDP_REQUEST_TIMEOUT_MS: 30000,
     CDP_KEEP_ALIVE_TIMEOUT_MS: 72000,
     CDP_MAX_CONNECTIONS: 1000,
@@ -94,6 +95,9 @@ t.test('limits are settings with bounds', async (t) => {
     { CDP_BODY_LIMIT: 2048, CDP_MAX_VOLUMES: 10, CDP_REQUEST_TIMEOUT_MS: 500 })
   t.throws(() => loadConfig({ CDP_BODY_LIMIT: '10' }), /CDP_BODY_LIMIT/)
   t.throws(() => loadConfig({ CDP_MAX_VOLUMES: '0' }), /CDP_MAX_VOLUMES/)
+  t.equal(loadConfig({ CDP_WINDOW_WARNING_FRACTION: '0.75' }).CDP_WINDOW_WARNING_FRACTION, 0.75)
+  t.throws(() => loadConfig({ CDP_WINDOW_WARNING_FRACTION: '1.5' }), /CDP_WINDOW_WARNING_FRACTION/)
+  t.throws(() => loadConfig({ CDP_WINDOW_WARNING_FRACTION: '0' }), /CDP_WINDOW_WARNING_FRACTION/)
 })
 
 t.test('CDP_CONFIG_FILE supplies settings the environment does not', async (t) => {

@@ -11,6 +11,8 @@ import type { InternalVolumeIdentifier, VolumeIdentity as VolumeIdentitySchema }
 
 // The records are defined once, as TypeBox schemas in src/schemas/; these are their types.
 export { CDP_PRIORITIES, CDP_STATES } from '../schemas/list.js'
+import type { CdpEventsPage, EventsQuery } from '../schemas/events.js'
+import type { WindowFacts } from '../schemas/window.js'
 
 /** Nanoseconds since the unix epoch. */
 export type Ns = bigint
@@ -85,7 +87,7 @@ export type CdpInfo = Static<typeof CdpInfoSchema>
 export type PointInTime = Static<typeof PointInTimeSchema>
 
 /** The operations of CdpBackend that act on CDP state (what the wrappers time or guard). */
-export const CDP_OPERATIONS = ['edit', 'enable', 'disable', 'list', 'info', 'clean', 'viewOn', 'viewOff', 'revert'] as const
+export const CDP_OPERATIONS = ['edit', 'enable', 'disable', 'list', 'info', 'clean', 'viewOn', 'viewOff', 'revert', 'window', 'events'] as const
 export type CdpOperation = typeof CDP_OPERATIONS[number]
 
 export interface CdpBackend {
@@ -102,6 +104,10 @@ export interface CdpBackend {
   viewOn: (volume: VolumeRef, point: PointInTime) => Promise<{ host_uuid: string }>
   viewOff: (volume: VolumeRef) => Promise<void>
   revert: (volume: VolumeRef, point: PointInTime) => Promise<void>
+  /** Extension: the volume's recoverable ranges, the gaps between them and why, and journal use. */
+  window: (volume: VolumeRef) => Promise<WindowFacts>
+  /** Extension: what happened to the volume's CDP, oldest first; kept past a clean, with a bound per volume. */
+  events: (volume: VolumeRef, query: EventsQuery) => Promise<CdpEventsPage>
   /** Whether the backend can serve; throws a CdpError naming what is down. */
   ready: () => Promise<void>
   close: () => Promise<void>

@@ -1,23 +1,25 @@
-// The eight CDP endpoints, mounted under /v1/volume/internal/cdp by the app.
+// The eight CDP endpoints and the extensions beside them (window, events), mounted under /v1/volume/internal/cdp by the app.
 import type { FastifyPluginAsync } from 'fastify'
 import clean from './clean.js'
 import disable from './disable.js'
 import edit from './edit.js'
 import enable from './enable.js'
+import events from './events.js'
 import info from './info.js'
 import list from './list.js'
 import type { CdpRouteOptions } from './options.js'
 import revert from './revert.js'
 import view from './view.js'
+import window from './window.js'
 import { dropZeroValues } from './zero-values.js'
 
 export const API_PREFIX = '/v1/volume/internal/cdp'
 
-const cdpRoutes: FastifyPluginAsync<CdpRouteOptions> = async (app, { backend, maxVolumesPerBatch }) => {
+const cdpRoutes: FastifyPluginAsync<CdpRouteOptions> = async (app, { backend, maxVolumesPerBatch, windowWarningFraction }) => {
   app.addHook('preValidation', dropZeroValues)
   // Not `options` whole: it carries this plugin's prefix, which the routes must not repeat.
-  for (const route of [edit, enable, disable, list, info, clean, view, revert]) {
-    await app.register(route, { backend, maxVolumesPerBatch })
+  for (const route of [edit, enable, disable, list, info, clean, view, revert, window, events]) {
+    await app.register(route, { backend, maxVolumesPerBatch, windowWarningFraction })
   }
 }
 

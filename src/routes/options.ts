@@ -5,4 +5,6 @@ export interface CdpRouteOptions {
   backend: CdpBackend
   /** The most volumes one edit/enable/disable may name. */
   maxVolumesPerBatch: number
+  /** `window` reports pressure `warning` below this fraction of reserve_duration. */
+  windowWarningFraction: number
 }

@@ -13,6 +13,7 @@ export interface Control {
   viewImage: (volumeUuid: string) => Promise<ImageDigest>
   recoverable: (volumeUuid: string) => Promise<RecoverableRange[]>
   setVmRunning: (vmUuid: string, running: boolean) => Promise<void>
+  setHostOnline: (hostUuid: string, online: boolean) => Promise<void>
 }
 
 export function inProcessControl (sim: SimulatorControl): Control {
@@ -22,7 +23,8 @@ export function inProcessControl (sim: SimulatorControl): Control {
     image: async (volume, at) => sim.image(volume, at),
     viewImage: async (volume) => sim.viewImage(volume),
     recoverable: async (volume) => sim.recoverable(volume).ranges,
-    setVmRunning: async (vm, running) => { sim.setVmRunning(vm, running) }
+    setVmRunning: async (vm, running) => { sim.setVmRunning(vm, running) },
+    setHostOnline: async (host, online) => { sim.setHostOnline(host, online) }
   }
 }
 
@@ -48,6 +50,7 @@ export function httpControl (base: string): Control {
     viewImage: async (volume) => digest(await call('GET', `/volumes/${volume}/view/image`)),
     recoverable: async (volume) => (await call('GET', `/volumes/${volume}/recoverable`)).ranges
       .map((r: { from: bigint | number, to: bigint | number, seq: bigint | number }) => ({ from: BigInt(r.from), to: BigInt(r.to), seq: BigInt(r.seq) })),
-    setVmRunning: async (vm, running) => { await call('POST', `/vms/${vm}/state`, { running }) }
+    setVmRunning: async (vm, running) => { await call('POST', `/vms/${vm}/state`, { running }) },
+    setHostOnline: async (host, online) => { await call('POST', `/hosts/${host}/state`, { online }) }
   }
 }

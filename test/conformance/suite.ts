@@ -37,6 +37,13 @@ async function pointAt (backend: CdpBackend, volume: VolumeRef, time: bigint): P
   return { snapshot_name: base.name, timestamp: time }
 }
 
+/** The time of cdp-1's oldest snapshot. */
+async function firstSnapshot (backend: CdpBackend): Promise<bigint> {
+  const snap = (await backend.info(ref(DEMO.cdp1))).cdp_info[0]?.snaps[0]
+  if (snap === undefined) throw new Error('cdp-1 has no snapshot')
+  return snap.time
+}
+
 /** CDP on for cdp-1, three writes a minute apart; returns the time of each. */
 async function history ({ backend, control }: Subject): Promise<bigint[]> {
   await backend.enable([ref(DEMO.cdp1)])
@@ -191,5 +198,79 @@ export function conformance (t: Test, open: OpenSubject): void {
     await backend.edit({ ...POLICY, reserve_duration: huge }, [ref(DEMO.vol1)])
     const list = await backend.list({ cluster_uuid: DEMO.cluster, page_num: 0, page_size: 0 })
     t.equal(list.List[0]?.reserve_duration, huge)
+  })
+
+  t.test('window: one range from the first snapshot to now, history against the policy, journal use', async (t) => {
+    const subject = await open(t)
+    await history(subject)
+    const now = await subject.control.advance(0n)
+    const first = await firstSnapshot(subject.backend)
+    const window = await subject.backend.window(ref(DEMO.cdp1))
+    const policy = (await subject.backend.list({ cluster_uuid: DEMO.cluster, page_num: 0, page_size: 0 })).List.find((i) => i.volume_uuid === DEMO.cdp1)
+    t.same(window.ranges, [{ from: first, to: now, seq: 0n }])
+    t.same(window.gaps, [])
+    const history180 = (now - first) / SECOND
+    t.same([window.configured_seconds, window.actual_seconds, window.recoverable_seconds, window.on_seconds], [policy?.reserve_duration, history180, history180, history180])
+    t.same([window.use, window.capacity], [3n * 8192n, policy?.reserve_capacity])
+  })
+
+  t.test('window names its gaps: CDP off between segments, a cleaned segment, an offline host', async (t) => {
+    const subject = await open(t)
+    const { backend, control } = subject
+    await history(subject)
+    const start = await firstSnapshot(backend)
+    const offAt = await control.advance(0n)
+    await backend.disable([ref(DEMO.cdp1)])
+    await control.advance(60n * SECOND)
+    await backend.enable([ref(DEMO.cdp1)])
+    const onAt = offAt + 60n * SECOND
+    await control.advance(60n * SECOND)
+    const now = onAt + 60n * SECOND
+    const window = await backend.window(ref(DEMO.cdp1))
+    t.same(window.ranges, [{ from: start, to: offAt, seq: 0n }, { from: onAt, to: now, seq: 1n }])
+    t.same(window.gaps, [{ from: offAt + 1n, to: onAt - 1n, reason: 'disabled' }])
+    t.equal(window.on_seconds, 60n)
+    await backend.clean(ref(DEMO.cdp1), 0n)
+    t.same((await backend.window(ref(DEMO.cdp1))).gaps,
+      [{ from: start, to: offAt, reason: 'cleaned' }, { from: offAt + 1n, to: onAt - 1n, reason: 'disabled' }])
+    for (const host of [DEMO.host1, DEMO.host2]) await control.setHostOnline(host, false)
+    const offline = await backend.window(ref(DEMO.cdp1))
+    t.same(offline.ranges, [])
+    t.same(offline.gaps.at(-1), { from: onAt, to: now, reason: 'host_offline' })
+  })
+
+  t.test('window: another tenant\'s volume is not found, a volume without CDP has none', async (t) => {
+    const { backend } = await open(t)
+    await backend.enable([ref(DEMO.cdp1)])
+    t.equal(await failure(() => backend.window(ref(DEMO.cdp1, DEMO.lin))), 'VOLUME_NOT_FOUND')
+    t.equal(await failure(() => backend.window(ref(DEMO.vol1))), 'CDP_NOT_FOUND')
+  })
+
+  t.test('events: what the history did, oldest first, with the points and policies named', async (t) => {
+    const subject = await open(t)
+    const { backend, control } = subject
+    await history(subject)
+    await backend.edit({ ...POLICY, reserve_duration: 100n }, [ref(DEMO.cdp1)])
+    const point = await pointAt(backend, ref(DEMO.cdp1), await control.advance(0n))
+    await backend.viewOn(ref(DEMO.cdp1), point)
+    await backend.viewOff(ref(DEMO.cdp1))
+    await backend.revert(ref(DEMO.cdp1), point)
+    await backend.disable([ref(DEMO.cdp1)])
+    const { total_count: total, events } = await backend.events(ref(DEMO.cdp1), { page_num: 0, page_size: 0 })
+    t.equal(total, events.length)
+    t.same(events.filter((e) => e.kind !== 'auto_snapshot').map((e) => e.kind),
+      ['enabled', 'segment_opened', 'policy_changed', 'trimmed_by_duration', 'view_on', 'view_off', 'reverted', 'segment_closed', 'disabled'])
+    // The snapshots still kept are those taken at or after the trim's new oldest point.
+    const trim = events.find((e) => e.kind === 'trimmed_by_duration')
+    const taken = events.filter((e) => e.kind === 'auto_snapshot').map((e) => e.to ?? 0n)
+    t.same((await backend.info(ref(DEMO.cdp1))).cdp_info.flatMap((seg) => seg.snaps.map((snap) => snap.time)), taken.filter((time) => time >= (trim?.to ?? 0n)))
+    t.match(events.find((e) => e.kind === 'policy_changed'), { old: { reserve_duration: 86400n }, new: { reserve_duration: 100n } })
+    t.match(events.find((e) => e.kind === 'reverted'), { to: point.timestamp, seq: 0n })
+    t.ok(events.every((e, i) => i === 0 || (events[i - 1]?.id ?? 0n) < e.id), 'ids rise')
+    const since = events[3]?.time ?? 0n
+    const later = await backend.events(ref(DEMO.cdp1), { since, page_num: 1, page_size: 2 })
+    const after = events.filter((e) => e.time > since)
+    t.same([later.total_count, later.events], [after.length, after.slice(2, 4)])
+    t.equal(await failure(() => backend.events(ref(DEMO.cdp1, DEMO.lin), { page_num: 0, page_size: 0 })), 'VOLUME_NOT_FOUND')
   })
 }

@@ -7,6 +7,8 @@ import type {
   BatchOutcome, CdpBackend, CdpInfo, CdpPolicy, ListQuery, ListResult, PointInTime, VolumeRef
 } from '../port.js'
 import { identityFromRef } from '../identity.js'
+import type { CdpEventsPage, EventsQuery } from '../../schemas/events.js'
+import type { WindowFacts } from '../../schemas/window.js'
 import { CdpError } from '../../errors.js'
 import { LIST_PAGE_ITEMS } from './answer-limits.js'
 import { AgentClient, scodeError, type AgentClientOptions, type AgentLog, type AgentTls } from './client.js'
@@ -34,7 +36,7 @@ export interface AgentBackendOptions {
 
 type BatchOp = 'edit' | 'enable' | 'disable'
 type BatchItem = AgentAnswer<BatchOp>['results'][number]
-type VolumeOp = 'info' | 'clean' | 'viewOn' | 'viewOff' | 'revert'
+type VolumeOp = 'info' | 'clean' | 'viewOn' | 'viewOff' | 'revert' | 'window' | 'events'
 
 /** How an agent's failure about one volume counts when the answers are combined. */
 function standing (error: CdpError): 'absent' | 'failed' | 'answer' {
@@ -137,6 +139,14 @@ export class AgentBackend implements CdpBackend {
 
   async revert (volume: VolumeRef, point: PointInTime): Promise<void> {
     await this.onVolume('revert', volume, { volume, point })
+  }
+
+  async window (volume: VolumeRef): Promise<WindowFacts> {
+    return await this.onVolume('window', volume, { volume })
+  }
+
+  async events (volume: VolumeRef, query: EventsQuery): Promise<CdpEventsPage> {
+    return await this.onVolume('events', volume, { volume, ...query })
   }
 
   /** Every agent URL answers `health`; the ones that do not are named. */

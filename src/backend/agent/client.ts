@@ -178,6 +178,10 @@ export class AgentClient {
     }
     if (!Value.Check(AgentEnvelope, value)) return garbage('answer is not an agent envelope')
     if (value.scode === 0) return status < 300 ? { ok: true, data: value.data } : garbage('a success envelope under a failure status')
+    // The client posts only paths of the protocol: one the agent lacks is an operation added after it was built.
+    if (value.scode === Scode.ROUTE_NOT_FOUND.scode) {
+      return { ok: false, error: new CdpError('AGENT_OPERATION_UNSUPPORTED', `${url}: ${op}`), retryable: false, unsent: false }
+    }
     return { ok: false, error: scodeError(value.scode, this.withoutInternal(op, url, value.scode, value.desc)), retryable: false, unsent: false }
   }
 

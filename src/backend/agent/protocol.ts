@@ -14,6 +14,8 @@ import { CdpInfo } from '../../schemas/info.js'
 import { InternalVolumeCdpListInfo } from '../../schemas/list.js'
 import { PointInTime } from '../../schemas/point.js'
 import { InternalVolumeIdentifier, VolumeIdentity } from '../../schemas/volume.js'
+import { WindowFacts } from '../../schemas/window.js'
+import { CdpEventsData } from '../../schemas/events.js'
 import { WireUint64, wire } from '../../schemas/wire.js'
 
 export { decode } from '../../schemas/wire.js'
@@ -119,6 +121,25 @@ export const operations = {
     summary: 'Roll the volume back to the point, journaled as ordinary writes',
     request: Type.Object({ volume: VolumeRef, point: Point }),
     answer: Empty
+  },
+  window: {
+    path: '/window',
+    idempotent: true,
+    summary: 'Added in v1 (an agent without it answers ROUTE_NOT_FOUND): the volume\'s recoverable ranges, the gaps inside reserve_duration with their reasons, and journal use',
+    request: Type.Object({ volume: VolumeRef }),
+    answer: wire(WindowFacts)
+  },
+  events: {
+    path: '/events',
+    idempotent: true,
+    summary: 'Added in v1 (an agent without it answers ROUTE_NOT_FOUND): the volume\'s CDP events after `since` (ns), oldest first; page_num 0-based, page_size 0 for all',
+    request: Type.Object({
+      volume: VolumeRef,
+      since: Type.Optional(WireUint64),
+      page_num: Type.Integer({ minimum: 0 }),
+      page_size: Type.Integer({ minimum: 0 })
+    }),
+    answer: wire(CdpEventsData)
   },
   health: {
     path: '/health',

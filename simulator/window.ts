@@ -1,0 +1,97 @@
+// The protection window: the recoverable ranges (point-in-time.ts), and every stretch of
+// time inside reserve_duration (and since the CDP was created) that is not recoverable, with
+// the reason the simulator can tell: a segment on an offline host, a segment's time before
+// its first snapshot, a cleaned segment, history trimmed by capacity, or CDP off.
+import { NS_PER_SECOND, type Ns } from '../src/backend/port.js'
+import type { GapReason, WindowFacts } from '../src/schemas/window.js'
+import { type CdpRow, fromStored } from './cdp.js'
+import type { RecoverableRange } from './control.js'
+import { cleanedSpans, lastTrim } from './events.js'
+import { recoverableRanges } from './point-in-time.js'
+import { durationCut } from './retention.js'
+import type { Sql } from './sql.js'
+
+interface Gap { from: Ns, to: Ns, reason: GapReason }
+interface SegmentSpan { seq: bigint, start: Ns, end: Ns | null, online: bigint, first: Ns | null }
+
+/** Whole seconds, rounded down: JSON numbers of this API are integers. */
+const seconds = (ns: Ns): bigint => ns / NS_PER_SECOND
+
+export function protectionWindow (sql: Sql, cdp: CdpRow, now: Ns): WindowFacts {
+  const ranges = recoverableRanges(sql, cdp.volume_id, now)
+  const segments = sql.all<SegmentSpan>(`
+    SELECT s.seq, s.start_time AS start, s.end_time AS "end", h.online, f.first
+    FROM segment s JOIN cdp_disk d ON d.id = s.disk_id JOIN host h ON h.id = d.host_id
+    LEFT JOIN (SELECT seq, min(time) AS first FROM snapshot WHERE volume_id = ? GROUP BY seq) f ON f.seq = s.seq
+    WHERE s.volume_id = ? ORDER BY s.seq`, cdp.volume_id, cdp.volume_id)
+  const created = cdp.create_time * NS_PER_SECOND
+  const cut = durationCut(cdp, now)
+  const since = cut > created ? cut : created
+  const oldest = ranges.reduce<Ns | null>((min, r) => min === null || r.from < min ? r.from : min, null)
+  return {
+    ranges,
+    gaps: withoutRanges(explained(sql, cdp, segments, since, now), ranges),
+    configured_seconds: fromStored(cdp.reserve_duration),
+    actual_seconds: oldest === null ? 0n : seconds(now - oldest),
+    recoverable_seconds: seconds(ranges.reduce((sum, r) => sum + r.to - r.from, 0n)),
+    on_seconds: cdp.on_since === null ? 0n : seconds(now - cdp.on_since),
+    use: cdp.use,
+    capacity: cdp.reserve_capacity
+  }
+}
+
+/** Every stretch of [since, now] that no range can cover, each with its reason. */
+function explained (sql: Sql, cdp: CdpRow, segments: SegmentSpan[], since: Ns, now: Ns): Gap[] {
+  const gaps: Gap[] = []
+  const add = (from: Ns, to: Ns, reason: GapReason): void => {
+    const a = from > since ? from : since
+    const b = to < now ? to : now
+    if (a <= b) gaps.push({ from: a, to: b, reason })
+  }
+  // Time outside every segment: the journal was off, a segment was cleaned, or history was trimmed.
+  const hole = (from: Ns, to: Ns, beforeAll: boolean): void => {
+    if (from > to) return
+    const trim = beforeAll ? lastTrim(sql, cdp.volume_id) : undefined
+    const otherwise: GapReason = trim !== undefined && trim.to > to
+      ? (trim.kind === 'trimmed_by_capacity' ? 'trimmed_by_capacity' : 'no_base_snapshot')
+      : 'disabled'
+    let at = from
+    for (const span of cleanedSpans(sql, cdp.volume_id, from, to)) {
+      if (span.from > at) add(at, span.from - 1n, otherwise)
+      add(span.from > at ? span.from : at, span.to < to ? span.to : to, 'cleaned')
+      if (span.to + 1n > at) at = span.to + 1n
+    }
+    if (at <= to) add(at, to, otherwise)
+  }
+  let cursor = since
+  segments.forEach((s, i) => {
+    hole(cursor, s.start - 1n, i === 0)
+    const end = s.end ?? now
+    if (s.online !== 1n) add(s.start, end, 'host_offline')
+    else if (s.first === null) add(s.start, end, 'no_base_snapshot')
+    else if (s.first > s.start) add(s.start, s.first - 1n, 'no_base_snapshot')
+    cursor = end + 1n
+  })
+  hole(cursor, now, segments.length === 0)
+  return gaps
+}
+
+/**
+ * The gaps with every recoverable time taken out (segments that roll over share their
+ * boundary ns). Both lists are in time order, so one sweep does it.
+ */
+function withoutRanges (gaps: Gap[], ranges: RecoverableRange[]): Gap[] {
+  const kept: Gap[] = []
+  let first = 0
+  for (const gap of gaps) {
+    while (first < ranges.length && (ranges[first] as RecoverableRange).to < gap.from) first++
+    let from = gap.from
+    for (let k = first; k < ranges.length && (ranges[k] as RecoverableRange).from <= gap.to; k++) {
+      const range = ranges[k] as RecoverableRange
+      if (range.from > from) kept.push({ ...gap, from, to: range.from - 1n })
+      if (range.to >= from) from = range.to + 1n
+    }
+    if (from <= gap.to) kept.push({ ...gap, from })
+  }
+  return kept
+}
