@@ -7,7 +7,7 @@ import type { FastifyReply } from 'fastify'
 import { succeeded } from '../src/envelope.js'
 import { CdpError } from '../src/errors.js'
 import { toUint64 } from '../src/json.js'
-import { StringEnum, Uint64, Uint64Query, Uuid, responses } from '../src/schemas/common.js'
+import { ErrorOutput, StringEnum, Uint64, Uint64Query, Uuid, responses } from '../src/schemas/common.js'
 import { BLOCK_SIZE } from './content.js'
 import type { NbdNames, SimulatorControl } from './control.js'
 
@@ -21,6 +21,12 @@ export interface BlockApiOptions {
 const CHUNK = 4 * 1024 * 1024
 
 const VolumeParams = Type.Object({ volume_uuid: Uuid('卷uuid') })
+/** What a raw image route answers: bytes (all, or the Range asked for), or an envelope error. */
+const RawImage = {
+  200: Type.String({ format: 'binary', description: 'The whole image, application/octet-stream' }),
+  206: Type.String({ format: 'binary', description: 'The bytes of the Range asked for, application/octet-stream' }),
+  '4xx': ErrorOutput
+}
 const NbdUri = Type.Union([Type.String(), Type.Null()], { description: 'NBD导出的URI（NBD关闭或查看未开启时为null）' })
 const VolumeFacts = Type.Object({
   uuid: Type.String({ description: '卷uuid' }),
@@ -95,7 +101,8 @@ const blockApi: FastifyPluginAsyncTypebox<BlockApiOptions> = async (app, { contr
     schema: {
       summary: '卷镜像的原始字节（当前或某个可恢复时间点），支持HTTP Range',
       params: VolumeParams,
-      querystring: Type.Object({ at: Type.Optional(Uint64Query('时间点（纳秒）；省略则为当前')) })
+      querystring: Type.Object({ at: Type.Optional(Uint64Query('时间点（纳秒）；省略则为当前')) }),
+      response: RawImage
     }
   }, async (request, reply) => {
     const uuid = request.params.volume_uuid
@@ -107,7 +114,7 @@ const blockApi: FastifyPluginAsyncTypebox<BlockApiOptions> = async (app, { contr
   })
 
   app.get('/volumes/:volume_uuid/view/raw', {
-    schema: { summary: '卷cdp查看所暴露镜像的原始字节，支持HTTP Range', params: VolumeParams }
+    schema: { summary: '卷cdp查看所暴露镜像的原始字节，支持HTTP Range', params: VolumeParams, response: RawImage }
   }, async (request, reply) => {
     const uuid = request.params.volume_uuid
     control.viewFacts(uuid)

@@ -60,7 +60,8 @@ export interface StartedSimulator {
   close: () => Promise<void>
 }
 
-const DEMO_TOPOLOGY = new URL('../fixtures/demo-topology.json', import.meta.url)
+/** The demo topology of this package: beside simulator/ in a checkout, two levels up from dist/simulator/ when built. */
+const DEMO_TOPOLOGY = new URL(`${import.meta.url.includes('/dist/simulator/') ? '../..' : '..'}/fixtures/demo-topology.json`, import.meta.url)
 
 /** /sim/v1 calls: lossless answers (ns above 2^53 as bigint), a failure envelope as CdpError. */
 interface SimCalls {

@@ -174,7 +174,7 @@ function check (t: Test, run: Run, clients: number, start: bigint, state: Awaite
     const possible = possibleDigests(v, clients, run.effects)
     t.ok(possible !== undefined && possible.has(state.digests.get(v) ?? ''), `${v}: the live image is one a serial order of the acknowledged writes and reverts gives (candidate images: ${possible?.size ?? 'too many'})`)
   }
-  const pointImage = digestOf(new Map(Array.from({ length: clients }, (_, b) => [b, 1])))
+  const pointImage = digestOf(new Map(Array.from({ length: clients }, (_, b) => [b, fillToken(1)])))
   t.ok([...state.views.values()].every((digest) => digest === pointImage), `every view on shows the first point's image (${state.views.size} on)`)
   // Beyond the advances, the clock steps 1 ns for each change that would have shared a ns.
   const advanced = start + BigInt(run.advances) * 1_000_000_000n

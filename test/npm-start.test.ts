@@ -22,7 +22,7 @@ const alive = (pid: number): boolean => {
 t.test('SIGTERM to the npm start process closes the server gracefully; npm exits 0', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'cdp-npm-start-'))
   const npm = spawn('npm', ['start'], {
-    env: { ...process.env, HOST: '127.0.0.1', PORT: '0', CDP_SIM_DB: join(dir, 'sim.db'), CDP_SIM_CLOCK: 'manual', LOG_LEVEL: 'info' },
+    env: { ...process.env, HOST: '127.0.0.1', PORT: '0', CDP_SIM_DB: join(dir, 'sim.db'), CDP_SIM_CLOCK: 'manual', CDP_SIM_NBD_PORT: 'off', LOG_LEVEL: 'info' },
     stdio: ['ignore', 'pipe', 'pipe']
   })
   let serverPid: number | undefined

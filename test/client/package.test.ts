@@ -16,7 +16,7 @@ const TSC = createRequire(import.meta.url).resolve('typescript/bin/tsc')
 t.test('after the prepare step, volume-cdp/client imports by name in JS and in TS', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'volume-cdp-package-'))
   t.teardown(() => { rmSync(dir, { recursive: true, force: true }) })
-  execFileSync(process.execPath, ['scripts/prepare.mjs', '--outDir', join(dir, 'dist'), '--sourceMap', 'false'], { cwd: ROOT, stdio: 'pipe' })
+  execFileSync(process.execPath, ['bin/prepare.mjs', '--outDir', join(dir, 'dist'), '--sourceMap', 'false'], { cwd: ROOT, stdio: 'pipe' })
   copyFileSync(join(ROOT, 'package.json'), join(dir, 'package.json'))
   symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'), 'dir')
 

@@ -8,10 +8,11 @@ import { FUZZ_SEED } from '../helpers/fuzz.js'
 
 const RUNS_PER_ENDPOINT = Number(process.env.FUZZ_RUNS ?? 1000)
 
+// The extensions (window, events) have tests of their own; the spec's eight are fuzzed here.
 t.test('the OpenAPI document lists the eight CDP endpoints', async (t) => {
   const { endpoints } = await openFuzzApp(t)
-  t.same(endpoints(CDP).map((e) => `${e.method} ${e.path.slice(CDP.length)}`).sort(),
-    ['GET /info', 'GET /list', 'POST /clean', 'POST /disable', 'POST /edit', 'POST /enable', 'POST /revert', 'POST /view'])
+  const listed = endpoints(CDP).map((e) => `${e.method} ${e.path.slice(CDP.length)}`)
+  t.same(['GET /info', 'GET /list', 'POST /clean', 'POST /disable', 'POST /edit', 'POST /enable', 'POST /revert', 'POST /view'].filter((e) => !listed.includes(e)), [])
 })
 
 for (const name of ['edit', 'enable', 'disable', 'list', 'info', 'clean', 'view', 'revert']) {
