@@ -31,6 +31,7 @@ async function openBackend (config: Config, metrics: Metrics, log: AgentLog, sec
   if (config.CDP_SIM_NBD_PORT === 'off') return harnessAppOptions(harness)
   const { serveVolumeExports } = await import('../simulator/nbd/volume-exports.js')
   const nbd = await serveVolumeExports(harness.simulator, { port: Number(config.CDP_SIM_NBD_PORT), secretNames: secretNbdNames })
+    .catch((err: unknown) => { throw new Error(`CDP_SIM_NBD_PORT ${config.CDP_SIM_NBD_PORT}: ${(err as Error).message} (another NBD server there? set CDP_SIM_NBD_PORT=0 or off)`) })
   return { ...harnessAppOptions(harness, nbd), nbdServer: nbd.server }
 }
 
