@@ -129,7 +129,7 @@ export class Simulator implements CdpBackend, SimulatorControl, HarnessControl {
   }
 
   async viewOn (ref: VolumeRef, point: PointInTime): Promise<{ host_uuid: string }> {
-    const result = this.changeVolume(ref, (volume, now) => viewOn(this.sql, volume, point, now))
+    const result = this.changeVolume(ref, (volume, now, found) => viewOn(this.sql, volume, point, now, found))
     this.viewChanged(ref.volume_uuid)
     return result
   }
@@ -144,7 +144,7 @@ export class Simulator implements CdpBackend, SimulatorControl, HarnessControl {
   }
 
   async revert (ref: VolumeRef, point: PointInTime): Promise<void> {
-    this.changeVolume(ref, (volume, now) => { revert(this.sql, volume, point, now, this.cadence) })
+    this.changeVolume(ref, (volume, now, found) => { revert(this.sql, volume, point, now, found, this.cadence) })
   }
 
   async window (ref: VolumeRef): Promise<WindowFacts> {
@@ -353,10 +353,14 @@ export class Simulator implements CdpBackend, SimulatorControl, HarnessControl {
   /**
    * As onVolume, for a call that changes the volume: it happens at a ns of its own. The
    * volume is brought up to the clock's now first, so a point the caller read as
-   * recoverable just now is still there when a 1 ns step follows.
+   * recoverable just now is still there when a 1 ns step follows. `found` is the clock's now
+   * as the call found it, before any step: the latest time a point it names may be.
    */
-  private changeVolume<T> (ref: VolumeRef, fn: (volume: VolumeRow, now: Ns) => T): T {
-    return this.onVolume(ref, (volume) => this.change(volume.id, (now) => fn(volume, now)))
+  private changeVolume<T> (ref: VolumeRef, fn: (volume: VolumeRow, now: Ns, found: Ns) => T): T {
+    return this.onVolume(ref, (volume) => {
+      const found = this.clk.now()
+      return this.change(volume.id, (now) => fn(volume, now, found))
+    })
   }
 
   /** Runs one change to a volume at its own ns (timeline.ts) and records that ns. */
