@@ -61,7 +61,9 @@ function appendJournal (sql: Sql, cdp: CdpRow, changes: Map<number, number>, now
   const segment = { seq: cdp.active_seq, use: cdp.active_use, capacity: cdp.active_capacity, added: 0n }
   let total = 0n
   let rolled = false
+  // io times are those of the segment's rows: a segment given none keeps them as they were.
   const flush = (): void => {
+    if (segment.added === 0n) return
     sql.run(`UPDATE segment SET use = use + ?, io_start_time = coalesce(io_start_time, ?), io_last_time = ?
       WHERE volume_id = ? AND seq = ?`, segment.added, now, now, cdp.volume_id, segment.seq)
     total += segment.added
