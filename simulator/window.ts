@@ -7,23 +7,18 @@ import type { GapReason, WindowFacts } from '../src/schemas/window.js'
 import { type CdpRow, fromStored } from './cdp.js'
 import type { RecoverableRange } from './control.js'
 import { cleanedSpans, lastTrim } from './events.js'
-import { recoverableRanges } from './point-in-time.js'
+import { rangesOf, segmentSpans, type SegmentSpan } from './point-in-time.js'
 import { durationCut } from './retention.js'
 import type { Sql } from './sql.js'
 
 interface Gap { from: Ns, to: Ns, reason: GapReason }
-interface SegmentSpan { seq: bigint, start: Ns, end: Ns | null, online: bigint, first: Ns | null }
 
 /** Whole seconds, rounded down: JSON numbers of this API are integers. */
 const seconds = (ns: Ns): bigint => ns / NS_PER_SECOND
 
 export function protectionWindow (sql: Sql, cdp: CdpRow, now: Ns): WindowFacts {
-  const ranges = recoverableRanges(sql, cdp.volume_id, now)
-  const segments = sql.all<SegmentSpan>(`
-    SELECT s.seq, s.start_time AS start, s.end_time AS "end", h.online, f.first
-    FROM segment s JOIN cdp_disk d ON d.id = s.disk_id JOIN host h ON h.id = d.host_id
-    LEFT JOIN (SELECT seq, min(time) AS first FROM snapshot WHERE volume_id = ? GROUP BY seq) f ON f.seq = s.seq
-    WHERE s.volume_id = ? ORDER BY s.seq`, cdp.volume_id, cdp.volume_id)
+  const segments = segmentSpans(sql, cdp.volume_id, now)
+  const ranges = rangesOf(segments, now)
   const created = cdp.create_time * NS_PER_SECOND
   const cut = durationCut(cdp, now)
   const since = cut > created ? cut : created
@@ -67,7 +62,7 @@ function explained (sql: Sql, cdp: CdpRow, segments: SegmentSpan[], since: Ns, n
   segments.forEach((s, i) => {
     hole(cursor, s.start - 1n, i === 0)
     const end = s.end ?? now
-    if (s.online !== 1n) add(s.start, end, 'host_offline')
+    if (!s.online) add(s.start, end, 'host_offline')
     else if (s.first === null) add(s.start, end, 'no_base_snapshot')
     else if (s.first > s.start) add(s.start, s.first - 1n, 'no_base_snapshot')
     cursor = end + 1n
