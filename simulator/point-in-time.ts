@@ -5,6 +5,7 @@ import type { Ns, PointInTime } from '../src/backend/port.js'
 import { CdpError } from '../src/errors.js'
 import { type BlockChange, type BlockData, blockData } from './content.js'
 import type { RecoverableRange } from './control.js'
+import { diskFaultSql, faultSpansOf, requireRecorded, withoutFaults } from './disk-faults.js'
 import type { Sql } from './sql.js'
 
 /** Where a point in time lives once checked against the journal. */
@@ -46,16 +47,20 @@ export function liveBytes (sql: Sql, volumeId: bigint, range: BlockRange): Itera
     WHERE l.volume_id = ? AND l.block >= ? AND l.block < ?`).iterate(volumeId, range.first, range.end))
 }
 
-/** Per online segment with a snapshot: from its oldest snapshot to its end (now, while active). */
+/**
+ * Per online segment with a snapshot: from its oldest snapshot to its end (now, while
+ * active), without the times its disk could not record (disk-faults.ts).
+ */
 export function recoverableRanges (sql: Sql, volumeId: bigint, now: Ns): RecoverableRange[] {
-  return sql.all<{ seq: bigint, from: bigint, end_time: bigint | null }>(`
-    SELECT s.seq, f.first AS "from", s.end_time
+  const faults = faultSpansOf(sql, volumeId)
+  return sql.all<{ seq: bigint, from: bigint, end_time: bigint | null, disk_id: bigint }>(`
+    SELECT s.seq, f.first AS "from", s.end_time, s.disk_id
     FROM segment s JOIN cdp_disk d ON d.id = s.disk_id JOIN host h ON h.id = d.host_id
     -- each segment's first snapshot in one pass over the volume's snapshots (a join per
     -- segment scans them all once per segment: 100 ms at 100 segments × 10,000 snapshots)
     JOIN (SELECT seq, min(time) AS first FROM snapshot WHERE volume_id = ? GROUP BY seq) f ON f.seq = s.seq
-    WHERE s.volume_id = ? AND h.online = 1 ORDER BY s.seq`, volumeId, volumeId)
-    .map((r) => ({ from: r.from, to: r.end_time ?? now, seq: r.seq }))
+    WHERE s.volume_id = ? AND h.online = 1 AND NOT ${diskFaultSql('s.disk_id', 'failed')} ORDER BY s.seq`, volumeId, volumeId)
+    .flatMap((r) => withoutFaults({ from: r.from, to: r.end_time ?? now, seq: r.seq }, faults.get(r.disk_id)))
 }
 
 /** A time inside some online segment, at or after one of its snapshots. */
@@ -70,8 +75,8 @@ export function resolvePoint (sql: Sql, volumeId: bigint, point: PointInTime, no
   const snapshot = sql.get<{ seq: bigint, time: bigint }>('SELECT seq, time FROM snapshot WHERE volume_id = ? AND name = ?', volumeId, point.snapshot_name)
   if (snapshot === undefined) throw new CdpError('SNAPSHOT_NOT_FOUND', point.snapshot_name)
   if (point.timestamp > now) throw new CdpError('POINT_NOT_RECOVERABLE', `timestamp ${point.timestamp} is after now (${now})`)
-  const segment = sql.get<{ end_time: bigint | null, online: bigint, host_id: bigint, host_uuid: string }>(`
-    SELECT s.end_time, h.online, h.id AS host_id, h.uuid AS host_uuid
+  const segment = sql.get<{ end_time: bigint | null, online: bigint, host_id: bigint, host_uuid: string, disk_id: bigint }>(`
+    SELECT s.end_time, h.online, h.id AS host_id, h.uuid AS host_uuid, s.disk_id
     FROM segment s JOIN cdp_disk d ON d.id = s.disk_id JOIN host h ON h.id = d.host_id
     WHERE s.volume_id = ? AND s.seq = ?`, volumeId, snapshot.seq)
   if (segment === undefined) throw new Error(`snapshot ${point.snapshot_name} has no segment`)
@@ -80,5 +85,6 @@ export function resolvePoint (sql: Sql, volumeId: bigint, point: PointInTime, no
     throw new CdpError('SNAPSHOT_NOT_BASE', `${point.snapshot_name} covers ${snapshot.time} to ${end}, not ${point.timestamp}`)
   }
   if (segment.online !== 1n) throw new CdpError('SEGMENT_OFFLINE', `usd_seq ${snapshot.seq}`)
+  requireRecorded(sql, segment.disk_id, point.timestamp)
   return { seq: snapshot.seq, time: point.timestamp, hostId: segment.host_id, hostUuid: segment.host_uuid }
 }
