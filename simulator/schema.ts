@@ -163,6 +163,15 @@ const MIGRATIONS: string[] = [
   ALTER TABLE snapshot_by_segment RENAME TO snapshot;
   CREATE INDEX snapshot_by_time ON snapshot (volume_id, time);
   CREATE INDEX snapshot_by_name ON snapshot (volume_id, name, time);
+  `,
+  `
+  -- disk faults (simulator/disk-faults.ts): while a span lasts (to_time NULL) the disk's
+  -- journal records nothing; from_time..to_time (inclusive) is a gap of its segments
+  CREATE TABLE disk_fault (
+    id INTEGER PRIMARY KEY, disk_id INTEGER NOT NULL REFERENCES cdp_disk,
+    state TEXT NOT NULL CHECK (state IN ('failed', 'full')), from_time INTEGER NOT NULL, to_time INTEGER
+  ) STRICT;
+  CREATE INDEX disk_fault_by_disk ON disk_fault (disk_id, from_time);
   `
 ]
 
