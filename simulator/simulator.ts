@@ -173,9 +173,9 @@ export class Simulator implements CdpBackend, SimulatorControl, HarnessControl {
   }
 
   async groupViewOn (volumes: VolumeRef[], timestamp: Ns): Promise<GroupResult> {
-    return this.groupChange(volumes, (volume, now) => {
-      const point = groupPoint(this.sql, volume.id, timestamp, now)
-      return { snapshot_name: point.snapshot_name, ...viewOn(this.sql, volume, point, now) }
+    return this.groupChange(volumes, (volume, now, found) => {
+      const point = groupPoint(this.sql, volume.id, timestamp, found)
+      return { snapshot_name: point.snapshot_name, ...viewOn(this.sql, volume, point, now, found) }
     })
   }
 
@@ -187,9 +187,9 @@ export class Simulator implements CdpBackend, SimulatorControl, HarnessControl {
   }
 
   async groupRevert (volumes: VolumeRef[], timestamp: Ns): Promise<GroupResult> {
-    return this.groupChange(volumes, (volume, now) => {
-      const point = groupPoint(this.sql, volume.id, timestamp, now)
-      revert(this.sql, volume, point, now, this.cadence)
+    return this.groupChange(volumes, (volume, now, found) => {
+      const point = groupPoint(this.sql, volume.id, timestamp, found)
+      revert(this.sql, volume, point, now, found, this.cadence)
       return { snapshot_name: point.snapshot_name, host_uuid: '' }
     })
   }
@@ -416,7 +416,9 @@ export class Simulator implements CdpBackend, SimulatorControl, HarnessControl {
    * A change to every volume of a group, all or nothing (group.ts), at one ns: the first
    * after every member's last change, so each member's timeline keeps a ns per change.
    */
-  private groupChange (refs: VolumeRef[], change: (volume: VolumeRow, now: Ns) => MemberChange): GroupResult {
+  private groupChange (refs: VolumeRef[], change: (volume: VolumeRow, now: Ns, found: Ns) => MemberChange): GroupResult {
+    // As changeVolume's `found`: the group's points are judged at the now the call found.
+    const found = this.clk.now()
     const result = applyToGroup(this.sql, refs, {
       prepare: (volume) => { catchUp(this.sql, requireCdp(this.sql, volume.id), this.clk.now(), this.cadence.snapshotInterval) },
       timeOf: (volumes) => this.clk.after(volumes.reduce((last, volume) => {
@@ -424,7 +426,7 @@ export class Simulator implements CdpBackend, SimulatorControl, HarnessControl {
         return time > last ? time : last
       }, -1n)),
       change: (volume, now) => {
-        const changed = change(volume, now)
+        const changed = change(volume, now, found)
         recordChange(this.sql, volume.id, now)
         return changed
       }
