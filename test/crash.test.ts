@@ -16,8 +16,7 @@ import { DEMO, type Answer } from './helpers/app.js'
 import { type Agent, startAgent, tempDir } from './helpers/cdp-sim.js'
 import { LIN_DATA } from './helpers/simulator.js'
 import { isEnvelope, type Random, seededRandom } from './helpers/serial.js'
-import { digestOf, fillToken, ReferenceVolume } from './simulator/reference.js'
-import type { BlockChange } from '../simulator/content.js'
+import { type BlockChange, digestOf, fillToken, ReferenceVolume } from './simulator/reference.js'
 
 const KILLS = Number(process.env.CDP_CRASH_KILLS ?? '3')
 const SEED = Number(process.env.CDP_CRASH_SEED ?? Math.floor(Math.random() * 2 ** 31))
