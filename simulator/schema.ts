@@ -163,6 +163,10 @@ const MIGRATIONS: string[] = [
   ALTER TABLE snapshot_by_segment RENAME TO snapshot;
   CREATE INDEX snapshot_by_time ON snapshot (volume_id, time);
   CREATE INDEX snapshot_by_name ON snapshot (volume_id, name, time);
+  `,
+  `
+  -- a view reads through the journal at its time (retention holds what it needs): no copy
+  DROP TABLE view_block;
   `
 ]
 
