@@ -9,16 +9,18 @@ import { MAX_TIME } from './clock.js'
 import { BLOCK_BYTES, type BlockChange } from './content.js'
 import { recordEvent } from './events.js'
 import type { Cadence } from './options.js'
-import { imageAt, liveImage } from './point-in-time.js'
+import { differencesAt } from './point-in-time.js'
 import type { Sql } from './sql.js'
 
 /** Turns CDP on (the caller knows it is off). */
 export function enableCdp (sql: Sql, cdp: CdpRow, now: Ns, cadence: Cadence): void {
   catchUp(sql, cdp, now, cadence.snapshotInterval)
+  // A journal that never recorded holds none of the volume: all of it is new to it.
+  const firstTime = cdp.next_seq === 0n
   sql.run('UPDATE cdp SET state = \'on\', on_since = ? WHERE volume_id = ?', now, cdp.volume_id)
   recordEvent(sql, cdp.volume_id, now, 'enabled')
   openSegment(sql, requireCdp(sql, cdp.volume_id), now, cadence.segmentCapacity)
-  journalChangesWhileOff(sql, cdp.volume_id, now, cadence.segmentCapacity)
+  journalChangesWhileOff(sql, cdp.volume_id, now, cadence.segmentCapacity, firstTime)
   catchUp(sql, requireCdp(sql, cdp.volume_id), now, cadence.snapshotInterval)
 }
 
@@ -49,6 +51,7 @@ export function applyWrite (sql: Sql, volumeId: bigint, changes: BlockChange[], 
   for (const [block, token] of last) upsert.run(volumeId, block, token)
   const cdp = cdpOf(sql, volumeId)
   if (cdp === undefined) return
+  if (cdp.state === 'off') markUnjournaled(sql, volumeId, last.keys())
   catchUp(sql, cdp.state === 'on' ? appendJournal(sql, cdp, last, now, cadence.segmentCapacity) : cdp, now, cadence.snapshotInterval)
 }
 
@@ -88,14 +91,32 @@ function appendJournal (sql: Sql, cdp: CdpRow, changes: Map<number, number>, now
 
 /**
  * Journals what changed while CDP was off (the live image against the journal's newest
- * image), so that points after an enable replay to the right content.
+ * image), so that points after an enable replay to the right content. Only the blocks
+ * written since (unjournaled_block) can differ: the cost is what changed, not the volume.
  */
-function journalChangesWhileOff (sql: Sql, volumeId: bigint, now: Ns, segmentCapacity: bigint): void {
-  const journalEnd = new Map<number, number>()
-  for (const { block, token } of imageAt(sql, volumeId, MAX_TIME)) journalEnd.set(block, token)
+function journalChangesWhileOff (sql: Sql, volumeId: bigint, now: Ns, segmentCapacity: bigint, everyBlock: boolean): void {
+  const candidates = sql.prepare(everyBlock
+    ? 'SELECT block FROM live_block WHERE volume_id = ? ORDER BY block'
+    : 'SELECT block FROM unjournaled_block WHERE volume_id = ? ORDER BY block').pluck().all(volumeId) as bigint[]
   const changed = new Map<number, number>()
-  for (const [block, token] of liveImage(sql, volumeId)) {
-    if ((journalEnd.get(block) ?? 0) !== token) changed.set(block, token)
-  }
+  for (const { block, live } of differencesAt(sql, volumeId, MAX_TIME, candidates.map(Number))) changed.set(block, live)
+  sql.run('DELETE FROM unjournaled_block WHERE volume_id = ?', volumeId)
   if (changed.size > 0) appendJournal(sql, requireCdp(sql, volumeId), changed, now, segmentCapacity)
+}
+
+/** Blocks whose live content the journal may not hold until CDP is next enabled. */
+export function markUnjournaled (sql: Sql, volumeId: bigint, blocks: Iterable<number>): void {
+  const mark = sql.prepare('INSERT OR IGNORE INTO unjournaled_block (volume_id, block) VALUES (?, ?)')
+  for (const block of blocks) mark.run(volumeId, block)
+}
+
+/**
+ * The blocks whose content may have changed after `time`, in block order: those journaled
+ * after it and those written since CDP went off. A point's image differs from the live one
+ * only there.
+ */
+export function blocksChangedSince (sql: Sql, volumeId: bigint, time: Ns): number[] {
+  const blocks = sql.prepare(`SELECT block FROM journal WHERE volume_id = ? AND time > ?
+    UNION SELECT block FROM unjournaled_block WHERE volume_id = ?`).pluck().all(volumeId, time, volumeId) as bigint[]
+  return blocks.map(Number).sort((a, b) => a - b)
 }

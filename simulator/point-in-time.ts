@@ -3,7 +3,7 @@
 // pair is checked before a view or a revert uses it.
 import type { Ns, PointInTime } from '../src/backend/port.js'
 import { CdpError } from '../src/errors.js'
-import { type BlockChange, type BlockData, blockData } from './content.js'
+import { type BlockChange, type BlockData, blockData, type Token } from './content.js'
 import type { RecoverableRange } from './control.js'
 import type { Sql } from './sql.js'
 
@@ -37,6 +37,17 @@ export function * imageAt (sql: Sql, volumeId: bigint, time: Ns, range = EVERY_B
     const { block, token } = row as { block: bigint, token: bigint }
     yield { block: Number(block), token: Number(token) }
   }
+}
+
+/** Of `blocks`, those whose live content is not the image's at `time`: both tokens, an index lookup per block. */
+export function differencesAt (sql: Sql, volumeId: bigint, time: Ns, blocks: Iterable<number>): Array<{ block: number, live: Token, at: Token }> {
+  const tokens = sql.prepare(`SELECT l.token AS live, ${TOKEN_AT} AS at FROM live_block l WHERE l.volume_id = ? AND l.block = ?`)
+  const differences: Array<{ block: number, live: Token, at: Token }> = []
+  for (const block of blocks) {
+    const row = tokens.get(time, volumeId, block) as { live: bigint, at: bigint } | undefined
+    if (row !== undefined && row.live !== row.at) differences.push({ block, live: Number(row.live), at: Number(row.at) })
+  }
+  return differences
 }
 
 /** The stored bytes of the image at `time` within `range` (its non-zero blocks), in one query. */
