@@ -34,14 +34,14 @@ import { catchUp } from './catch-up.js'
 import { cdpOf, requireCdp } from './cdp.js'
 import { cleanCdp, cleanSegment } from './clean.js'
 import { type Clock, manualClock, realClock } from './clock.js'
-import { assemble, BLOCK_SIZE, imageDigest, internBlock, toBlockChanges, withData } from './content.js'
+import { assemble, BLOCK_SIZE, imageDigest, internBlock, toBlockChanges } from './content.js'
 import type { BlockWrite, HarnessControl, ImageDigest, RecoverableRange, SimulatorControl } from './control.js'
 import { type DiskState, requireRecordingDisk, setDiskState } from './disk-faults.js'
 import { cdpInfo, type JournalStat, journalStats } from './info.js'
 import { applyWrite, disableCdp, enableCdp } from './journal.js'
 import { listCdps } from './list.js'
 import { type Cadence, DEFAULTS, type SimulatorOptions } from './options.js'
-import { type BlockRange, imageAt, liveBytes, liveImage, recoverableRanges, requireRecoverable } from './point-in-time.js'
+import { type BlockRange, bytesAt, imageAt, liveBytes, liveImage, recoverableRanges, requireRecoverable } from './point-in-time.js'
 import { revert } from './revert.js'
 import { changeTime, recordChange } from './timeline.js'
 import { openDatabase } from './schema.js'
@@ -269,7 +269,7 @@ export class Simulator implements CdpBackend, SimulatorControl, HarnessControl {
       const now = this.clk.now()
       catchUp(this.sql, requireCdp(this.sql, volume.id), now, this.cadence.snapshotInterval)
       requireRecoverable(this.sql, volume.id, at, now)
-      return assemble(range.first, range.end - range.first, withData(this.sql, imageAt(this.sql, volume.id, at, range)))
+      return assemble(range.first, range.end - range.first, bytesAt(this.sql, volume.id, at, range))
     })
   }
 
