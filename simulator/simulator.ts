@@ -136,7 +136,7 @@ export class Simulator implements CdpBackend, SimulatorControl, HarnessControl {
   }
 
   async viewOn (ref: VolumeRef, point: PointInTime): Promise<{ host_uuid: string }> {
-    const result = this.changeVolume(ref, (volume, now) => viewOn(this.sql, volume, point, now))
+    const result = this.changeVolume(ref, (volume, now, found) => viewOn(this.sql, volume, point, now, found))
     this.viewChanged(ref.volume_uuid)
     return result
   }
@@ -151,7 +151,7 @@ export class Simulator implements CdpBackend, SimulatorControl, HarnessControl {
   }
 
   async revert (ref: VolumeRef, point: PointInTime): Promise<void> {
-    this.changeVolume(ref, (volume, now) => { revert(this.sql, volume, point, now, this.cadence) })
+    this.changeVolume(ref, (volume, now, found) => { revert(this.sql, volume, point, now, found, this.cadence) })
   }
 
   async window (ref: VolumeRef): Promise<WindowFacts> {
@@ -173,9 +173,9 @@ export class Simulator implements CdpBackend, SimulatorControl, HarnessControl {
   }
 
   async groupViewOn (volumes: VolumeRef[], timestamp: Ns): Promise<GroupResult> {
-    return this.groupChange(volumes, (volume, now) => {
-      const point = groupPoint(this.sql, volume.id, timestamp, now)
-      return { snapshot_name: point.snapshot_name, ...viewOn(this.sql, volume, point, now) }
+    return this.groupChange(volumes, (volume, now, found) => {
+      const point = groupPoint(this.sql, volume.id, timestamp, found)
+      return { snapshot_name: point.snapshot_name, ...viewOn(this.sql, volume, point, now, found) }
     })
   }
 
@@ -187,9 +187,9 @@ export class Simulator implements CdpBackend, SimulatorControl, HarnessControl {
   }
 
   async groupRevert (volumes: VolumeRef[], timestamp: Ns): Promise<GroupResult> {
-    return this.groupChange(volumes, (volume, now) => {
-      const point = groupPoint(this.sql, volume.id, timestamp, now)
-      revert(this.sql, volume, point, now, this.cadence)
+    return this.groupChange(volumes, (volume, now, found) => {
+      const point = groupPoint(this.sql, volume.id, timestamp, found)
+      revert(this.sql, volume, point, now, found, this.cadence)
       return { snapshot_name: point.snapshot_name, host_uuid: '' }
     })
   }
@@ -394,10 +394,14 @@ export class Simulator implements CdpBackend, SimulatorControl, HarnessControl {
   /**
    * As onVolume, for a call that changes the volume: it happens at a ns of its own. The
    * volume is brought up to the clock's now first, so a point the caller read as
-   * recoverable just now is still there when a 1 ns step follows.
+   * recoverable just now is still there when a 1 ns step follows. `found` is the clock's now
+   * as the call found it, before any step: the latest time a point it names may be.
    */
-  private changeVolume<T> (ref: VolumeRef, fn: (volume: VolumeRow, now: Ns) => T): T {
-    return this.onVolume(ref, (volume) => this.change(volume.id, (now) => fn(volume, now)))
+  private changeVolume<T> (ref: VolumeRef, fn: (volume: VolumeRow, now: Ns, found: Ns) => T): T {
+    return this.onVolume(ref, (volume) => {
+      const found = this.clk.now()
+      return this.change(volume.id, (now) => fn(volume, now, found))
+    })
   }
 
   /** Runs one change to a volume at its own ns (timeline.ts) and records that ns. */
@@ -412,7 +416,9 @@ export class Simulator implements CdpBackend, SimulatorControl, HarnessControl {
    * A change to every volume of a group, all or nothing (group.ts), at one ns: the first
    * after every member's last change, so each member's timeline keeps a ns per change.
    */
-  private groupChange (refs: VolumeRef[], change: (volume: VolumeRow, now: Ns) => MemberChange): GroupResult {
+  private groupChange (refs: VolumeRef[], change: (volume: VolumeRow, now: Ns, found: Ns) => MemberChange): GroupResult {
+    // As changeVolume's `found`: the group's points are judged at the now the call found.
+    const found = this.clk.now()
     const result = applyToGroup(this.sql, refs, {
       prepare: (volume) => { catchUp(this.sql, requireCdp(this.sql, volume.id), this.clk.now(), this.cadence.snapshotInterval) },
       timeOf: (volumes) => this.clk.after(volumes.reduce((last, volume) => {
@@ -420,7 +426,7 @@ export class Simulator implements CdpBackend, SimulatorControl, HarnessControl {
         return time > last ? time : last
       }, -1n)),
       change: (volume, now) => {
-        const changed = change(volume, now)
+        const changed = change(volume, now, found)
         recordChange(this.sql, volume.id, now)
         return changed
       }
