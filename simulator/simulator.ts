@@ -69,6 +69,8 @@ export class Simulator implements CdpBackend, SimulatorControl, HarnessControl {
   private topology: Topology
   private readonly clockStart: Ns | undefined
   private readonly cadence: Cadence
+  /** The namespaces served through CdpBackend; undefined: all. */
+  private readonly served: ReadonlySet<string> | undefined
   private readonly writeTargets = new Map<string, { id: bigint, size: number }>()
   private readonly viewListeners: Array<(volumeUuid: string) => void> = []
 
@@ -80,6 +82,7 @@ export class Simulator implements CdpBackend, SimulatorControl, HarnessControl {
     this.topology = options.topology
     this.clockStart = options.clock.mode === 'manual' ? options.clock.start ?? DEFAULTS.manualClockStart : undefined
     this.dbPath = options.db
+    this.served = options.namespaces === undefined ? undefined : new Set(options.namespaces.map((ns) => ns.toLowerCase()))
     this.sql = sqlOver(db, () => { this.diskFull = true })
     this.clk = options.clock.mode === 'manual'
       ? manualClock(db, options.clock.start ?? DEFAULTS.manualClockStart)
@@ -121,7 +124,10 @@ export class Simulator implements CdpBackend, SimulatorControl, HarnessControl {
   }
 
   async list (query: ListQuery): Promise<ListResult> {
-    return listCdps(this.sql, query)
+    const served = this.served
+    if (served === undefined) return listCdps(this.sql, query)
+    const namespaces = (query.namespaces ?? [...served]).filter((ns) => served.has(ns.toLowerCase()))
+    return listCdps(this.sql, { ...query, namespaces })
   }
 
   async info (ref: VolumeRef): Promise<CdpInfo> {
@@ -161,7 +167,7 @@ export class Simulator implements CdpBackend, SimulatorControl, HarnessControl {
   async events (ref: VolumeRef, query: EventsQuery): Promise<CdpEventsPage> {
     // Events outlive the CDP (a clean is one): the volume is enough.
     return this.sql.inTransaction(() => {
-      const volume = resolveVolume(this.sql, ref)
+      const volume = resolveVolume(this.sql, ref, this.served)
       const cdp = cdpOf(this.sql, volume.id)
       if (cdp !== undefined) catchUp(this.sql, cdp, this.clk.now(), this.cadence.snapshotInterval)
       return eventsOf(this.sql, volume.id, query)
@@ -370,7 +376,7 @@ export class Simulator implements CdpBackend, SimulatorControl, HarnessControl {
       return refs.map((ref): BatchOutcome => {
         let volume: VolumeRow | undefined
         try {
-          volume = resolveVolume(this.sql, ref)
+          volume = resolveVolume(this.sql, ref, this.served)
           const found = volume
           this.sql.inSavepoint(() => fn(found))
           return { ok: true, volume: identityOf(found) }
@@ -385,7 +391,7 @@ export class Simulator implements CdpBackend, SimulatorControl, HarnessControl {
   /** One volume's call with CDP: in one transaction, after bringing the volume up to now. */
   private onVolume<T> (ref: VolumeRef, fn: (volume: VolumeRow) => T): T {
     return this.sql.inTransaction(() => {
-      const volume = resolveVolume(this.sql, ref)
+      const volume = resolveVolume(this.sql, ref, this.served)
       catchUp(this.sql, requireCdp(this.sql, volume.id), this.clk.now(), this.cadence.snapshotInterval)
       return fn(volume)
     })
