@@ -84,6 +84,10 @@ function handlers (simulator: CdpBackend): Handlers {
     },
     window: async ({ volume }) => await simulator.window(volume),
     events: async ({ volume, ...query }) => await simulator.events(volume, query),
+    protection: async ({ limit }) => {
+      const { volumes, omitted } = await simulator.protection(limit)
+      return { total_count: volumes.length + omitted, volumes }
+    },
     health: async () => ({ protocol: AGENT_PROTOCOL_VERSION })
   }
 }

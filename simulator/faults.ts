@@ -152,7 +152,8 @@ function volumesOf (operation: CdpOperation, args: unknown[]): string[] {
     case 'edit': return (args[1] as VolumeRef[]).map((v) => v.volume_uuid)
     case 'enable':
     case 'disable': return (args[0] as VolumeRef[]).map((v) => v.volume_uuid)
-    case 'list': return []
+    case 'list':
+    case 'protection': return []
     default: return [(args[0] as VolumeRef).volume_uuid]
   }
 }

@@ -12,7 +12,7 @@ import type { InternalVolumeIdentifier, VolumeIdentity as VolumeIdentitySchema }
 // The records are defined once, as TypeBox schemas in src/schemas/; these are their types.
 export { CDP_PRIORITIES, CDP_STATES } from '../schemas/list.js'
 import type { CdpEventsPage, EventsQuery } from '../schemas/events.js'
-import type { WindowFacts } from '../schemas/window.js'
+import type { ProtectionStanding, WindowFacts } from '../schemas/window.js'
 
 /** Nanoseconds since the unix epoch. */
 export type Ns = bigint
@@ -87,8 +87,14 @@ export type CdpInfo = Static<typeof CdpInfoSchema>
 export type PointInTime = Static<typeof PointInTimeSchema>
 
 /** The operations of CdpBackend that act on CDP state (what the wrappers time or guard). */
-export const CDP_OPERATIONS = ['edit', 'enable', 'disable', 'list', 'info', 'clean', 'viewOn', 'viewOff', 'revert', 'window', 'events'] as const
+export const CDP_OPERATIONS = ['edit', 'enable', 'disable', 'list', 'info', 'clean', 'viewOn', 'viewOff', 'revert', 'window', 'events', 'protection'] as const
 export type CdpOperation = typeof CDP_OPERATIONS[number]
+
+export interface ProtectionSurvey {
+  volumes: ProtectionStanding[]
+  omitted: number
+  unanswered: number
+}
 
 export interface CdpBackend {
   /** Sets the policy, creating the volume's CDP (state off) where it has none. */
@@ -108,6 +114,12 @@ export interface CdpBackend {
   window: (volume: VolumeRef) => Promise<WindowFacts>
   /** Extension: what happened to the volume's CDP, oldest first; kept past a clean, with a bound per volume. */
   events: (volume: VolumeRef, query: EventsQuery) => Promise<CdpEventsPage>
+  /**
+   * Extension, the protection gauges' source: the standing of the first `limit` CDP volumes
+   * it has (by volume_uuid), how many more it left out, and how many of its agents did not
+   * answer (their volumes are missing). Read only: it settles no retention.
+   */
+  protection: (limit: number) => Promise<ProtectionSurvey>
   /** Whether the backend can serve; throws a CdpError naming what is down. */
   ready: () => Promise<void>
   close: () => Promise<void>
