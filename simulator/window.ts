@@ -1,13 +1,14 @@
 // The protection window: the recoverable ranges (point-in-time.ts), and every stretch of
 // time inside reserve_duration (and since the CDP was created) that is not recoverable, with
-// the reason the simulator can tell: a segment on an offline host, a segment's time before
-// its first snapshot, a cleaned segment, history trimmed by capacity, or CDP off.
-import { NS_PER_SECOND, type Ns } from '../src/backend/port.js'
-import type { ProtectionSurvey } from '../src/backend/port.js'
+// the reason the simulator can tell: a segment on an offline host, a time its CDP disk failed
+// or was full, a segment's time before its first snapshot, a cleaned segment, history
+// trimmed by capacity, or CDP off.
+import { NS_PER_SECOND, type Ns, type ProtectionSurvey } from '../src/backend/port.js'
 import { pressureFacts } from '../src/protection-pressure.js'
 import type { GapReason, WindowFacts } from '../src/schemas/window.js'
 import { type CdpRow, fromStored, requireCdp } from './cdp.js'
 import type { RecoverableRange } from './control.js'
+import { type FaultSpan, faultSpansOf } from './disk-faults.js'
 import { cleanedSpans, lastTrim } from './events.js'
 import { rangesOf, segmentSpans, type SegmentSpan } from './point-in-time.js'
 import { durationCut } from './retention.js'
@@ -20,14 +21,15 @@ const seconds = (ns: Ns): bigint => ns / NS_PER_SECOND
 
 export function protectionWindow (sql: Sql, cdp: CdpRow, now: Ns): WindowFacts {
   const segments = segmentSpans(sql, cdp.volume_id, now)
-  const ranges = rangesOf(segments, now)
+  const faults = faultSpansOf(sql, cdp.volume_id)
+  const ranges = rangesOf(segments, now, faults)
   const created = cdp.create_time * NS_PER_SECOND
   const cut = durationCut(cdp, now)
   const since = cut > created ? cut : created
   const oldest = ranges.reduce<Ns | null>((min, r) => min === null || r.from < min ? r.from : min, null)
   return {
     ranges,
-    gaps: withoutRanges(explained(sql, cdp, segments, since, now), ranges),
+    gaps: withoutRanges(explained(sql, cdp, segments, faults, since, now), ranges),
     configured_seconds: fromStored(cdp.reserve_duration),
     actual_seconds: oldest === null ? 0n : seconds(now - oldest),
     recoverable_seconds: seconds(ranges.reduce((sum, r) => sum + r.to - r.from, 0n)),
@@ -50,7 +52,7 @@ export function protectionSurvey (sql: Sql, now: Ns, limit: number): ProtectionS
 }
 
 /** Every stretch of [since, now] that no range can cover, each with its reason. */
-function explained (sql: Sql, cdp: CdpRow, segments: SegmentSpan[], since: Ns, now: Ns): Gap[] {
+function explained (sql: Sql, cdp: CdpRow, segments: SegmentSpan[], faults: Map<bigint, FaultSpan[]>, since: Ns, now: Ns): Gap[] {
   const gaps: Gap[] = []
   const add = (from: Ns, to: Ns, reason: GapReason): void => {
     const a = from > since ? from : since
@@ -77,8 +79,16 @@ function explained (sql: Sql, cdp: CdpRow, segments: SegmentSpan[], since: Ns, n
     hole(cursor, s.start - 1n, i === 0)
     const end = s.end ?? now
     if (!s.online) add(s.start, end, 'host_offline')
+    else if (s.diskFailed) add(s.start, end, 'disk_failed')
     else if (s.first === null) add(s.start, end, 'no_base_snapshot')
-    else if (s.first > s.start) add(s.start, s.first - 1n, 'no_base_snapshot')
+    else {
+      if (s.first > s.start) add(s.start, s.first - 1n, 'no_base_snapshot')
+      // What the disk could not record: within the segment, after its first snapshot.
+      for (const fault of faults.get(s.diskId) ?? []) {
+        const to = fault.to ?? end
+        add(fault.from > s.first ? fault.from : s.first, to < end ? to : end, fault.state === 'failed' ? 'disk_failed' : 'disk_full')
+      }
+    }
     cursor = end + 1n
   })
   hole(cursor, now, segments.length === 0)
