@@ -20,7 +20,7 @@ import { statfsSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
 import type {
   BatchOutcome, CdpBackend, CdpInfo, CdpPolicy, ChangesPage, ChangesQuery, GroupResult, ListQuery, ListResult, Ns,
-  PointInTime, VmGroupRef, VolumeRef
+  PointInTime, ProtectionSurvey, VmGroupRef, VolumeRef
 } from '../src/backend/port.js'
 import { NS_PER_SECOND } from '../src/backend/port.js'
 import { CdpError, isCdpError } from '../src/errors.js'
@@ -51,7 +51,7 @@ import { loadState, resetState, saveState } from './state.js'
 import { takeSnapshotNow } from './auto-snapshots.js'
 import type { Topology } from './topology.js'
 import { type ViewFacts, viewBytes, viewFacts, viewImage, viewOff, viewOn } from './view.js'
-import { protectionWindow } from './window.js'
+import { protectionSurvey, protectionWindow } from './window.js'
 import { eventsOf, recordHostState } from './events.js'
 import { identityOf, resolveVolume, type VolumeFacts, volumeFacts, type VolumeRow, volumeByUuid } from './volume.js'
 
@@ -162,6 +162,10 @@ export class Simulator implements CdpBackend, SimulatorControl, HarnessControl {
 
   async window (ref: VolumeRef): Promise<WindowFacts> {
     return this.onVolume(ref, (volume) => protectionWindow(this.sql, requireCdp(this.sql, volume.id), this.clk.now()))
+  }
+
+  async protection (limit: number): Promise<ProtectionSurvey> {
+    return protectionSurvey(this.sql, this.clk.now(), limit)
   }
 
   async events (ref: VolumeRef, query: EventsQuery): Promise<CdpEventsPage> {
