@@ -11,6 +11,7 @@ import { StringEnum, Uint64, Uint64Input, Uint64Query, Uuid, responses } from '.
 import { NS_PER_SECOND } from '../src/backend/port.js'
 import { BLOCK_SIZE as BLOCK } from './content.js'
 import blockApi from './block-api.js'
+import { DISK_STATES } from './disk-faults.js'
 import { type BlockWrite, CONTROL_API_PREFIX, type NbdNames, type SimulatorControl } from './control.js'
 import { acceptRawBodies, OCTET_STREAM } from './raw-body.js'
 
@@ -163,6 +164,22 @@ const controlApi: FastifyPluginAsyncTypebox<ControlApiOptions> = async (app, { c
   }, async (request) => {
     control.setHostOnline(request.params.host_uuid, request.body.online)
     return succeeded({ online: request.body.online })
+  })
+
+  app.post('/hosts/:host_uuid/disks', {
+    schema: {
+      summary: 'CDP盘故障：failed（盘坏，日志段离线）、full（盘满，日志段不再增长）、ok（恢复）；故障期间卷照常写入但日志不记录，成为不可恢复的空档；故障盘上不能启用CDP',
+      params: Type.Object({ host_uuid: Uuid('主机uuid') }),
+      body: Type.Object({
+        path: Type.String({ minLength: 1, maxLength: 4096, description: 'CDP盘路径，如/dev/sdd' }),
+        state: StringEnum(DISK_STATES, '盘状态')
+      }),
+      response: responses(Type.Object({ path: Type.String(), state: StringEnum(DISK_STATES, '盘状态') }))
+    }
+  }, async (request) => {
+    const { path, state } = request.body
+    control.setDiskState(request.params.host_uuid, path, state)
+    return succeeded({ path, state })
   })
 
   app.post('/vms/:vm_uuid/state', {

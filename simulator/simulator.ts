@@ -10,6 +10,8 @@
 //   view.ts, revert.ts, clean.ts, admission.ts, list.ts, info.ts: one rule each
 //   window.ts          the protection window: ranges, gaps and their reasons
 //   events.ts          what each rule did, kept per volume with a bound
+//   group.ts           one point for several volumes, viewed or reverted all or nothing
+//   changes.ts         the extents that differ between two points
 // A volume's live content is `live_block`; `base_block` is the image at the journal's fold
 // point `base_time`; the image at T is, per block, the newest journal row at or before T,
 // else the base.
@@ -17,7 +19,8 @@ import type { Database } from 'better-sqlite3'
 import { statfsSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
 import type {
-  BatchOutcome, CdpBackend, CdpInfo, CdpPolicy, ListQuery, ListResult, Ns, PointInTime, VolumeRef
+  BatchOutcome, CdpBackend, CdpInfo, CdpPolicy, ChangesPage, ChangesQuery, GroupResult, ListQuery, ListResult, Ns,
+  PointInTime, VmGroupRef, VolumeRef
 } from '../src/backend/port.js'
 import { NS_PER_SECOND } from '../src/backend/port.js'
 import { CdpError, isCdpError } from '../src/errors.js'
@@ -25,12 +28,15 @@ import type { CdpEventsPage, EventsQuery } from '../src/schemas/events.js'
 import type { WindowFacts } from '../src/schemas/window.js'
 import { identityFromRef } from '../src/backend/identity.js'
 import { changePolicy, createCdp } from './admission.js'
+import { changedExtents } from './changes.js'
+import { applyToGroup, groupMembers, groupPoint, type MemberChange } from './group.js'
 import { catchUp } from './catch-up.js'
 import { cdpOf, requireCdp } from './cdp.js'
 import { cleanCdp, cleanSegment } from './clean.js'
 import { type Clock, manualClock, realClock } from './clock.js'
 import { assemble, BLOCK_SIZE, imageDigest, internBlock, toBlockChanges, withData } from './content.js'
 import type { BlockWrite, HarnessControl, ImageDigest, RecoverableRange, SimulatorControl } from './control.js'
+import { type DiskState, requireRecordingDisk, setDiskState } from './disk-faults.js'
 import { cdpInfo, type JournalStat, journalStats } from './info.js'
 import { applyWrite, disableCdp, enableCdp } from './journal.js'
 import { listCdps } from './list.js'
@@ -101,6 +107,7 @@ export class Simulator implements CdpBackend, SimulatorControl, HarnessControl {
     return this.batch(volumes, (volume) => {
       const cdp = cdpOf(this.sql, volume.id) ?? createCdp(this.sql, volume, DEFAULTS.policy, this.clk.now())
       if (cdp.state === 'on') return
+      requireRecordingDisk(this.sql, cdp.disk_id)
       this.change(volume.id, (now) => { enableCdp(this.sql, cdp, now, this.cadence) })
     })
   }
@@ -159,6 +166,36 @@ export class Simulator implements CdpBackend, SimulatorControl, HarnessControl {
       if (cdp !== undefined) catchUp(this.sql, cdp, this.clk.now(), this.cadence.snapshotInterval)
       return eventsOf(this.sql, volume.id, query)
     })
+  }
+
+  async groupMembers (vm: VmGroupRef): Promise<VolumeRef[]> {
+    return this.sql.inTransaction(() => groupMembers(this.sql, vm))
+  }
+
+  async groupViewOn (volumes: VolumeRef[], timestamp: Ns): Promise<GroupResult> {
+    return this.groupChange(volumes, (volume, now) => {
+      const point = groupPoint(this.sql, volume.id, timestamp, now)
+      return { snapshot_name: point.snapshot_name, ...viewOn(this.sql, volume, point, now) }
+    })
+  }
+
+  async groupViewOff (volumes: VolumeRef[]): Promise<GroupResult> {
+    return this.groupChange(volumes, (volume, now) => {
+      viewOff(this.sql, volume, now)
+      return { snapshot_name: '', host_uuid: '' }
+    })
+  }
+
+  async groupRevert (volumes: VolumeRef[], timestamp: Ns): Promise<GroupResult> {
+    return this.groupChange(volumes, (volume, now) => {
+      const point = groupPoint(this.sql, volume.id, timestamp, now)
+      revert(this.sql, volume, point, now, this.cadence)
+      return { snapshot_name: point.snapshot_name, host_uuid: '' }
+    })
+  }
+
+  async changes (ref: VolumeRef, query: ChangesQuery): Promise<ChangesPage> {
+    return this.onVolume(ref, (volume) => changedExtents(this.sql, volume.id, query, this.clk.now()))
   }
 
   async ready (): Promise<void> {
@@ -284,6 +321,10 @@ export class Simulator implements CdpBackend, SimulatorControl, HarnessControl {
     if (!found) throw new CdpError('HOST_NOT_FOUND', hostUuid)
   }
 
+  setDiskState (hostUuid: string, path: string, state: DiskState): void {
+    this.sql.inTransaction(() => { setDiskState(this.sql, this.clk, this.cadence, hostUuid, path, state) })
+  }
+
   setVmRunning (vmUuid: string, running: boolean): void {
     const changed = this.sql.inTransaction(() => this.sql.run('UPDATE vm SET running = ? WHERE uuid = ?', running ? 1 : 0, vmUuid.toLowerCase()))
     if (changed === 0) throw new CdpError('VM_NOT_FOUND', vmUuid)
@@ -364,6 +405,27 @@ export class Simulator implements CdpBackend, SimulatorControl, HarnessControl {
     const now = changeTime(this.sql, this.clk, volumeId)
     const result = fn(now)
     recordChange(this.sql, volumeId, now)
+    return result
+  }
+
+  /**
+   * A change to every volume of a group, all or nothing (group.ts), at one ns: the first
+   * after every member's last change, so each member's timeline keeps a ns per change.
+   */
+  private groupChange (refs: VolumeRef[], change: (volume: VolumeRow, now: Ns) => MemberChange): GroupResult {
+    const result = applyToGroup(this.sql, refs, {
+      prepare: (volume) => { catchUp(this.sql, requireCdp(this.sql, volume.id), this.clk.now(), this.cadence.snapshotInterval) },
+      timeOf: (volumes) => this.clk.after(volumes.reduce((last, volume) => {
+        const time = requireCdp(this.sql, volume.id).last_change
+        return time > last ? time : last
+      }, -1n)),
+      change: (volume, now) => {
+        const changed = change(volume, now)
+        recordChange(this.sql, volume.id, now)
+        return changed
+      }
+    })
+    for (const outcome of result.outcomes) if (outcome.ok) this.viewChanged(outcome.volume.volume_uuid)
     return result
   }
 

@@ -16,11 +16,14 @@ export const ITEM_ANSWER_BYTES = 4 * 1024
  */
 export const LIST_PAGE_ITEMS = 1000
 
+/** The operations that answer one result per volume sent. */
+const BATCH_OPERATIONS: ReadonlySet<Operation> = new Set(['edit', 'enable', 'disable', 'groupViewOn', 'groupViewOff', 'groupRevert'])
+
 /** The largest answer the client reads for `request`. */
 export function answerLimit<Op extends Operation> (op: Op, request: AgentRequest<Op>): number {
   const items = op === 'list'
     ? limitOf(request as AgentRequest<'list'>)
-    : op === 'edit' || op === 'enable' || op === 'disable' ? (request as AgentRequest<'enable'>).volumes.length : 0
+    : BATCH_OPERATIONS.has(op) ? (request as AgentRequest<'enable'>).volumes.length : 0
   return FIXED_ANSWER_BYTES + items * ITEM_ANSWER_BYTES
 }
 
