@@ -7,6 +7,7 @@ import { catchUp } from './catch-up.js'
 import { type CdpRow, cdpOf, requireCdp } from './cdp.js'
 import { MAX_TIME } from './clock.js'
 import { BLOCK_BYTES, type BlockChange } from './content.js'
+import { isRecording } from './disk-faults.js'
 import { recordEvent } from './events.js'
 import type { Cadence } from './options.js'
 import { imageAt, liveImage } from './point-in-time.js'
@@ -49,7 +50,9 @@ export function applyWrite (sql: Sql, volumeId: bigint, changes: BlockChange[], 
   for (const [block, token] of last) upsert.run(volumeId, block, token)
   const cdp = cdpOf(sql, volumeId)
   if (cdp === undefined) return
-  catchUp(sql, cdp.state === 'on' ? appendJournal(sql, cdp, last, now, cadence.segmentCapacity) : cdp, now, cadence.snapshotInterval)
+  // A failed or full CDP disk (disk-faults.ts) records nothing: the live content alone changes.
+  const recording = cdp.state === 'on' && isRecording(sql, cdp.disk_id)
+  catchUp(sql, recording ? appendJournal(sql, cdp, last, now, cadence.segmentCapacity) : cdp, now, cadence.snapshotInterval)
 }
 
 /** Journals the changes at `now` in the active segment, opening the next when one is full; returns the CDP as it now is. */
@@ -61,7 +64,9 @@ function appendJournal (sql: Sql, cdp: CdpRow, changes: Map<number, number>, now
   const segment = { seq: cdp.active_seq, use: cdp.active_use, capacity: cdp.active_capacity, added: 0n }
   let total = 0n
   let rolled = false
+  // io times are those of the segment's rows: a segment given none keeps them as they were.
   const flush = (): void => {
+    if (segment.added === 0n) return
     sql.run(`UPDATE segment SET use = use + ?, io_start_time = coalesce(io_start_time, ?), io_last_time = ?
       WHERE volume_id = ? AND seq = ?`, segment.added, now, now, cdp.volume_id, segment.seq)
     total += segment.added
@@ -85,10 +90,11 @@ function appendJournal (sql: Sql, cdp: CdpRow, changes: Map<number, number>, now
 }
 
 /**
- * Journals what changed while CDP was off (the live image against the journal's newest
- * image), so that points after an enable replay to the right content.
+ * Journals what changed while CDP was off, or its disk could not record (the live image
+ * against the journal's newest image), so that points after an enable or a heal replay to
+ * the right content.
  */
-function journalChangesWhileOff (sql: Sql, volumeId: bigint, now: Ns, segmentCapacity: bigint): void {
+export function journalChangesWhileOff (sql: Sql, volumeId: bigint, now: Ns, segmentCapacity: bigint): void {
   const journalEnd = new Map<number, number>()
   for (const { block, token } of imageAt(sql, volumeId, MAX_TIME)) journalEnd.set(block, token)
   const changed = new Map<number, number>()

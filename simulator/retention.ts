@@ -73,7 +73,10 @@ export function fold (sql: Sql, volumeId: bigint, to: Ns): void {
   sql.run(`DELETE FROM segment WHERE volume_id = ? AND end_time IS NOT NULL AND use = 0
     AND NOT EXISTS (SELECT 1 FROM snapshot s WHERE s.volume_id = segment.volume_id AND s.seq = segment.seq)`, volumeId)
   sql.run('UPDATE segment SET start_time = ? WHERE volume_id = ? AND start_time < ?', to, volumeId, to)
-  sql.run(`UPDATE segment SET io_start_time = CASE WHEN use = 0 THEN NULL ELSE
-      (SELECT min(time) FROM journal j WHERE j.volume_id = segment.volume_id AND j.seq = segment.seq) END
-    WHERE volume_id = ? AND io_start_time <= ?`, volumeId, to)
+  // io times stay those of the rows left: none, none; else the first row after the fold point.
+  sql.run(`UPDATE segment SET
+      io_start_time = CASE WHEN use = 0 THEN NULL ELSE
+        (SELECT min(time) FROM journal j WHERE j.volume_id = segment.volume_id AND j.time > ? AND j.seq = segment.seq) END,
+      io_last_time = CASE WHEN use = 0 THEN NULL ELSE io_last_time END
+    WHERE volume_id = ? AND io_start_time <= ?`, to, volumeId, to)
 }

@@ -36,6 +36,7 @@ import { cleanCdp, cleanSegment } from './clean.js'
 import { type Clock, manualClock, realClock } from './clock.js'
 import { assemble, BLOCK_SIZE, imageDigest, internBlock, toBlockChanges, withData } from './content.js'
 import type { BlockWrite, HarnessControl, ImageDigest, RecoverableRange, SimulatorControl } from './control.js'
+import { type DiskState, requireRecordingDisk, setDiskState } from './disk-faults.js'
 import { cdpInfo, type JournalStat, journalStats } from './info.js'
 import { applyWrite, disableCdp, enableCdp } from './journal.js'
 import { listCdps } from './list.js'
@@ -106,6 +107,7 @@ export class Simulator implements CdpBackend, SimulatorControl, HarnessControl {
     return this.batch(volumes, (volume) => {
       const cdp = cdpOf(this.sql, volume.id) ?? createCdp(this.sql, volume, DEFAULTS.policy, this.clk.now())
       if (cdp.state === 'on') return
+      requireRecordingDisk(this.sql, cdp.disk_id)
       this.change(volume.id, (now) => { enableCdp(this.sql, cdp, now, this.cadence) })
     })
   }
@@ -317,6 +319,10 @@ export class Simulator implements CdpBackend, SimulatorControl, HarnessControl {
       return true
     })
     if (!found) throw new CdpError('HOST_NOT_FOUND', hostUuid)
+  }
+
+  setDiskState (hostUuid: string, path: string, state: DiskState): void {
+    this.sql.inTransaction(() => { setDiskState(this.sql, this.clk, this.cadence, hostUuid, path, state) })
   }
 
   setVmRunning (vmUuid: string, running: boolean): void {

@@ -57,6 +57,8 @@ export const Scode = {
   VIEW_NOT_FOUND: entry(3006, 404, 'volume has no CDP view', '卷没有CDP查看'),
   HOST_NOT_FOUND: entry(3007, 404, 'host not found', '主机不存在'),
   VM_NOT_FOUND: entry(3008, 404, 'virtual machine not found', '虚拟机不存在'),
+  // Numbered with the disk-fault codes (the simulator's disk faults took 4040–4044).
+  DISK_NOT_FOUND: entry(4041, 404, 'CDP disk not found on that host', '该主机上不存在此CDP盘'),
 
   // -- state conflicts (409) --
   CDP_IS_ON: entry(4001, 409, 'CDP is on: disable it first', 'CDP处于启用状态，请先停用'),
@@ -73,6 +75,7 @@ export const Scode = {
   GROUP_NOT_APPLIED: entry(4050, 409, 'not changed: another volume of the group refused', '未执行：组内其他卷拒绝了该操作'),
   GROUP_SPANS_AGENTS: entry(4051, 409, 'the volumes of a group must be served by one node agent', '卷组内的卷必须由同一个节点代理管理'),
   CDP_IS_OFF: entry(4030, 409, 'CDP is off: its journal records nothing', 'CDP处于停用状态，日志不记录'),
+  DISK_FAULTY: entry(4040, 409, 'the CDP disk has failed or is full: its journal cannot record', 'CDP盘故障或已满，日志无法记录'),
 
   // -- backend trouble (500, 502, 503, 504) --
   INTERNAL: entry(5001, 500, 'internal error', '内部错误'),

@@ -15,7 +15,7 @@ const window: FastifyPluginAsyncTypebox<CdpRouteOptions> = async (app, { backend
       operationId: 'cdpWindow',
       tags: ['extensions'],
       summary: 'A volume\'s protection window: recoverable ranges, gaps and why, history against the policy, pressure',
-      description: '卷cdp保护窗口。Ranges and gaps are inclusive ns; gap reasons: cleaned, host_offline, disabled, disk_failed, trimmed_by_capacity, no_base_snapshot.',
+      description: '卷cdp保护窗口。Ranges and gaps are inclusive ns; gap reasons: cleaned, host_offline, disabled, disk_failed, disk_full, trimmed_by_capacity, no_base_snapshot.',
       'x-scodes': ['VOLUME_NOT_FOUND', 'CDP_NOT_FOUND', 'AGENT_OPERATION_UNSUPPORTED'],
       querystring: InternalVolumeIdentifier,
       response: responses(ProtectionWindow)

@@ -5,7 +5,7 @@ import { StringEnum, Uint64 } from './common.js'
 
 /** Why a stretch of time inside reserve_duration cannot be recovered. */
 export const GAP_REASONS = [
-  'cleaned', 'host_offline', 'disabled', 'disk_failed', 'trimmed_by_capacity', 'no_base_snapshot'
+  'cleaned', 'host_offline', 'disabled', 'disk_failed', 'disk_full', 'trimmed_by_capacity', 'no_base_snapshot'
 ] as const
 export type GapReason = typeof GAP_REASONS[number]
 
