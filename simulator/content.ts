@@ -94,8 +94,17 @@ export interface BlockData { block: number, data: Buffer }
 
 /** The bytes of blocks first…first+count-1, from the stored ones among them (the rest are zeros). */
 export function assemble (first: number, count: number, blocks: Iterable<BlockData>): Buffer {
-  const out = Buffer.alloc(count * BLOCK_SIZE)
-  for (const { block, data } of blocks) data.copy(out, (block - first) * BLOCK_SIZE)
+  // Only the gaps are zeroed: a read of written space writes each byte once, not twice. In
+  // any order: everything below `filled` is either a block already copied or a zeroed gap.
+  const out = Buffer.allocUnsafe(count * BLOCK_SIZE)
+  let filled = 0
+  for (const { block, data } of blocks) {
+    const at = (block - first) * BLOCK_SIZE
+    if (at > filled) out.fill(0, filled, at)
+    data.copy(out, at)
+    filled = Math.max(filled, at + BLOCK_SIZE)
+  }
+  if (filled < out.length) out.fill(0, filled)
   return out
 }
 

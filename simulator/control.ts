@@ -3,6 +3,7 @@
 import type { Ns } from '../src/backend/port.js'
 import type { Topology } from './topology.js'
 import type { JournalStat } from './info.js'
+import type { DiskState } from './disk-faults.js'
 
 /** Where the control API is mounted, on the API server and on a `cdp-sim agent` alike. */
 export const CONTROL_API_PREFIX = '/sim/v1'
@@ -58,6 +59,8 @@ export interface SimulatorControl {
   volumes: () => VolumeFacts[]
   viewFacts: (volumeUuid: string) => ViewFacts
   setHostOnline: (hostUuid: string, online: boolean) => void
+  /** A CDP disk failed, full or healed (disk-faults.ts). */
+  setDiskState: (hostUuid: string, path: string, state: DiskState) => void
   setVmRunning: (vmUuid: string, running: boolean) => void
 }
 

@@ -7,6 +7,7 @@ import { catchUp } from './catch-up.js'
 import { type CdpRow, cdpOf, requireCdp } from './cdp.js'
 import { MAX_TIME } from './clock.js'
 import { BLOCK_BYTES, type BlockChange } from './content.js'
+import { isRecording } from './disk-faults.js'
 import { recordEvent } from './events.js'
 import type { Cadence } from './options.js'
 import { differencesAt } from './point-in-time.js'
@@ -51,8 +52,11 @@ export function applyWrite (sql: Sql, volumeId: bigint, changes: BlockChange[], 
   for (const [block, token] of last) upsert.run(volumeId, block, token)
   const cdp = cdpOf(sql, volumeId)
   if (cdp === undefined) return
-  if (cdp.state === 'off') markUnjournaled(sql, volumeId, last.keys())
-  catchUp(sql, cdp.state === 'on' ? appendJournal(sql, cdp, last, now, cadence.segmentCapacity) : cdp, now, cadence.snapshotInterval)
+  // While CDP is off, or its disk (disk-faults.ts) is failed or full, the journal records
+  // nothing: the live content alone changes, and the block waits for the next enable or heal.
+  const recording = cdp.state === 'on' && isRecording(sql, cdp.disk_id)
+  if (!recording) markUnjournaled(sql, volumeId, last.keys())
+  catchUp(sql, recording ? appendJournal(sql, cdp, last, now, cadence.segmentCapacity) : cdp, now, cadence.snapshotInterval)
 }
 
 /** Journals the changes at `now` in the active segment, opening the next when one is full; returns the CDP as it now is. */
@@ -90,11 +94,12 @@ function appendJournal (sql: Sql, cdp: CdpRow, changes: Map<number, number>, now
 }
 
 /**
- * Journals what changed while CDP was off (the live image against the journal's newest
- * image), so that points after an enable replay to the right content. Only the blocks
- * written since (unjournaled_block) can differ: the cost is what changed, not the volume.
+ * Journals what changed while CDP was off, or its disk could not record (the live image
+ * against the journal's newest image), so that points after an enable or a heal replay to
+ * the right content. Only the blocks written since (unjournaled_block) can differ, unless
+ * the journal never recorded (`everyBlock`): the cost is what changed, not the volume.
  */
-function journalChangesWhileOff (sql: Sql, volumeId: bigint, now: Ns, segmentCapacity: bigint, everyBlock: boolean): void {
+export function journalChangesWhileOff (sql: Sql, volumeId: bigint, now: Ns, segmentCapacity: bigint, everyBlock = false): void {
   const candidates = sql.prepare(everyBlock
     ? 'SELECT block FROM live_block WHERE volume_id = ? ORDER BY block'
     : 'SELECT block FROM unjournaled_block WHERE volume_id = ? ORDER BY block').pluck().all(volumeId) as bigint[]

@@ -11,10 +11,11 @@ import { recordEvent } from './events.js'
 import { hasView } from './view.js'
 import type { VolumeRow } from './volume.js'
 
-export function revert (sql: Sql, volume: VolumeRow, point: PointInTime, now: Ns, cadence: Cadence): void {
+/** Reverts at `now`, the change's own ns; the point is judged at `found`, the now the call found (timeline.ts). */
+export function revert (sql: Sql, volume: VolumeRow, point: PointInTime, now: Ns, found: Ns, cadence: Cadence): void {
   if (volume.vm_running === 1n) throw new CdpError('VOLUME_IN_USE', volume.uuid)
   if (hasView(sql, volume.id)) throw new CdpError('VIEW_IS_ON', volume.uuid)
-  const at = resolvePoint(sql, volume.id, point, now)
+  const at = resolvePoint(sql, volume.id, point, found)
   // Only blocks changed since the point can differ from its image: the cost is theirs.
   const changes = differencesAt(sql, volume.id, at.time, blocksChangedSince(sql, volume.id, at.time))
     .map(({ block, at: token }) => ({ block, token }))

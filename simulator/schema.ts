@@ -165,6 +165,15 @@ const MIGRATIONS: string[] = [
   CREATE INDEX snapshot_by_name ON snapshot (volume_id, name, time);
   `,
   `
+  -- disk faults (simulator/disk-faults.ts): while a span lasts (to_time NULL) the disk's
+  -- journal records nothing; from_time..to_time (inclusive) is a gap of its segments
+  CREATE TABLE disk_fault (
+    id INTEGER PRIMARY KEY, disk_id INTEGER NOT NULL REFERENCES cdp_disk,
+    state TEXT NOT NULL CHECK (state IN ('failed', 'full')), from_time INTEGER NOT NULL, to_time INTEGER
+  ) STRICT;
+  CREATE INDEX disk_fault_by_disk ON disk_fault (disk_id, from_time);
+  `,
+  `
   -- a view reads through the journal at its time (retention holds what it needs): no copy
   DROP TABLE view_block;
   `,

@@ -19,9 +19,10 @@ export function viewHost (sql: Sql, volumeId: bigint): string {
   return sql.get<{ uuid: string }>('SELECT h.uuid FROM view JOIN host h ON h.id = view.host_id WHERE view.volume_id = ?', volumeId)?.uuid ?? ''
 }
 
-export function viewOn (sql: Sql, volume: VolumeRow, point: PointInTime, now: Ns): { host_uuid: string } {
+/** A view on at `now`, the change's own ns; the point is judged at `found`, the now the call found (timeline.ts). */
+export function viewOn (sql: Sql, volume: VolumeRow, point: PointInTime, now: Ns, found: Ns): { host_uuid: string } {
   if (hasView(sql, volume.id)) throw new CdpError('VIEW_ALREADY_ON', volume.uuid)
-  const at = resolvePoint(sql, volume.id, point, now)
+  const at = resolvePoint(sql, volume.id, point, found)
   recordEvent(sql, volume.id, now, 'view_on', { seq: at.seq, to: at.time })
   sql.run('INSERT INTO view (volume_id, seq, snapshot_name, time, host_id) VALUES (?, ?, ?, ?, ?)',
     volume.id, at.seq, point.snapshot_name, at.time, at.hostId)
