@@ -97,6 +97,10 @@ function handlers (simulator: CdpBackend): Handlers {
     },
     window: async ({ volume }) => await simulator.window(volume),
     events: async ({ volume, ...query }) => await simulator.events(volume, query),
+    protection: async ({ limit }) => {
+      const { volumes, omitted } = await simulator.protection(limit)
+      return { total_count: volumes.length + omitted, volumes }
+    },
     groupMembers: async (vm) => ({ volumes: await simulator.groupMembers(vm) }),
     groupViewOn: async ({ volumes, timestamp }) => groupAnswer(await simulator.groupViewOn(volumes, timestamp)),
     groupViewOff: async ({ volumes }) => groupAnswer(await simulator.groupViewOff(volumes)),

@@ -10,18 +10,21 @@ import { BLOCK_BYTES } from './content.js'
 import { requireRecoverable } from './point-in-time.js'
 import type { Sql } from './sql.js'
 
-/** Per block journaled in (from, to] from block `start` on, in block order: its token at `to` and at `from`. */
+/**
+ * Per block journaled in (from, to] from block `start` on, in block order: its token at `to`
+ * (its newest row there: ids rise with time) and at `from`. `+block` keeps SQLite on the
+ * time index (the rows between the two points); on the block index it would walk the
+ * volume's whole journal from `start`.
+ */
 const TOUCHED = `
-  SELECT t.block,
-    (SELECT j.token FROM journal j WHERE j.volume_id = @volume AND j.block = t.block AND j.time <= @to
-      ORDER BY j.time DESC, j.id DESC LIMIT 1) AS at_to,
+  SELECT t.block, t.token AS at_to,
     coalesce(
       (SELECT j.token FROM journal j WHERE j.volume_id = @volume AND j.block = t.block AND j.time <= @from
         ORDER BY j.time DESC, j.id DESC LIMIT 1),
       (SELECT b.token FROM base_block b WHERE b.volume_id = @volume AND b.block = t.block),
       0) AS at_from
-  FROM (SELECT DISTINCT block FROM journal
-    WHERE volume_id = @volume AND time > @from AND time <= @to AND block >= @start) t
+  FROM (SELECT block, token, max(id) FROM journal
+    WHERE volume_id = @volume AND time > @from AND time <= @to AND +block >= @start GROUP BY block) t
   ORDER BY t.block`
 
 export function changedExtents (sql: Sql, volumeId: bigint, query: ChangesQuery, now: Ns): ChangesPage {

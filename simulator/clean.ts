@@ -6,6 +6,7 @@ import { releaseReservation } from './admission.js'
 import type { CdpRow } from './cdp.js'
 import { BLOCK_BYTES } from './content.js'
 import { recordEvent } from './events.js'
+import { markUnjournaled } from './journal.js'
 import { fold } from './retention.js'
 import type { Sql } from './sql.js'
 import { hasView } from './view.js'
@@ -13,7 +14,7 @@ import { hasView } from './view.js'
 export function cleanCdp (sql: Sql, cdp: CdpRow, now: Ns): void {
   if (cdp.state === 'on') throw new CdpError('CDP_IS_ON', 'disable CDP before deleting it')
   if (hasView(sql, cdp.volume_id)) throw new CdpError('VIEW_IS_ON', 'turn the view off before deleting CDP')
-  for (const table of ['journal', 'base_block', 'snapshot', 'segment']) {
+  for (const table of ['journal', 'base_block', 'snapshot', 'segment', 'unjournaled_block']) {
     sql.run(`DELETE FROM ${table} WHERE volume_id = ?`, cdp.volume_id)
   }
   releaseReservation(sql, cdp)
@@ -57,6 +58,11 @@ export function cleanSegment (sql: Sql, volumeId: bigint, seq: bigint, now: Ns):
         SELECT max(id) FROM journal WHERE volume_id = ? AND time BETWEEN ? AND ? AND seq = ? GROUP BY block)`,
       next.seq, next.start_time, volumeId, segment.start_time, segment.end_time, seq)
       receiveRows(sql, volumeId, next.seq, moved, next.start_time)
+    } else {
+      // The newest segment goes: the journal's end falls back to the previous one's, so
+      // the blocks it wrote are live content the journal no longer holds.
+      markUnjournaled(sql, volumeId, (sql.prepare('SELECT DISTINCT block FROM journal WHERE volume_id = ? AND time BETWEEN ? AND ? AND seq = ?')
+        .pluck().all(volumeId, segment.start_time, segment.end_time, seq) as bigint[]).map(Number))
     }
     sql.run('DELETE FROM journal WHERE volume_id = ? AND time BETWEEN ? AND ? AND seq = ?', volumeId, segment.start_time, segment.end_time, seq)
   }

@@ -1,7 +1,7 @@
 // Volume content, stored for real: each distinct 4 KiB block is one row of `content` (its
 // bytes, keyed by their sha256), and a block's token is that row's id; 0 is the zeroed block
 // and has no row. A repeated fill pattern is therefore stored once, and tables that record
-// what a block held (live, journal, base, view) keep one integer per block.
+// what a block held (live, journal, base) keep one integer per block.
 //
 // The image digest: sha256 over, for each block that is not all zeros, in block order, its
 // block number (8 bytes, big-endian) followed by the 32-byte sha256 of its 4,096 bytes. Its
@@ -106,14 +106,6 @@ export function assemble (first: number, count: number, blocks: Iterable<BlockDa
   }
   if (filled < out.length) out.fill(0, filled)
   return out
-}
-
-/** The bytes behind each non-zero token. */
-export function * withData (sql: Sql, blocks: Iterable<BlockChange>): Generator<BlockData> {
-  const dataOf = sql.prepare('SELECT data FROM content WHERE id = ?').pluck()
-  for (const { block, token } of blocks) {
-    if (token !== ZERO) yield { block, data: dataOf.get(token) as Buffer }
-  }
 }
 
 /** Rows of (block, data) from a query joining a block table with content, as BlockData. */

@@ -156,7 +156,8 @@ function volumesOf (operation: CdpOperation, args: unknown[]): string[] {
     case 'groupViewOff':
     case 'groupRevert': return (args[0] as VolumeRef[]).map((v) => v.volume_uuid)
     case 'list':
-    case 'groupMembers': return []
+    case 'groupMembers':
+    case 'protection': return []
     default: return [(args[0] as VolumeRef).volume_uuid]
   }
 }

@@ -3,7 +3,7 @@
 // pair is checked before a view or a revert uses it.
 import type { Ns, PointInTime } from '../src/backend/port.js'
 import { CdpError } from '../src/errors.js'
-import { type BlockChange, type BlockData, blockData } from './content.js'
+import { type BlockChange, type BlockData, blockData, type Token } from './content.js'
 import type { RecoverableRange } from './control.js'
 import { diskFaultSql, type FaultSpan, faultSpansOf, requireRecorded, withoutFaults } from './disk-faults.js'
 import type { Sql } from './sql.js'
@@ -20,19 +20,41 @@ export interface ResolvedPoint {
 export interface BlockRange { first: number, end: number }
 export const EVERY_BLOCK: BlockRange = { first: 0, end: Number.MAX_SAFE_INTEGER }
 
-/** The image at `time`, block by block, over every block the volume has ever written (within `range`). */
+/** A block's token at a time (`?` first): its newest journal row at or before it, else the base, else zeros. */
+const TOKEN_AT = `coalesce(
+  (SELECT j.token FROM journal j WHERE j.volume_id = l.volume_id AND j.block = l.block AND j.time <= ?
+    ORDER BY j.time DESC, j.id DESC LIMIT 1),
+  (SELECT b.token FROM base_block b WHERE b.volume_id = l.volume_id AND b.block = l.block),
+  0)`
+
+/**
+ * The image at `time`, block by block, over every block the volume has ever written (within
+ * `range`): an index lookup per block, so a range costs the range.
+ */
 export function * imageAt (sql: Sql, volumeId: bigint, time: Ns, range = EVERY_BLOCK): Generator<BlockChange> {
-  const rows = sql.prepare(`
-    SELECT l.block, coalesce(
-      (SELECT j.token FROM journal j WHERE j.volume_id = l.volume_id AND j.block = l.block AND j.time <= ?
-        ORDER BY j.time DESC, j.id DESC LIMIT 1),
-      (SELECT b.token FROM base_block b WHERE b.volume_id = l.volume_id AND b.block = l.block),
-      0) AS token
+  const rows = sql.prepare(`SELECT l.block, ${TOKEN_AT} AS token
     FROM live_block l WHERE l.volume_id = ? AND l.block >= ? AND l.block < ? ORDER BY l.block`).iterate(time, volumeId, range.first, range.end)
   for (const row of rows) {
     const { block, token } = row as { block: bigint, token: bigint }
     yield { block: Number(block), token: Number(token) }
   }
+}
+
+/** Of `blocks`, those whose live content is not the image's at `time`: both tokens, an index lookup per block. */
+export function differencesAt (sql: Sql, volumeId: bigint, time: Ns, blocks: Iterable<number>): Array<{ block: number, live: Token, at: Token }> {
+  const tokens = sql.prepare(`SELECT l.token AS live, ${TOKEN_AT} AS at FROM live_block l WHERE l.volume_id = ? AND l.block = ?`)
+  const differences: Array<{ block: number, live: Token, at: Token }> = []
+  for (const block of blocks) {
+    const row = tokens.get(time, volumeId, block) as { live: bigint, at: bigint } | undefined
+    if (row !== undefined && row.live !== row.at) differences.push({ block, live: Number(row.live), at: Number(row.at) })
+  }
+  return differences
+}
+
+/** The stored bytes of the image at `time` within `range` (its non-zero blocks), in one query. */
+export function bytesAt (sql: Sql, volumeId: bigint, time: Ns, range: BlockRange): Iterable<BlockData> {
+  return blockData(sql.prepare(`SELECT l.block, c.data FROM live_block l JOIN content c ON c.id = ${TOKEN_AT}
+    WHERE l.volume_id = ? AND l.block >= ? AND l.block < ?`).iterate(time, volumeId, range.first, range.end))
 }
 
 /** The volume's content now (within `range`), block → token. */

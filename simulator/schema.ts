@@ -172,6 +172,20 @@ const MIGRATIONS: string[] = [
     state TEXT NOT NULL CHECK (state IN ('failed', 'full')), from_time INTEGER NOT NULL, to_time INTEGER
   ) STRICT;
   CREATE INDEX disk_fault_by_disk ON disk_fault (disk_id, from_time);
+  `,
+  `
+  -- a view reads through the journal at its time (retention holds what it needs): no copy
+  DROP TABLE view_block;
+  `,
+  `
+  -- blocks whose live content the journal may not hold (written while CDP was off, or whose
+  -- journal end a clean moved back): enable journals what changed from these alone
+  CREATE TABLE unjournaled_block (
+    volume_id INTEGER NOT NULL REFERENCES cdp, block INTEGER NOT NULL,
+    PRIMARY KEY (volume_id, block)
+  ) STRICT, WITHOUT ROWID;
+  INSERT INTO unjournaled_block (volume_id, block)
+    SELECT l.volume_id, l.block FROM live_block l JOIN cdp c ON c.volume_id = l.volume_id WHERE c.state = 'off';
   `
 ]
 

@@ -20,7 +20,7 @@ import { statfsSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
 import type {
   BatchOutcome, CdpBackend, CdpInfo, CdpPolicy, ChangesPage, ChangesQuery, GroupResult, ListQuery, ListResult, Ns,
-  PointInTime, VmGroupRef, VolumeRef
+  PointInTime, ProtectionSurvey, VmGroupRef, VolumeRef
 } from '../src/backend/port.js'
 import { NS_PER_SECOND } from '../src/backend/port.js'
 import { CdpError, isCdpError } from '../src/errors.js'
@@ -34,14 +34,14 @@ import { catchUp } from './catch-up.js'
 import { cdpOf, requireCdp } from './cdp.js'
 import { cleanCdp, cleanSegment } from './clean.js'
 import { type Clock, manualClock, realClock } from './clock.js'
-import { assemble, BLOCK_SIZE, imageDigest, internBlock, toBlockChanges, withData } from './content.js'
+import { assemble, BLOCK_SIZE, imageDigest, internBlock, toBlockChanges } from './content.js'
 import type { BlockWrite, HarnessControl, ImageDigest, RecoverableRange, SimulatorControl } from './control.js'
 import { type DiskState, requireRecordingDisk, setDiskState } from './disk-faults.js'
 import { cdpInfo, type JournalStat, journalStats } from './info.js'
 import { applyWrite, disableCdp, enableCdp } from './journal.js'
 import { listCdps } from './list.js'
 import { type Cadence, DEFAULTS, type SimulatorOptions } from './options.js'
-import { type BlockRange, imageAt, liveBytes, liveImage, recoverableRanges, requireRecoverable } from './point-in-time.js'
+import { type BlockRange, bytesAt, imageAt, liveBytes, liveImage, recoverableRanges, requireRecoverable } from './point-in-time.js'
 import { revert } from './revert.js'
 import { changeTime, recordChange } from './timeline.js'
 import { openDatabase } from './schema.js'
@@ -51,7 +51,7 @@ import { loadState, resetState, saveState } from './state.js'
 import { takeSnapshotNow } from './auto-snapshots.js'
 import type { Topology } from './topology.js'
 import { type ViewFacts, viewBytes, viewFacts, viewImage, viewOff, viewOn } from './view.js'
-import { protectionWindow } from './window.js'
+import { protectionSurvey, protectionWindow } from './window.js'
 import { eventsOf, recordHostState } from './events.js'
 import { identityOf, resolveVolume, type VolumeFacts, volumeFacts, type VolumeRow, volumeByUuid } from './volume.js'
 
@@ -69,6 +69,8 @@ export class Simulator implements CdpBackend, SimulatorControl, HarnessControl {
   private topology: Topology
   private readonly clockStart: Ns | undefined
   private readonly cadence: Cadence
+  /** The namespaces served through CdpBackend; undefined: all. */
+  private readonly served: ReadonlySet<string> | undefined
   private readonly writeTargets = new Map<string, { id: bigint, size: number }>()
   private readonly viewListeners: Array<(volumeUuid: string) => void> = []
 
@@ -80,6 +82,7 @@ export class Simulator implements CdpBackend, SimulatorControl, HarnessControl {
     this.topology = options.topology
     this.clockStart = options.clock.mode === 'manual' ? options.clock.start ?? DEFAULTS.manualClockStart : undefined
     this.dbPath = options.db
+    this.served = options.namespaces === undefined ? undefined : new Set(options.namespaces.map((ns) => ns.toLowerCase()))
     this.sql = sqlOver(db, () => { this.diskFull = true })
     this.clk = options.clock.mode === 'manual'
       ? manualClock(db, options.clock.start ?? DEFAULTS.manualClockStart)
@@ -121,7 +124,10 @@ export class Simulator implements CdpBackend, SimulatorControl, HarnessControl {
   }
 
   async list (query: ListQuery): Promise<ListResult> {
-    return listCdps(this.sql, query)
+    const served = this.served
+    if (served === undefined) return listCdps(this.sql, query)
+    const namespaces = (query.namespaces ?? [...served]).filter((ns) => served.has(ns.toLowerCase()))
+    return listCdps(this.sql, { ...query, namespaces })
   }
 
   async info (ref: VolumeRef): Promise<CdpInfo> {
@@ -158,10 +164,14 @@ export class Simulator implements CdpBackend, SimulatorControl, HarnessControl {
     return this.onVolume(ref, (volume) => protectionWindow(this.sql, requireCdp(this.sql, volume.id), this.clk.now()))
   }
 
+  async protection (limit: number): Promise<ProtectionSurvey> {
+    return protectionSurvey(this.sql, this.clk.now(), limit, this.served)
+  }
+
   async events (ref: VolumeRef, query: EventsQuery): Promise<CdpEventsPage> {
     // Events outlive the CDP (a clean is one): the volume is enough.
     return this.sql.inTransaction(() => {
-      const volume = resolveVolume(this.sql, ref)
+      const volume = resolveVolume(this.sql, ref, this.served)
       const cdp = cdpOf(this.sql, volume.id)
       if (cdp !== undefined) catchUp(this.sql, cdp, this.clk.now(), this.cadence.snapshotInterval)
       return eventsOf(this.sql, volume.id, query)
@@ -269,7 +279,7 @@ export class Simulator implements CdpBackend, SimulatorControl, HarnessControl {
       const now = this.clk.now()
       catchUp(this.sql, requireCdp(this.sql, volume.id), now, this.cadence.snapshotInterval)
       requireRecoverable(this.sql, volume.id, at, now)
-      return assemble(range.first, range.end - range.first, withData(this.sql, imageAt(this.sql, volume.id, at, range)))
+      return assemble(range.first, range.end - range.first, bytesAt(this.sql, volume.id, at, range))
     })
   }
 
@@ -370,7 +380,7 @@ export class Simulator implements CdpBackend, SimulatorControl, HarnessControl {
       return refs.map((ref): BatchOutcome => {
         let volume: VolumeRow | undefined
         try {
-          volume = resolveVolume(this.sql, ref)
+          volume = resolveVolume(this.sql, ref, this.served)
           const found = volume
           this.sql.inSavepoint(() => fn(found))
           return { ok: true, volume: identityOf(found) }
@@ -385,7 +395,7 @@ export class Simulator implements CdpBackend, SimulatorControl, HarnessControl {
   /** One volume's call with CDP: in one transaction, after bringing the volume up to now. */
   private onVolume<T> (ref: VolumeRef, fn: (volume: VolumeRow) => T): T {
     return this.sql.inTransaction(() => {
-      const volume = resolveVolume(this.sql, ref)
+      const volume = resolveVolume(this.sql, ref, this.served)
       catchUp(this.sql, requireCdp(this.sql, volume.id), this.clk.now(), this.cadence.snapshotInterval)
       return fn(volume)
     })

@@ -3,9 +3,10 @@
 // the reason the simulator can tell: a segment on an offline host, a time its CDP disk failed
 // or was full, a segment's time before its first snapshot, a cleaned segment, history
 // trimmed by capacity, or CDP off.
-import { NS_PER_SECOND, type Ns } from '../src/backend/port.js'
+import { NS_PER_SECOND, type Ns, type ProtectionSurvey } from '../src/backend/port.js'
+import { pressureFacts } from '../src/protection-pressure.js'
 import type { GapReason, WindowFacts } from '../src/schemas/window.js'
-import { type CdpRow, fromStored } from './cdp.js'
+import { type CdpRow, fromStored, requireCdp } from './cdp.js'
 import type { RecoverableRange } from './control.js'
 import { type FaultSpan, faultSpansOf } from './disk-faults.js'
 import { cleanedSpans, lastTrim } from './events.js'
@@ -36,6 +37,21 @@ export function protectionWindow (sql: Sql, cdp: CdpRow, now: Ns): WindowFacts {
     use: cdp.use,
     capacity: cdp.reserve_capacity
   }
+}
+
+/**
+ * The first `limit` CDP volumes' windows against their policies, by volume uuid, of the
+ * namespaces `served` (undefined: all; agents sharing one database each survey their slice).
+ * Read only, like the journal gauges: what retention has settled so far.
+ */
+export function protectionSurvey (sql: Sql, now: Ns, limit: number, served?: ReadonlySet<string>): ProtectionSurvey {
+  const slice = served === undefined ? null : JSON.stringify([...served])
+  const inSlice = `FROM cdp JOIN volume v ON v.id = cdp.volume_id JOIN namespace n ON n.id = v.namespace_id
+    WHERE ? IS NULL OR lower(n.uuid) IN (SELECT value FROM json_each(?))`
+  const total = sql.get<{ n: bigint }>(`SELECT count(*) AS n ${inSlice}`, slice, slice)?.n ?? 0n
+  const volumes = sql.all<{ id: bigint, uuid: string }>(`SELECT v.id, v.uuid ${inSlice} ORDER BY v.uuid LIMIT ?`, slice, slice, limit)
+    .map(({ id, uuid }) => ({ volume_uuid: uuid, ...pressureFacts(protectionWindow(sql, requireCdp(sql, id), now)) }))
+  return { volumes, omitted: Number(total) - volumes.length, unanswered: 0 }
 }
 
 /** Every stretch of [since, now] that no range can cover, each with its reason. */

@@ -36,6 +36,7 @@ export const Scode = {
   // the simulator's test harness (/sim/v1)
   FAULT_NOT_FOUND: entry(1050, 404, 'no fault rule with that id', '故障规则不存在'),
   INVALID_STATE_FILE: entry(1051, 400, 'not a usable simulator state file', '模拟器状态文件不可用'),
+  TOPOLOGY_FIXED: entry(1060, 400, 'a cluster of agents keeps the topology it started with', '代理集群沿用启动时的拓扑，不能更换'),
 
   // -- the connection, before any route is chosen (400, 408, 431, 503) --
   MALFORMED_REQUEST: entry(1012, 400, 'malformed HTTP request', 'HTTP请求格式错误'),

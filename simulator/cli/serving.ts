@@ -3,7 +3,7 @@
 // SIGTERM/SIGINT with the server closed (and its database) afterwards.
 import type { AddressInfo } from 'node:net'
 import type { FastifyInstance } from 'fastify'
-import { DEFAULTS, loadTopology, openHarness, restrictTopology, type Harness } from '../index.js'
+import { DEFAULTS, loadTopology, openHarness, servedNamespaces, type Harness, type Topology } from '../index.js'
 import { choiceOption, integerOption, uint64Option, UsageError } from './command.js'
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
@@ -35,12 +35,14 @@ export interface ServingValues {
 
 export interface Serving {
   harness: Harness
+  /** The topology file's cluster (a --db with state may hold its own). */
+  topology: Topology
   host: string
   port: number
   level: typeof LOG_LEVELS[number]
 }
 
-/** Checks the options and opens the simulator they name (only these namespaces, when given). */
+/** Checks the options and opens the simulator they name (serving only these namespaces, when given). */
 export function openServing (values: ServingValues, namespaces: readonly string[] = []): Serving {
   const port = integerOption(values.port, 'port', 0, 65535)
   const clock = choiceOption(values.clock, 'clock', ['real', 'manual'])
@@ -52,11 +54,12 @@ export function openServing (values: ServingValues, namespaces: readonly string[
   const topology = loadTopology(values.topology, '--topology')
   const harness = openHarness({
     db: values.db,
-    topology: namespaces.length === 0 ? topology : restrictTopology(topology, namespaces),
+    topology,
+    ...(namespaces.length === 0 ? {} : { namespaces: servedNamespaces(topology, namespaces) }),
     clock: { mode: clock, ...(clockStart === undefined ? {} : { start: clockStart }) },
     snapshotIntervalSeconds
   })
-  return { harness, host: values.host, port, level }
+  return { harness, topology, host: values.host, port, level }
 }
 
 function untilAborted (signal: AbortSignal): Promise<void> {

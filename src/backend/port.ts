@@ -12,7 +12,7 @@ import type { InternalVolumeIdentifier, VolumeIdentity as VolumeIdentitySchema }
 // The records are defined once, as TypeBox schemas in src/schemas/; these are their types.
 export { CDP_PRIORITIES, CDP_STATES } from '../schemas/list.js'
 import type { CdpEventsPage, EventsQuery } from '../schemas/events.js'
-import type { WindowFacts } from '../schemas/window.js'
+import type { ProtectionStanding, WindowFacts } from '../schemas/window.js'
 import type { ChangesPage } from '../schemas/changes.js'
 
 /** Nanoseconds since the unix epoch. */
@@ -114,8 +114,14 @@ export type { ChangesPage }
 
 /** The operations of CdpBackend that act on CDP state (what the wrappers time or guard). */
 export const CDP_OPERATIONS = ['edit', 'enable', 'disable', 'list', 'info', 'clean', 'viewOn', 'viewOff', 'revert', 'window', 'events',
-  'groupMembers', 'groupViewOn', 'groupViewOff', 'groupRevert', 'changes'] as const
+  'groupMembers', 'groupViewOn', 'groupViewOff', 'groupRevert', 'changes', 'protection'] as const
 export type CdpOperation = typeof CDP_OPERATIONS[number]
+
+export interface ProtectionSurvey {
+  volumes: ProtectionStanding[]
+  omitted: number
+  unanswered: number
+}
 
 export interface CdpBackend {
   /** Sets the policy, creating the volume's CDP (state off) where it has none. */
@@ -135,6 +141,12 @@ export interface CdpBackend {
   window: (volume: VolumeRef) => Promise<WindowFacts>
   /** Extension: what happened to the volume's CDP, oldest first; kept past a clean, with a bound per volume. */
   events: (volume: VolumeRef, query: EventsQuery) => Promise<CdpEventsPage>
+  /**
+   * Extension, the protection gauges' source: the standing of the first `limit` CDP volumes
+   * it has (by volume_uuid), how many more it left out, and how many of its agents did not
+   * answer (their volumes are missing). Read only: it settles no retention.
+   */
+  protection: (limit: number) => Promise<ProtectionSurvey>
   /** Extension: the CDP volumes of a VM, as refs a group call takes (VM_NOT_FOUND, CDP_NOT_FOUND when it has none). */
   groupMembers: (vm: VmGroupRef) => Promise<VolumeRef[]>
   /**

@@ -3,7 +3,9 @@
 // The subject models the demo topology with a manual clock and 60 s auto snapshots.
 import type { Test } from 'tap'
 import type { BatchOutcome, CdpBackend, CdpPolicy, PointInTime, VolumeRef } from '../../src/backend/port.js'
+import { pressureFacts } from '../../src/protection-pressure.js'
 import { DEMO, SECOND } from '../helpers/app.js'
+import type { WindowFacts } from '../../src/schemas/window.js'
 import { GROUP } from '../helpers/group.js'
 import type { Control } from './control.js'
 
@@ -273,6 +275,34 @@ export function conformance (t: Test, open: OpenSubject): void {
     const after = events.filter((e) => e.time > since)
     t.same([later.total_count, later.events], [after.length, after.slice(2, 4)])
     t.equal(await failure(() => backend.events(ref(DEMO.cdp1, DEMO.lin), { page_num: 0, page_size: 0 })), 'VOLUME_NOT_FOUND')
+  })
+
+  t.test('events: a host going down and up, a segment cleaned, and the whole CDP cleaned, which they outlive', async (t) => {
+    const subject = await open(t)
+    const { backend, control } = subject
+    await history(subject)
+    await backend.disable([ref(DEMO.cdp1)])
+    for (const host of [DEMO.host1, DEMO.host2]) await control.setHostOnline(host, false)
+    for (const host of [DEMO.host1, DEMO.host2]) await control.setHostOnline(host, true)
+    await backend.clean(ref(DEMO.cdp1), 0n)
+    await backend.clean(ref(DEMO.cdp1))
+    t.equal(await failure(() => backend.window(ref(DEMO.cdp1))), 'CDP_NOT_FOUND')
+    const { events } = await backend.events(ref(DEMO.cdp1), { page_num: 0, page_size: 0 })
+    const kinds = events.map((e) => e.kind).filter((kind) => kind !== 'auto_snapshot')
+    t.same(kinds.slice(kinds.indexOf('disabled')), ['disabled', 'host_offline', 'host_online', 'segment_cleaned', 'cdp_cleaned'])
+    t.match(events.find((e) => e.kind === 'segment_cleaned'), { seq: 0n })
+  })
+
+  t.test('protection: every CDP volume\'s standing by volume uuid, as its window decides it; at most `limit`, the rest counted', async (t) => {
+    const subject = await open(t)
+    const { backend } = subject
+    await history(subject)
+    await backend.edit(POLICY, [ref(DEMO.vol1)])
+    const volumes = [DEMO.cdp1, DEMO.vol1].sort()
+    const all = await backend.protection(10)
+    const windows = await Promise.all(volumes.map(async (volume) => await backend.window(ref(volume))))
+    t.same(all, { volumes: volumes.map((volume, i) => ({ volume_uuid: volume, ...pressureFacts(windows[i] as WindowFacts) })), omitted: 0, unanswered: 0 })
+    t.same(await backend.protection(1), { volumes: all.volumes.slice(0, 1), omitted: 1, unanswered: 0 })
   })
 
   t.test('group revert by vm_uuid: every CDP disk at one time, each from its own base, at one ns; undone by a group revert to the ns before', async (t) => {

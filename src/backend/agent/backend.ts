@@ -5,7 +5,7 @@
 // serves.
 import type {
   BatchOutcome, CdpBackend, CdpInfo, CdpPolicy, ChangesPage, ChangesQuery, GroupOutcome, GroupResult, ListQuery,
-  ListResult, Ns, PointInTime, VmGroupRef, VolumeRef
+  ListResult, Ns, PointInTime, ProtectionSurvey, VmGroupRef, VolumeRef
 } from '../port.js'
 import { identityFromRef } from '../identity.js'
 import type { CdpEventsPage, EventsQuery } from '../../schemas/events.js'
@@ -149,6 +149,30 @@ export class AgentBackend implements CdpBackend {
 
   async events (volume: VolumeRef, query: EventsQuery): Promise<CdpEventsPage> {
     return await this.onVolume('events', volume, { volume, ...query })
+  }
+
+  /**
+   * One call to each agent, whatever clusters it serves: the first `limit` of each, merged
+   * by volume_uuid and cut to `limit`, so a scrape costs one request per agent and at most
+   * `limit` standings per agent, however many volumes there are. An agent that fails (or
+   * lacks the operation) is counted, not fatal: the other agents' gauges still go out.
+   */
+  async protection (limit: number): Promise<ProtectionSurvey> {
+    const answers = await this.scatter(distinctAgents(this.routing.routes()), async (route) =>
+      await this.client.call('protection', route.urls, { limit }))
+    const byUuid = new Map<string, ProtectionSurvey['volumes'][number]>()
+    let omitted = 0
+    let unanswered = 0
+    for (const answer of answers) {
+      if (!answer.ok) {
+        unanswered++
+        continue
+      }
+      omitted += Math.max(0, answer.value.total_count - answer.value.volumes.length)
+      for (const standing of answer.value.volumes) byUuid.set(standing.volume_uuid.toLowerCase(), standing)
+    }
+    const merged = [...byUuid.values()].sort((a, b) => a.volume_uuid < b.volume_uuid ? -1 : a.volume_uuid > b.volume_uuid ? 1 : 0)
+    return { volumes: merged.slice(0, limit), omitted: omitted + Math.max(0, merged.length - limit), unanswered }
   }
 
   async changes (volume: VolumeRef, query: ChangesQuery): Promise<ChangesPage> {

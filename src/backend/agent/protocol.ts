@@ -14,7 +14,7 @@ import { CdpInfo } from '../../schemas/info.js'
 import { InternalVolumeCdpListInfo } from '../../schemas/list.js'
 import { PointInTime } from '../../schemas/point.js'
 import { InternalVolumeIdentifier, VolumeIdentity } from '../../schemas/volume.js'
-import { WindowFacts } from '../../schemas/window.js'
+import { ProtectionStandings, WindowFacts } from '../../schemas/window.js'
 import { CdpEventsData } from '../../schemas/events.js'
 import { ChangesPage } from '../../schemas/changes.js'
 import { WireUint64, wire } from '../../schemas/wire.js'
@@ -148,6 +148,13 @@ export const operations = {
       page_size: Type.Integer({ minimum: 0 })
     }),
     answer: wire(CdpEventsData)
+  },
+  protection: {
+    path: '/protection',
+    idempotent: true,
+    summary: 'Added in v1 (an agent without it answers ROUTE_NOT_FOUND): the first `limit` CDP volumes the agent has, by volume_uuid, each with what its window\'s pressure is decided from, and how many CDP volumes it has (the API\'s protection gauges)',
+    request: Type.Object({ limit: Type.Integer({ minimum: 1 }) }),
+    answer: wire(ProtectionStandings)
   },
   groupMembers: {
     path: '/group/members',
