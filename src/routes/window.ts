@@ -2,7 +2,7 @@
 // reasons, configured against actual history, journal use) and its pressure.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { succeeded } from '../envelope.js'
-import { protectionPressure } from '../protection-pressure.js'
+import { pressureFacts, protectionPressure } from '../protection-pressure.js'
 import { responses } from '../schemas/common.js'
 import { InternalVolumeIdentifier } from '../schemas/volume.js'
 import { ProtectionWindow } from '../schemas/window.js'
@@ -22,7 +22,7 @@ const window: FastifyPluginAsyncTypebox<CdpRouteOptions> = async (app, { backend
     }
   }, async (request) => {
     const facts = await backend.window(toVolumeRef(request.query))
-    return succeeded({ ...facts, pressure: protectionPressure(facts, windowWarningFraction) })
+    return succeeded({ ...facts, pressure: protectionPressure(pressureFacts(facts), windowWarningFraction) })
   })
 }
 

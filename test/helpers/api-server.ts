@@ -3,6 +3,7 @@
 // request log) is read to the end, so a busy log never fills the pipe and stalls it.
 import { type ChildProcess, spawn } from 'node:child_process'
 import { createInterface } from 'node:readline'
+import { distIsCurrent } from '../../bin/dist.mjs'
 import type { Teardown } from './app.js'
 
 export interface ApiServer {
@@ -14,9 +15,13 @@ export interface ApiServer {
   onLine: (fn: (line: string) => void) => void
 }
 
-/** `preload`: modules run before the server (node --import). */
+/**
+ * `preload`: modules run before the server (node --import, through tsx). Without one, the
+ * built entry runs when dist/ is current (as `npm start` runs it), else the source.
+ */
 export function spawnApiServer (t: Teardown, env: Record<string, string>, preload: string[] = []): ApiServer {
-  const child = spawn(process.execPath, ['--import', 'tsx', ...preload.flatMap((p) => ['--import', p]), 'src/server.ts'], {
+  const entry = preload.length === 0 && distIsCurrent() ? ['dist/src/server.js'] : ['--import', 'tsx', ...preload.flatMap((p) => ['--import', p]), 'src/server.ts']
+  const child = spawn(process.execPath, entry, {
     env: { ...process.env, HOST: '127.0.0.1', PORT: '0', CDP_SIM_NBD_PORT: '0', LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe']
   })
