@@ -76,9 +76,9 @@ const harnessRoutes: FastifyPluginAsyncTypebox<HarnessRoutesOptions> = async (ap
       response: responses(Type.Object({ now: Uint64('重置后的当前时间（纳秒）') }))
     }
   }, async (request) => {
-    control.reset(topologyOf(request.body))
+    await control.reset(topologyOf(request.body))
     faults.clear()
-    return succeeded({ now: control.clock().now })
+    return succeeded({ now: (await control.clock()).now })
   })
 
   app.get('/state', {
@@ -106,9 +106,9 @@ const harnessRoutes: FastifyPluginAsyncTypebox<HarnessRoutesOptions> = async (ap
     const bytes = request.body
     await withScratch(async (file) => {
       await writeFile(file, bytes)
-      control.loadState(file)
+      await control.loadState(file)
     })
-    return succeeded({ now: control.clock().now })
+    return succeeded({ now: (await control.clock()).now })
   })
 
   app.post('/snapshots', {
@@ -124,7 +124,7 @@ const harnessRoutes: FastifyPluginAsyncTypebox<HarnessRoutesOptions> = async (ap
         }))
       }))
     }
-  }, async (request) => succeeded({ snapshots: control.takeSnapshots(request.body.volumes) }))
+  }, async (request) => succeeded({ snapshots: await control.takeSnapshots(request.body.volumes) }))
 }
 
 export default harnessRoutes

@@ -30,7 +30,7 @@ import { cdpOf, requireCdp } from './cdp.js'
 import { cleanCdp, cleanSegment } from './clean.js'
 import { type Clock, manualClock, realClock } from './clock.js'
 import { assemble, BLOCK_SIZE, imageDigest, internBlock, toBlockChanges, withData } from './content.js'
-import type { BlockWrite, HarnessControl, ImageDigest, RecoverableRange, SimulatorControl } from './control.js'
+import type { BlockWrite, HarnessControl, ImageDigest, RecoverableRange, SimulatorControl, ViewListener } from './control.js'
 import { cdpInfo, type JournalStat, journalStats } from './info.js'
 import { applyWrite, disableCdp, enableCdp } from './journal.js'
 import { listCdps } from './list.js'
@@ -64,7 +64,7 @@ export class Simulator implements CdpBackend, SimulatorControl, HarnessControl {
   private readonly clockStart: Ns | undefined
   private readonly cadence: Cadence
   private readonly writeTargets = new Map<string, { id: bigint, size: number }>()
-  private readonly viewListeners: Array<(volumeUuid: string) => void> = []
+  private readonly viewListeners: ViewListener[] = []
 
   constructor (options: SimulatorOptions) {
     const db = openDatabase(options.db)
@@ -130,17 +130,17 @@ export class Simulator implements CdpBackend, SimulatorControl, HarnessControl {
 
   async viewOn (ref: VolumeRef, point: PointInTime): Promise<{ host_uuid: string }> {
     const result = this.changeVolume(ref, (volume, now) => viewOn(this.sql, volume, point, now))
-    this.viewChanged(ref.volume_uuid)
+    this.viewChanged(ref.volume_uuid, true)
     return result
   }
 
   async viewOff (ref: VolumeRef): Promise<void> {
     this.changeVolume(ref, (volume, now) => { viewOff(this.sql, volume, now) })
-    this.viewChanged(ref.volume_uuid)
+    this.viewChanged(ref.volume_uuid, false)
   }
 
-  private viewChanged (volumeUuid: string): void {
-    for (const listener of this.viewListeners) listener(volumeUuid.toLowerCase())
+  private viewChanged (volumeUuid: string, on: boolean): void {
+    for (const listener of this.viewListeners) listener(volumeUuid.toLowerCase(), on)
   }
 
   async revert (ref: VolumeRef, point: PointInTime): Promise<void> {
@@ -256,7 +256,7 @@ export class Simulator implements CdpBackend, SimulatorControl, HarnessControl {
     return viewFacts(this.sql, volumeByUuid(this.sql, volumeUuid))
   }
 
-  onViewChange (listener: (volumeUuid: string) => void): void {
+  onViewChange (listener: ViewListener): void {
     this.viewListeners.push(listener)
   }
 
