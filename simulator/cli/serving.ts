@@ -3,7 +3,8 @@
 // SIGTERM/SIGINT with the server closed (and its database) afterwards.
 import type { AddressInfo } from 'node:net'
 import type { FastifyInstance } from 'fastify'
-import { DEFAULTS, loadTopology, openHarness, restrictTopology, type Harness } from '../index.js'
+import type { Awaitable } from '../control.js'
+import { DEFAULTS, loadTopology, openHarness, restrictTopology, type Harness, type SimulatorOptions } from '../index.js'
 import { choiceOption, integerOption, uint64Option, UsageError } from './command.js'
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
@@ -40,8 +41,11 @@ export interface Serving {
   level: typeof LOG_LEVELS[number]
 }
 
-/** Checks the options and opens the simulator they name (only these namespaces, when given). */
-export function openServing (values: ServingValues, namespaces: readonly string[] = []): Serving {
+/**
+ * Checks the options and opens the simulator they name (only these namespaces, when given),
+ * in process unless `open` says otherwise (a worker thread).
+ */
+export async function openServing (values: ServingValues, namespaces: readonly string[] = [], open: (options: SimulatorOptions) => Awaitable<Harness> = openHarness): Promise<Serving> {
   const port = integerOption(values.port, 'port', 0, 65535)
   const clock = choiceOption(values.clock, 'clock', ['real', 'manual'])
   const clockStart = values['clock-start'] === undefined ? undefined : uint64Option(values['clock-start'], 'clock-start')
@@ -50,7 +54,7 @@ export function openServing (values: ServingValues, namespaces: readonly string[
   const level = choiceOption(values['log-level'], 'log-level', LOG_LEVELS)
   if (values.host === '') throw new UsageError('--host must not be empty')
   const topology = loadTopology(values.topology, '--topology')
-  const harness = openHarness({
+  const harness = await open({
     db: values.db,
     topology: namespaces.length === 0 ? topology : restrictTopology(topology, namespaces),
     clock: { mode: clock, ...(clockStart === undefined ? {} : { start: clockStart }) },
