@@ -7,6 +7,7 @@ import { catchUp } from './catch-up.js'
 import { type CdpRow, fromStored, requireCdp, toStored } from './cdp.js'
 import { BLOCK_BYTES } from './content.js'
 import type { Sql } from './sql.js'
+import { diskFaultSql } from './disk-faults.js'
 import { recordEvent } from './events.js'
 import type { VolumeRow } from './volume.js'
 
@@ -53,7 +54,7 @@ export function releaseReservation (sql: Sql, cdp: CdpRow): void {
 /**
  * Places `capacity` bytes of reservation for the volume. A tenant with a quota draws on its
  * share alone; others on the volume's current disk when it has one (only the change counts),
- * else on the online disk of its cluster with most room. Shares are counted in their disks'
+ * else on the online, healthy disk of its cluster with most room. Shares are counted in their disks'
  * `reserved`, so what others may reserve never depends on what a quota tenant holds.
  */
 function placeReservation (sql: Sql, volume: VolumeRow, capacity: bigint, current?: CdpRow): bigint {
@@ -78,7 +79,8 @@ function placeReservation (sql: Sql, volume: VolumeRow, capacity: bigint, curren
   const disk = sql.get<{ id: bigint, free: bigint }>(`
     SELECT d.id, d.capacity - d.reserved AS free FROM cdp_disk d JOIN host h ON h.id = d.host_id
     JOIN volume v ON v.cluster_id = h.cluster_id
-    WHERE v.id = ? AND h.online = 1 ORDER BY free DESC, h.id, d.path LIMIT 1`, volume.id)
+    WHERE v.id = ? AND h.online = 1 AND NOT ${diskFaultSql('d.id')}
+    ORDER BY free DESC, h.id, d.path LIMIT 1`, volume.id)
   if (disk === undefined || capacity > disk.free) throw tooBig
   sql.run('UPDATE cdp_disk SET reserved = reserved + ? WHERE id = ?', capacity, disk.id)
   return disk.id

@@ -8,7 +8,7 @@ import {
   AGENT_PREFIX, AGENT_PROTOCOL_VERSION, decode, operations,
   type AgentAnswer, type AgentRequest, type Operation
 } from '../src/backend/agent/protocol.js'
-import type { BatchOutcome, CdpBackend } from '../src/backend/port.js'
+import type { BatchOutcome, CdpBackend, GroupResult } from '../src/backend/port.js'
 import { succeeded } from '../src/envelope.js'
 import { createHttpApp, type HttpApp } from '../src/http-app.js'
 import { responses } from '../src/schemas/common.js'
@@ -33,11 +33,24 @@ export interface AgentServerOptions {
 
 type Handlers = { [Op in Operation]: (request: AgentRequest<Op>) => Promise<AgentAnswer<Op>> }
 
+function batchItem (outcome: BatchOutcome): AgentAnswer<'edit'>['results'][number] {
+  return outcome.ok
+    ? { scode: 0, desc: '', volume: outcome.volume }
+    : { scode: outcome.error.entry.scode, desc: outcome.error.desc, volume: outcome.volume }
+}
+
 function batchAnswer (outcomes: BatchOutcome[]): AgentAnswer<'edit'> {
+  return { results: outcomes.map(batchItem) }
+}
+
+function groupAnswer ({ time, outcomes }: GroupResult): AgentAnswer<'groupRevert'> {
   return {
-    results: outcomes.map((outcome) => outcome.ok
-      ? { scode: 0, desc: '', volume: outcome.volume }
-      : { scode: outcome.error.entry.scode, desc: outcome.error.desc, volume: outcome.volume })
+    time,
+    results: outcomes.map((outcome) => ({
+      ...batchItem(outcome),
+      snapshot_name: outcome.snapshot_name,
+      host_uuid: outcome.host_uuid
+    }))
   }
 }
 
@@ -84,6 +97,15 @@ function handlers (simulator: CdpBackend): Handlers {
     },
     window: async ({ volume }) => await simulator.window(volume),
     events: async ({ volume, ...query }) => await simulator.events(volume, query),
+    protection: async ({ limit }) => {
+      const { volumes, omitted } = await simulator.protection(limit)
+      return { total_count: volumes.length + omitted, volumes }
+    },
+    groupMembers: async (vm) => ({ volumes: await simulator.groupMembers(vm) }),
+    groupViewOn: async ({ volumes, timestamp }) => groupAnswer(await simulator.groupViewOn(volumes, timestamp)),
+    groupViewOff: async ({ volumes }) => groupAnswer(await simulator.groupViewOff(volumes)),
+    groupRevert: async ({ volumes, timestamp }) => groupAnswer(await simulator.groupRevert(volumes, timestamp)),
+    changes: async ({ volume, ...query }) => await simulator.changes(volume, query),
     health: async () => ({ protocol: AGENT_PROTOCOL_VERSION })
   }
 }

@@ -1,5 +1,6 @@
 // Auto snapshots: the points a time may be replayed from. While CDP is on one falls due every
-// interval, and each segment opens with one; names carry whole seconds, so at most one a second.
+// interval, and each segment opens with one; names carry whole seconds, so at most one a second
+// in a segment.
 import { NS_PER_SECOND, type Ns } from '../src/backend/port.js'
 import { CdpError } from '../src/errors.js'
 import type { CdpRow } from './cdp.js'
@@ -32,11 +33,12 @@ export function takeDueSnapshots (sql: Sql, cdp: CdpRow, now: Ns, interval: Ns, 
   return oldest
 }
 
-/** Schedules a new segment's first snapshot: at `now`, or the second after the newest snapshot. */
+/**
+ * A new segment's first snapshot is due at its opening, so it is recoverable from its start,
+ * even in the second of an earlier segment's snapshot (names are unique per segment).
+ */
 export function scheduleFirstSnapshot (sql: Sql, volumeId: bigint, now: Ns): void {
-  const newest = sql.get<{ time: bigint | null }>('SELECT max(time) AS time FROM snapshot WHERE volume_id = ?', volumeId)?.time ?? null
-  const earliest = newest === null ? now : (newest / NS_PER_SECOND + 1n) * NS_PER_SECOND
-  sql.run('UPDATE cdp SET next_snapshot = ? WHERE volume_id = ?', dueOrNever(now > earliest ? now : earliest), volumeId)
+  sql.run('UPDATE cdp SET next_snapshot = ? WHERE volume_id = ?', now, volumeId)
 }
 
 /** While CDP is off no snapshot is due. */
@@ -46,12 +48,12 @@ export function stopSnapshots (sql: Sql, volumeId: bigint): void {
 
 /**
  * An auto snapshot at `now`, asked for by a test harness rather than the interval: false when
- * the volume already has one in this second (names carry whole seconds).
+ * the active segment already has one in this second (names carry whole seconds).
  */
 export function takeSnapshotNow (sql: Sql, cdp: CdpRow, now: Ns): { name: string, time: Ns, taken: boolean } {
   if (cdp.state !== 'on' || cdp.active_seq === null) throw new CdpError('CDP_IS_OFF', 'only a journal that records can be snapshotted')
   const name = snapshotName(now)
-  const existing = sql.get<{ time: Ns }>('SELECT time FROM snapshot WHERE volume_id = ? AND name = ?', cdp.volume_id, name)
+  const existing = sql.get<{ time: Ns }>('SELECT time FROM snapshot WHERE volume_id = ? AND seq = ? AND name = ?', cdp.volume_id, cdp.active_seq, name)
   if (existing !== undefined) return { name, time: existing.time, taken: false }
   sql.run('INSERT INTO snapshot (volume_id, name, seq, time) VALUES (?, ?, ?, ?)', cdp.volume_id, name, cdp.active_seq, now)
   return { name, time: now, taken: true }

@@ -22,6 +22,8 @@ export interface CdpRow {
   /** Journal bytes over all segments. */
   use: bigint
   oldest_snapshot: Ns | null
+  /** The point of the volume's view while one is on: retention folds no history past it. */
+  view_time: Ns | null
   /** The segment being written; null while CDP is off. */
   active_seq: bigint | null
   active_use: bigint | null
@@ -32,6 +34,7 @@ const CDP_SELECT = `
   SELECT cdp.*,
     (SELECT coalesce(sum(s.use), 0) FROM segment s WHERE s.volume_id = cdp.volume_id) AS use,
     (SELECT min(sn.time) FROM snapshot sn WHERE sn.volume_id = cdp.volume_id) AS oldest_snapshot,
+    (SELECT v.time FROM view v WHERE v.volume_id = cdp.volume_id) AS view_time,
     a.seq AS active_seq, a.use AS active_use, a.capacity AS active_capacity
   FROM cdp LEFT JOIN segment a ON a.volume_id = cdp.volume_id AND a.end_time IS NULL
   WHERE cdp.volume_id = ?`

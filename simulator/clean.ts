@@ -6,6 +6,7 @@ import { releaseReservation } from './admission.js'
 import type { CdpRow } from './cdp.js'
 import { BLOCK_BYTES } from './content.js'
 import { recordEvent } from './events.js'
+import { markUnjournaled } from './journal.js'
 import { fold } from './retention.js'
 import type { Sql } from './sql.js'
 import { hasView } from './view.js'
@@ -13,7 +14,7 @@ import { hasView } from './view.js'
 export function cleanCdp (sql: Sql, cdp: CdpRow, now: Ns): void {
   if (cdp.state === 'on') throw new CdpError('CDP_IS_ON', 'disable CDP before deleting it')
   if (hasView(sql, cdp.volume_id)) throw new CdpError('VIEW_IS_ON', 'turn the view off before deleting CDP')
-  for (const table of ['journal', 'base_block', 'snapshot', 'segment']) {
+  for (const table of ['journal', 'base_block', 'snapshot', 'segment', 'unjournaled_block']) {
     sql.run(`DELETE FROM ${table} WHERE volume_id = ?`, cdp.volume_id)
   }
   releaseReservation(sql, cdp)
@@ -38,7 +39,7 @@ export function cleanSegment (sql: Sql, volumeId: bigint, seq: bigint, now: Ns):
   }
   const previous = sql.get<{ seq: bigint, end_time: bigint }>(
     'SELECT seq, end_time FROM segment WHERE volume_id = ? AND seq < ? ORDER BY seq DESC LIMIT 1', volumeId, seq)
-  const next = sql.get<{ seq: bigint }>('SELECT seq FROM segment WHERE volume_id = ? AND seq > ? ORDER BY seq LIMIT 1', volumeId, seq)
+  const next = sql.get<{ seq: bigint, start_time: bigint }>('SELECT seq, start_time FROM segment WHERE volume_id = ? AND seq > ? ORDER BY seq LIMIT 1', volumeId, seq)
   sql.run('DELETE FROM snapshot WHERE volume_id = ? AND seq = ?', volumeId, seq)
   if (previous === undefined) {
     fold(sql, volumeId, segment.end_time)
@@ -47,15 +48,32 @@ export function cleanSegment (sql: Sql, volumeId: bigint, seq: bigint, now: Ns):
     // segment) are part of its last point's image: they move back to it, else cleaning
     // this segment would tear that image.
     const kept = sql.run('UPDATE journal SET seq = ? WHERE volume_id = ? AND seq = ? AND time = ?', previous.seq, volumeId, seq, previous.end_time)
-    sql.run('UPDATE segment SET use = use + ? WHERE volume_id = ? AND seq = ?', BigInt(kept) * BLOCK_BYTES, volumeId, previous.seq)
+    receiveRows(sql, volumeId, previous.seq, kept, previous.end_time)
     if (next !== undefined) {
-      // The newest row per block (max id, so newest time) moves on; the rest goes.
-      const moved = sql.run(`UPDATE journal SET seq = ? WHERE id IN (
-        SELECT max(id) FROM journal WHERE volume_id = ? AND seq = ? GROUP BY block)`, next.seq, volumeId, seq)
-      sql.run('UPDATE segment SET use = use + ? WHERE volume_id = ? AND seq = ?', BigInt(moved) * BLOCK_BYTES, volumeId, next.seq)
+      // The newest row per block (max id, so newest time) moves on, timed at the next
+      // segment's start: every time still recoverable sees the same image (before the
+      // cleaned segment none of its rows counted, from the next start all of them did), and
+      // the next segment's rows stay inside its own times.
+      const moved = sql.run(`UPDATE journal SET seq = ?, time = ? WHERE id IN (
+        SELECT max(id) FROM journal WHERE volume_id = ? AND time BETWEEN ? AND ? AND seq = ? GROUP BY block)`,
+      next.seq, next.start_time, volumeId, segment.start_time, segment.end_time, seq)
+      receiveRows(sql, volumeId, next.seq, moved, next.start_time)
+    } else {
+      // The newest segment goes: the journal's end falls back to the previous one's, so
+      // the blocks it wrote are live content the journal no longer holds.
+      markUnjournaled(sql, volumeId, (sql.prepare('SELECT DISTINCT block FROM journal WHERE volume_id = ? AND time BETWEEN ? AND ? AND seq = ?')
+        .pluck().all(volumeId, segment.start_time, segment.end_time, seq) as bigint[]).map(Number))
     }
-    sql.run('DELETE FROM journal WHERE volume_id = ? AND seq = ?', volumeId, seq)
+    sql.run('DELETE FROM journal WHERE volume_id = ? AND time BETWEEN ? AND ? AND seq = ?', volumeId, segment.start_time, segment.end_time, seq)
   }
   sql.run('DELETE FROM segment WHERE volume_id = ? AND seq = ?', volumeId, seq)
   recordEvent(sql, volumeId, now, 'segment_cleaned', { seq, from: segment.start_time, to: segment.end_time })
+}
+
+/** A segment given `rows` journal rows at `time`: its use and io times count them. */
+function receiveRows (sql: Sql, volumeId: bigint, seq: bigint, rows: number, time: bigint): void {
+  if (rows === 0) return
+  sql.run(`UPDATE segment SET use = use + ?, io_start_time = min(coalesce(io_start_time, ?), ?),
+      io_last_time = max(coalesce(io_last_time, ?), ?) WHERE volume_id = ? AND seq = ?`,
+  BigInt(rows) * BLOCK_BYTES, time, time, time, time, volumeId, seq)
 }

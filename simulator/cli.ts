@@ -19,6 +19,7 @@ const terminal: Terminal | undefined = process.stdout.isTTY
 const commands: Record<string, () => Promise<Command>> = {
   serve: async () => (await import('./cli/serve.js')).serve,
   agent: async () => (await import('./cli/agent.js')).agent,
+  cluster: async () => (await import('./cli/cluster.js')).cluster,
   workload: async () => (await import('./cli/workload.js')).workload(terminal),
   clock: async () => (await import('./cli/clock.js')).clock,
   image: async () => (await import('./cli/image.js')).image,
@@ -82,9 +83,14 @@ process.stdout.on('error', (err: NodeJS.ErrnoException) => {
 })
 const stopping = new AbortController()
 for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => { stopping.abort() })
+// Started by another cdp-sim over an IPC channel (`cluster`'s agents): when it is gone, stop too.
+if (process.connected) process.once('disconnect', () => { stopping.abort() })
 process.exitCode = await main(process.argv.slice(2), {
   out: (line) => { process.stdout.write(`${line}\n`) },
   err: (line) => { process.stderr.write(`${line}\n`) },
   stop: stopping.signal,
-  env: process.env
+  env: process.env,
+  self: [process.execPath, ...process.execArgv, process.argv[1] ?? '']
 })
+// An open IPC channel would keep the process alive after its command is done.
+if (process.connected) process.disconnect()

@@ -1,7 +1,7 @@
 // Volume content, stored for real: each distinct 4 KiB block is one row of `content` (its
 // bytes, keyed by their sha256), and a block's token is that row's id; 0 is the zeroed block
 // and has no row. A repeated fill pattern is therefore stored once, and tables that record
-// what a block held (live, journal, base, view) keep one integer per block.
+// what a block held (live, journal, base) keep one integer per block.
 //
 // The image digest: sha256 over, for each block that is not all zeros, in block order, its
 // block number (8 bytes, big-endian) followed by the 32-byte sha256 of its 4,096 bytes. Its
@@ -94,17 +94,18 @@ export interface BlockData { block: number, data: Buffer }
 
 /** The bytes of blocks first…first+count-1, from the stored ones among them (the rest are zeros). */
 export function assemble (first: number, count: number, blocks: Iterable<BlockData>): Buffer {
-  const out = Buffer.alloc(count * BLOCK_SIZE)
-  for (const { block, data } of blocks) data.copy(out, (block - first) * BLOCK_SIZE)
-  return out
-}
-
-/** The bytes behind each non-zero token. */
-export function * withData (sql: Sql, blocks: Iterable<BlockChange>): Generator<BlockData> {
-  const dataOf = sql.prepare('SELECT data FROM content WHERE id = ?').pluck()
-  for (const { block, token } of blocks) {
-    if (token !== ZERO) yield { block, data: dataOf.get(token) as Buffer }
+  // Only the gaps are zeroed: a read of written space writes each byte once, not twice. In
+  // any order: everything below `filled` is either a block already copied or a zeroed gap.
+  const out = Buffer.allocUnsafe(count * BLOCK_SIZE)
+  let filled = 0
+  for (const { block, data } of blocks) {
+    const at = (block - first) * BLOCK_SIZE
+    if (at > filled) out.fill(0, filled, at)
+    data.copy(out, at)
+    filled = Math.max(filled, at + BLOCK_SIZE)
   }
+  if (filled < out.length) out.fill(0, filled)
+  return out
 }
 
 /** Rows of (block, data) from a query joining a block table with content, as BlockData. */

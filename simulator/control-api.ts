@@ -1,7 +1,7 @@
 // The simulator's control API (/sim/v1/…): the clock, writes into volumes, images at any
 // time, recoverable ranges and faults, for tests, local development and other teams'
 // integration tests. Same envelope and errors as the CDP API.
-import { Type } from '@sinclair/typebox'
+import { type Static, Type } from '@sinclair/typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { MountedPlugin } from '../src/app.js'
 import { succeeded } from '../src/envelope.js'
@@ -11,7 +11,9 @@ import { StringEnum, Uint64, Uint64Input, Uint64Query, Uuid, responses } from '.
 import { NS_PER_SECOND } from '../src/backend/port.js'
 import { BLOCK_SIZE as BLOCK } from './content.js'
 import blockApi from './block-api.js'
+import { DISK_STATES } from './disk-faults.js'
 import { type BlockWrite, CONTROL_API_PREFIX, type NbdNames, type SimulatorControl } from './control.js'
+import { acceptRawBodies, OCTET_STREAM } from './raw-body.js'
 
 export interface ControlApiOptions {
   control: SimulatorControl
@@ -20,6 +22,8 @@ export interface ControlApiOptions {
 /** Blocks one writes request may touch: keeps one request's transaction short. */
 export const MAX_BLOCKS_PER_WRITES = 16_384
 const MAX_WRITES = 1024
+/** A raw write's body: at most the blocks of one writes request, 64 MiB. */
+export const MAX_RAW_WRITE_BYTES = MAX_BLOCKS_PER_WRITES * BLOCK
 /** Base64 of 4 MiB. */
 const MAX_DATA_CHARS = Math.ceil(4 * 1024 * 1024 / 3) * 4
 
@@ -31,6 +35,10 @@ const FillWrite = Type.Object({
 const DataWrite = Type.Object({
   offset: Type.Integer({ minimum: 0, description: '字节偏移，4096对齐' }),
   data: Type.String({ pattern: '^[A-Za-z0-9+/]*={0,2}$', maxLength: MAX_DATA_CHARS, description: '写入内容（base64），长度为4096的倍数' })
+})
+
+const WritesBody = Type.Object({
+  writes: Type.Array(Type.Union([FillWrite, DataWrite]), { minItems: 1, maxItems: MAX_WRITES, description: 'fill写入或base64 data写入' })
 })
 
 const Clock = Type.Object({
@@ -76,21 +84,39 @@ const controlApi: FastifyPluginAsyncTypebox<ControlApiOptions> = async (app, { c
     return succeeded(await control.clock())
   })
 
+  acceptRawBodies(app, MAX_RAW_WRITE_BYTES)
   app.post('/volumes/:volume_uuid/writes', {
+    // For JSON; a raw body has its own limit, MAX_RAW_WRITE_BYTES.
     bodyLimit: 16 * 1024 * 1024,
     schema: {
       summary: `写入卷（在当前时间，作为一次写入）；每次请求最多${MAX_WRITES}项、${MAX_BLOCKS_PER_WRITES}个4096字节块`,
+      description: `JSON: writes, each a fill or base64 data. ${OCTET_STREAM}: the bytes themselves, written at ?offset=; ` +
+        `offset and length 4096-aligned, at most ${MAX_RAW_WRITE_BYTES} bytes (64 MiB).`,
       params: VolumeParams,
-      body: Type.Object({
-        writes: Type.Array(Type.Union([FillWrite, DataWrite]), { minItems: 1, maxItems: MAX_WRITES, description: 'fill写入或base64 data写入' })
+      querystring: Type.Object({
+        offset: Type.Optional(Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER, description: `${OCTET_STREAM}写入的字节偏移，4096对齐（JSON写入不用）` }))
       }),
+      body: {
+        content: {
+          'application/json': { schema: WritesBody },
+          [OCTET_STREAM]: { schema: Type.String({ format: 'binary', description: `写入的原始字节，长度为4096的倍数，最多${MAX_RAW_WRITE_BYTES}字节` }) }
+        }
+      },
       response: responses(Type.Object({
         count: Type.Integer({ description: '写入项数' }),
         time: Uint64('写入时间（纳秒）')
       }))
     }
   }, async (request) => {
-    const writes = request.body.writes.map(toBlockWrite)
+    const { offset } = request.query
+    let writes: BlockWrite[]
+    if (Buffer.isBuffer(request.body)) {
+      if (offset === undefined) throw new CdpError('MISSING_PARAMETER', `a ${OCTET_STREAM} write needs ?offset=<bytes>`)
+      writes = [{ offset, data: request.body }]
+    } else {
+      if (offset !== undefined) throw new CdpError('INVALID_PARAMETER', `offset is for a ${OCTET_STREAM} body; a JSON write carries its own`)
+      writes = (request.body as Static<typeof WritesBody>).writes.map(toBlockWrite)
+    }
     const blocks = writes.reduce((sum, write) => sum + blocksOf(write), 0)
     if (blocks > MAX_BLOCKS_PER_WRITES) {
       throw new CdpError('INVALID_WRITE', `one request may write at most ${MAX_BLOCKS_PER_WRITES} blocks, this one ${blocks}`)
@@ -138,6 +164,22 @@ const controlApi: FastifyPluginAsyncTypebox<ControlApiOptions> = async (app, { c
   }, async (request) => {
     await control.setHostOnline(request.params.host_uuid, request.body.online)
     return succeeded({ online: request.body.online })
+  })
+
+  app.post('/hosts/:host_uuid/disks', {
+    schema: {
+      summary: 'CDP盘故障：failed（盘坏，日志段离线）、full（盘满，日志段不再增长）、ok（恢复）；故障期间卷照常写入但日志不记录，成为不可恢复的空档；故障盘上不能启用CDP',
+      params: Type.Object({ host_uuid: Uuid('主机uuid') }),
+      body: Type.Object({
+        path: Type.String({ minLength: 1, maxLength: 4096, description: 'CDP盘路径，如/dev/sdd' }),
+        state: StringEnum(DISK_STATES, '盘状态')
+      }),
+      response: responses(Type.Object({ path: Type.String(), state: StringEnum(DISK_STATES, '盘状态') }))
+    }
+  }, async (request) => {
+    const { path, state } = request.body
+    await control.setDiskState(request.params.host_uuid, path, state)
+    return succeeded({ path, state })
   })
 
   app.post('/vms/:vm_uuid/state', {

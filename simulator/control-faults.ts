@@ -5,10 +5,20 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { succeeded } from '../src/envelope.js'
 import { CdpError } from '../src/errors.js'
 import { StringEnum, Uuid, responses } from '../src/schemas/common.js'
-import { FAULT_OPERATIONS, MAX_LATENCY_MS, type FaultRules } from './faults.js'
+import { FAULT_OPERATIONS, MAX_LATENCY_MS, type FaultRule, type FaultRuleInput } from './faults.js'
+
+/** Where the rules live: one simulator's FaultRules, or every agent of a cluster (cluster-control.ts). */
+export interface FaultRuleStore {
+  add: (input: FaultRuleInput) => FaultRule | Promise<FaultRule>
+  list: () => FaultRule[] | Promise<FaultRule[]>
+  /** False when there is no such rule. */
+  remove: (id: string) => boolean | Promise<boolean>
+  /** Removes every rule; answers how many there were. */
+  clear: () => number | Promise<number>
+}
 
 export interface FaultRoutesOptions {
-  faults: FaultRules
+  faults: FaultRuleStore
 }
 
 const UINT32_MAX = 2 ** 32 - 1
@@ -49,20 +59,20 @@ const IdParams = Type.Object({ id: Uuid('规则id') })
 const faultRoutes: FastifyPluginAsyncTypebox<FaultRoutesOptions> = async (app, { faults }) => {
   app.post('/faults', {
     schema: { summary: '添加故障规则：按概率让操作失败（scode）、延迟（latency_ms）或断开连接（drop）', body: FaultRuleBody, response: responses(FaultRuleRecord) }
-  }, async (request) => succeeded(faults.add({ ...request.body, probability: Number(request.body.probability) })))
+  }, async (request) => succeeded(await faults.add({ ...request.body, probability: Number(request.body.probability) })))
 
   app.get('/faults', {
     schema: { summary: '故障规则及其命中次数', response: responses(Type.Object({ rules: Type.Array(FaultRuleRecord) })) }
-  }, async () => succeeded({ rules: faults.list() }))
+  }, async () => succeeded({ rules: await faults.list() }))
 
   app.delete('/faults', {
     schema: { summary: '删除全部故障规则', response: responses(Type.Object({ removed: Type.Integer() })) }
-  }, async () => succeeded({ removed: faults.clear() }))
+  }, async () => succeeded({ removed: await faults.clear() }))
 
   app.delete('/faults/:id', {
     schema: { summary: '删除一条故障规则', params: IdParams, response: responses(Type.Object({ id: Type.String() })) }
   }, async (request) => {
-    if (!faults.remove(request.params.id)) throw new CdpError('FAULT_NOT_FOUND', request.params.id)
+    if (!await faults.remove(request.params.id)) throw new CdpError('FAULT_NOT_FOUND', request.params.id)
     return succeeded({ id: request.params.id.toLowerCase() })
   })
 }

@@ -3,6 +3,7 @@
 import type { Ns } from '../src/backend/port.js'
 import type { Topology } from './topology.js'
 import type { JournalStat } from './info.js'
+import type { DiskState } from './disk-faults.js'
 
 /** Where the control API is mounted, on the API server and on a `cdp-sim agent` alike. */
 export const CONTROL_API_PREFIX = '/sim/v1'
@@ -64,6 +65,8 @@ export interface SimulatorControl {
   volumes: () => Awaitable<VolumeFacts[]>
   viewFacts: (volumeUuid: string) => Awaitable<ViewFacts>
   setHostOnline: (hostUuid: string, online: boolean) => Awaitable<void>
+  /** A CDP disk failed, full or healed (disk-faults.ts). */
+  setDiskState: (hostUuid: string, path: string, state: DiskState) => Awaitable<void>
   setVmRunning: (vmUuid: string, running: boolean) => Awaitable<void>
 }
 

@@ -68,7 +68,7 @@ function checkRule (input: FaultRuleInput, served: ReadonlySet<FaultOperation>):
     bad('a rule needs an effect: scode, drop or latency_ms')
   }
   if (input.scode !== undefined && scodeName(input.scode) === undefined) bad(`scode ${input.scode} is not in the catalogue`)
-  if (input.operation === 'list' && input.volume_uuid !== undefined) bad('list names no volume: leave volume_uuid out')
+  if ((input.operation === 'list' || input.operation === 'groupMembers') && input.volume_uuid !== undefined) bad(`${input.operation} names no volume: leave volume_uuid out`)
 }
 
 export class FaultRules {
@@ -151,8 +151,13 @@ function volumesOf (operation: CdpOperation, args: unknown[]): string[] {
   switch (operation) {
     case 'edit': return (args[1] as VolumeRef[]).map((v) => v.volume_uuid)
     case 'enable':
-    case 'disable': return (args[0] as VolumeRef[]).map((v) => v.volume_uuid)
-    case 'list': return []
+    case 'disable':
+    case 'groupViewOn':
+    case 'groupViewOff':
+    case 'groupRevert': return (args[0] as VolumeRef[]).map((v) => v.volume_uuid)
+    case 'list':
+    case 'groupMembers':
+    case 'protection': return []
     default: return [(args[0] as VolumeRef).volume_uuid]
   }
 }

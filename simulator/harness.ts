@@ -14,7 +14,7 @@ import type { CdpBackend } from '../src/backend/port.js'
 import { succeeded } from '../src/envelope.js'
 import { CdpError } from '../src/errors.js'
 import { ErrorOutput, Uint64, Uuid, responses } from '../src/schemas/common.js'
-import faultRoutes from './control-faults.js'
+import faultRoutes, { type FaultRuleStore } from './control-faults.js'
 import type { HarnessControl, NbdNames, SimulatorControl } from './control.js'
 import { FaultRules, withFaults } from './faults.js'
 import type { VolumeSource } from './nbd/volume-exports.js'
@@ -50,7 +50,7 @@ export function openHarness (options: SimulatorOptions): Harness<Simulator> {
 
 export interface HarnessRoutesOptions {
   control: HarnessControl & Pick<SimulatorControl, 'clock'>
-  faults: FaultRules
+  faults: FaultRuleStore
 }
 
 /** The topology a reset body names, checked as a topology file is; undefined for none. */
@@ -86,7 +86,7 @@ const harnessRoutes: FastifyPluginAsyncTypebox<HarnessRoutesOptions> = async (ap
     }
   }, async (request) => {
     await control.reset(topologyOf(request.body))
-    faults.clear()
+    await faults.clear()
     return succeeded({ now: (await control.clock()).now })
   })
 

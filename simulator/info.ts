@@ -2,13 +2,15 @@
 // and the journal figures the metrics gauges read.
 import { type CdpInfo, type CdpSegmentInfo, type Ns, NS_PER_SECOND } from '../src/backend/port.js'
 import { snapshotName } from './auto-snapshots.js'
+import { diskFaultSql } from './disk-faults.js'
 import { recoverableRanges } from './point-in-time.js'
 import type { Sql } from './sql.js'
 import { viewHost } from './view.js'
 
 export function cdpInfo (sql: Sql, volumeId: bigint): CdpInfo {
   const segments = sql.all<{ seq: bigint, start_time: bigint, use: bigint, capacity: bigint, io_start_time: bigint | null, io_last_time: bigint | null, online: bigint, maddr: string, path: string }>(`
-    SELECT s.seq, s.start_time, s.use, s.capacity, s.io_start_time, s.io_last_time, h.online, h.maddr, d.path
+    SELECT s.seq, s.start_time, s.use, s.capacity, s.io_start_time, s.io_last_time,
+      (h.online = 1 AND NOT ${diskFaultSql('s.disk_id', 'failed')}) AS online, h.maddr, d.path
     FROM segment s JOIN cdp_disk d ON d.id = s.disk_id JOIN host h ON h.id = d.host_id
     WHERE s.volume_id = ? ORDER BY s.seq`, volumeId)
   // One row per segment: reading a hundred snapshot rows one by one costs more than the rest of info.

@@ -7,18 +7,21 @@ import { catchUp } from './catch-up.js'
 import { type CdpRow, cdpOf, requireCdp } from './cdp.js'
 import { MAX_TIME } from './clock.js'
 import { BLOCK_BYTES, type BlockChange } from './content.js'
+import { isRecording } from './disk-faults.js'
 import { recordEvent } from './events.js'
 import type { Cadence } from './options.js'
-import { imageAt, liveImage } from './point-in-time.js'
+import { differencesAt } from './point-in-time.js'
 import type { Sql } from './sql.js'
 
 /** Turns CDP on (the caller knows it is off). */
 export function enableCdp (sql: Sql, cdp: CdpRow, now: Ns, cadence: Cadence): void {
   catchUp(sql, cdp, now, cadence.snapshotInterval)
+  // A journal that never recorded holds none of the volume: all of it is new to it.
+  const firstTime = cdp.next_seq === 0n
   sql.run('UPDATE cdp SET state = \'on\', on_since = ? WHERE volume_id = ?', now, cdp.volume_id)
   recordEvent(sql, cdp.volume_id, now, 'enabled')
   openSegment(sql, requireCdp(sql, cdp.volume_id), now, cadence.segmentCapacity)
-  journalChangesWhileOff(sql, cdp.volume_id, now, cadence.segmentCapacity)
+  journalChangesWhileOff(sql, cdp.volume_id, now, cadence.segmentCapacity, firstTime)
   catchUp(sql, requireCdp(sql, cdp.volume_id), now, cadence.snapshotInterval)
 }
 
@@ -49,7 +52,11 @@ export function applyWrite (sql: Sql, volumeId: bigint, changes: BlockChange[], 
   for (const [block, token] of last) upsert.run(volumeId, block, token)
   const cdp = cdpOf(sql, volumeId)
   if (cdp === undefined) return
-  catchUp(sql, cdp.state === 'on' ? appendJournal(sql, cdp, last, now, cadence.segmentCapacity) : cdp, now, cadence.snapshotInterval)
+  // While CDP is off, or its disk (disk-faults.ts) is failed or full, the journal records
+  // nothing: the live content alone changes, and the block waits for the next enable or heal.
+  const recording = cdp.state === 'on' && isRecording(sql, cdp.disk_id)
+  if (!recording) markUnjournaled(sql, volumeId, last.keys())
+  catchUp(sql, recording ? appendJournal(sql, cdp, last, now, cadence.segmentCapacity) : cdp, now, cadence.snapshotInterval)
 }
 
 /** Journals the changes at `now` in the active segment, opening the next when one is full; returns the CDP as it now is. */
@@ -61,7 +68,9 @@ function appendJournal (sql: Sql, cdp: CdpRow, changes: Map<number, number>, now
   const segment = { seq: cdp.active_seq, use: cdp.active_use, capacity: cdp.active_capacity, added: 0n }
   let total = 0n
   let rolled = false
+  // io times are those of the segment's rows: a segment given none keeps them as they were.
   const flush = (): void => {
+    if (segment.added === 0n) return
     sql.run(`UPDATE segment SET use = use + ?, io_start_time = coalesce(io_start_time, ?), io_last_time = ?
       WHERE volume_id = ? AND seq = ?`, segment.added, now, now, cdp.volume_id, segment.seq)
     total += segment.added
@@ -85,15 +94,34 @@ function appendJournal (sql: Sql, cdp: CdpRow, changes: Map<number, number>, now
 }
 
 /**
- * Journals what changed while CDP was off (the live image against the journal's newest
- * image), so that points after an enable replay to the right content.
+ * Journals what changed while CDP was off, or its disk could not record (the live image
+ * against the journal's newest image), so that points after an enable or a heal replay to
+ * the right content. Only the blocks written since (unjournaled_block) can differ, unless
+ * the journal never recorded (`everyBlock`): the cost is what changed, not the volume.
  */
-function journalChangesWhileOff (sql: Sql, volumeId: bigint, now: Ns, segmentCapacity: bigint): void {
-  const journalEnd = new Map<number, number>()
-  for (const { block, token } of imageAt(sql, volumeId, MAX_TIME)) journalEnd.set(block, token)
+export function journalChangesWhileOff (sql: Sql, volumeId: bigint, now: Ns, segmentCapacity: bigint, everyBlock = false): void {
+  const candidates = sql.prepare(everyBlock
+    ? 'SELECT block FROM live_block WHERE volume_id = ? ORDER BY block'
+    : 'SELECT block FROM unjournaled_block WHERE volume_id = ? ORDER BY block').pluck().all(volumeId) as bigint[]
   const changed = new Map<number, number>()
-  for (const [block, token] of liveImage(sql, volumeId)) {
-    if ((journalEnd.get(block) ?? 0) !== token) changed.set(block, token)
-  }
+  for (const { block, live } of differencesAt(sql, volumeId, MAX_TIME, candidates.map(Number))) changed.set(block, live)
+  sql.run('DELETE FROM unjournaled_block WHERE volume_id = ?', volumeId)
   if (changed.size > 0) appendJournal(sql, requireCdp(sql, volumeId), changed, now, segmentCapacity)
+}
+
+/** Blocks whose live content the journal may not hold until CDP is next enabled. */
+export function markUnjournaled (sql: Sql, volumeId: bigint, blocks: Iterable<number>): void {
+  const mark = sql.prepare('INSERT OR IGNORE INTO unjournaled_block (volume_id, block) VALUES (?, ?)')
+  for (const block of blocks) mark.run(volumeId, block)
+}
+
+/**
+ * The blocks whose content may have changed after `time`, in block order: those journaled
+ * after it and those written since CDP went off. A point's image differs from the live one
+ * only there.
+ */
+export function blocksChangedSince (sql: Sql, volumeId: bigint, time: Ns): number[] {
+  const blocks = sql.prepare(`SELECT block FROM journal WHERE volume_id = ? AND time > ?
+    UNION SELECT block FROM unjournaled_block WHERE volume_id = ?`).pluck().all(volumeId, time, volumeId) as bigint[]
+  return blocks.map(Number).sort((a, b) => a - b)
 }

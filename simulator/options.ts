@@ -9,6 +9,11 @@ export interface SimulatorOptions {
   db: string
   /** Loaded into an empty database; an existing database keeps its own topology. */
   topology: Topology
+  /**
+   * Serve only these namespaces' volumes through CdpBackend (an agent's slice of a cluster
+   * whose agents share one database); absent: all. The control API still sees every volume.
+   */
+  namespaces?: readonly string[]
   clock: { mode: ClockMode, /** Where a manual clock starts. */ start?: Ns }
   /** Seconds between auto snapshots while CDP is on. */
   snapshotIntervalSeconds?: number

@@ -3,8 +3,9 @@
 // pair is checked before a view or a revert uses it.
 import type { Ns, PointInTime } from '../src/backend/port.js'
 import { CdpError } from '../src/errors.js'
-import { type BlockChange, type BlockData, blockData } from './content.js'
+import { type BlockChange, type BlockData, blockData, type Token } from './content.js'
 import type { RecoverableRange } from './control.js'
+import { diskFaultSql, type FaultSpan, faultSpansOf, requireRecorded, withoutFaults } from './disk-faults.js'
 import type { Sql } from './sql.js'
 
 /** Where a point in time lives once checked against the journal. */
@@ -19,19 +20,41 @@ export interface ResolvedPoint {
 export interface BlockRange { first: number, end: number }
 export const EVERY_BLOCK: BlockRange = { first: 0, end: Number.MAX_SAFE_INTEGER }
 
-/** The image at `time`, block by block, over every block the volume has ever written (within `range`). */
+/** A block's token at a time (`?` first): its newest journal row at or before it, else the base, else zeros. */
+const TOKEN_AT = `coalesce(
+  (SELECT j.token FROM journal j WHERE j.volume_id = l.volume_id AND j.block = l.block AND j.time <= ?
+    ORDER BY j.time DESC, j.id DESC LIMIT 1),
+  (SELECT b.token FROM base_block b WHERE b.volume_id = l.volume_id AND b.block = l.block),
+  0)`
+
+/**
+ * The image at `time`, block by block, over every block the volume has ever written (within
+ * `range`): an index lookup per block, so a range costs the range.
+ */
 export function * imageAt (sql: Sql, volumeId: bigint, time: Ns, range = EVERY_BLOCK): Generator<BlockChange> {
-  const rows = sql.prepare(`
-    SELECT l.block, coalesce(
-      (SELECT j.token FROM journal j WHERE j.volume_id = l.volume_id AND j.block = l.block AND j.time <= ?
-        ORDER BY j.time DESC, j.id DESC LIMIT 1),
-      (SELECT b.token FROM base_block b WHERE b.volume_id = l.volume_id AND b.block = l.block),
-      0) AS token
+  const rows = sql.prepare(`SELECT l.block, ${TOKEN_AT} AS token
     FROM live_block l WHERE l.volume_id = ? AND l.block >= ? AND l.block < ? ORDER BY l.block`).iterate(time, volumeId, range.first, range.end)
   for (const row of rows) {
     const { block, token } = row as { block: bigint, token: bigint }
     yield { block: Number(block), token: Number(token) }
   }
+}
+
+/** Of `blocks`, those whose live content is not the image's at `time`: both tokens, an index lookup per block. */
+export function differencesAt (sql: Sql, volumeId: bigint, time: Ns, blocks: Iterable<number>): Array<{ block: number, live: Token, at: Token }> {
+  const tokens = sql.prepare(`SELECT l.token AS live, ${TOKEN_AT} AS at FROM live_block l WHERE l.volume_id = ? AND l.block = ?`)
+  const differences: Array<{ block: number, live: Token, at: Token }> = []
+  for (const block of blocks) {
+    const row = tokens.get(time, volumeId, block) as { live: bigint, at: bigint } | undefined
+    if (row !== undefined && row.live !== row.at) differences.push({ block, live: Number(row.live), at: Number(row.at) })
+  }
+  return differences
+}
+
+/** The stored bytes of the image at `time` within `range` (its non-zero blocks), in one query. */
+export function bytesAt (sql: Sql, volumeId: bigint, time: Ns, range: BlockRange): Iterable<BlockData> {
+  return blockData(sql.prepare(`SELECT l.block, c.data FROM live_block l JOIN content c ON c.id = ${TOKEN_AT}
+    WHERE l.volume_id = ? AND l.block >= ? AND l.block < ?`).iterate(time, volumeId, range.first, range.end))
 }
 
 /** The volume's content now (within `range`), block → token. */
@@ -46,16 +69,36 @@ export function liveBytes (sql: Sql, volumeId: bigint, range: BlockRange): Itera
     WHERE l.volume_id = ? AND l.block >= ? AND l.block < ?`).iterate(volumeId, range.first, range.end))
 }
 
-/** Per online segment with a snapshot: from its oldest snapshot to its end (now, while active). */
-export function recoverableRanges (sql: Sql, volumeId: bigint, now: Ns): RecoverableRange[] {
-  return sql.all<{ seq: bigint, from: bigint, end_time: bigint | null }>(`
-    SELECT s.seq, f.first AS "from", s.end_time
+/** A journal segment's span, whether its host is online and its disk failed now, and its oldest snapshot (null: none). */
+export interface SegmentSpan { seq: bigint, start: Ns, end: Ns | null, online: boolean, diskFailed: boolean, diskId: bigint, first: Ns | null }
+
+/**
+ * The volume's segments in seq order. A segment's snapshots are taken while it is active, so
+ * they lie inside its span: its first is one seek of snapshot_by_time from its start (a
+ * grouped pass over all the volume's snapshots cost 40 ms at 100 segments × 100,000).
+ */
+export function segmentSpans (sql: Sql, volumeId: bigint, now: Ns): SegmentSpan[] {
+  return sql.all<{ seq: bigint, start: Ns, end: Ns | null, online: bigint, disk_failed: bigint, disk_id: bigint, first: Ns | null }>(`
+    SELECT s.seq, s.start_time AS start, s.end_time AS "end", h.online, ${diskFaultSql('s.disk_id', 'failed')} AS disk_failed, s.disk_id,
+      (SELECT n.time FROM snapshot n WHERE n.volume_id = s.volume_id AND n.time >= s.start_time
+        AND n.time <= coalesce(s.end_time, ?) AND n.seq = s.seq ORDER BY n.time LIMIT 1) AS first
     FROM segment s JOIN cdp_disk d ON d.id = s.disk_id JOIN host h ON h.id = d.host_id
-    -- each segment's first snapshot in one pass over the volume's snapshots (a join per
-    -- segment scans them all once per segment: 100 ms at 100 segments × 10,000 snapshots)
-    JOIN (SELECT seq, min(time) AS first FROM snapshot WHERE volume_id = ? GROUP BY seq) f ON f.seq = s.seq
-    WHERE s.volume_id = ? AND h.online = 1 ORDER BY s.seq`, volumeId, volumeId)
-    .map((r) => ({ from: r.from, to: r.end_time ?? now, seq: r.seq }))
+    WHERE s.volume_id = ? ORDER BY s.seq`, now, volumeId)
+    .map(({ disk_failed: diskFailed, disk_id: diskId, ...s }) => ({ ...s, online: s.online === 1n, diskFailed: diskFailed === 1n, diskId }))
+}
+
+/**
+ * Per online segment with a snapshot: from its oldest snapshot to its end (now, while
+ * active), without the times its disk could not record (disk-faults.ts).
+ */
+export function recoverableRanges (sql: Sql, volumeId: bigint, now: Ns): RecoverableRange[] {
+  return rangesOf(segmentSpans(sql, volumeId, now), now, faultSpansOf(sql, volumeId))
+}
+
+export function rangesOf (segments: readonly SegmentSpan[], now: Ns, faults: ReadonlyMap<bigint, FaultSpan[]>): RecoverableRange[] {
+  return segments.flatMap((s) => s.online && !s.diskFailed && s.first !== null
+    ? withoutFaults({ from: s.first, to: s.end ?? now, seq: s.seq }, faults.get(s.diskId))
+    : [])
 }
 
 /** A time inside some online segment, at or after one of its snapshots. */
@@ -67,11 +110,14 @@ export function requireRecoverable (sql: Sql, volumeId: bigint, at: Ns, now: Ns)
 
 /** Checks a (snapshot, timestamp) pair the way view and revert need it. */
 export function resolvePoint (sql: Sql, volumeId: bigint, point: PointInTime, now: Ns): ResolvedPoint {
-  const snapshot = sql.get<{ seq: bigint, time: bigint }>('SELECT seq, time FROM snapshot WHERE volume_id = ? AND name = ?', volumeId, point.snapshot_name)
+  // Segments opened in one second each have a snapshot of that second's name: the point's is
+  // the newest of them at or before its time (an older one's segment ended sooner).
+  const snapshot = sql.get<{ seq: bigint, time: bigint }>(`SELECT seq, time FROM snapshot WHERE volume_id = ? AND name = ?
+    ORDER BY time <= ? DESC, time DESC LIMIT 1`, volumeId, point.snapshot_name, point.timestamp < now ? point.timestamp : now)
   if (snapshot === undefined) throw new CdpError('SNAPSHOT_NOT_FOUND', point.snapshot_name)
   if (point.timestamp > now) throw new CdpError('POINT_NOT_RECOVERABLE', `timestamp ${point.timestamp} is after now (${now})`)
-  const segment = sql.get<{ end_time: bigint | null, online: bigint, host_id: bigint, host_uuid: string }>(`
-    SELECT s.end_time, h.online, h.id AS host_id, h.uuid AS host_uuid
+  const segment = sql.get<{ end_time: bigint | null, online: bigint, host_id: bigint, host_uuid: string, disk_id: bigint }>(`
+    SELECT s.end_time, h.online, h.id AS host_id, h.uuid AS host_uuid, s.disk_id
     FROM segment s JOIN cdp_disk d ON d.id = s.disk_id JOIN host h ON h.id = d.host_id
     WHERE s.volume_id = ? AND s.seq = ?`, volumeId, snapshot.seq)
   if (segment === undefined) throw new Error(`snapshot ${point.snapshot_name} has no segment`)
@@ -80,5 +126,6 @@ export function resolvePoint (sql: Sql, volumeId: bigint, point: PointInTime, no
     throw new CdpError('SNAPSHOT_NOT_BASE', `${point.snapshot_name} covers ${snapshot.time} to ${end}, not ${point.timestamp}`)
   }
   if (segment.online !== 1n) throw new CdpError('SEGMENT_OFFLINE', `usd_seq ${snapshot.seq}`)
+  requireRecorded(sql, segment.disk_id, point.timestamp)
   return { seq: snapshot.seq, time: point.timestamp, hostId: segment.host_id, hostUuid: segment.host_uuid }
 }

@@ -1,6 +1,9 @@
 // Retention: snapshots older than reserve_duration go (or as many oldest as it takes to bring
 // journal use under reserve_capacity), and every journal row up to the oldest remaining
 // snapshot is folded into the base image. A fold costs what it removes.
+// An active view pins its point: nothing past it is folded, and capacity waits (the rows the
+// view holds count in use, which may pass reserve_capacity) until the view goes off; the
+// next catch-up then folds what the limits say.
 import { NS_PER_SECOND, type Ns } from '../src/backend/port.js'
 import { type CdpRow, fromStored } from './cdp.js'
 import { BLOCK_BYTES } from './content.js'
@@ -13,7 +16,8 @@ export const durationCut = (cdp: CdpRow, now: Ns): Ns => now - fromStored(cdp.re
 /** Applies both limits, given the volume's oldest snapshot (`oldest`) after any that fell due. */
 export function applyRetention (sql: Sql, cdp: CdpRow, oldest: Ns | null, now: Ns): void {
   const cut = durationCut(cdp, now)
-  const overCapacity = cdp.use > cdp.reserve_capacity
+  const pin = cdp.view_time
+  const overCapacity = pin === null && cdp.use > cdp.reserve_capacity
   // History before the oldest snapshot can no longer be a base: it is folded. With no
   // snapshot at all, nothing up to now can be.
   if (!overCapacity && oldest !== null && oldest >= cut && oldest <= cdp.base_time) return
@@ -28,11 +32,12 @@ export function applyRetention (sql: Sql, cdp: CdpRow, oldest: Ns | null, now: N
     sql.run('DELETE FROM snapshot WHERE volume_id = ? AND time < ?', cdp.volume_id, dropBefore)
     oldest = sql.get<{ time: bigint | null }>('SELECT min(time) AS time FROM snapshot WHERE volume_id = ?', cdp.volume_id)?.time ?? null
   }
-  const foldTo = oldest ?? now
+  const oldestPoint = oldest ?? now
+  const foldTo = pin !== null && pin < oldestPoint ? pin : oldestPoint
   // Rows can sit at base_time itself (journaled in the ns of the last fold, or of the
   // CDP's creation): over capacity, those must fold too.
   if (foldTo > cdp.base_time || (overCapacity && foldTo === cdp.base_time)) fold(sql, cdp.volume_id, foldTo)
-  if (oldest !== oldestBefore || byCapacity) recordTrim(sql, cdp, byCapacity, oldestBefore ?? cdp.base_time, foldTo, now)
+  if (oldest !== oldestBefore || byCapacity) recordTrim(sql, cdp, byCapacity, oldestBefore ?? cdp.base_time, oldestPoint, now)
 }
 
 /** A trim that cost points (or, by capacity, journal): how much went, and the new oldest point. */
@@ -73,7 +78,10 @@ export function fold (sql: Sql, volumeId: bigint, to: Ns): void {
   sql.run(`DELETE FROM segment WHERE volume_id = ? AND end_time IS NOT NULL AND use = 0
     AND NOT EXISTS (SELECT 1 FROM snapshot s WHERE s.volume_id = segment.volume_id AND s.seq = segment.seq)`, volumeId)
   sql.run('UPDATE segment SET start_time = ? WHERE volume_id = ? AND start_time < ?', to, volumeId, to)
-  sql.run(`UPDATE segment SET io_start_time = CASE WHEN use = 0 THEN NULL ELSE
-      (SELECT min(time) FROM journal j WHERE j.volume_id = segment.volume_id AND j.seq = segment.seq) END
-    WHERE volume_id = ? AND io_start_time <= ?`, volumeId, to)
+  // io times stay those of the rows left: none, none; else the first row after the fold point.
+  sql.run(`UPDATE segment SET
+      io_start_time = CASE WHEN use = 0 THEN NULL ELSE
+        (SELECT min(time) FROM journal j WHERE j.volume_id = segment.volume_id AND j.time > ? AND j.seq = segment.seq) END,
+      io_last_time = CASE WHEN use = 0 THEN NULL ELSE io_last_time END
+    WHERE volume_id = ? AND io_start_time <= ?`, to, volumeId, to)
 }

@@ -150,6 +150,42 @@ const MIGRATIONS: string[] = [
   -- when the journal last went on (NULL while off): window's on_seconds, which folds cannot move
   ALTER TABLE cdp ADD COLUMN on_since INTEGER;
   UPDATE cdp SET on_since = (SELECT min(s.start_time) FROM segment s WHERE s.volume_id = cdp.volume_id) WHERE state = 'on';
+  `,
+  `
+  -- every segment opens with a snapshot, even in the second of an earlier segment's: a name
+  -- is unique per segment, and a point is found by its name and its time
+  CREATE TABLE snapshot_by_segment (
+    volume_id INTEGER NOT NULL REFERENCES cdp, seq INTEGER NOT NULL, name TEXT NOT NULL, time INTEGER NOT NULL,
+    PRIMARY KEY (volume_id, seq, name)
+  ) STRICT, WITHOUT ROWID;
+  INSERT INTO snapshot_by_segment (volume_id, seq, name, time) SELECT volume_id, seq, name, time FROM snapshot;
+  DROP TABLE snapshot;
+  ALTER TABLE snapshot_by_segment RENAME TO snapshot;
+  CREATE INDEX snapshot_by_time ON snapshot (volume_id, time);
+  CREATE INDEX snapshot_by_name ON snapshot (volume_id, name, time);
+  `,
+  `
+  -- disk faults (simulator/disk-faults.ts): while a span lasts (to_time NULL) the disk's
+  -- journal records nothing; from_time..to_time (inclusive) is a gap of its segments
+  CREATE TABLE disk_fault (
+    id INTEGER PRIMARY KEY, disk_id INTEGER NOT NULL REFERENCES cdp_disk,
+    state TEXT NOT NULL CHECK (state IN ('failed', 'full')), from_time INTEGER NOT NULL, to_time INTEGER
+  ) STRICT;
+  CREATE INDEX disk_fault_by_disk ON disk_fault (disk_id, from_time);
+  `,
+  `
+  -- a view reads through the journal at its time (retention holds what it needs): no copy
+  DROP TABLE view_block;
+  `,
+  `
+  -- blocks whose live content the journal may not hold (written while CDP was off, or whose
+  -- journal end a clean moved back): enable journals what changed from these alone
+  CREATE TABLE unjournaled_block (
+    volume_id INTEGER NOT NULL REFERENCES cdp, block INTEGER NOT NULL,
+    PRIMARY KEY (volume_id, block)
+  ) STRICT, WITHOUT ROWID;
+  INSERT INTO unjournaled_block (volume_id, block)
+    SELECT l.volume_id, l.block FROM live_block l JOIN cdp c ON c.volume_id = l.volume_id WHERE c.state = 'off';
   `
 ]
 

@@ -10,6 +10,8 @@
 //   view.ts, revert.ts, clean.ts, admission.ts, list.ts, info.ts: one rule each
 //   window.ts          the protection window: ranges, gaps and their reasons
 //   events.ts          what each rule did, kept per volume with a bound
+//   group.ts           one point for several volumes, viewed or reverted all or nothing
+//   changes.ts         the extents that differ between two points
 // A volume's live content is `live_block`; `base_block` is the image at the journal's fold
 // point `base_time`; the image at T is, per block, the newest journal row at or before T,
 // else the base.
@@ -17,7 +19,8 @@ import type { Database } from 'better-sqlite3'
 import { statfsSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
 import type {
-  BatchOutcome, CdpBackend, CdpInfo, CdpPolicy, ListQuery, ListResult, Ns, PointInTime, VolumeRef
+  BatchOutcome, CdpBackend, CdpInfo, CdpPolicy, ChangesPage, ChangesQuery, GroupResult, ListQuery, ListResult, Ns,
+  PointInTime, ProtectionSurvey, VmGroupRef, VolumeRef
 } from '../src/backend/port.js'
 import { NS_PER_SECOND } from '../src/backend/port.js'
 import { CdpError, isCdpError } from '../src/errors.js'
@@ -25,17 +28,20 @@ import type { CdpEventsPage, EventsQuery } from '../src/schemas/events.js'
 import type { WindowFacts } from '../src/schemas/window.js'
 import { identityFromRef } from '../src/backend/identity.js'
 import { changePolicy, createCdp } from './admission.js'
+import { changedExtents } from './changes.js'
+import { applyToGroup, groupMembers, groupPoint, type MemberChange } from './group.js'
 import { catchUp } from './catch-up.js'
 import { cdpOf, requireCdp } from './cdp.js'
 import { cleanCdp, cleanSegment } from './clean.js'
 import { type Clock, manualClock, realClock } from './clock.js'
-import { assemble, BLOCK_SIZE, imageDigest, internBlock, toBlockChanges, withData } from './content.js'
+import { assemble, BLOCK_SIZE, imageDigest, internBlock, toBlockChanges } from './content.js'
 import type { BlockWrite, HarnessControl, ImageDigest, RecoverableRange, SimulatorControl, ViewListener } from './control.js'
+import { type DiskState, requireRecordingDisk, setDiskState } from './disk-faults.js'
 import { cdpInfo, type JournalStat, journalStats } from './info.js'
 import { applyWrite, disableCdp, enableCdp } from './journal.js'
 import { listCdps } from './list.js'
 import { type Cadence, DEFAULTS, type SimulatorOptions } from './options.js'
-import { type BlockRange, imageAt, liveBytes, liveImage, recoverableRanges, requireRecoverable } from './point-in-time.js'
+import { type BlockRange, bytesAt, imageAt, liveBytes, liveImage, recoverableRanges, requireRecoverable } from './point-in-time.js'
 import { revert } from './revert.js'
 import { changeTime, recordChange } from './timeline.js'
 import { openDatabase } from './schema.js'
@@ -45,7 +51,7 @@ import { loadState, resetState, saveState } from './state.js'
 import { takeSnapshotNow } from './auto-snapshots.js'
 import type { Topology } from './topology.js'
 import { type ViewFacts, viewBytes, viewFacts, viewImage, viewOff, viewOn } from './view.js'
-import { protectionWindow } from './window.js'
+import { protectionSurvey, protectionWindow } from './window.js'
 import { eventsOf, recordHostState } from './events.js'
 import { identityOf, resolveVolume, type VolumeFacts, volumeFacts, type VolumeRow, volumeByUuid } from './volume.js'
 
@@ -63,6 +69,8 @@ export class Simulator implements CdpBackend, SimulatorControl, HarnessControl {
   private topology: Topology
   private readonly clockStart: Ns | undefined
   private readonly cadence: Cadence
+  /** The namespaces served through CdpBackend; undefined: all. */
+  private readonly served: ReadonlySet<string> | undefined
   private readonly writeTargets = new Map<string, { id: bigint, size: number }>()
   private readonly viewListeners: ViewListener[] = []
 
@@ -74,6 +82,7 @@ export class Simulator implements CdpBackend, SimulatorControl, HarnessControl {
     this.topology = options.topology
     this.clockStart = options.clock.mode === 'manual' ? options.clock.start ?? DEFAULTS.manualClockStart : undefined
     this.dbPath = options.db
+    this.served = options.namespaces === undefined ? undefined : new Set(options.namespaces.map((ns) => ns.toLowerCase()))
     this.sql = sqlOver(db, () => { this.diskFull = true })
     this.clk = options.clock.mode === 'manual'
       ? manualClock(db, options.clock.start ?? DEFAULTS.manualClockStart)
@@ -101,6 +110,7 @@ export class Simulator implements CdpBackend, SimulatorControl, HarnessControl {
     return this.batch(volumes, (volume) => {
       const cdp = cdpOf(this.sql, volume.id) ?? createCdp(this.sql, volume, DEFAULTS.policy, this.clk.now())
       if (cdp.state === 'on') return
+      requireRecordingDisk(this.sql, cdp.disk_id)
       this.change(volume.id, (now) => { enableCdp(this.sql, cdp, now, this.cadence) })
     })
   }
@@ -114,7 +124,10 @@ export class Simulator implements CdpBackend, SimulatorControl, HarnessControl {
   }
 
   async list (query: ListQuery): Promise<ListResult> {
-    return listCdps(this.sql, query)
+    const served = this.served
+    if (served === undefined) return listCdps(this.sql, query)
+    const namespaces = (query.namespaces ?? [...served]).filter((ns) => served.has(ns.toLowerCase()))
+    return listCdps(this.sql, { ...query, namespaces })
   }
 
   async info (ref: VolumeRef): Promise<CdpInfo> {
@@ -129,7 +142,7 @@ export class Simulator implements CdpBackend, SimulatorControl, HarnessControl {
   }
 
   async viewOn (ref: VolumeRef, point: PointInTime): Promise<{ host_uuid: string }> {
-    const result = this.changeVolume(ref, (volume, now) => viewOn(this.sql, volume, point, now))
+    const result = this.changeVolume(ref, (volume, now, found) => viewOn(this.sql, volume, point, now, found))
     this.viewChanged(ref.volume_uuid, true)
     return result
   }
@@ -144,21 +157,55 @@ export class Simulator implements CdpBackend, SimulatorControl, HarnessControl {
   }
 
   async revert (ref: VolumeRef, point: PointInTime): Promise<void> {
-    this.changeVolume(ref, (volume, now) => { revert(this.sql, volume, point, now, this.cadence) })
+    this.changeVolume(ref, (volume, now, found) => { revert(this.sql, volume, point, now, found, this.cadence) })
   }
 
   async window (ref: VolumeRef): Promise<WindowFacts> {
     return this.onVolume(ref, (volume) => protectionWindow(this.sql, requireCdp(this.sql, volume.id), this.clk.now()))
   }
 
+  async protection (limit: number): Promise<ProtectionSurvey> {
+    return protectionSurvey(this.sql, this.clk.now(), limit)
+  }
+
   async events (ref: VolumeRef, query: EventsQuery): Promise<CdpEventsPage> {
     // Events outlive the CDP (a clean is one): the volume is enough.
     return this.sql.inTransaction(() => {
-      const volume = resolveVolume(this.sql, ref)
+      const volume = resolveVolume(this.sql, ref, this.served)
       const cdp = cdpOf(this.sql, volume.id)
       if (cdp !== undefined) catchUp(this.sql, cdp, this.clk.now(), this.cadence.snapshotInterval)
       return eventsOf(this.sql, volume.id, query)
     })
+  }
+
+  async groupMembers (vm: VmGroupRef): Promise<VolumeRef[]> {
+    return this.sql.inTransaction(() => groupMembers(this.sql, vm))
+  }
+
+  async groupViewOn (volumes: VolumeRef[], timestamp: Ns): Promise<GroupResult> {
+    return this.groupChange(volumes, (volume, now, found) => {
+      const point = groupPoint(this.sql, volume.id, timestamp, found)
+      return { snapshot_name: point.snapshot_name, ...viewOn(this.sql, volume, point, now, found) }
+    }, true)
+  }
+
+  async groupViewOff (volumes: VolumeRef[]): Promise<GroupResult> {
+    return this.groupChange(volumes, (volume, now) => {
+      viewOff(this.sql, volume, now)
+      return { snapshot_name: '', host_uuid: '' }
+    }, false)
+  }
+
+  async groupRevert (volumes: VolumeRef[], timestamp: Ns): Promise<GroupResult> {
+    return this.groupChange(volumes, (volume, now, found) => {
+      const point = groupPoint(this.sql, volume.id, timestamp, found)
+      revert(this.sql, volume, point, now, found, this.cadence)
+      return { snapshot_name: point.snapshot_name, host_uuid: '' }
+    })
+  }
+
+  async changes (ref: VolumeRef, query: ChangesQuery): Promise<ChangesPage> {
+    return this.onVolume(ref, (volume) => changedExtents(this.sql, volume.id, query, this.clk.now()))
   }
 
   async ready (): Promise<void> {
@@ -232,7 +279,7 @@ export class Simulator implements CdpBackend, SimulatorControl, HarnessControl {
       const now = this.clk.now()
       catchUp(this.sql, requireCdp(this.sql, volume.id), now, this.cadence.snapshotInterval)
       requireRecoverable(this.sql, volume.id, at, now)
-      return assemble(range.first, range.end - range.first, withData(this.sql, imageAt(this.sql, volume.id, at, range)))
+      return assemble(range.first, range.end - range.first, bytesAt(this.sql, volume.id, at, range))
     })
   }
 
@@ -284,6 +331,10 @@ export class Simulator implements CdpBackend, SimulatorControl, HarnessControl {
     if (!found) throw new CdpError('HOST_NOT_FOUND', hostUuid)
   }
 
+  setDiskState (hostUuid: string, path: string, state: DiskState): void {
+    this.sql.inTransaction(() => { setDiskState(this.sql, this.clk, this.cadence, hostUuid, path, state) })
+  }
+
   setVmRunning (vmUuid: string, running: boolean): void {
     const changed = this.sql.inTransaction(() => this.sql.run('UPDATE vm SET running = ? WHERE uuid = ?', running ? 1 : 0, vmUuid.toLowerCase()))
     if (changed === 0) throw new CdpError('VM_NOT_FOUND', vmUuid)
@@ -329,7 +380,7 @@ export class Simulator implements CdpBackend, SimulatorControl, HarnessControl {
       return refs.map((ref): BatchOutcome => {
         let volume: VolumeRow | undefined
         try {
-          volume = resolveVolume(this.sql, ref)
+          volume = resolveVolume(this.sql, ref, this.served)
           const found = volume
           this.sql.inSavepoint(() => fn(found))
           return { ok: true, volume: identityOf(found) }
@@ -344,7 +395,7 @@ export class Simulator implements CdpBackend, SimulatorControl, HarnessControl {
   /** One volume's call with CDP: in one transaction, after bringing the volume up to now. */
   private onVolume<T> (ref: VolumeRef, fn: (volume: VolumeRow) => T): T {
     return this.sql.inTransaction(() => {
-      const volume = resolveVolume(this.sql, ref)
+      const volume = resolveVolume(this.sql, ref, this.served)
       catchUp(this.sql, requireCdp(this.sql, volume.id), this.clk.now(), this.cadence.snapshotInterval)
       return fn(volume)
     })
@@ -353,10 +404,14 @@ export class Simulator implements CdpBackend, SimulatorControl, HarnessControl {
   /**
    * As onVolume, for a call that changes the volume: it happens at a ns of its own. The
    * volume is brought up to the clock's now first, so a point the caller read as
-   * recoverable just now is still there when a 1 ns step follows.
+   * recoverable just now is still there when a 1 ns step follows. `found` is the clock's now
+   * as the call found it, before any step: the latest time a point it names may be.
    */
-  private changeVolume<T> (ref: VolumeRef, fn: (volume: VolumeRow, now: Ns) => T): T {
-    return this.onVolume(ref, (volume) => this.change(volume.id, (now) => fn(volume, now)))
+  private changeVolume<T> (ref: VolumeRef, fn: (volume: VolumeRow, now: Ns, found: Ns) => T): T {
+    return this.onVolume(ref, (volume) => {
+      const found = this.clk.now()
+      return this.change(volume.id, (now) => fn(volume, now, found))
+    })
   }
 
   /** Runs one change to a volume at its own ns (timeline.ts) and records that ns. */
@@ -364,6 +419,30 @@ export class Simulator implements CdpBackend, SimulatorControl, HarnessControl {
     const now = changeTime(this.sql, this.clk, volumeId)
     const result = fn(now)
     recordChange(this.sql, volumeId, now)
+    return result
+  }
+
+  /**
+   * A change to every volume of a group, all or nothing (group.ts), at one ns: the first
+   * after every member's last change, so each member's timeline keeps a ns per change.
+   */
+  private groupChange (refs: VolumeRef[], change: (volume: VolumeRow, now: Ns, found: Ns) => MemberChange, viewGoesOn?: boolean): GroupResult {
+    // As changeVolume's `found`: the group's points are judged at the now the call found.
+    const found = this.clk.now()
+    const result = applyToGroup(this.sql, refs, {
+      prepare: (volume) => { catchUp(this.sql, requireCdp(this.sql, volume.id), this.clk.now(), this.cadence.snapshotInterval) },
+      timeOf: (volumes) => this.clk.after(volumes.reduce((last, volume) => {
+        const time = requireCdp(this.sql, volume.id).last_change
+        return time > last ? time : last
+      }, -1n)),
+      change: (volume, now) => {
+        const changed = change(volume, now, found)
+        recordChange(this.sql, volume.id, now)
+        return changed
+      }
+    })
+    // The view listeners hear of each member whose view went on or off (not of a revert).
+    if (viewGoesOn !== undefined) for (const outcome of result.outcomes) if (outcome.ok) this.viewChanged(outcome.volume.volume_uuid, viewGoesOn)
     return result
   }
 

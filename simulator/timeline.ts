@@ -3,6 +3,8 @@
 // recoverable (while retention keeps it) and every revert can be undone by reverting to the
 // ns before it. A change that would land on the ns of the volume's last change moves the
 // clock 1 ns past it first: a manual clock moves when told, and by the least needed here.
+// The step is the change's own: a point the change names (view, revert) is judged against
+// the now the call found, so a time after that now is refused, stepped or not.
 import type { Ns } from '../src/backend/port.js'
 import type { Clock } from './clock.js'
 import type { Sql } from './sql.js'

@@ -102,17 +102,14 @@ export function loadTopology (path: string, setting = 'CDP_SIM_TOPOLOGY'): Topol
 }
 
 /**
- * The part of a topology that holds these namespaces: only they, the volumes in them, and
- * the clusters they belong to (with their hosts). Lets several agents each serve part of
- * one cluster. A namespace the topology does not have is an error.
+ * The namespaces one agent serves of a topology it holds whole (several agents share one
+ * database, each serving a slice), lower-cased. A namespace the topology does not have is
+ * an error.
  */
-export function restrictTopology (topology: Topology, namespaces: readonly string[]): Topology {
-  const keep = new Set(namespaces.map((uuid) => uuid.toLowerCase()))
+export function servedNamespaces (topology: Topology, namespaces: readonly string[]): string[] {
+  const served = [...new Set(namespaces.map((uuid) => uuid.toLowerCase()))]
   const known = new Set(topology.clusters.flatMap((c) => c.namespaces.map((n) => n.uuid.toLowerCase())))
-  const unknown = [...keep].filter((uuid) => !known.has(uuid))
+  const unknown = served.filter((uuid) => !known.has(uuid))
   if (unknown.length > 0) throw new Error(`unknown namespace ${unknown.join(', ')}`)
-  const clusters = topology.clusters
-    .map((cluster) => ({ ...cluster, namespaces: cluster.namespaces.filter((n) => keep.has(n.uuid.toLowerCase())) }))
-    .filter((cluster) => cluster.namespaces.length > 0)
-  return { ...topology, clusters, volumes: topology.volumes.filter((v) => keep.has(v.namespace.toLowerCase())) }
+  return served
 }

@@ -14,6 +14,7 @@ export interface VolumeRow {
   cluster_uuid: string
   cluster_name: string
   cluster_mode: string
+  namespace_uuid: string
   tenant: string
   tenant_name: string
   vm_running: bigint | null
@@ -21,9 +22,10 @@ export interface VolumeRow {
 
 const VOLUME_SELECT = `
   SELECT v.id, v.uuid, v.name, v.size, v.multiple, v.vm_type, v.owner,
-    c.uuid AS cluster_uuid, c.name AS cluster_name, c.mode AS cluster_mode,
+    c.uuid AS cluster_uuid, c.name AS cluster_name, c.mode AS cluster_mode, n.uuid AS namespace_uuid,
     t.uuid AS tenant, t.name AS tenant_name, vm.running AS vm_running
   FROM volume v JOIN cluster c ON c.id = v.cluster_id JOIN tenant t ON t.id = v.tenant_id
+  JOIN namespace n ON n.id = v.namespace_id
   LEFT JOIN vm ON vm.id = v.vm_id
   WHERE v.uuid = ?`
 
@@ -33,8 +35,11 @@ export function volumeByUuid (sql: Sql, uuid: string): VolumeRow {
   return volume
 }
 
-/** The volume a request names; another tenant's volume is as good as missing. */
-export function resolveVolume (sql: Sql, ref: VolumeRef): VolumeRow {
+/**
+ * The volume a request names; another tenant's volume, or one outside the namespaces this
+ * simulator serves (`served`, when it serves a slice), is as good as missing.
+ */
+export function resolveVolume (sql: Sql, ref: VolumeRef, served?: ReadonlySet<string>): VolumeRow {
   const volume = sql.get<VolumeRow>(VOLUME_SELECT, ref.volume_uuid.toLowerCase())
   const cluster = ref.cluster_uuid.toLowerCase()
   if (volume?.cluster_uuid !== cluster) {
@@ -43,7 +48,7 @@ export function resolveVolume (sql: Sql, ref: VolumeRef): VolumeRow {
     }
     throw new CdpError('VOLUME_NOT_FOUND', ref.volume_uuid)
   }
-  if (ref.tenant !== undefined && ref.tenant.toLowerCase() !== volume.tenant) {
+  if ((ref.tenant !== undefined && ref.tenant.toLowerCase() !== volume.tenant) || served?.has(volume.namespace_uuid) === false) {
     throw new CdpError('VOLUME_NOT_FOUND', ref.volume_uuid)
   }
   return volume

@@ -1,36 +1,35 @@
 // The protection window: the recoverable ranges (point-in-time.ts), and every stretch of
 // time inside reserve_duration (and since the CDP was created) that is not recoverable, with
-// the reason the simulator can tell: a segment on an offline host, a segment's time before
-// its first snapshot, a cleaned segment, history trimmed by capacity, or CDP off.
-import { NS_PER_SECOND, type Ns } from '../src/backend/port.js'
+// the reason the simulator can tell: a segment on an offline host, a time its CDP disk failed
+// or was full, a segment's time before its first snapshot, a cleaned segment, history
+// trimmed by capacity, or CDP off.
+import { NS_PER_SECOND, type Ns, type ProtectionSurvey } from '../src/backend/port.js'
+import { pressureFacts } from '../src/protection-pressure.js'
 import type { GapReason, WindowFacts } from '../src/schemas/window.js'
-import { type CdpRow, fromStored } from './cdp.js'
+import { type CdpRow, fromStored, requireCdp } from './cdp.js'
 import type { RecoverableRange } from './control.js'
+import { type FaultSpan, faultSpansOf } from './disk-faults.js'
 import { cleanedSpans, lastTrim } from './events.js'
-import { recoverableRanges } from './point-in-time.js'
+import { rangesOf, segmentSpans, type SegmentSpan } from './point-in-time.js'
 import { durationCut } from './retention.js'
 import type { Sql } from './sql.js'
 
 interface Gap { from: Ns, to: Ns, reason: GapReason }
-interface SegmentSpan { seq: bigint, start: Ns, end: Ns | null, online: bigint, first: Ns | null }
 
 /** Whole seconds, rounded down: JSON numbers of this API are integers. */
 const seconds = (ns: Ns): bigint => ns / NS_PER_SECOND
 
 export function protectionWindow (sql: Sql, cdp: CdpRow, now: Ns): WindowFacts {
-  const ranges = recoverableRanges(sql, cdp.volume_id, now)
-  const segments = sql.all<SegmentSpan>(`
-    SELECT s.seq, s.start_time AS start, s.end_time AS "end", h.online, f.first
-    FROM segment s JOIN cdp_disk d ON d.id = s.disk_id JOIN host h ON h.id = d.host_id
-    LEFT JOIN (SELECT seq, min(time) AS first FROM snapshot WHERE volume_id = ? GROUP BY seq) f ON f.seq = s.seq
-    WHERE s.volume_id = ? ORDER BY s.seq`, cdp.volume_id, cdp.volume_id)
+  const segments = segmentSpans(sql, cdp.volume_id, now)
+  const faults = faultSpansOf(sql, cdp.volume_id)
+  const ranges = rangesOf(segments, now, faults)
   const created = cdp.create_time * NS_PER_SECOND
   const cut = durationCut(cdp, now)
   const since = cut > created ? cut : created
   const oldest = ranges.reduce<Ns | null>((min, r) => min === null || r.from < min ? r.from : min, null)
   return {
     ranges,
-    gaps: withoutRanges(explained(sql, cdp, segments, since, now), ranges),
+    gaps: withoutRanges(explained(sql, cdp, segments, faults, since, now), ranges),
     configured_seconds: fromStored(cdp.reserve_duration),
     actual_seconds: oldest === null ? 0n : seconds(now - oldest),
     recoverable_seconds: seconds(ranges.reduce((sum, r) => sum + r.to - r.from, 0n)),
@@ -40,8 +39,20 @@ export function protectionWindow (sql: Sql, cdp: CdpRow, now: Ns): WindowFacts {
   }
 }
 
+/**
+ * The first `limit` CDP volumes' windows against their policies, by volume uuid (read only,
+ * like the journal gauges: what retention has settled so far).
+ */
+export function protectionSurvey (sql: Sql, now: Ns, limit: number): ProtectionSurvey {
+  const total = sql.get<{ n: bigint }>('SELECT count(*) AS n FROM cdp')?.n ?? 0n
+  const volumes = sql.all<{ id: bigint, uuid: string }>(
+    'SELECT v.id, v.uuid FROM cdp JOIN volume v ON v.id = cdp.volume_id ORDER BY v.uuid LIMIT ?', limit)
+    .map(({ id, uuid }) => ({ volume_uuid: uuid, ...pressureFacts(protectionWindow(sql, requireCdp(sql, id), now)) }))
+  return { volumes, omitted: Number(total) - volumes.length, unanswered: 0 }
+}
+
 /** Every stretch of [since, now] that no range can cover, each with its reason. */
-function explained (sql: Sql, cdp: CdpRow, segments: SegmentSpan[], since: Ns, now: Ns): Gap[] {
+function explained (sql: Sql, cdp: CdpRow, segments: SegmentSpan[], faults: Map<bigint, FaultSpan[]>, since: Ns, now: Ns): Gap[] {
   const gaps: Gap[] = []
   const add = (from: Ns, to: Ns, reason: GapReason): void => {
     const a = from > since ? from : since
@@ -67,9 +78,17 @@ function explained (sql: Sql, cdp: CdpRow, segments: SegmentSpan[], since: Ns, n
   segments.forEach((s, i) => {
     hole(cursor, s.start - 1n, i === 0)
     const end = s.end ?? now
-    if (s.online !== 1n) add(s.start, end, 'host_offline')
+    if (!s.online) add(s.start, end, 'host_offline')
+    else if (s.diskFailed) add(s.start, end, 'disk_failed')
     else if (s.first === null) add(s.start, end, 'no_base_snapshot')
-    else if (s.first > s.start) add(s.start, s.first - 1n, 'no_base_snapshot')
+    else {
+      if (s.first > s.start) add(s.start, s.first - 1n, 'no_base_snapshot')
+      // What the disk could not record: within the segment, after its first snapshot.
+      for (const fault of faults.get(s.diskId) ?? []) {
+        const to = fault.to ?? end
+        add(fault.from > s.first ? fault.from : s.first, to < end ? to : end, fault.state === 'failed' ? 'disk_failed' : 'disk_full')
+      }
+    }
     cursor = end + 1n
   })
   hole(cursor, now, segments.length === 0)

@@ -11,7 +11,7 @@ import type { Simulator } from './simulator.js'
 export const REMOTE_METHODS = [
   ...CDP_OPERATIONS, 'ready', 'close',
   'clock', 'advance', 'write', 'image', 'viewImage', 'recoverable', 'journalStats', 'readImage', 'readView',
-  'volumes', 'viewFacts', 'allocated', 'setHostOnline', 'setVmRunning',
+  'volumes', 'viewFacts', 'allocated', 'setHostOnline', 'setDiskState', 'setVmRunning',
   'reset', 'saveState', 'loadState', 'takeSnapshots'
 ] as const satisfies ReadonlyArray<keyof Simulator>
 export type RemoteMethod = typeof REMOTE_METHODS[number]

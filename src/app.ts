@@ -5,6 +5,7 @@ import cors from '@fastify/cors'
 import { instrument } from './backend/instrumented.js'
 import type { CdpBackend } from './backend/port.js'
 import { createHttpApp, type HttpAppOptions } from './http-app.js'
+import { PROTECTION_GAUGE_VOLUMES, registerProtectionGauges } from './protection-gauges.js'
 import { DEFAULT_WARNING_FRACTION } from './protection-pressure.js'
 import auth, { clusterWide, type ApiToken, type PublicRoute } from './plugins/auth.js'
 import metricsPlugin, { createMetrics, type Metrics } from './plugins/metrics.js'
@@ -26,6 +27,8 @@ export interface AppOptions extends HttpAppOptions {
   maxVolumesPerBatch?: number
   /** `window` reports pressure `warning` below this fraction of reserve_duration (default 0.85). */
   windowWarningFraction?: number
+  /** The most volumes one scrape's protection gauges export (default PROTECTION_GAUGE_VOLUMES). */
+  maxGaugeVolumes?: number
   /** Bearer tokens the API and the control API require; absent: no authentication. */
   tokens?: ApiToken[]
   /** Browser origins that may call the API (CORS); absent or empty: no CORS headers at all. */
@@ -58,7 +61,9 @@ export async function buildApp (options: AppOptions): Promise<FastifyInstance> {
   const app = createHttpApp({ logger, bodyLimit, requestTimeout, keepAliveTimeout, maxConnections })
   const metrics = options.metrics ?? createMetrics()
   const backend = instrument(options.backend, metrics.observeBackendCall)
+  const warningFraction = options.windowWarningFraction ?? DEFAULT_WARNING_FRACTION
   options.registerGauges?.(metrics.registry)
+  registerProtectionGauges(metrics.registry, { backend, warningFraction, maxVolumes: options.maxGaugeVolumes ?? PROTECTION_GAUGE_VOLUMES })
   // First, so that it sees every route.
   await app.register(openapi, { docsPrefix: DOCS_PREFIX, publicRoutes: PUBLIC_ROUTES })
   await app.register(metricsPlugin, { metrics })
@@ -76,7 +81,7 @@ export async function buildApp (options: AppOptions): Promise<FastifyInstance> {
     prefix: API_PREFIX,
     backend,
     maxVolumesPerBatch: options.maxVolumesPerBatch ?? 1000,
-    windowWarningFraction: options.windowWarningFraction ?? DEFAULT_WARNING_FRACTION
+    windowWarningFraction: warningFraction
   })
   if (options.controlApi !== undefined) await app.register(clusterWide(options.controlApi.plugin), { prefix: options.controlApi.prefix })
 

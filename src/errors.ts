@@ -28,10 +28,15 @@ export const Scode = {
   RESERVE_DURATION_TOO_SHORT: entry(1031, 400, 'reserve_duration must be at least 1 second', 'reserve_duration至少为1秒'),
   ROUTE_NOT_FOUND: entry(1010, 404, 'no such endpoint', '接口不存在'),
   METHOD_NOT_ALLOWED: entry(1011, 405, 'method not allowed on this endpoint', '该接口不支持此请求方法'),
+  GROUP_MEMBER_MISMATCH: entry(1090, 400, 'each volume of a group must name the group\'s cluster_uuid and tenant, once', '组内每个卷须与组的cluster_uuid和tenant一致且不重复'),
+  GROUP_NEEDS_MEMBERS: entry(1091, 400, 'name the group by volumes or by vm_uuid, one of the two', '须以volumes或vm_uuid之一指定卷组'),
+  CHANGES_FROM_AFTER_TO: entry(1092, 400, 'from must not be after to', 'from不能晚于to'),
+  INVALID_PAGE_TOKEN: entry(1093, 400, 'page_token is not one this query issued', 'page_token无效或不属于本次查询'),
   RANGE_NOT_SATISFIABLE: entry(1040, 416, 'Range must be one bytes=first-last range inside the image', 'Range必须是镜像范围内的单个bytes=起始-结束区间'),
   // the simulator's test harness (/sim/v1)
   FAULT_NOT_FOUND: entry(1050, 404, 'no fault rule with that id', '故障规则不存在'),
   INVALID_STATE_FILE: entry(1051, 400, 'not a usable simulator state file', '模拟器状态文件不可用'),
+  TOPOLOGY_FIXED: entry(1060, 400, 'a cluster of agents keeps the topology it started with', '代理集群沿用启动时的拓扑，不能更换'),
 
   // -- the connection, before any route is chosen (400, 408, 431, 503) --
   MALFORMED_REQUEST: entry(1012, 400, 'malformed HTTP request', 'HTTP请求格式错误'),
@@ -53,6 +58,8 @@ export const Scode = {
   VIEW_NOT_FOUND: entry(3006, 404, 'volume has no CDP view', '卷没有CDP查看'),
   HOST_NOT_FOUND: entry(3007, 404, 'host not found', '主机不存在'),
   VM_NOT_FOUND: entry(3008, 404, 'virtual machine not found', '虚拟机不存在'),
+  // Numbered with the disk-fault codes (the simulator's disk faults took 4040–4044).
+  DISK_NOT_FOUND: entry(4041, 404, 'CDP disk not found on that host', '该主机上不存在此CDP盘'),
 
   // -- state conflicts (409) --
   CDP_IS_ON: entry(4001, 409, 'CDP is on: disable it first', 'CDP处于启用状态，请先停用'),
@@ -66,7 +73,10 @@ export const Scode = {
   INSUFFICIENT_CDP_CAPACITY: entry(4009, 409, 'no CDP disk has room for that reserve_capacity', 'CDP盘剩余空间不足'),
   CLOCK_NOT_MANUAL: entry(4010, 409, 'the simulator clock is not manual', '模拟器时钟不是手动模式'),
   TENANT_QUOTA_EXCEEDED: entry(4011, 409, "reserve_capacity exceeds the tenant's CDP quota", '超出租户的CDP配额'),
+  GROUP_NOT_APPLIED: entry(4050, 409, 'not changed: another volume of the group refused', '未执行：组内其他卷拒绝了该操作'),
+  GROUP_SPANS_AGENTS: entry(4051, 409, 'the volumes of a group must be served by one node agent', '卷组内的卷必须由同一个节点代理管理'),
   CDP_IS_OFF: entry(4030, 409, 'CDP is off: its journal records nothing', 'CDP处于停用状态，日志不记录'),
+  DISK_FAULTY: entry(4040, 409, 'the CDP disk has failed or is full: its journal cannot record', 'CDP盘故障或已满，日志无法记录'),
 
   // -- backend trouble (500, 502, 503, 504) --
   INTERNAL: entry(5001, 500, 'internal error', '内部错误'),

@@ -63,5 +63,9 @@ function checkTextNumbers (schema: unknown, validate: ValidateFunction): Validat
 export function buildValidatorCompiler (): FastifySchemaCompiler<FastifySchema> {
   const bodyAjv = buildAjv(false)
   const textAjv = buildAjv(true)
-  return ({ schema, httpPart }) => httpPart === 'body' ? bodyAjv.compile(schema) : checkTextNumbers(schema, textAjv.compile(schema))
+  return ({ schema, httpPart, contentType }) => {
+    // A raw body is a Buffer its parser bounded; its schema only documents it.
+    if (httpPart === 'body' && contentType === 'application/octet-stream') return () => true
+    return httpPart === 'body' ? bodyAjv.compile(schema) : checkTextNumbers(schema, textAjv.compile(schema))
+  }
 }

@@ -60,6 +60,16 @@ t.test('every answer fits its documented response and lists its scode', async (t
   await send('POST', cdp('revert'), { body: { ...cdp1, ...point } })
   await send('POST', cdp('view'), { body: { ...cdp1, op: 'off' } })
   await send('POST', cdp('revert'), { body: { ...cdp1, ...point } })
+  const group = { cluster_uuid: DEMO.cluster, volumes: [cdp1, volume(DEMO.vol1)] }
+  await send('POST', cdp('group/view'), { body: { ...group, op: 'on', timestamp: point.timestamp } })
+  await send('POST', cdp('group/view'), { body: { ...group, op: 'off' } })
+  await send('POST', cdp('group/revert'), { body: { ...group, timestamp: point.timestamp } })
+  await send('POST', cdp('group/revert'), { body: { cluster_uuid: DEMO.cluster, vm_uuid: DEMO.kenVm, timestamp: point.timestamp } })
+  await send('POST', cdp('group/revert'), { body: { cluster_uuid: DEMO.cluster, timestamp: point.timestamp } })
+  const span = { ...cdp1, from: String(point.timestamp), to: String(point.timestamp) }
+  await send('GET', cdp('changes'), { query: span })
+  await send('GET', cdp('changes'), { query: { ...span, page_token: 'forged' } })
+  await send('GET', cdp('changes'), { query: { ...span, from: '1' } })
   await send('POST', cdp('clean'), { body: cdp1 })
   await send('POST', cdp('disable'), { body: { volumes: [cdp1] } })
   await send('POST', cdp('clean'), { body: { ...cdp1, usd_seq: 99 } })

@@ -35,6 +35,8 @@ export interface CommandIo {
   stop: AbortSignal
   /** The environment, for options that take their default from a variable. */
   env: Readonly<Record<string, string | undefined>>
+  /** The command line that starts this cdp-sim again (node, its flags, the entry), for commands that start others. */
+  self: readonly string[]
 }
 
 export interface CommandSpec<O extends Record<string, OptionSpec>> {

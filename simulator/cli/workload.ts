@@ -118,9 +118,10 @@ async function drive (client: SimClient, run: Run, limits: Limits, settings: Wri
       return
     }
     const { volume, offset } = settings.pattern.next()
-    const write = settings.fill === undefined
-      ? { offset, data: settings.pattern.data().toString('base64') }
-      : { offset, length: settings.blockSize, fill: settings.fill }
+    const content = settings.fill === undefined ? settings.pattern.content() : { fill: settings.fill }
+    const write = 'data' in content
+      ? { offset, data: content.data.toString('base64') }
+      : { offset, length: settings.blockSize, fill: content.fill }
     try {
       const answer = await client.post(`${CONTROL_API_PREFIX}/volumes/${volume}/writes`, { writes: [write] }) as { time: unknown }
       const time = uint64(answer.time, 'time')
@@ -170,7 +171,8 @@ export function workload (terminal: Terminal | undefined): Command {
       'A terminal gets a progress bar, anything else a line a second. SIGINT or SIGTERM stops it',
       'early, still printing the summary. The first failed write stops it: the summary, then the',
       'cause on stderr and exit code 1. The same options and --seed write the same bytes at the',
-      'same offsets, so the images end with the same digests.'
+      'same offsets, so the images end with the same digests. --fill-share mixes fills (each',
+      'stored once, however often written) into the random data.'
     ].join('\n'),
     options: {
       ...CONNECTION_OPTIONS,
@@ -182,6 +184,7 @@ export function workload (terminal: Terminal | undefined): Command {
       pattern: { type: 'string', value: PATTERNS.join('|'), default: 'sequential', description: 'where writes land: in order from the start (wrapping), anywhere, or hot (80% of writes to the first 20% of blocks)' },
       span: { type: 'string', value: 'BYTES', default: '64M', description: 'how many bytes from the start of each volume writes land in, a multiple of --block-size' },
       fill: { type: 'string', value: 'BYTE', description: 'write this byte value (0-255) over each block instead of random data' },
+      'fill-share': { type: 'string', value: 'S', default: '0', description: 'the share of writes (0 to 1) that fill their block with a byte drawn from the seed; the others write random bytes' },
       'advance-ns': { type: 'string', value: 'N', description: 'after each write, advance the simulator\'s manual clock by N ns (so history accumulates)' },
       seed: { type: 'string', value: 'N', description: 'seed of the offsets and data, 0 to 4294967295 (default: a random one, printed in the summary)' }
     },
@@ -197,12 +200,15 @@ export function workload (terminal: Terminal | undefined): Command {
       const span = sizeOption(values.span, 'span')
       if (span === 0 || span % blockSize !== 0) throw new UsageError(`--span must be a multiple of --block-size (${blockSize}), not ${values.span}`)
       const fill = values.fill === undefined ? undefined : integerOption(values.fill, 'fill', 0, 255)
+      const fillShare = decimalOption(values['fill-share'], 'fill-share')
+      if (fillShare > 1) throw new UsageError(`--fill-share must be from 0 to 1, not ${values['fill-share']}`)
+      if (fill !== undefined && fillShare > 0) throw new UsageError('--fill writes one byte everywhere; leave out --fill-share')
       const advanceNs = values['advance-ns'] === undefined ? undefined : uint64Option(values['advance-ns'], 'advance-ns')
       const seed = values.seed === undefined ? randomInt(2 ** 32) : integerOption(values.seed, 'seed', 0, 2 ** 32 - 1)
 
       const limits: Limits = { rate, ...(count === undefined ? {} : { count }), ...(durationS === undefined ? {} : { durationMs: durationS * 1000 }) }
       const settings = [
-        `pattern ${pattern}, block size ${blockSize}, span ${span}, data ${fill === undefined ? 'random' : `fill ${fill}`}, seed ${seed}`,
+        `pattern ${pattern}, block size ${blockSize}, span ${span}, data ${fill === undefined ? `random${fillShare > 0 ? ` with ${fillShare * 100}% fills` : ''}` : `fill ${fill}`}, seed ${seed}`,
         `rate ${rate === 0 ? 'unlimited' : `${rate}/s`}`,
         ...(advanceNs === undefined ? [] : [`clock +${formatDuration(advanceNs)} per write`])
       ].join(', ')
@@ -216,7 +222,7 @@ export function workload (terminal: Terminal | undefined): Command {
         }
         const ticker = setInterval(show, terminal === undefined ? 1000 : 100)
         try {
-          await drive(client, run, limits, { pattern: new WritePattern({ volumes, pattern, blockSize, span, seed }), blockSize, fill, advanceNs }, io.stop)
+          await drive(client, run, limits, { pattern: new WritePattern({ volumes, pattern, blockSize, span, seed, fillShare }), blockSize, fill, advanceNs }, io.stop)
         } finally {
           clearInterval(ticker)
           terminal?.status('')

@@ -1,5 +1,6 @@
 // Where `cdp-sim workload` writes and what: a seeded generator, so the same options and
 // seed give the same writes (same offsets, same bytes) and hence the same image digests.
+// Each write takes its offset, then its content from one stream, in that order.
 import { mulberry32 } from '../random.js'
 
 export const PATTERNS = ['sequential', 'random', 'hot'] as const
@@ -17,7 +18,12 @@ export interface WritePatternOptions {
   /** Bytes from the volume's start that writes land in, a multiple of blockSize. */
   span: number
   seed: number
+  /** The share of writes (0..1) that fill their block with one byte drawn from the stream instead of random bytes. */
+  fillShare?: number
 }
+
+/** What one write carries: a byte over every byte of it, or its bytes. */
+export type WriteContent = { fill: number } | { data: Buffer }
 
 export interface PlannedWrite {
   volume: string
@@ -45,6 +51,14 @@ export class WritePattern {
     const nth = this.written[index] ?? 0
     this.written[index] = nth + 1
     return { volume: this.options.volumes[index] ?? '', offset: this.slot(nth) * this.options.blockSize }
+  }
+
+  /** The next write's content; with no fill share it is always random data (and draws nothing more). */
+  content (): WriteContent {
+    const share = this.options.fillShare ?? 0
+    // A fill byte from 1 to 255: a fill of zeros would write nothing the image keeps.
+    if (share > 0 && this.next32() / 2 ** 32 < share) return { fill: 1 + this.below(255) }
+    return { data: this.data() }
   }
 
   /** blockSize bytes from the same stream. */

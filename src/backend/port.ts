@@ -12,7 +12,8 @@ import type { InternalVolumeIdentifier, VolumeIdentity as VolumeIdentitySchema }
 // The records are defined once, as TypeBox schemas in src/schemas/; these are their types.
 export { CDP_PRIORITIES, CDP_STATES } from '../schemas/list.js'
 import type { CdpEventsPage, EventsQuery } from '../schemas/events.js'
-import type { WindowFacts } from '../schemas/window.js'
+import type { ProtectionStanding, WindowFacts } from '../schemas/window.js'
+import type { ChangesPage } from '../schemas/changes.js'
 
 /** Nanoseconds since the unix epoch. */
 export type Ns = bigint
@@ -86,9 +87,41 @@ export type CdpInfo = Static<typeof CdpInfoSchema>
 /** A point in time, named as the spec does: a base snapshot and the time replayed to. */
 export type PointInTime = Static<typeof PointInTimeSchema>
 
+/** A VM named as a group: every CDP volume of it (of `tenant`, when given). */
+export interface VmGroupRef {
+  cluster_uuid: string
+  tenant?: string
+  vm_uuid: string
+}
+
+/** One volume's outcome in a group call, with the base snapshot it is replayed from ("" when none was found). */
+export type GroupOutcome = BatchOutcome & { snapshot_name: string, host_uuid: string }
+
+/** A group call's outcomes, in request order; `time` is the one ns the whole group changed at (0n when it did not). */
+export interface GroupResult {
+  time: Ns
+  outcomes: GroupOutcome[]
+}
+
+/** One page of changed extents from byte `start`: at most `limit` extents. */
+export interface ChangesQuery {
+  from: Ns
+  to: Ns
+  start: bigint
+  limit: number
+}
+export type { ChangesPage }
+
 /** The operations of CdpBackend that act on CDP state (what the wrappers time or guard). */
-export const CDP_OPERATIONS = ['edit', 'enable', 'disable', 'list', 'info', 'clean', 'viewOn', 'viewOff', 'revert', 'window', 'events'] as const
+export const CDP_OPERATIONS = ['edit', 'enable', 'disable', 'list', 'info', 'clean', 'viewOn', 'viewOff', 'revert', 'window', 'events',
+  'groupMembers', 'groupViewOn', 'groupViewOff', 'groupRevert', 'changes', 'protection'] as const
 export type CdpOperation = typeof CDP_OPERATIONS[number]
+
+export interface ProtectionSurvey {
+  volumes: ProtectionStanding[]
+  omitted: number
+  unanswered: number
+}
 
 export interface CdpBackend {
   /** Sets the policy, creating the volume's CDP (state off) where it has none. */
@@ -108,6 +141,24 @@ export interface CdpBackend {
   window: (volume: VolumeRef) => Promise<WindowFacts>
   /** Extension: what happened to the volume's CDP, oldest first; kept past a clean, with a bound per volume. */
   events: (volume: VolumeRef, query: EventsQuery) => Promise<CdpEventsPage>
+  /**
+   * Extension, the protection gauges' source: the standing of the first `limit` CDP volumes
+   * it has (by volume_uuid), how many more it left out, and how many of its agents did not
+   * answer (their volumes are missing). Read only: it settles no retention.
+   */
+  protection: (limit: number) => Promise<ProtectionSurvey>
+  /** Extension: the CDP volumes of a VM, as refs a group call takes (VM_NOT_FOUND, CDP_NOT_FOUND when it has none). */
+  groupMembers: (vm: VmGroupRef) => Promise<VolumeRef[]>
+  /**
+   * Extension: a view of every volume at one `timestamp`, each from its newest snapshot at or
+   * before it; all or nothing (a refusal leaves every volume as it was).
+   */
+  groupViewOn: (volumes: VolumeRef[], timestamp: Ns) => Promise<GroupResult>
+  groupViewOff: (volumes: VolumeRef[]) => Promise<GroupResult>
+  /** Extension: every volume reverted to one `timestamp`, all or nothing, at one ns of the group's own. */
+  groupRevert: (volumes: VolumeRef[], timestamp: Ns) => Promise<GroupResult>
+  /** Extension: the byte extents whose content differs between two recoverable points, merged and ordered. */
+  changes: (volume: VolumeRef, query: ChangesQuery) => Promise<ChangesPage>
   /** Whether the backend can serve; throws a CdpError naming what is down. */
   ready: () => Promise<void>
   close: () => Promise<void>

@@ -54,19 +54,25 @@ function packageRoot (): string {
 
 interface SpecExample { name: string, url: string, request?: string, response: string }
 
-/** The spec's examples by path, ns times kept exact (bigint); a body that is not JSON is left out. */
+/**
+ * The examples by path, ns times kept exact (bigint): the spec's own, and those of the
+ * extensions beside the eight (fixtures/extension-examples/, in the same form); a body that
+ * is not JSON is left out.
+ */
 function specExamples (): Map<string, { query?: URLSearchParams, request?: unknown, response: unknown }> {
-  const dir = join(packageRoot(), 'fixtures', 'spec-examples')
-  const read = (file: string): unknown => parse(readFileSync(join(dir, file), 'utf8'), null, (n) => isSafeNumber(n) ? Number(n) : BigInt(n))
-  const readable = (file: string): unknown => { try { return read(file) } catch { return undefined } }
   const examples = new Map<string, { query?: URLSearchParams, request?: unknown, response: unknown }>()
-  for (const example of read('index.json') as SpecExample[]) {
-    const url = new URL(example.url, 'http://example.invalid')
-    examples.set(url.pathname, {
-      ...(url.search === '' ? {} : { query: url.searchParams }),
-      ...(example.request === undefined ? {} : { request: readable(example.request) }),
-      response: read(example.response)
-    })
+  for (const folder of ['spec-examples', 'extension-examples']) {
+    const dir = join(packageRoot(), 'fixtures', folder)
+    const read = (file: string): unknown => parse(readFileSync(join(dir, file), 'utf8'), null, (n) => isSafeNumber(n) ? Number(n) : BigInt(n))
+    const readable = (file: string): unknown => { try { return read(file) } catch { return undefined } }
+    for (const example of read('index.json') as SpecExample[]) {
+      const url = new URL(example.url, 'http://example.invalid')
+      examples.set(url.pathname, {
+        ...(url.search === '' ? {} : { query: url.searchParams }),
+        ...(example.request === undefined ? {} : { request: readable(example.request) }),
+        response: read(example.response)
+      })
+    }
   }
   return examples
 }

@@ -17,7 +17,7 @@ import { toVolumeRef } from './volume-ref.js'
  * The spec lists snapshot_name and timestamp as required, so a typed client sends them with
  * `off` too, at their zero values or left over from `on`: `off` ignores them, whatever they hold.
  */
-async function ignorePointWhenOff (request: FastifyRequest): Promise<void> {
+export async function ignorePointWhenOff (request: FastifyRequest): Promise<void> {
   const body = request.body as Record<string, unknown> | null
   if (typeof body === 'object' && body !== null && body.op === 'off') {
     delete body.snapshot_name

@@ -2,7 +2,7 @@
 // reasons, configured against actual history, journal use) and its pressure.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { succeeded } from '../envelope.js'
-import { protectionPressure } from '../protection-pressure.js'
+import { pressureFacts, protectionPressure } from '../protection-pressure.js'
 import { responses } from '../schemas/common.js'
 import { InternalVolumeIdentifier } from '../schemas/volume.js'
 import { ProtectionWindow } from '../schemas/window.js'
@@ -15,14 +15,14 @@ const window: FastifyPluginAsyncTypebox<CdpRouteOptions> = async (app, { backend
       operationId: 'cdpWindow',
       tags: ['extensions'],
       summary: 'A volume\'s protection window: recoverable ranges, gaps and why, history against the policy, pressure',
-      description: '卷cdp保护窗口。Ranges and gaps are inclusive ns; gap reasons: cleaned, host_offline, disabled, disk_failed, trimmed_by_capacity, no_base_snapshot.',
+      description: '卷cdp保护窗口。Ranges and gaps are inclusive ns; gap reasons: cleaned, host_offline, disabled, disk_failed, disk_full, trimmed_by_capacity, no_base_snapshot.',
       'x-scodes': ['VOLUME_NOT_FOUND', 'CDP_NOT_FOUND', 'AGENT_OPERATION_UNSUPPORTED'],
       querystring: InternalVolumeIdentifier,
       response: responses(ProtectionWindow)
     }
   }, async (request) => {
     const facts = await backend.window(toVolumeRef(request.query))
-    return succeeded({ ...facts, pressure: protectionPressure(facts, windowWarningFraction) })
+    return succeeded({ ...facts, pressure: protectionPressure(pressureFacts(facts), windowWarningFraction) })
   })
 }
 

@@ -29,7 +29,7 @@ const LOSSLESS = '64-bit: values above 2^53 need a lossless JSON decoder (not pl
  * INVALID_UINT64, whatever the JSON type was: the client sent something that is not one.
  */
 export const UINT64_FIELDS: ReadonlySet<string> = new Set([
-  'reserve_capacity', 'reserve_duration', 'timestamp', 'usd_seq', 'seconds', 'nanoseconds', 'at'
+  'reserve_capacity', 'reserve_duration', 'timestamp', 'usd_seq', 'seconds', 'nanoseconds', 'at', 'from', 'to'
 ])
 
 /** A uint64 in a JSON body: an integer or a decimal string; `toUint64` makes it a bigint. */

@@ -8,7 +8,8 @@ export const EVENT_KINDS = [
   'enabled', 'disabled', 'policy_changed', 'auto_snapshot',
   'trimmed_by_duration', 'trimmed_by_capacity',
   'segment_opened', 'segment_closed', 'segment_cleaned', 'cdp_cleaned',
-  'view_on', 'view_off', 'reverted', 'host_offline', 'host_online'
+  'view_on', 'view_off', 'reverted', 'host_offline', 'host_online',
+  'disk_failed', 'disk_full', 'disk_ok'
 ] as const
 export type EventKind = typeof EVENT_KINDS[number]
 

@@ -5,7 +5,7 @@ import { StringEnum, Uint64 } from './common.js'
 
 /** Why a stretch of time inside reserve_duration cannot be recovered. */
 export const GAP_REASONS = [
-  'cleaned', 'host_offline', 'disabled', 'disk_failed', 'trimmed_by_capacity', 'no_base_snapshot'
+  'cleaned', 'host_offline', 'disabled', 'disk_failed', 'disk_full', 'trimmed_by_capacity', 'no_base_snapshot'
 ] as const
 export type GapReason = typeof GAP_REASONS[number]
 
@@ -41,3 +41,23 @@ export const ProtectionWindow = Type.Composite([WindowFacts, Type.Object({
   pressure: StringEnum(PRESSURES, 'ok；warning：actual_seconds低于配置的比例；shrinking：容量回收正在截短历史')
 })], { title: 'ProtectionWindow', description: 'ProtectionWindow对象' })
 export type ProtectionWindow = Static<typeof ProtectionWindow>
+
+/**
+ * One CDP volume's history against its policy, as the protection gauges need it (what
+ * `pressure` is decided from, without the ranges and gaps).
+ */
+export const ProtectionStanding = Type.Object({
+  volume_uuid: Type.String({ description: '卷uuid' }),
+  configured_seconds: WindowFacts.properties.configured_seconds,
+  actual_seconds: WindowFacts.properties.actual_seconds,
+  on_seconds: WindowFacts.properties.on_seconds,
+  trimmed_by_capacity: Type.Boolean({ description: '容量回收正在截短历史（窗口中有trimmed_by_capacity间隙）' })
+}, { title: 'ProtectionStanding', description: 'ProtectionStanding对象: a volume\'s window against its policy' })
+export type ProtectionStanding = Static<typeof ProtectionStanding>
+
+/** The first `limit` CDP volumes' standings (by volume_uuid), and how many CDP volumes there are. */
+export const ProtectionStandings = Type.Object({
+  total_count: Type.Integer({ minimum: 0 }),
+  volumes: Type.Array(ProtectionStanding)
+}, { title: 'ProtectionStandings', description: 'ProtectionStandings对象' })
+export type ProtectionStandings = Static<typeof ProtectionStandings>

@@ -3,7 +3,10 @@
 // The subject models the demo topology with a manual clock and 60 s auto snapshots.
 import type { Test } from 'tap'
 import type { BatchOutcome, CdpBackend, CdpPolicy, PointInTime, VolumeRef } from '../../src/backend/port.js'
+import { pressureFacts } from '../../src/protection-pressure.js'
 import { DEMO, SECOND } from '../helpers/app.js'
+import type { WindowFacts } from '../../src/schemas/window.js'
+import { GROUP } from '../helpers/group.js'
 import type { Control } from './control.js'
 
 export interface Subject { backend: CdpBackend, control: Control }
@@ -272,5 +275,108 @@ export function conformance (t: Test, open: OpenSubject): void {
     const after = events.filter((e) => e.time > since)
     t.same([later.total_count, later.events], [after.length, after.slice(2, 4)])
     t.equal(await failure(() => backend.events(ref(DEMO.cdp1, DEMO.lin), { page_num: 0, page_size: 0 })), 'VOLUME_NOT_FOUND')
+  })
+
+  t.test('events: a host going down and up, a segment cleaned, and the whole CDP cleaned, which they outlive', async (t) => {
+    const subject = await open(t)
+    const { backend, control } = subject
+    await history(subject)
+    await backend.disable([ref(DEMO.cdp1)])
+    for (const host of [DEMO.host1, DEMO.host2]) await control.setHostOnline(host, false)
+    for (const host of [DEMO.host1, DEMO.host2]) await control.setHostOnline(host, true)
+    await backend.clean(ref(DEMO.cdp1), 0n)
+    await backend.clean(ref(DEMO.cdp1))
+    t.equal(await failure(() => backend.window(ref(DEMO.cdp1))), 'CDP_NOT_FOUND')
+    const { events } = await backend.events(ref(DEMO.cdp1), { page_num: 0, page_size: 0 })
+    const kinds = events.map((e) => e.kind).filter((kind) => kind !== 'auto_snapshot')
+    t.same(kinds.slice(kinds.indexOf('disabled')), ['disabled', 'host_offline', 'host_online', 'segment_cleaned', 'cdp_cleaned'])
+    t.match(events.find((e) => e.kind === 'segment_cleaned'), { seq: 0n })
+  })
+
+  t.test('protection: every CDP volume\'s standing by volume uuid, as its window decides it; at most `limit`, the rest counted', async (t) => {
+    const subject = await open(t)
+    const { backend } = subject
+    await history(subject)
+    await backend.edit(POLICY, [ref(DEMO.vol1)])
+    const volumes = [DEMO.cdp1, DEMO.vol1].sort()
+    const all = await backend.protection(10)
+    const windows = await Promise.all(volumes.map(async (volume) => await backend.window(ref(volume))))
+    t.same(all, { volumes: volumes.map((volume, i) => ({ volume_uuid: volume, ...pressureFacts(windows[i] as WindowFacts) })), omitted: 0, unanswered: 0 })
+    t.same(await backend.protection(1), { volumes: all.volumes.slice(0, 1), omitted: 1, unanswered: 0 })
+  })
+
+  t.test('group revert by vm_uuid: every CDP disk at one time, each from its own base, at one ns; undone by a group revert to the ns before', async (t) => {
+    const { backend, control } = await open(t, GROUP.topology)
+    const disks = [ref(GROUP.data), ref(GROUP.log)]
+    await backend.enable(disks)
+    await control.advance(SECOND)
+    const t0 = await control.write(GROUP.data, [{ offset: 0, length: 8192, fill: 1 }])
+    await control.write(GROUP.log, [{ offset: 0, length: 4096, fill: 2 }])
+    await control.advance(90n * SECOND)
+    await control.write(GROUP.data, [{ offset: 0, length: 4096, fill: 3 }])
+    await control.write(GROUP.log, [{ offset: 8192, length: 4096, fill: 4 }])
+    const digests = async (at?: bigint) => await Promise.all([GROUP.data, GROUP.log].map(async (uuid) => (await control.image(uuid, at)).digest))
+    const before = await digests()
+    const members = await backend.groupMembers({ cluster_uuid: DEMO.cluster, vm_uuid: GROUP.vm })
+    t.same(members.map((m) => m.volume_uuid), [GROUP.data, GROUP.log], 'the VM\'s CDP disks, not its scratch disk')
+    const { time, outcomes } = await backend.groupRevert(members, t0)
+    t.same(outcomes.map((o) => [o.ok, o.volume.volume_name]), [[true, 'ken-db-data'], [true, 'ken-db-log']])
+    for (const [i, volume] of disks.entries()) t.equal(outcomes[i]?.snapshot_name, (await pointAt(backend, volume, t0)).snapshot_name)
+    t.same(await digests(), await digests(t0))
+    t.ok(time > t0, 'the group changed at one ns of its own')
+    t.same((await backend.groupRevert(disks, time - 1n)).outcomes.map((o) => o.ok), [true, true])
+    t.same(await digests(), before)
+  })
+
+  t.test('a group refusal changes nothing: each volume\'s own refusal, GROUP_NOT_APPLIED for the rest', async (t) => {
+    const { backend, control } = await open(t, GROUP.topology)
+    await backend.enable([ref(GROUP.data), ref(GROUP.log), ref(DEMO.kenVolume)])
+    await control.advance(SECOND)
+    const t0 = await control.write(GROUP.data, [{ offset: 0, length: 4096, fill: 1 }])
+    await control.advance(SECOND)
+    await control.write(GROUP.data, [{ offset: 0, length: 4096, fill: 2 }])
+    const before = (await control.image(GROUP.data)).digest
+    const missing = '00000000-0000-4000-8000-0000000000cc'
+    const refused = await backend.groupRevert([ref(GROUP.data), ref(DEMO.kenVolume), ref(missing), ref(GROUP.log, DEMO.lin)], t0)
+    t.same([refused.time, refused.outcomes.map((o) => o.ok ? 'ok' : o.error.code)], [0n, ['GROUP_NOT_APPLIED', 'VOLUME_IN_USE', 'VOLUME_NOT_FOUND', 'VOLUME_NOT_FOUND']])
+    t.equal((await control.image(GROUP.data)).digest, before)
+    const views = await backend.groupViewOn([ref(GROUP.data), ref(GROUP.log)], t0 - 2n * SECOND)
+    t.same(views.outcomes.map((o) => o.ok ? 'ok' : o.error.code), ['POINT_NOT_RECOVERABLE', 'POINT_NOT_RECOVERABLE'])
+    t.equal((await backend.info(ref(GROUP.data))).host_uuid, '', 'no view came on')
+  })
+
+  t.test('group view on exposes each volume at the one time; off removes them all at once', async (t) => {
+    const { backend, control } = await open(t, GROUP.topology)
+    const disks = [ref(GROUP.data), ref(GROUP.log)]
+    await backend.enable(disks)
+    await control.advance(SECOND)
+    const t0 = await control.write(GROUP.data, [{ offset: 0, length: 4096, fill: 5 }])
+    await control.write(GROUP.log, [{ offset: 0, length: 4096, fill: 6 }])
+    await control.advance(SECOND)
+    await control.write(GROUP.log, [{ offset: 0, length: 4096, fill: 7 }])
+    const on = await backend.groupViewOn(disks, t0)
+    t.same(on.outcomes.map((o) => [o.ok, o.host_uuid]), [[true, DEMO.host1], [true, DEMO.host1]])
+    for (const uuid of [GROUP.data, GROUP.log]) t.equal((await control.viewImage(uuid)).digest, (await control.image(uuid, t0)).digest)
+    t.same((await backend.groupViewOff([ref(GROUP.log)])).outcomes.map((o) => o.ok), [true])
+    t.same((await backend.groupViewOff(disks)).outcomes.map((o) => o.ok ? 'ok' : o.error.code), ['GROUP_NOT_APPLIED', 'VIEW_NOT_FOUND'])
+    t.equal((await backend.info(ref(GROUP.data))).host_uuid, DEMO.host1, 'the refused off left the data disk\'s view on')
+  })
+
+  t.test('changes: merged byte extents between two points, paged from a start; bad points are refused', async (t) => {
+    const { backend, control } = await open(t)
+    await backend.enable([ref(DEMO.cdp1)])
+    const from = await control.write(DEMO.cdp1, [{ offset: 0, length: 4 * 4096, fill: 1 }])
+    await control.advance(SECOND)
+    await control.write(DEMO.cdp1, [{ offset: 8 * 4096, length: 2 * 4096, fill: 2 }, { offset: 4096, length: 2 * 4096, fill: 3 }])
+    await control.write(DEMO.cdp1, [{ offset: 0, length: 4096, fill: 4 }, { offset: 0, length: 4096, fill: 1 }])
+    const to = await control.advance(SECOND)
+    const page = async (start: bigint, limit: number, volume = ref(DEMO.cdp1)) => await backend.changes(volume, { from, to, start, limit })
+    t.same(await page(0n, 10), { extents: [{ offset: 4096n, length: 8192n }, { offset: 32768n, length: 8192n }], next: null })
+    const first = await page(0n, 1)
+    t.same(first, { extents: [{ offset: 4096n, length: 8192n }], next: 32768n })
+    t.same(await page(first.next ?? 0n, 1), { extents: [{ offset: 32768n, length: 8192n }], next: null })
+    t.equal(await failure(() => backend.changes(ref(DEMO.cdp1), { from: to, to: from, start: 0n, limit: 1 })), 'CHANGES_FROM_AFTER_TO')
+    t.equal(await failure(() => backend.changes(ref(DEMO.cdp1), { from: 1n, to, start: 0n, limit: 1 })), 'POINT_NOT_RECOVERABLE')
+    t.equal(await failure(() => page(0n, 1, ref(DEMO.cdp1, DEMO.lin))), 'VOLUME_NOT_FOUND')
   })
 }

@@ -74,11 +74,11 @@ export async function call (app: FastifyInstance, method: 'GET' | 'POST' | 'PUT'
   return { status: res.statusCode, body: parseLossless(res.body) }
 }
 
-/** The same call over HTTP to a server listening at `base` (loopback). */
+/** The same call over HTTP to a server listening at `base` (loopback); a string payload goes as it is. */
 export async function callHttp (base: string, method: 'GET' | 'POST', path: string, payload?: unknown): Promise<Answer> {
   const res = await request(`${base}${path}`, {
     method,
-    ...(payload === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: stringifyLossless(payload) })
+    ...(payload === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: typeof payload === 'string' ? payload : stringifyLossless(payload) })
   })
   return { status: res.statusCode, body: parseLossless(await res.body.text()) }
 }

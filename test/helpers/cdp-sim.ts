@@ -33,6 +33,8 @@ export async function cdpSim (t: Teardown, args: string[], env: Record<string, s
 
 export interface Agent {
   url: string
+  /** The stdout lines before the one that gave the URL. */
+  before: string[]
   child: ChildProcess
   post: (path: string, body: unknown) => Promise<{ status: number, body: any }>
   get: (path: string) => Promise<{ status: number, body: any }>
@@ -56,11 +58,16 @@ export async function startServing (t: Teardown, args: string[], urlLine: RegExp
   child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString() })
   // stdout is read to the end, so a chatty log never fills the pipe and stalls the agent.
   const lines = new EventEmitter()
+  const before: string[] = []
+  let found = false
   const listening = new Promise<string>((resolve) => {
     createInterface({ input: child.stdout })
       .on('line', (line) => {
         const match = urlLine.exec(line)
-        if (match?.[1] !== undefined) resolve(match[1])
+        if (match?.[1] !== undefined && !found) {
+          found = true
+          resolve(match[1])
+        } else if (!found) before.push(line)
         lines.emit('line', line)
       })
       .on('close', () => { resolve('') })
@@ -69,6 +76,7 @@ export async function startServing (t: Teardown, args: string[], urlLine: RegExp
   if (url === '') throw new Error(`cdp-sim ${args[0] ?? ''} did not start: ${stderr}`)
   return {
     url,
+    before,
     child,
     post: async (path, body) => await callHttp(url, 'POST', path, body),
     get: async (path) => await callHttp(url, 'GET', path),

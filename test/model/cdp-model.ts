@@ -7,8 +7,10 @@
  *
  * Clock and changes
  * - Times are ns. The clock moves only when told. Changes on a volume's timeline are writes,
- *   reverts, enables, disables and views; under `RULES.nsPerChange` a change that would land
- *   on the ns of that volume's previous change first moves the clock 1 ns forward.
+ *   reverts, enables, disables and views (on and off); under `RULES.nsPerChange` a change that would land
+ *   on the ns of that volume's previous change first moves the clock 1 ns forward (and so
+ *   every volume's retention cut). The timeline is the CDP's: it starts when the CDP is
+ *   created, ends with a clean of the whole CDP, and a volume without one steps nothing.
  *
  * Images
  * - A volume is 4096-byte blocks, all zero at first; a write call sets blocks at one ns.
@@ -141,14 +143,23 @@ class VolumeModel {
 
   /** The ns a change made now lands on, moving the clock as the ns rule says. */
   changeTime (): bigint {
-    if (RULES.nsPerChange && this.lastChange !== null && this.model.now <= this.lastChange) this.model.now = this.lastChange + 1n
+    // The timeline is the CDP's: a volume without one has no points to keep apart.
+    if (this.cdp === undefined) {
+      this.lastChange = null
+      return this.model.now
+    }
+    if (RULES.nsPerChange && this.lastChange !== null && this.model.now <= this.lastChange) {
+      this.model.now = this.lastChange + 1n
+      // The clock is the cluster's: the step moves every other volume's retention cut as well.
+      for (const other of this.model.volumes) if (other !== this) other.settle()
+    }
     this.lastChange = this.model.now
     return this.model.now
   }
 
   /** Whether a change now would land on the ns of this volume's previous change. */
   wouldCollide (): boolean {
-    return this.lastChange !== null && this.model.now <= this.lastChange
+    return this.cdp !== undefined && this.lastChange !== null && this.model.now <= this.lastChange
   }
 
   write (blocks: ReadonlyMap<number, Content>): bigint {
@@ -252,13 +263,19 @@ class VolumeModel {
     if (typeof judged === 'string') return judged
     this.changeTime()
     this.view = { time: point.time, seq: judged.seq, image: this.imageAt(point.time) }
+    // A 1 ns step moves the retention cut: the volume is brought up to its new now.
+    this.settle()
     return 'ok'
   }
 
   viewOff (): Outcome {
     if (this.cdp === undefined) return 'CDP_NOT_FOUND'
+    this.settle()
     if (this.view === undefined) return 'VIEW_NOT_FOUND'
+    // Turning a view off is a change of its own too (DESIGN §7 names the view call, both ops).
+    this.changeTime()
     this.view = undefined
+    this.settle()
     return 'ok'
   }
 
@@ -268,6 +285,7 @@ class VolumeModel {
     if (this.cdp.on) return 'CDP_IS_ON'
     if (this.view !== undefined) return 'VIEW_IS_ON'
     this.cdp = undefined
+    this.lastChange = null
     return 'ok'
   }
 

@@ -75,6 +75,8 @@ const ROUTES: Route[] = [
   { method: 'POST', path: `${CDP}/clean`, body: { ...cdp1, usd_seq: 7 }, access: 'tenant', ran: 'clean' },
   { method: 'POST', path: `${CDP}/view`, body: { ...cdp1, op: 'on', ...point }, access: 'tenant', ran: 'viewOn' },
   { method: 'POST', path: `${CDP}/revert`, body: { ...cdp1, ...point }, access: 'tenant', ran: 'revert' },
+  { method: 'POST', path: `${CDP}/group/revert`, body: { cluster_uuid: DEMO.cluster, volumes: [cdp1], timestamp: point.timestamp }, access: 'tenant', ran: 'groupRevert' },
+  { method: 'GET', path: `${CDP}/changes`, query: `cluster_uuid=${DEMO.cluster}&volume_uuid=${DEMO.cdp1}&from=1&to=2`, access: 'tenant', ran: 'changes' },
   { method: 'GET', path: '/sim/v1/clock', access: 'cluster', ran: 'clock' },
   { method: 'HEAD', path: '/sim/v1/clock', access: 'cluster', ran: 'clock' },
   { method: 'POST', path: '/sim/v1/clock/advance', body: { seconds: 1 }, access: 'cluster', ran: 'advance' },

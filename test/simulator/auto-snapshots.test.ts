@@ -1,7 +1,7 @@
 // Auto snapshots: every interval while CDP is on, none while off, at most one a second.
 import t from 'tap'
 import {
-  CDP_1, NS_PER_S, advanceSeconds, openDemo, policy, ref
+  CDP_1, NS_PER_S, advanceSeconds, failure, openDemo, policy, ref, writeBlock
 } from '../helpers/simulator.js'
 
 t.test('auto snapshots come every interval while CDP is on', async (t) => {
@@ -23,7 +23,7 @@ t.test('no auto snapshots while CDP is off', async (t) => {
   t.equal(segment?.snaps.length, 1)
 })
 
-t.test('auto snapshots: at most one a second, even for enable, disable, enable in one second', async (t) => {
+t.test('a segment opened in the second of the newest snapshot opens with its own: recoverable from its start', async (t) => {
   const sim = openDemo(t)
   const first = sim.advance(100_000_000n)
   await sim.enable([ref(CDP_1)])
@@ -31,16 +31,27 @@ t.test('auto snapshots: at most one a second, even for enable, disable, enable i
   await sim.disable([ref(CDP_1)])
   const reenabledAt = sim.advance(100_000_000n)
   await sim.enable([ref(CDP_1)])
-  let segments = (await sim.info(ref(CDP_1))).cdp_info
-  t.same(segments.map((s) => s.seq), [0n, 1n])
-  t.same(segments[1]?.snaps, [], 'the new segment waits for the next second')
-  t.match(segments[1], { startTime: reenabledAt })
-  advanceSeconds(sim, 1)
-  segments = (await sim.info(ref(CDP_1))).cdp_info
-  const nextSecond = (first / NS_PER_S + 1n) * NS_PER_S
-  t.same(segments[1]?.snaps, [{ name: `CDP-auto-${nextSecond / NS_PER_S}`, time: nextSecond }])
-  const names = segments.flatMap((s) => s.snaps.map((sn) => sn.name))
-  t.equal(new Set(names).size, names.length, 'names are unique')
+  const name = `CDP-auto-${first / NS_PER_S}`
+  const segments = (await sim.info(ref(CDP_1))).cdp_info
+  t.same(segments.map((s) => [s.seq, s.snaps]), [[0n, [{ name, time: first }]], [1n, [{ name, time: reenabledAt }]]],
+    'both segments have a snapshot of that second, each at its own start')
+  t.same(sim.recoverable(CDP_1).ranges.map((r) => r.from), [first, reenabledAt])
+  const written = writeBlock(sim, CDP_1, 0, 9)
+  await sim.revert(ref(CDP_1), { snapshot_name: name, timestamp: reenabledAt })
+  t.not(sim.image(CDP_1).digest, sim.image(CDP_1, written).digest, 'the name and a time in segment 1 name its start')
+  t.equal(await failure(() => sim.viewOn(ref(CDP_1), { snapshot_name: name, timestamp: reenabledAt - 1n })), 'SNAPSHOT_NOT_BASE',
+    'between the two segments (CDP off) the name is no base')
+})
+
+t.test('auto snapshots: at most one a second in a segment', async (t) => {
+  const sim = openDemo(t, { snapshotIntervalSeconds: 1 })
+  const start = sim.advance(500_000_000n)
+  await sim.enable([ref(CDP_1)])
+  const snapshot = await sim.takeSnapshots([CDP_1])
+  t.same(snapshot.map((s) => s.taken), [false], 'the segment already has this second\'s')
+  advanceSeconds(sim, 3)
+  const [segment] = (await sim.info(ref(CDP_1))).cdp_info
+  t.same(segment?.snaps.map((s) => s.time), [0n, 1n, 2n, 3n].map((s) => start + s * NS_PER_S))
 })
 
 t.test('auto snapshots after a long clock jump: the interval\'s ticks inside the window, none before it', async (t) => {

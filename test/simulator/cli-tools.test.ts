@@ -38,7 +38,7 @@ function failedWithOneLine (t: Test, run: Finished, message: RegExp, what: strin
 
 t.test('--help of each tool lists its options', async (t) => {
   const tools: Record<string, string[]> = {
-    workload: ['--url', '--token', '--volume', '--rate', '--duration', '--count', '--block-size', '--pattern', '--span', '--fill', '--advance-ns', '--seed'],
+    workload: ['--url', '--token', '--volume', '--rate', '--duration', '--count', '--block-size', '--pattern', '--span', '--fill', '--fill-share', '--advance-ns', '--seed'],
     clock: ['--url', '--token', '--seconds', '--nanoseconds'],
     host: ['--url', '--token'],
     vm: ['--url', '--token'],

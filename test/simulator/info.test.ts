@@ -1,7 +1,9 @@
 // Info and the journal figures: what a volume's segments report, and the recoverable window
 // the metrics gauge shows.
 import t from 'tap'
-import { CDP_1, advanceSeconds, openDemo, ref } from '../helpers/simulator.js'
+import fc from 'fast-check'
+import type { Simulator } from '../../simulator/index.js'
+import { CDP_1, KIB4, NS_PER_S, advanceSeconds, failure, openDemo, pointAt, policy, ref } from '../helpers/simulator.js'
 
 t.test('the recoverable window is the total length of the recoverable ranges: gaps and time since a disable do not count', async (t) => {
   const sim = openDemo(t)
@@ -16,4 +18,65 @@ t.test('the recoverable window is the total length of the recoverable ranges: ga
   t.equal(windowOf(), 15, 'two ranges, the gap between left out')
   const ranges = sim.recoverable(CDP_1).ranges
   t.equal(ranges.length, 2)
+})
+
+type IoStep =
+  | { op: 'write', block: number, blocks: number, fill: number }
+  | { op: 'advance', ns: bigint }
+  | { op: 'toggle' }
+  | { op: 'revert', back: number }
+  | { op: 'clean', seq: number }
+  | { op: 'view' }
+  | { op: 'limit', blocks: number }
+
+const ioStep: fc.Arbitrary<IoStep> = fc.oneof(
+  { weight: 5, arbitrary: fc.record({ op: fc.constant('write' as const), block: fc.integer({ min: 0, max: 7 }), blocks: fc.integer({ min: 1, max: 3 }), fill: fc.integer({ min: 0, max: 3 }) }) },
+  { weight: 2, arbitrary: fc.record({ op: fc.constant('advance' as const), ns: fc.constantFrom(1n, 300_000_000n, NS_PER_S, 7n * NS_PER_S) }) },
+  { weight: 1, arbitrary: fc.constant({ op: 'toggle' as const }) },
+  { weight: 2, arbitrary: fc.record({ op: fc.constant('revert' as const), back: fc.nat() }) },
+  { weight: 1, arbitrary: fc.record({ op: fc.constant('clean' as const), seq: fc.nat({ max: 6 }) }) },
+  { weight: 1, arbitrary: fc.constant({ op: 'view' as const }) },
+  { weight: 1, arbitrary: fc.record({ op: fc.constant('limit' as const), blocks: fc.integer({ min: 1, max: 12 }) }) }
+)
+
+interface History { points: bigint[], on: boolean }
+
+/** Each step as a client would take it; a refused call (a cleaned active segment, say) is part of the history too. */
+async function takeStep (sim: Simulator, s: IoStep, history: History): Promise<void> {
+  const volume = ref(CDP_1)
+  const { points } = history
+  if (s.op === 'write') points.push(sim.write(CDP_1, [{ offset: s.block * KIB4, length: s.blocks * KIB4, fill: s.fill }]).time)
+  else if (s.op === 'advance') sim.advance(s.ns)
+  else if (s.op === 'toggle') {
+    await (history.on ? sim.disable([volume]) : sim.enable([volume]))
+    history.on = !history.on
+  } else if (s.op === 'clean') await failure(() => sim.clean(volume, BigInt(s.seq)))
+  else if (s.op === 'limit') await sim.edit(policy(BigInt(s.blocks * KIB4), 5n), [volume])
+  else if (s.op === 'view') {
+    if ((await sim.info(volume)).host_uuid !== '') await sim.viewOff(volume)
+    else await failure(async () => await sim.viewOn(volume, await pointAt(sim, volume, points.at(-1) ?? 0n)))
+  } else if (points.length > 0) {
+    await failure(async () => await sim.revert(volume, await pointAt(sim, volume, points[s.back % points.length] as bigint)))
+  }
+}
+
+t.test('io times: startTime ≤ ioStartTime ≤ ioLastTime, both 0 exactly when a segment holds no journal rows', async (t) => {
+  await t.resolves(fc.assert(fc.asyncProperty(fc.array(ioStep, { minLength: 1, maxLength: 25 }), async (steps) => {
+    const sim = openDemo(t, { segmentCapacity: 3n * BigInt(KIB4), snapshotIntervalSeconds: 2 })
+    try {
+      await sim.enable([ref(CDP_1)])
+      const history: History = { points: [], on: true }
+      for (const s of steps) {
+        await takeStep(sim, s, history)
+        for (const segment of (await sim.info(ref(CDP_1))).cdp_info) {
+          const held = segment.use > 0n
+          const io = `usd_seq ${segment.seq}: use ${segment.use}, startTime ${segment.startTime}, io ${segment.ioStartTime}–${segment.ioLastTime} after ${s.op}`
+          if (held !== (segment.ioStartTime !== 0n) || held !== (segment.ioLastTime !== 0n)) throw new Error(io)
+          if (held && !(segment.startTime <= segment.ioStartTime && segment.ioStartTime <= segment.ioLastTime)) throw new Error(io)
+        }
+      }
+    } finally {
+      await sim.close()
+    }
+  }), { numRuns: 60 }))
 })

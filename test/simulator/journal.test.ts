@@ -2,7 +2,7 @@
 import t from 'tap'
 import { DEFAULTS } from '../../simulator/index.js'
 import {
-  CDP_1, KIB4, NS_PER_S, advanceSeconds, failure, openDemo, ref, writeBlock
+  CDP_1, KIB4, NS_PER_S, advanceSeconds, failure, openDemo, policy, ref, writeBlock
 } from '../helpers/simulator.js'
 
 t.test('enable opens segment seq 0 with an auto snapshot CDP-auto-<unix seconds> at the enable time', async (t) => {
@@ -77,4 +77,63 @@ t.test('the segment capacity never exceeds the volume\'s reserve_capacity', asyn
   const [segment] = (await sim.info(ref(CDP_1))).cdp_info
   t.equal(segment?.capacity, 3n * BigInt(KIB4))
   t.ok(DEFAULTS.segmentCapacity > (segment?.capacity ?? 0n), 'below the simulator\'s segment size')
+})
+
+t.test('seqs go up by one for each segment opened, whether by enable or by a full segment', async (t) => {
+  const sim = openDemo(t, { segmentCapacity: BigInt(KIB4) })
+  await sim.enable([ref(CDP_1)])
+  advanceSeconds(sim, 1)
+  sim.write(CDP_1, [{ offset: 0, length: 2 * KIB4, fill: 1 }])
+  await sim.disable([ref(CDP_1)])
+  advanceSeconds(sim, 1)
+  await sim.enable([ref(CDP_1)])
+  t.same((await sim.info(ref(CDP_1))).cdp_info.map((s) => s.seq), [0n, 1n, 2n])
+})
+
+t.test('a removed segment\'s seq is never reused: not after a clean, not after retention folds it away', async (t) => {
+  const sim = openDemo(t, { segmentCapacity: BigInt(KIB4) })
+  await sim.edit(policy(1024n ** 3n, 10n), [ref(CDP_1)])
+  await sim.enable([ref(CDP_1)])
+  advanceSeconds(sim, 1)
+  sim.write(CDP_1, [{ offset: 0, length: 2 * KIB4, fill: 1 }])
+  await sim.disable([ref(CDP_1)])
+  await sim.clean(ref(CDP_1), 1n)
+  advanceSeconds(sim, 1)
+  await sim.enable([ref(CDP_1)])
+  t.same((await sim.info(ref(CDP_1))).cdp_info.map((s) => s.seq), [0n, 2n], 'seq 1 was cleaned; the next one opened is 2')
+  advanceSeconds(sim, 60)
+  t.same((await sim.info(ref(CDP_1))).cdp_info.map((s) => s.seq), [2n], 'retention folded seq 0 away')
+  sim.write(CDP_1, [{ offset: 0, length: 2 * KIB4, fill: 2 }])
+  t.same((await sim.info(ref(CDP_1))).cdp_info.map((s) => s.seq), [2n, 3n], 'the next one opened is 3')
+})
+
+t.test('a new CDP after a clean of the whole CDP starts again at seq 0: it is a new journal, and the old seqs name nothing', async (t) => {
+  const sim = openDemo(t)
+  await sim.enable([ref(CDP_1)])
+  await sim.disable([ref(CDP_1)])
+  advanceSeconds(sim, 1)
+  await sim.enable([ref(CDP_1)])
+  await sim.disable([ref(CDP_1)])
+  await sim.clean(ref(CDP_1))
+  advanceSeconds(sim, 1)
+  await sim.enable([ref(CDP_1)])
+  t.same((await sim.info(ref(CDP_1))).cdp_info.map((s) => s.seq), [0n])
+})
+
+t.test('enable journals the blocks whose journal end a clean of the newest segment moved back', async (t) => {
+  const sim = openDemo(t)
+  await sim.enable([ref(CDP_1)])
+  advanceSeconds(sim, 1)
+  writeBlock(sim, CDP_1, 5, 1)
+  await sim.disable([ref(CDP_1)])
+  advanceSeconds(sim, 1)
+  await sim.enable([ref(CDP_1)])
+  advanceSeconds(sim, 1)
+  writeBlock(sim, CDP_1, 5, 2)
+  await sim.disable([ref(CDP_1)])
+  await sim.clean(ref(CDP_1), 1n)
+  const enabledAt = advanceSeconds(sim, 1)
+  await sim.enable([ref(CDP_1)])
+  t.equal(sim.image(CDP_1, enabledAt).digest, sim.image(CDP_1).digest, 'the new segment starts from the live image')
+  t.same((await sim.info(ref(CDP_1))).cdp_info.map((s) => [s.seq, s.use]), [[0n, BigInt(KIB4)], [2n, BigInt(KIB4)]])
 })

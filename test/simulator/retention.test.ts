@@ -1,7 +1,8 @@
 // Retention: history beyond reserve_duration or beyond reserve_capacity is folded away.
 import t from 'tap'
+import type { Simulator } from '../../simulator/index.js'
 import {
-  CDP_1, KIB4, NS_PER_S, advanceSeconds, failure, openDemo, policy, ref, writeBlock
+  CDP_1, KIB4, NS_PER_S, advanceSeconds, failure, openDemo, pointAt, policy, ref, writeBlock
 } from '../helpers/simulator.js'
 
 const BLOCK = BigInt(KIB4)
@@ -138,4 +139,50 @@ t.test('by capacity, exactly: use equal to reserve_capacity keeps everything; on
   t.equal(await use(), 3n * BLOCK, 'one block folded')
   t.equal(await failure(() => sim.image(CDP_1, oldestLeft - 1n)), 'POINT_NOT_RECOVERABLE')
   t.equal(await failure(() => sim.image(CDP_1, second)), 'no error', 'the second write is still a point')
+})
+
+const useOf = async (sim: Simulator): Promise<bigint> => (await sim.info(ref(CDP_1))).cdp_info.reduce((sum, s) => sum + s.use, 0n)
+
+t.test('an active view pins its point: duration folds no history past it, and catches up once the view is off', async (t) => {
+  const sim = openDemo(t, { snapshotIntervalSeconds: 10 })
+  await sim.edit(policy(1024n ** 3n, 60n), [ref(CDP_1)])
+  await sim.enable([ref(CDP_1)])
+  advanceSeconds(sim, 1)
+  const at = writeBlock(sim, CDP_1, 0, 1)
+  const exposed = sim.image(CDP_1, at).digest
+  await sim.viewOn(ref(CDP_1), await pointAt(sim, ref(CDP_1), at))
+  for (let i = 0; i < 12; i++) {
+    advanceSeconds(sim, 10)
+    writeBlock(sim, CDP_1, 0, i + 2)
+  }
+  const now = sim.clock().now
+  t.ok(sim.recoverable(CDP_1).ranges.every((r) => r.from >= now - 60n * NS_PER_S), 'snapshots still go by reserve_duration')
+  t.equal(await failure(() => sim.image(CDP_1, at)), 'POINT_NOT_RECOVERABLE', 'the view\'s point is no longer a point to name')
+  t.equal(sim.viewImage(CDP_1).digest, exposed, 'but the view still shows it')
+  t.equal(await useOf(sim), 12n * BLOCK, 'every row after the point is held, in use; the point\'s own folded into the base')
+  await sim.viewOff(ref(CDP_1))
+  advanceSeconds(sim, 1)
+  t.ok(await useOf(sim) < 12n * BLOCK, 'the view off, the next catch-up folds what the window no longer needs')
+})
+
+t.test('an active view pins its point: use may pass reserve_capacity while it is on, and folds back under it after', async (t) => {
+  const sim = openDemo(t, { snapshotIntervalSeconds: 1 })
+  await sim.edit(policy(3n * BLOCK, 3600n), [ref(CDP_1)])
+  await sim.enable([ref(CDP_1)])
+  advanceSeconds(sim, 1)
+  const at = writeBlock(sim, CDP_1, 0, 1)
+  const exposed = sim.image(CDP_1, at).digest
+  await sim.viewOn(ref(CDP_1), await pointAt(sim, ref(CDP_1), at))
+  for (let i = 0; i < 5; i++) {
+    advanceSeconds(sim, 1)
+    writeBlock(sim, CDP_1, 1 + i, i + 2)
+  }
+  t.equal(await useOf(sim), 6n * BLOCK, 'past reserve_capacity: the view holds the history it needs')
+  t.equal(sim.viewImage(CDP_1).digest, exposed)
+  t.equal(Buffer.compare(sim.readView(CDP_1, 0, 2 * KIB4), Buffer.concat([Buffer.alloc(KIB4, 1), Buffer.alloc(KIB4)])), 0,
+    'its bytes are the point\'s, not the blocks written since')
+  await sim.viewOff(ref(CDP_1))
+  advanceSeconds(sim, 1)
+  t.ok(await useOf(sim) <= 3n * BLOCK, 'the view off, capacity catches up')
+  t.ok(sim.recoverable(CDP_1).ranges.length > 0, 'and the newest history is still recoverable')
 })

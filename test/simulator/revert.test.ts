@@ -1,7 +1,7 @@
 // Reverts: the volume rolled back in place, journaled as writes.
 import t from 'tap'
 import {
-  CDP_1, KEN_VM, KEN_VM_VOLUME, LIN_DATA, LIN_VM_VOLUME, advanceSeconds, failure, openDemo, pointAt, ref, writeBlock
+  CDP_1, KEN_VM, KEN_VM_VOLUME, KIB4, LIN_DATA, LIN_VM_VOLUME, advanceSeconds, failure, openDemo, pointAt, ref, writeBlock
 } from '../helpers/simulator.js'
 
 t.test('revert is refused while the volume\'s VM is running', async (t) => {
@@ -66,4 +66,25 @@ t.test('a revert is journaled: the time it happened is itself a point', async (t
   t.equal(sim.image(CDP_1, revertedAt).digest, empty)
   const use = (await sim.info(ref(CDP_1))).cdp_info.reduce((sum, s) => sum + s.use, 0n)
   t.equal(use, 2n * 4096n, 'the write and its revert')
+})
+
+t.test('revert with CDP off restores the blocks written since the disable, and only what differs is written', async (t) => {
+  const sim = openDemo(t)
+  await sim.enable([ref(CDP_1)])
+  advanceSeconds(sim, 1)
+  sim.write(CDP_1, [{ offset: 0, length: 4 * KIB4, fill: 1 }])
+  const at = writeBlock(sim, CDP_1, 3, 2)
+  const then = sim.image(CDP_1).digest
+  advanceSeconds(sim, 1)
+  writeBlock(sim, CDP_1, 0, 3)
+  await sim.disable([ref(CDP_1)])
+  writeBlock(sim, CDP_1, 1, 4)
+  writeBlock(sim, CDP_1, 9, 5)
+  await sim.revert(ref(CDP_1), await pointAt(sim, ref(CDP_1), at))
+  t.equal(sim.image(CDP_1).digest, then, 'the journaled change and the two made while off are undone')
+  advanceSeconds(sim, 1)
+  await sim.enable([ref(CDP_1)])
+  const [, segment] = (await sim.info(ref(CDP_1))).cdp_info
+  t.equal(segment?.use, BigInt(KIB4), 'the enable journals the one block whose content the journal lacks (block 0)')
+  t.equal(sim.image(CDP_1, sim.clock().now).digest, then)
 })

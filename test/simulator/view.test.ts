@@ -1,7 +1,7 @@
 // Views: a read-only image at a point, exposed on the host of its segment.
 import t from 'tap'
 import {
-  CDP_1, HOST_237, advanceSeconds, failure, openDemo, pointAt, ref, writeBlock
+  CDP_1, HOST_237, KIB4, advanceSeconds, failure, openDemo, pointAt, ref, writeBlock
 } from '../helpers/simulator.js'
 
 t.test('view on exposes the image at its point on the segment\'s host', async (t) => {
@@ -46,4 +46,19 @@ t.test('view off removes the view; without one it is VIEW_NOT_FOUND', async (t) 
   t.equal((await sim.info(ref(CDP_1))).host_uuid, '')
   t.equal(await failure(() => sim.viewImage(CDP_1)), 'VIEW_NOT_FOUND')
   t.equal(await failure(() => sim.viewOff(ref(CDP_1))), 'VIEW_NOT_FOUND')
+})
+
+t.test('a view reads through the journal at its point: a range read and its allocated blocks are the point\'s', async (t) => {
+  const sim = openDemo(t)
+  await sim.enable([ref(CDP_1)])
+  advanceSeconds(sim, 1)
+  sim.write(CDP_1, [{ offset: 0, length: 3 * KIB4, fill: 1 }])
+  const at = writeBlock(sim, CDP_1, 1, 0)
+  advanceSeconds(sim, 1)
+  sim.write(CDP_1, [{ offset: 0, length: 4 * KIB4, fill: 2 }])
+  await sim.viewOn(ref(CDP_1), await pointAt(sim, ref(CDP_1), at))
+  const block = (fill: number): Buffer => Buffer.alloc(KIB4, fill)
+  t.same(sim.readView(CDP_1, KIB4, 3 * KIB4), Buffer.concat([block(0), block(1), block(0)]), 'blocks 1–3 as they were at the point')
+  t.same(sim.allocated(CDP_1, 0, 4 * KIB4, true), [0, 2], 'zeroed and never-written blocks are holes')
+  t.same(sim.allocated(CDP_1, 0, 4 * KIB4, false), [0, 1, 2, 3], 'the volume itself has all four')
 })

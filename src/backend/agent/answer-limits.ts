@@ -8,7 +8,7 @@ const MiB = 1024 * 1024
 
 /** Envelope, cluster, ranges, and every answer that names no items (info's segments and snapshots included). */
 export const FIXED_ANSWER_BYTES = 4 * MiB
-/** One batch result or list item: a volume's identity and policy, with room for long names. */
+/** One batch result, list item or protection standing: a volume's identity and policy, with room for long names. */
 export const ITEM_ANSWER_BYTES = 4 * 1024
 /**
  * The most list items asked of an agent at once; a longer list (page_size 0, or a deep
@@ -16,11 +16,15 @@ export const ITEM_ANSWER_BYTES = 4 * 1024
  */
 export const LIST_PAGE_ITEMS = 1000
 
+/** The operations that answer one result per volume sent. */
+const BATCH_OPERATIONS: ReadonlySet<Operation> = new Set(['edit', 'enable', 'disable', 'groupViewOn', 'groupViewOff', 'groupRevert'])
+
 /** The largest answer the client reads for `request`. */
 export function answerLimit<Op extends Operation> (op: Op, request: AgentRequest<Op>): number {
-  const items = op === 'list'
-    ? limitOf(request as AgentRequest<'list'>)
-    : op === 'edit' || op === 'enable' || op === 'disable' ? (request as AgentRequest<'enable'>).volumes.length : 0
+  let items = 0
+  if (op === 'list') items = limitOf(request as AgentRequest<'list'>)
+  else if (BATCH_OPERATIONS.has(op)) items = (request as AgentRequest<'enable'>).volumes.length
+  else if (op === 'protection') items = (request as AgentRequest<'protection'>).limit
   return FIXED_ANSWER_BYTES + items * ITEM_ANSWER_BYTES
 }
 

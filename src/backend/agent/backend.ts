@@ -4,12 +4,13 @@
 // and the agent that has the volume decides; an agent that fails affects only what it
 // serves.
 import type {
-  BatchOutcome, CdpBackend, CdpInfo, CdpPolicy, ListQuery, ListResult, PointInTime, VolumeRef
+  BatchOutcome, CdpBackend, CdpInfo, CdpPolicy, ChangesPage, ChangesQuery, GroupOutcome, GroupResult, ListQuery,
+  ListResult, Ns, PointInTime, ProtectionSurvey, VmGroupRef, VolumeRef
 } from '../port.js'
 import { identityFromRef } from '../identity.js'
 import type { CdpEventsPage, EventsQuery } from '../../schemas/events.js'
 import type { WindowFacts } from '../../schemas/window.js'
-import { CdpError } from '../../errors.js'
+import { CdpError, Scode } from '../../errors.js'
 import { LIST_PAGE_ITEMS } from './answer-limits.js'
 import { AgentClient, scodeError, type AgentClientOptions, type AgentLog, type AgentTls } from './client.js'
 import { mapLimit, settle, type Settled } from './fan-out.js'
@@ -36,7 +37,8 @@ export interface AgentBackendOptions {
 
 type BatchOp = 'edit' | 'enable' | 'disable'
 type BatchItem = AgentAnswer<BatchOp>['results'][number]
-type VolumeOp = 'info' | 'clean' | 'viewOn' | 'viewOff' | 'revert' | 'window' | 'events'
+type VolumeOp = 'info' | 'clean' | 'viewOn' | 'viewOff' | 'revert' | 'window' | 'events' | 'changes'
+type GroupAnswer = AgentAnswer<'groupRevert'>
 
 /** How an agent's failure about one volume counts when the answers are combined. */
 function standing (error: CdpError): 'absent' | 'failed' | 'answer' {
@@ -149,6 +151,64 @@ export class AgentBackend implements CdpBackend {
     return await this.onVolume('events', volume, { volume, ...query })
   }
 
+  /**
+   * One call to each agent, whatever clusters it serves: the first `limit` of each, merged
+   * by volume_uuid and cut to `limit`, so a scrape costs one request per agent and at most
+   * `limit` standings per agent, however many volumes there are. An agent that fails (or
+   * lacks the operation) is counted, not fatal: the other agents' gauges still go out.
+   */
+  async protection (limit: number): Promise<ProtectionSurvey> {
+    const answers = await this.scatter(distinctAgents(this.routing.routes()), async (route) =>
+      await this.client.call('protection', route.urls, { limit }))
+    const byUuid = new Map<string, ProtectionSurvey['volumes'][number]>()
+    let omitted = 0
+    let unanswered = 0
+    for (const answer of answers) {
+      if (!answer.ok) {
+        unanswered++
+        continue
+      }
+      omitted += Math.max(0, answer.value.total_count - answer.value.volumes.length)
+      for (const standing of answer.value.volumes) byUuid.set(standing.volume_uuid.toLowerCase(), standing)
+    }
+    const merged = [...byUuid.values()].sort((a, b) => a.volume_uuid < b.volume_uuid ? -1 : a.volume_uuid > b.volume_uuid ? 1 : 0)
+    return { volumes: merged.slice(0, limit), omitted: omitted + Math.max(0, merged.length - limit), unanswered }
+  }
+
+  async changes (volume: VolumeRef, query: ChangesQuery): Promise<ChangesPage> {
+    return await this.onVolume('changes', volume, { volume, ...query })
+  }
+
+  /**
+   * The VM's CDP volumes, from the one agent that serves them. Members on two agents are
+   * GROUP_SPANS_AGENTS; an agent that fails might serve some, so its failure is reported
+   * rather than a group that could be missing volumes.
+   */
+  async groupMembers (vm: VmGroupRef): Promise<VolumeRef[]> {
+    const answers = await this.scatter(distinctAgents(this.routing.routesOf(vm.cluster_uuid)),
+      async (route) => await this.client.call('groupMembers', route.urls, vm))
+    const serving = answers.flatMap((answer) => answer.ok ? [answer.value.volumes] : [])
+    const errors = answers.flatMap((answer) => answer.ok ? [] : [answer.error])
+    const failure = errors.find((error) => standing(error) === 'failed')
+    if (failure !== undefined) throw failure
+    if (serving.length > 1) throw new CdpError('GROUP_SPANS_AGENTS', `vm ${vm.vm_uuid} has volumes with CDP on ${serving.length} agents`)
+    const members = serving[0]
+    if (members !== undefined) return members
+    throw errors.find((error) => error.code !== 'VM_NOT_FOUND') ?? new CdpError('VM_NOT_FOUND', vm.vm_uuid)
+  }
+
+  async groupViewOn (volumes: VolumeRef[], timestamp: Ns): Promise<GroupResult> {
+    return await this.group(volumes, async (urls) => await this.client.call('groupViewOn', urls, { volumes, timestamp }))
+  }
+
+  async groupViewOff (volumes: VolumeRef[]): Promise<GroupResult> {
+    return await this.group(volumes, async (urls) => await this.client.call('groupViewOff', urls, { volumes }))
+  }
+
+  async groupRevert (volumes: VolumeRef[], timestamp: Ns): Promise<GroupResult> {
+    return await this.group(volumes, async (urls) => await this.client.call('groupRevert', urls, { volumes, timestamp }))
+  }
+
   /** Every agent URL answers `health`; the ones that do not are named. */
   async ready (): Promise<void> {
     const urls = this.routing.urls()
@@ -219,6 +279,30 @@ export class AgentBackend implements CdpBackend {
     return outcomes
   }
 
+  /**
+   * A group call, sent whole to every agent of its clusters. An agent applies a group only
+   * when it has every volume (one it lacks is a refusal), so at most one agent changes
+   * anything; when the volumes are found on two agents, none could, and the group is
+   * GROUP_SPANS_AGENTS. Otherwise each volume's outcome is its agent's answer about it.
+   */
+  private async group (volumes: VolumeRef[], send: (urls: string[]) => Promise<GroupAnswer>): Promise<GroupResult> {
+    const clusters = [...new Set(volumes.map((volume) => volume.cluster_uuid.toLowerCase()))]
+    const routes = distinctAgents(clusters.flatMap((cluster) => this.routing.routesOf(cluster)))
+    const answers = await this.scatter(routes, async (route) => checkGroupAnswer(route, volumes, await send(route.urls)))
+    const answered = answers.flatMap((answer) => answer.ok ? [answer.value] : [])
+    if (answered.length === 0) throw (answers.find((answer) => !answer.ok) as { error: CdpError } | undefined)?.error ?? new CdpError('CLUSTER_NOT_FOUND', clusters.join(', '))
+    const owners = answered.filter((answer) => answer.results.some((item) => item.scode !== Scode.VOLUME_NOT_FOUND.scode))
+    if (owners.length > 1) throw new CdpError('GROUP_SPANS_AGENTS', `the ${volumes.length} volumes are served by ${owners.length} agents`)
+    const failure = answers.find((answer) => !answer.ok)
+    const outcomes = volumes.map((volume, k): GroupOutcome => {
+      const item = owners[0]?.results[k]
+      if (item !== undefined && item.scode !== Scode.VOLUME_NOT_FOUND.scode) return groupOutcome(item)
+      const error = failure?.ok === false ? failure.error : new CdpError('VOLUME_NOT_FOUND', volume.volume_uuid)
+      return { ok: false, volume: identityFromRef(volume), error, snapshot_name: '', host_uuid: '' }
+    })
+    return { time: owners[0]?.time ?? 0n, outcomes }
+  }
+
   private async scatter<T, R> (items: readonly T[], fn: (item: T) => Promise<R>): Promise<Array<Settled<R>>> {
     return await mapLimit(items, this.concurrency, async (item) => await settle(fn(item)))
   }
@@ -248,6 +332,17 @@ function checkBatchAnswer (route: ResolvedRoute, refs: readonly VolumeRef[], res
     results.every((item, k) => item.volume.volume_uuid.toLowerCase() === refs[k]?.volume_uuid.toLowerCase())
   if (!fits) throw new CdpError('AGENT_BAD_RESPONSE', `${route.urls[0] ?? ''}: batch results do not match the volumes sent`)
   return results
+}
+
+/** An agent's group answer must be one result per volume sent, in order. */
+function checkGroupAnswer (route: ResolvedRoute, refs: readonly VolumeRef[], answer: GroupAnswer): GroupAnswer {
+  checkBatchAnswer(route, refs, answer.results)
+  return answer
+}
+
+function groupOutcome ({ scode, desc, volume, snapshot_name: snapshotName, host_uuid: hostUuid }: GroupAnswer['results'][number]): GroupOutcome {
+  const named = { volume, snapshot_name: snapshotName, host_uuid: hostUuid }
+  return scode === 0 ? { ok: true, ...named } : { ok: false, error: scodeError(scode, desc), ...named }
 }
 
 /** One volume's outcome from every route's answer about it. */

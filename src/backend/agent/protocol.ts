@@ -14,8 +14,9 @@ import { CdpInfo } from '../../schemas/info.js'
 import { InternalVolumeCdpListInfo } from '../../schemas/list.js'
 import { PointInTime } from '../../schemas/point.js'
 import { InternalVolumeIdentifier, VolumeIdentity } from '../../schemas/volume.js'
-import { WindowFacts } from '../../schemas/window.js'
+import { ProtectionStandings, WindowFacts } from '../../schemas/window.js'
 import { CdpEventsData } from '../../schemas/events.js'
+import { ChangesPage } from '../../schemas/changes.js'
 import { WireUint64, wire } from '../../schemas/wire.js'
 
 export { decode } from '../../schemas/wire.js'
@@ -33,6 +34,13 @@ const BatchAnswer = Type.Object({ results: Type.Array(BatchItem) })
 const Volumes = Type.Array(VolumeRef, { minItems: 1 })
 
 const Point = wire(PointInTime)
+
+/** One volume's outcome in a group call, with the base it is replayed from and its view's host. */
+const GroupItem = Type.Object({ ...BatchItem.properties, snapshot_name: Type.String(), host_uuid: Type.String() })
+/** `time`: the ns the whole group changed at (0 when it did not); results in request order. */
+const GroupAnswer = Type.Object({ time: WireUint64, results: Type.Array(GroupItem) })
+const ADDED = 'Added in v1 (an agent without it answers ROUTE_NOT_FOUND)'
+const ALL_OR_NOTHING = 'all or nothing in one transaction: when a volume refuses (not found here included), none changes and the others answer GROUP_NOT_APPLIED'
 
 const Empty = Type.Object({})
 
@@ -140,6 +148,54 @@ export const operations = {
       page_size: Type.Integer({ minimum: 0 })
     }),
     answer: wire(CdpEventsData)
+  },
+  protection: {
+    path: '/protection',
+    idempotent: true,
+    summary: 'Added in v1 (an agent without it answers ROUTE_NOT_FOUND): the first `limit` CDP volumes the agent has, by volume_uuid, each with what its window\'s pressure is decided from, and how many CDP volumes it has (the API\'s protection gauges)',
+    request: Type.Object({ limit: Type.Integer({ minimum: 1 }) }),
+    answer: wire(ProtectionStandings)
+  },
+  groupMembers: {
+    path: '/group/members',
+    idempotent: true,
+    summary: `${ADDED}: the volumes with CDP of a VM that this agent serves (of tenant, when given); VM_NOT_FOUND when it serves none of the VM's volumes`,
+    request: Type.Object({ cluster_uuid: Uuid, tenant: Type.Optional(Uuid), vm_uuid: Uuid }),
+    answer: Type.Object({ volumes: Type.Array(VolumeRef) })
+  },
+  groupViewOn: {
+    path: '/group/view/on',
+    idempotent: false,
+    summary: `${ADDED}: a view of every volume at one timestamp, each from its newest snapshot at or before it; ${ALL_OR_NOTHING}`,
+    request: Type.Object({ volumes: Volumes, timestamp: WireUint64 }),
+    answer: GroupAnswer
+  },
+  groupViewOff: {
+    path: '/group/view/off',
+    idempotent: false,
+    summary: `${ADDED}: every volume's view removed; ${ALL_OR_NOTHING}`,
+    request: Type.Object({ volumes: Volumes }),
+    answer: GroupAnswer
+  },
+  groupRevert: {
+    path: '/group/revert',
+    idempotent: false,
+    summary: `${ADDED}: every volume reverted to one timestamp, each from its newest snapshot at or before it, at one ns for the group; ${ALL_OR_NOTHING}`,
+    request: Type.Object({ volumes: Volumes, timestamp: WireUint64 }),
+    answer: GroupAnswer
+  },
+  changes: {
+    path: '/changes',
+    idempotent: true,
+    summary: `${ADDED}: the byte extents whose content differs between the recoverable points from and to (ns), merged and ordered, from byte start on, at most limit of them; next is where the next page starts (null: no more)`,
+    request: Type.Object({
+      volume: VolumeRef,
+      from: WireUint64,
+      to: WireUint64,
+      start: WireUint64,
+      limit: Type.Integer({ minimum: 1 })
+    }),
+    answer: wire(ChangesPage)
   },
   health: {
     path: '/health',

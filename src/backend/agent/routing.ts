@@ -45,6 +45,11 @@ export class RoutingTable {
     return routes
   }
 
+  /** Every route of every cluster. */
+  routes (): ResolvedRoute[] {
+    return [...this.clusters.values()].flat()
+  }
+
   /** Every agent URL, each once. */
   urls (): string[] {
     return [...new Set([...this.clusters.values()].flat().flatMap((route) => route.urls))]

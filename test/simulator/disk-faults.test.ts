@@ -1,0 +1,139 @@
+// Disk faults through /sim/v1/hosts/{host_uuid}/disks, observed through the CDP API and the
+// control API: the volume keeps taking writes, its journal records none while the disk is
+// failed or full (a gap, with its reason and events), enabling CDP there is refused, `ok`
+// heals it and the points after the heal replay right; the state survives a restart, travels
+// in a state file and is undone by reset. Bad requests are envelopes that change nothing.
+import { join } from 'node:path'
+import t, { type Test } from 'tap'
+import type { FastifyInstance } from 'fastify'
+import { buildSimulatorApp, loadTopology, openHarness } from '../../simulator/index.js'
+import { CDP, DEMO, DEMO_TOPOLOGY, call, volume } from '../helpers/app.js'
+import { tempDir } from '../helpers/cdp-sim.js'
+import { Scode } from '../../src/errors.js'
+
+const SIM = '/sim/v1'
+const topology = loadTopology(DEMO_TOPOLOGY)
+// The demo's cdp-1 gets its reservation on the larger disk: /dev/sdd of host1.
+const DISK = `${SIM}/hosts/${DEMO.host1}/disks`
+const VOL = `cluster_uuid=${DEMO.cluster}&volume_uuid=${DEMO.cdp1}`
+
+async function openApi (t: Test, db = ':memory:'): Promise<FastifyInstance> {
+  const app = await buildSimulatorApp(openHarness({ db, topology, clock: { mode: 'manual' } }))
+  t.teardown(() => app.close())
+  return app
+}
+
+const write = async (app: FastifyInstance, fill: number) =>
+  (await call(app, 'POST', `${SIM}/volumes/${DEMO.cdp1}/writes`, { writes: [{ offset: 0, length: 4096, fill }] })).body.data.time as bigint
+const advance = async (app: FastifyInstance, seconds: number) => await call(app, 'POST', `${SIM}/clock/advance`, { seconds })
+const segment = async (app: FastifyInstance) => (await call(app, 'GET', `${CDP}/info?${VOL}`)).body.data.cdp_info[0]
+const ranges = async (app: FastifyInstance) => (await call(app, 'GET', `${SIM}/volumes/${DEMO.cdp1}/recoverable`)).body.data.ranges
+const gapReasons = async (app: FastifyInstance) => ((await call(app, 'GET', `${CDP}/window?${VOL}`)).body.data.gaps as Array<{ reason: string }>).map((g) => g.reason)
+const imageAt = async (app: FastifyInstance, at?: bigint) => (await call(app, 'GET', `${SIM}/volumes/${DEMO.cdp1}/image${at === undefined ? '' : `?at=${at}`}`)).body
+const eventKinds = async (app: FastifyInstance) => ((await call(app, 'GET', `${CDP}/events?${VOL}`)).body.data.events as Array<{ kind: string }>).map((e) => e.kind)
+
+/** CDP on cdp-1 with one journaled write a minute in; answers that write's time. */
+async function journaled (app: FastifyInstance): Promise<bigint> {
+  await call(app, 'POST', `${CDP}/enable`, { volumes: [volume(DEMO.cdp1)] })
+  await advance(app, 60)
+  return await write(app, 1)
+}
+
+t.test('a failed disk: writes go on unjournaled, its segment is offline, enabling there is refused; ok heals it', async (t) => {
+  const app = await openApi(t)
+  const before = await journaled(app)
+  t.equal((await segment(app)).usd_path, '/dev/sdd')
+  const failed = await call(app, 'POST', DISK, { path: '/dev/sdd', state: 'failed' })
+  t.strictSame(failed, { status: 200, body: { scode: 0, desc: '', message: 'success', message_cn: '成功', stack: null, data: { path: '/dev/sdd', state: 'failed' } } })
+  await advance(app, 10)
+  const during = await write(app, 2)
+  t.ok(during > before, 'the volume still takes writes')
+  const offline = await segment(app)
+  t.equal(offline.online, false, 'info: the segment is offline')
+  t.equal(offline.use, 4096, 'info: the segment did not grow')
+  t.strictSame(await ranges(app), [], 'nothing on a failed disk is recoverable')
+  t.ok((await gapReasons(app)).includes('disk_failed'), 'window: a disk_failed gap')
+  t.ok((await eventKinds(app)).includes('disk_failed'), 'events: disk_failed')
+
+  await call(app, 'POST', `${CDP}/disable`, { volumes: [volume(DEMO.cdp1)] })
+  const refused = await call(app, 'POST', `${CDP}/enable`, { volumes: [volume(DEMO.cdp1)] })
+  t.equal(refused.body.data.fail, 1)
+  t.equal(refused.body.data.results[0].scode, Scode.DISK_FAULTY.scode, refused.body.data.results[0].desc)
+  await call(app, 'POST', `${CDP}/enable`, { volumes: [volume(DEMO.vol1)] })
+  t.equal((await call(app, 'GET', `${CDP}/info?cluster_uuid=${DEMO.cluster}&volume_uuid=${DEMO.vol1}`)).body.data.cdp_info[0].usd_path, '/dev/sde', 'a new CDP is placed on a healthy disk')
+
+  t.equal((await call(app, 'POST', DISK, { path: '/dev/sdd', state: 'ok' })).status, 200)
+  t.equal((await segment(app)).online, true, 'healed: online again')
+  const [range] = await ranges(app)
+  t.ok(range.from <= before && range.to < during, `the points before the fault stay recoverable, the fault's are not (${range.from}..${range.to})`)
+  t.equal((await imageAt(app, during)).scode, Scode.POINT_NOT_RECOVERABLE.scode)
+  t.ok((await eventKinds(app)).includes('disk_ok'), 'events: disk_ok')
+})
+
+t.test('a full disk: the segment stays online but stops growing; after the heal the new points replay the live content', async (t) => {
+  const app = await openApi(t)
+  const before = await journaled(app)
+  await call(app, 'POST', DISK, { path: '/dev/sdd', state: 'full' })
+  await advance(app, 10)
+  const during = await write(app, 2)
+  const full = await segment(app)
+  t.equal(full.online, true, 'a full disk is still readable')
+  t.equal(full.use, 4096, 'but its segment stops growing')
+  t.strictSame((await ranges(app)).map((r: { to: bigint }) => r.to < during), [true], 'the range ends before the fault')
+  t.ok((await gapReasons(app)).includes('disk_full'), 'window: a disk_full gap')
+  const view = await call(app, 'POST', `${CDP}/view`, { ...volume(DEMO.cdp1), op: 'on', snapshot_name: (await segment(app)).snaps[0].name, timestamp: during })
+  t.equal(view.body.scode, Scode.POINT_NOT_RECOVERABLE.scode, 'a view inside the fault is refused')
+
+  await advance(app, 10)
+  await call(app, 'POST', DISK, { path: '/dev/sdd', state: 'ok' })
+  const live = (await imageAt(app)).data
+  const healed = (await ranges(app)).at(-1)
+  t.ok(healed.from > during, 'a range again from the heal on')
+  t.equal((await imageAt(app, healed.from)).data.digest, live.digest, 'the heal journaled what the fault missed')
+  t.not((await imageAt(app, before)).data.digest, live.digest, 'the point before the fault is its own content')
+  await write(app, 3)
+  t.equal((await segment(app)).use, 3 * 4096, 'the journal grows again: the heal\'s catch-up and the new write')
+})
+
+t.test('unknown host or disk is a 404, a bad body a 400; none changes anything', async (t) => {
+  const app = await openApi(t)
+  await journaled(app)
+  const info = await segment(app)
+  const cases: Array<[string, string, unknown, number, number]> = [
+    ['unknown host', `${SIM}/hosts/00000000-0000-4000-8000-000000000000/disks`, { path: '/dev/sdd', state: 'failed' }, 404, Scode.HOST_NOT_FOUND.scode],
+    ['unknown disk', DISK, { path: '/dev/sdz', state: 'failed' }, 404, Scode.DISK_NOT_FOUND.scode],
+    ['the other host\'s disk', DISK, { path: '/dev/sde', state: 'failed' }, 404, Scode.DISK_NOT_FOUND.scode],
+    ['a bad state', DISK, { path: '/dev/sdd', state: 'broken' }, 400, Scode.INVALID_PARAMETER.scode],
+    ['no path', DISK, { state: 'failed' }, 400, Scode.MISSING_PARAMETER.scode],
+    ['an empty path', DISK, { path: '', state: 'failed' }, 400, Scode.INVALID_PARAMETER.scode],
+    ['a bad host uuid', `${SIM}/hosts/not-a-uuid/disks`, { path: '/dev/sdd', state: 'failed' }, 400, Scode.INVALID_UUID.scode]
+  ]
+  for (const [what, url, body, status, scode] of cases) {
+    const res = await call(app, 'POST', url, body)
+    t.equal(res.status, status, `${what}: ${status}`)
+    t.equal(res.body.scode, scode, `${what}: ${res.body.desc}`)
+    t.equal(res.body.data, null)
+  }
+  t.strictSame(await segment(app), info, 'nothing changed')
+})
+
+t.test('a disk fault survives a restart, travels in a state file, and reset undoes it', async (t) => {
+  const db = join(tempDir(t, 'cdp-disk-fault-'), 'sim.db')
+  const first = await openApi(t, db)
+  await journaled(first)
+  await call(first, 'POST', DISK, { path: '/dev/sdd', state: 'failed' })
+  const saved = (await first.inject({ method: 'GET', url: `${SIM}/state` })).rawPayload
+  await first.close()
+
+  const again = await openApi(t, db)
+  t.equal((await segment(again)).online, false, 'after a restart on the same file: still failed')
+  await call(again, 'POST', `${SIM}/reset`)
+  await call(again, 'POST', `${CDP}/enable`, { volumes: [volume(DEMO.cdp1)] })
+  t.equal((await segment(again)).online, true, 'reset: the disk is healthy again')
+
+  const other = await openApi(t)
+  await other.inject({ method: 'PUT', url: `${SIM}/state`, headers: { 'content-type': 'application/vnd.sqlite3' }, payload: saved })
+  t.equal((await segment(other)).online, false, 'loaded from the state file: failed')
+  t.equal((await call(other, 'POST', `${CDP}/disable`, { volumes: [volume(DEMO.cdp1)] })).body.data.success, 1)
+  t.equal((await call(other, 'POST', `${CDP}/enable`, { volumes: [volume(DEMO.cdp1)] })).body.data.results[0].scode, Scode.DISK_FAULTY.scode)
+})
