@@ -9,13 +9,16 @@ import { CdpError } from '../src/errors.js'
 import { toUint64 } from '../src/json.js'
 import { ErrorOutput, StringEnum, Uint64, Uint64Query, Uuid, responses } from '../src/schemas/common.js'
 import { BLOCK_SIZE } from './content.js'
-import type { NbdNames, SimulatorControl } from './control.js'
+import type { Awaitable, NbdNames, SimulatorControl } from './control.js'
 
 export interface BlockApiOptions {
   control: SimulatorControl
   /** Absent: NBD is off, and nbd_uri is null. */
   nbd?: NbdNames
 }
+
+/** Reads a block-aligned range of an image. */
+type ImageReader = (offset: number, length: number) => Awaitable<Buffer>
 
 /** Bytes read from the simulator per chunk of a raw image. */
 const CHUNK = 4 * 1024 * 1024
@@ -57,22 +60,22 @@ export function byteRange (header: string | undefined, size: number): { first: n
 }
 
 /** Streams [first, end) of an image, read in block-aligned chunks. */
-function imageStream (read: (offset: number, length: number) => Buffer, first: number, end: number): Readable {
-  return Readable.from((function * () {
+function imageStream (read: ImageReader, first: number, end: number): Readable {
+  return Readable.from((async function * () {
     let at = first
     while (at < end) {
       const aligned = at - (at % BLOCK_SIZE)
       const stop = Math.min(end, aligned + CHUNK)
       const alignedStop = Math.ceil(stop / BLOCK_SIZE) * BLOCK_SIZE
-      yield read(aligned, alignedStop - aligned).subarray(at - aligned, stop - aligned)
+      yield (await read(aligned, alignedStop - aligned)).subarray(at - aligned, stop - aligned)
       at = stop
     }
   })())
 }
 
 const blockApi: FastifyPluginAsyncTypebox<BlockApiOptions> = async (app, { control, nbd }) => {
-  const sizeOf = (uuid: string): number => {
-    const volume = control.volumes().find((v) => v.uuid === uuid.toLowerCase())
+  const sizeOf = async (uuid: string): Promise<number> => {
+    const volume = (await control.volumes()).find((v) => v.uuid === uuid.toLowerCase())
     if (volume === undefined) throw new CdpError('VOLUME_NOT_FOUND', uuid)
     return volume.size
   }
@@ -85,7 +88,7 @@ const blockApi: FastifyPluginAsyncTypebox<BlockApiOptions> = async (app, { contr
     schema: { summary: '卷的基本信息与NBD导出', params: VolumeParams, response: responses(VolumeFacts) }
   }, async (request) => {
     const uuid = request.params.volume_uuid.toLowerCase()
-    const volume = control.volumes().find((v) => v.uuid === uuid)
+    const volume = (await control.volumes()).find((v) => v.uuid === uuid)
     if (volume === undefined) throw new CdpError('VOLUME_NOT_FOUND', uuid)
     return succeeded({ ...volume, nbd_uri: uriOf(uuid, 'volume') })
   })
@@ -94,7 +97,7 @@ const blockApi: FastifyPluginAsyncTypebox<BlockApiOptions> = async (app, { contr
     schema: { summary: '卷当前开启的cdp查看与其NBD导出', params: VolumeParams, response: responses(ViewFacts) }
   }, async (request) => {
     const uuid = request.params.volume_uuid
-    return succeeded({ ...control.viewFacts(uuid), nbd_uri: uriOf(uuid, 'view') })
+    return succeeded({ ...(await control.viewFacts(uuid)), nbd_uri: uriOf(uuid, 'view') })
   })
 
   app.get('/volumes/:volume_uuid/image/raw', {
@@ -107,9 +110,9 @@ const blockApi: FastifyPluginAsyncTypebox<BlockApiOptions> = async (app, { contr
   }, async (request, reply) => {
     const uuid = request.params.volume_uuid
     const at = request.query.at === undefined ? undefined : toUint64(request.query.at, 'at')
-    const size = sizeOf(uuid)
+    const size = await sizeOf(uuid)
     // Checked before the first byte goes out: an unrecoverable point is an envelope error.
-    control.readImage(uuid, 0, Math.min(size, BLOCK_SIZE), at)
+    await control.readImage(uuid, 0, Math.min(size, BLOCK_SIZE), at)
     return sendImage(reply, request.headers.range, size, (offset, length) => control.readImage(uuid, offset, length, at))
   })
 
@@ -117,13 +120,13 @@ const blockApi: FastifyPluginAsyncTypebox<BlockApiOptions> = async (app, { contr
     schema: { summary: '卷cdp查看所暴露镜像的原始字节，支持HTTP Range', params: VolumeParams, response: RawImage }
   }, async (request, reply) => {
     const uuid = request.params.volume_uuid
-    control.viewFacts(uuid)
-    const size = sizeOf(uuid)
+    await control.viewFacts(uuid)
+    const size = await sizeOf(uuid)
     return sendImage(reply, request.headers.range, size, (offset, length) => control.readView(uuid, offset, length))
   })
 }
 
-function sendImage (reply: FastifyReply, header: string | undefined, size: number, read: (offset: number, length: number) => Buffer): FastifyReply {
+function sendImage (reply: FastifyReply, header: string | undefined, size: number, read: ImageReader): FastifyReply {
   // A 416 says how long the image is.
   reply.header('content-range', `bytes */${size}`)
   const range = byteRange(header, size)

@@ -62,7 +62,7 @@ function blocksOf (write: BlockWrite): number {
 const controlApi: FastifyPluginAsyncTypebox<ControlApiOptions> = async (app, { control }) => {
   app.get('/clock', {
     schema: { summary: '模拟器时钟', response: responses(Clock) }
-  }, async () => succeeded(control.clock()))
+  }, async () => succeeded(await control.clock()))
 
   app.post('/clock/advance', {
     schema: {
@@ -80,8 +80,8 @@ const controlApi: FastifyPluginAsyncTypebox<ControlApiOptions> = async (app, { c
     }
     const by = seconds !== undefined ? toUint64(seconds, 'seconds') * NS_PER_SECOND : toUint64(nanoseconds as number | string, 'nanoseconds')
     if (by > UINT64_MAX) throw new CdpError('INVALID_UINT64', 'seconds in ns exceeds 2^64-1')
-    control.advance(by)
-    return succeeded(control.clock())
+    await control.advance(by)
+    return succeeded(await control.clock())
   })
 
   acceptRawBodies(app, MAX_RAW_WRITE_BYTES)
@@ -121,7 +121,7 @@ const controlApi: FastifyPluginAsyncTypebox<ControlApiOptions> = async (app, { c
     if (blocks > MAX_BLOCKS_PER_WRITES) {
       throw new CdpError('INVALID_WRITE', `one request may write at most ${MAX_BLOCKS_PER_WRITES} blocks, this one ${blocks}`)
     }
-    return succeeded(control.write(request.params.volume_uuid, writes))
+    return succeeded(await control.write(request.params.volume_uuid, writes))
   })
 
   app.get('/volumes/:volume_uuid/image', {
@@ -133,12 +133,12 @@ const controlApi: FastifyPluginAsyncTypebox<ControlApiOptions> = async (app, { c
     }
   }, async (request) => {
     const { at } = request.query
-    return succeeded(control.image(request.params.volume_uuid, at === undefined ? undefined : toUint64(at, 'at')))
+    return succeeded(await control.image(request.params.volume_uuid, at === undefined ? undefined : toUint64(at, 'at')))
   })
 
   app.get('/volumes/:volume_uuid/view/image', {
     schema: { summary: '卷的cdp查看所暴露镜像的摘要', params: VolumeParams, response: responses(ImageDigest) }
-  }, async (request) => succeeded(control.viewImage(request.params.volume_uuid)))
+  }, async (request) => succeeded(await control.viewImage(request.params.volume_uuid)))
 
   app.get('/volumes/:volume_uuid/recoverable', {
     schema: {
@@ -152,7 +152,7 @@ const controlApi: FastifyPluginAsyncTypebox<ControlApiOptions> = async (app, { c
         }))
       }))
     }
-  }, async (request) => succeeded(control.recoverable(request.params.volume_uuid)))
+  }, async (request) => succeeded(await control.recoverable(request.params.volume_uuid)))
 
   app.post('/hosts/:host_uuid/state', {
     schema: {
@@ -162,7 +162,7 @@ const controlApi: FastifyPluginAsyncTypebox<ControlApiOptions> = async (app, { c
       response: responses(Type.Object({ online: Type.Boolean() }))
     }
   }, async (request) => {
-    control.setHostOnline(request.params.host_uuid, request.body.online)
+    await control.setHostOnline(request.params.host_uuid, request.body.online)
     return succeeded({ online: request.body.online })
   })
 
@@ -178,7 +178,7 @@ const controlApi: FastifyPluginAsyncTypebox<ControlApiOptions> = async (app, { c
     }
   }, async (request) => {
     const { path, state } = request.body
-    control.setDiskState(request.params.host_uuid, path, state)
+    await control.setDiskState(request.params.host_uuid, path, state)
     return succeeded({ path, state })
   })
 
@@ -190,7 +190,7 @@ const controlApi: FastifyPluginAsyncTypebox<ControlApiOptions> = async (app, { c
       response: responses(Type.Object({ running: Type.Boolean() }))
     }
   }, async (request) => {
-    control.setVmRunning(request.params.vm_uuid, request.body.running)
+    await control.setVmRunning(request.params.vm_uuid, request.body.running)
     return succeeded({ running: request.body.running })
   })
 }

@@ -21,6 +21,12 @@ export interface NbdNames {
 
 export type ClockMode = 'real' | 'manual'
 
+/** Told that a volume's view went on or off. */
+export type ViewListener = (volumeUuid: string, on: boolean) => void
+
+/** The in-process Simulator answers at once; one in a worker thread (worker-client.ts) with a promise. */
+export type Awaitable<T> = T | Promise<T>
+
 /** One block-aligned write: `fill` repeats one byte over `length`; `data` gives the bytes. */
 export type BlockWrite =
   | { offset: number, length: number, fill: number }
@@ -40,38 +46,38 @@ export interface RecoverableRange {
 }
 
 export interface SimulatorControl {
-  clock: () => { now: Ns, mode: ClockMode }
+  clock: () => Awaitable<{ now: Ns, mode: ClockMode }>
   /** Moves a manual clock forward; a real clock refuses with CLOCK_NOT_MANUAL. */
-  advance: (by: Ns) => Ns
+  advance: (by: Ns) => Awaitable<Ns>
   /** Applies the writes at the clock's now, as one unit; journals them where CDP is on. */
-  write: (volumeUuid: string, writes: BlockWrite[]) => { count: number, time: Ns }
+  write: (volumeUuid: string, writes: BlockWrite[]) => Awaitable<{ count: number, time: Ns }>
   /** The volume's image now, or at a recoverable point. */
-  image: (volumeUuid: string, at?: Ns) => ImageDigest
+  image: (volumeUuid: string, at?: Ns) => Awaitable<ImageDigest>
   /** The image the volume's view exposes. */
-  viewImage: (volumeUuid: string) => ImageDigest
-  recoverable: (volumeUuid: string) => { ranges: RecoverableRange[] }
+  viewImage: (volumeUuid: string) => Awaitable<ImageDigest>
+  recoverable: (volumeUuid: string) => Awaitable<{ ranges: RecoverableRange[] }>
   /** Every CDP volume's journal use and recoverable window (metrics read these). */
-  journalStats: () => JournalStat[]
+  journalStats: () => Awaitable<JournalStat[]>
   /** Bytes of the image (block-aligned range inside the volume): now, or at a recoverable point. */
-  readImage: (volumeUuid: string, offset: number, length: number, at?: Ns) => Buffer
+  readImage: (volumeUuid: string, offset: number, length: number, at?: Ns) => Awaitable<Buffer>
   /** Bytes of the image the volume's view exposes; VIEW_NOT_FOUND when it is off. */
-  readView: (volumeUuid: string, offset: number, length: number) => Buffer
-  volumes: () => VolumeFacts[]
-  viewFacts: (volumeUuid: string) => ViewFacts
-  setHostOnline: (hostUuid: string, online: boolean) => void
+  readView: (volumeUuid: string, offset: number, length: number) => Awaitable<Buffer>
+  volumes: () => Awaitable<VolumeFacts[]>
+  viewFacts: (volumeUuid: string) => Awaitable<ViewFacts>
+  setHostOnline: (hostUuid: string, online: boolean) => Awaitable<void>
   /** A CDP disk failed, full or healed (disk-faults.ts). */
-  setDiskState: (hostUuid: string, path: string, state: DiskState) => void
-  setVmRunning: (vmUuid: string, running: boolean) => void
+  setDiskState: (hostUuid: string, path: string, state: DiskState) => Awaitable<void>
+  setVmRunning: (vmUuid: string, running: boolean) => Awaitable<void>
 }
 
 /** What a test harness does to the simulator as a whole (served as /sim/v1/reset, state, snapshots). */
 export interface HarnessControl {
   /** Back to the topology's first state (another topology when given); a manual clock to its start. */
-  reset: (topology?: Topology) => void
+  reset: (topology?: Topology) => Awaitable<void>
   /** The whole state as a SQLite file's bytes; `scratch` is a path it may use meanwhile. */
-  saveState: (scratch: string) => Promise<Buffer>
+  saveState: (scratch: string) => Awaitable<Buffer>
   /** Replaces the whole state with a saved file's; a bad file is INVALID_STATE_FILE and changes nothing. */
-  loadState: (file: string) => void
+  loadState: (file: string) => Awaitable<void>
   /** An auto snapshot now on each volume, at most one a second each; all or none. */
-  takeSnapshots: (volumeUuids: string[]) => Array<{ volume_uuid: string, name: string, time: Ns, taken: boolean }>
+  takeSnapshots: (volumeUuids: string[]) => Awaitable<Array<{ volume_uuid: string, name: string, time: Ns, taken: boolean }>>
 }

@@ -17,6 +17,7 @@ import { ErrorOutput, Uint64, Uuid, responses } from '../src/schemas/common.js'
 import faultRoutes, { type FaultRuleStore } from './control-faults.js'
 import type { HarnessControl, NbdNames, SimulatorControl } from './control.js'
 import { FaultRules, withFaults } from './faults.js'
+import type { VolumeSource } from './nbd/volume-exports.js'
 import type { SimulatorOptions } from './options.js'
 import { Simulator } from './simulator.js'
 import { parseTopology, type Topology } from './topology.js'
@@ -26,17 +27,25 @@ export const MAX_STATE_BYTES = 256 * 1024 * 1024
 export const STATE_MEDIA_TYPE = 'application/vnd.sqlite3'
 const MAX_SNAPSHOT_VOLUMES = 1000
 
-export interface Harness {
-  simulator: Simulator
+/** A simulator as the servers use it: in process (a Simulator) or in its worker thread. */
+export type HarnessSimulator = CdpBackend & SimulatorControl & HarnessControl & VolumeSource
+
+export interface Harness<S extends HarnessSimulator = HarnessSimulator> {
+  simulator: S
   faults: FaultRules
   /** The simulator behind its fault rules: what an API or agent server serves. */
   backend: CdpBackend
 }
 
-export function openHarness (options: SimulatorOptions): Harness {
-  const simulator = new Simulator(options)
+/** Fault rules in front of a simulator; they live on the thread that serves HTTP. */
+export function harnessOver<S extends HarnessSimulator> (simulator: S): Harness<S> {
   const faults = new FaultRules()
   return { simulator, faults, backend: withFaults(simulator, faults) }
+}
+
+/** A simulator in process: its calls run on the caller's thread (tests, volume-cdp/testing). */
+export function openHarness (options: SimulatorOptions): Harness<Simulator> {
+  return harnessOver(new Simulator(options))
 }
 
 export interface HarnessRoutesOptions {
@@ -76,9 +85,9 @@ const harnessRoutes: FastifyPluginAsyncTypebox<HarnessRoutesOptions> = async (ap
       response: responses(Type.Object({ now: Uint64('重置后的当前时间（纳秒）') }))
     }
   }, async (request) => {
-    control.reset(topologyOf(request.body))
+    await control.reset(topologyOf(request.body))
     await faults.clear()
-    return succeeded({ now: control.clock().now })
+    return succeeded({ now: (await control.clock()).now })
   })
 
   app.get('/state', {
@@ -106,9 +115,9 @@ const harnessRoutes: FastifyPluginAsyncTypebox<HarnessRoutesOptions> = async (ap
     const bytes = request.body
     await withScratch(async (file) => {
       await writeFile(file, bytes)
-      control.loadState(file)
+      await control.loadState(file)
     })
-    return succeeded({ now: control.clock().now })
+    return succeeded({ now: (await control.clock()).now })
   })
 
   app.post('/snapshots', {
@@ -124,7 +133,7 @@ const harnessRoutes: FastifyPluginAsyncTypebox<HarnessRoutesOptions> = async (ap
         }))
       }))
     }
-  }, async (request) => succeeded({ snapshots: control.takeSnapshots(request.body.volumes) }))
+  }, async (request) => succeeded({ snapshots: await control.takeSnapshots(request.body.volumes) }))
 }
 
 export default harnessRoutes

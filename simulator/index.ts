@@ -9,6 +9,7 @@ export { loadTopology, parseTopology, servedNamespaces, type Topology } from './
 export type { BlockWrite, HarnessControl, SimulatorControl } from './control.js'
 export { simulatorAppOptions } from './app-options.js'
 export { buildSimulatorApp, harnessAppOptions, openHarness, type Harness } from './harness.js'
+export { openWorkerHarness, openWorkerSimulator, type WorkerSimulator } from './worker-client.js'
 
 export function openSimulator (options: SimulatorOptions): Simulator {
   return new Simulator(options)

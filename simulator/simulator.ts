@@ -35,7 +35,7 @@ import { cdpOf, requireCdp } from './cdp.js'
 import { cleanCdp, cleanSegment } from './clean.js'
 import { type Clock, manualClock, realClock } from './clock.js'
 import { assemble, BLOCK_SIZE, imageDigest, internBlock, toBlockChanges } from './content.js'
-import type { BlockWrite, HarnessControl, ImageDigest, RecoverableRange, SimulatorControl } from './control.js'
+import type { BlockWrite, HarnessControl, ImageDigest, RecoverableRange, SimulatorControl, ViewListener } from './control.js'
 import { type DiskState, requireRecordingDisk, setDiskState } from './disk-faults.js'
 import { cdpInfo, type JournalStat, journalStats } from './info.js'
 import { applyWrite, disableCdp, enableCdp } from './journal.js'
@@ -72,7 +72,7 @@ export class Simulator implements CdpBackend, SimulatorControl, HarnessControl {
   /** The namespaces served through CdpBackend; undefined: all. */
   private readonly served: ReadonlySet<string> | undefined
   private readonly writeTargets = new Map<string, { id: bigint, size: number }>()
-  private readonly viewListeners: Array<(volumeUuid: string) => void> = []
+  private readonly viewListeners: ViewListener[] = []
 
   constructor (options: SimulatorOptions) {
     const db = openDatabase(options.db)
@@ -143,13 +143,13 @@ export class Simulator implements CdpBackend, SimulatorControl, HarnessControl {
 
   async viewOn (ref: VolumeRef, point: PointInTime): Promise<{ host_uuid: string }> {
     const result = this.changeVolume(ref, (volume, now, found) => viewOn(this.sql, volume, point, now, found))
-    this.viewChanged(ref.volume_uuid)
+    this.viewChanged(ref.volume_uuid, true)
     return result
   }
 
   async viewOff (ref: VolumeRef): Promise<void> {
     this.changeVolume(ref, (volume, now) => { this.turnViewOff(volume, now) })
-    this.viewChanged(ref.volume_uuid)
+    this.viewChanged(ref.volume_uuid, false)
   }
 
   /** A view off; the pin is gone, so retention applies the limits in this call, not at the next one. */
@@ -158,8 +158,8 @@ export class Simulator implements CdpBackend, SimulatorControl, HarnessControl {
     catchUp(this.sql, requireCdp(this.sql, volume.id), now, this.cadence.snapshotInterval)
   }
 
-  private viewChanged (volumeUuid: string): void {
-    for (const listener of this.viewListeners) listener(volumeUuid.toLowerCase())
+  private viewChanged (volumeUuid: string, on: boolean): void {
+    for (const listener of this.viewListeners) listener(volumeUuid.toLowerCase(), on)
   }
 
   async revert (ref: VolumeRef, point: PointInTime): Promise<void> {
@@ -192,14 +192,14 @@ export class Simulator implements CdpBackend, SimulatorControl, HarnessControl {
     return this.groupChange(volumes, (volume, now, found) => {
       const point = groupPoint(this.sql, volume.id, timestamp, found)
       return { snapshot_name: point.snapshot_name, ...viewOn(this.sql, volume, point, now, found) }
-    })
+    }, true)
   }
 
   async groupViewOff (volumes: VolumeRef[]): Promise<GroupResult> {
     return this.groupChange(volumes, (volume, now) => {
       this.turnViewOff(volume, now)
       return { snapshot_name: '', host_uuid: '' }
-    })
+    }, false)
   }
 
   async groupRevert (volumes: VolumeRef[], timestamp: Ns): Promise<GroupResult> {
@@ -309,7 +309,7 @@ export class Simulator implements CdpBackend, SimulatorControl, HarnessControl {
     return viewFacts(this.sql, volumeByUuid(this.sql, volumeUuid))
   }
 
-  onViewChange (listener: (volumeUuid: string) => void): void {
+  onViewChange (listener: ViewListener): void {
     this.viewListeners.push(listener)
   }
 
@@ -432,7 +432,7 @@ export class Simulator implements CdpBackend, SimulatorControl, HarnessControl {
    * A change to every volume of a group, all or nothing (group.ts), at one ns: the first
    * after every member's last change, so each member's timeline keeps a ns per change.
    */
-  private groupChange (refs: VolumeRef[], change: (volume: VolumeRow, now: Ns, found: Ns) => MemberChange): GroupResult {
+  private groupChange (refs: VolumeRef[], change: (volume: VolumeRow, now: Ns, found: Ns) => MemberChange, viewGoesOn?: boolean): GroupResult {
     // As changeVolume's `found`: the group's points are judged at the now the call found.
     const found = this.clk.now()
     const result = applyToGroup(this.sql, refs, {
@@ -447,7 +447,8 @@ export class Simulator implements CdpBackend, SimulatorControl, HarnessControl {
         return changed
       }
     })
-    for (const outcome of result.outcomes) if (outcome.ok) this.viewChanged(outcome.volume.volume_uuid)
+    // The view listeners hear of each member whose view went on or off (not of a revert).
+    if (viewGoesOn !== undefined) for (const outcome of result.outcomes) if (outcome.ok) this.viewChanged(outcome.volume.volume_uuid, viewGoesOn)
     return result
   }
 

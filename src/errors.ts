@@ -85,7 +85,10 @@ export const Scode = {
   AGENT_TIMEOUT: entry(5004, 504, 'node agent did not answer in time', '节点代理响应超时'),
   BACKEND_UNAVAILABLE: entry(5005, 503, 'backend unavailable', '后端服务不可用'),
   STORAGE_FULL: entry(5020, 507, 'the storage holding CDP state is full: nothing was changed', '存储CDP状态的磁盘已满，未做任何更改'),
-  AGENT_OPERATION_UNSUPPORTED: entry(5030, 501, 'the node agent does not support this operation', '节点代理不支持该操作')
+  AGENT_OPERATION_UNSUPPORTED: entry(5030, 501, 'the node agent does not support this operation', '节点代理不支持该操作'),
+  // the simulator's worker thread (simulator/worker-client.ts)
+  SIMULATOR_BUSY: entry(5050, 503, 'the simulator did not answer in time: busy with a long call, or stuck', '模拟器未及时应答：正忙于耗时调用或已卡住'),
+  SIMULATOR_STOPPED: entry(5051, 503, 'the simulator has stopped: the service is restarting', '模拟器已停止，服务正在重启')
 } as const satisfies Record<string, ScodeEntry>
 
 export type ScodeName = keyof typeof Scode

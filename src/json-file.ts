@@ -8,12 +8,14 @@ import { Value } from '@sinclair/typebox/value'
 /** What names a file: a variable, or a command-line flag. */
 const where = (setting: string, path: string): string => `invalid configuration: ${setting} (${path})`
 
-/** Runs a loader over a file a setting names; whatever it throws comes back naming both. */
+/** Runs a loader over a file a setting names; whatever it throws (or rejects with) comes back naming both. */
 export function fromSettingFile<T> (setting: string, path: string, load: (path: string) => T): T {
+  const named = (err: unknown): Error => new Error(`${where(setting, path)}: ${(err as Error).message}`)
   try {
-    return load(path)
+    const loaded = load(path)
+    return loaded instanceof Promise ? loaded.catch((err: unknown) => { throw named(err) }) as T : loaded
   } catch (err) {
-    throw new Error(`${where(setting, path)}: ${(err as Error).message}`)
+    throw named(err)
   }
 }
 

@@ -11,14 +11,15 @@ import { createMetrics, type Metrics } from './plugins/metrics.js'
  * The backend is imported only when chosen: agent mode never loads the simulator, and so
  * never the native SQLite module.
  */
-async function openBackend (config: Config, metrics: Metrics, log: AgentLog, secretNbdNames: boolean): Promise<Pick<AppOptions, 'backend' | 'controlApi' | 'registerGauges'> & { nbdServer?: { port: number, close: () => Promise<void> } }> {
+async function openBackend (config: Config, metrics: Metrics, log: AgentLog, secretNbdNames: boolean): Promise<Pick<AppOptions, 'backend' | 'controlApi' | 'registerGauges'> & { nbdServer?: { port: number, close: () => Promise<void> }, stopped?: Promise<Error> }> {
   if (config.CDP_BACKEND === 'agent') {
     const { openAgentBackend } = await import('./backend/agent/open.js')
     return { backend: openAgentBackend(config, metrics.observeAgentCall, log) }
   }
-  const { harnessAppOptions, loadTopology, openHarness } = await import('../simulator/index.js')
+  const { harnessAppOptions, loadTopology, openWorkerHarness } = await import('../simulator/index.js')
   const topology = loadTopology(config.CDP_SIM_TOPOLOGY)
-  const harness = fromSettingFile('CDP_SIM_DB', config.CDP_SIM_DB, (db) => openHarness({
+  // The simulator's SQLite work runs in a worker thread: a long call never holds up /healthz.
+  const harness = await fromSettingFile('CDP_SIM_DB', config.CDP_SIM_DB, async (db) => await openWorkerHarness({
     db,
     topology,
     clock: {
@@ -28,11 +29,12 @@ async function openBackend (config: Config, metrics: Metrics, log: AgentLog, sec
     ...(config.CDP_SIM_SNAPSHOT_INTERVAL === undefined ? {} : { snapshotIntervalSeconds: config.CDP_SIM_SNAPSHOT_INTERVAL })
   }))
   // Fault rules in front of the simulator; the control API with the harness calls (reset, state, faults).
-  if (config.CDP_SIM_NBD_PORT === 'off') return harnessAppOptions(harness)
+  const { stopped } = harness.simulator
+  if (config.CDP_SIM_NBD_PORT === 'off') return { ...harnessAppOptions(harness), stopped }
   const { serveVolumeExports } = await import('../simulator/nbd/volume-exports.js')
   const nbd = await serveVolumeExports(harness.simulator, { port: Number(config.CDP_SIM_NBD_PORT), secretNames: secretNbdNames })
     .catch((err: unknown) => { throw new Error(`CDP_SIM_NBD_PORT ${config.CDP_SIM_NBD_PORT}: ${(err as Error).message} (another NBD server there? set CDP_SIM_NBD_PORT=0 or off)`) })
-  return { ...harnessAppOptions(harness, nbd), nbdServer: nbd.server }
+  return { ...harnessAppOptions(harness, nbd), nbdServer: nbd.server, stopped }
 }
 
 /** What the start-up line says this process runs: enough to tell two deployments apart in a log. */
@@ -56,7 +58,7 @@ async function start (config: Config): Promise<void> {
   const tokens = config.CDP_AUTH_TOKENS_FILE === undefined ? undefined : loadTokens(config.CDP_AUTH_TOKENS_FILE)
   // Agents' internal failure details go to the app's log (called only once the app serves).
   const agentLog: AgentLog = { error: (details, message) => { app.log.error(details, message) } }
-  const { nbdServer, ...backend } = await openBackend(config, metrics, agentLog, tokens !== undefined)
+  const { nbdServer, stopped, ...backend } = await openBackend(config, metrics, agentLog, tokens !== undefined)
   const app = await buildApp({
     ...backend,
     metrics,
@@ -74,17 +76,22 @@ async function start (config: Config): Promise<void> {
   // The exports close before the simulator's database does (at onClose).
   if (nbdServer !== undefined) app.addHook('preClose', async () => { await nbdServer.close() })
   let closing = false
-  const close = (signal: string): void => {
+  const close = (signal: string, exitCode = 0): void => {
     if (closing) return
     closing = true
     app.log.info({ signal }, 'closing')
-    app.close().then(() => { process.exitCode = 0 }, (err: unknown) => {
+    app.close().then(() => { process.exitCode = exitCode }, (err: unknown) => {
       app.log.error({ err }, 'close failed')
       process.exitCode = 1
     })
   }
-  process.once('SIGTERM', close)
-  process.once('SIGINT', close)
+  process.once('SIGTERM', () => { close('SIGTERM') })
+  process.once('SIGINT', () => { close('SIGINT') })
+  // A simulator that died cannot come back in this process: exit non-zero for a supervisor to restart it.
+  void stopped?.then((err) => {
+    app.log.fatal({ err }, 'the simulator worker thread stopped; exiting')
+    close('simulator stopped', 1)
+  })
   await app.listen({ host: config.HOST, port: config.PORT })
   app.log.info(runningWith(config, tokens), 'volume-cdp serving')
   if (nbdServer !== undefined) app.log.info(`NBD exports at nbd://127.0.0.1:${nbdServer.port}`)

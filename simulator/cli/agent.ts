@@ -20,7 +20,7 @@ export const agent = defineCommand({
   },
   run: async (values, _positionals, io) => {
     const nbdPort = values['nbd-port'] === undefined ? undefined : integerOption(values['nbd-port'], 'nbd-port', 0, 65535)
-    const serving = openServing(values, values.namespace)
+    const serving = await openServing(values, values.namespace)
     const { simulator, faults } = serving.harness
     const nbd = nbdPort === undefined ? undefined : await serveVolumeExports(simulator, { port: nbdPort, secretNames: false })
     const build = async () => {

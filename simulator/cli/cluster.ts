@@ -121,7 +121,7 @@ export const cluster = defineCommand({
     const db = values.db ?? join(scratch, 'cluster.db')
     const routesFile = values.routes ?? join(scratch, 'agents.json')
     // The cluster's own simulator opens (and seeds) the file before any agent does.
-    const serving = openServing({ ...values, host: LOOPBACK, db })
+    const serving = await openServing({ ...values, host: LOOPBACK, db })
     const { topology } = serving
     const served = slices(topology, count)
     const agents: AgentProcess[] = []

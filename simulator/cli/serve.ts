@@ -1,7 +1,7 @@
 // `cdp-sim serve`: the CDP API on a simulator, as `npm start` runs it but without a build
 // step, for test suites in any language: it prints one line, its base URL, and serves until
 // SIGTERM/SIGINT.
-import { buildSimulatorApp } from '../index.js'
+import { buildSimulatorApp, openWorkerHarness } from '../index.js'
 import { defineCommand } from './command.js'
 import { openServing, serveUntilStopped, servingOptions } from './serving.js'
 
@@ -15,7 +15,8 @@ export const serve = defineCommand({
   ].join('\n'),
   options: servingOptions({ port: '8080', clock: 'manual', logLevel: 'silent' }),
   run: async (values, _positionals, io) => {
-    const serving = openServing(values)
+    // The simulator's SQLite work in a worker thread, as npm start runs it.
+    const serving = await openServing(values, [], openWorkerHarness)
     return await serveUntilStopped(serving, async () => await buildSimulatorApp(serving.harness, { logger: { level: serving.level } }), io.stop, io.out)
   }
 })

@@ -3,7 +3,9 @@
 // SIGTERM/SIGINT with the server closed (and its database) afterwards.
 import type { AddressInfo } from 'node:net'
 import type { FastifyInstance } from 'fastify'
-import { DEFAULTS, loadTopology, openHarness, servedNamespaces, type Harness, type Topology } from '../index.js'
+import type { Awaitable } from '../control.js'
+import type { HarnessSimulator } from '../harness.js'
+import { DEFAULTS, loadTopology, openHarness, servedNamespaces, type Harness, type Simulator, type SimulatorOptions, type Topology } from '../index.js'
 import { choiceOption, integerOption, uint64Option, UsageError } from './command.js'
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
@@ -33,8 +35,8 @@ export interface ServingValues {
   'log-level': string
 }
 
-export interface Serving {
-  harness: Harness
+export interface Serving<S extends HarnessSimulator = Simulator> {
+  harness: Harness<S>
   /** The topology file's cluster (a --db with state may hold its own). */
   topology: Topology
   host: string
@@ -42,8 +44,13 @@ export interface Serving {
   level: typeof LOG_LEVELS[number]
 }
 
-/** Checks the options and opens the simulator they name (serving only these namespaces, when given). */
-export function openServing (values: ServingValues, namespaces: readonly string[] = []): Serving {
+/**
+ * Checks the options and opens the simulator they name (only these namespaces, when given),
+ * in process unless `open` says otherwise (a worker thread).
+ */
+export async function openServing (values: ServingValues, namespaces?: readonly string[]): Promise<Serving>
+export async function openServing<S extends HarnessSimulator> (values: ServingValues, namespaces: readonly string[], open: (options: SimulatorOptions) => Awaitable<Harness<S>>): Promise<Serving<S>>
+export async function openServing (values: ServingValues, namespaces: readonly string[] = [], open: (options: SimulatorOptions) => Awaitable<Harness> = openHarness): Promise<Serving<HarnessSimulator>> {
   const port = integerOption(values.port, 'port', 0, 65535)
   const clock = choiceOption(values.clock, 'clock', ['real', 'manual'])
   const clockStart = values['clock-start'] === undefined ? undefined : uint64Option(values['clock-start'], 'clock-start')
@@ -52,7 +59,7 @@ export function openServing (values: ServingValues, namespaces: readonly string[
   const level = choiceOption(values['log-level'], 'log-level', LOG_LEVELS)
   if (values.host === '') throw new UsageError('--host must not be empty')
   const topology = loadTopology(values.topology, '--topology')
-  const harness = openHarness({
+  const harness = await open({
     db: values.db,
     topology,
     ...(namespaces.length === 0 ? {} : { namespaces: servedNamespaces(topology, namespaces) }),
@@ -73,7 +80,7 @@ function untilAborted (signal: AbortSignal): Promise<void> {
  * Builds the server (closing the simulator if that fails), listens, tells `announce` its
  * base URL, and serves until `stop` aborts; then closes the server and the simulator.
  */
-export async function serveUntilStopped (serving: Serving, build: () => Promise<FastifyInstance>, stop: AbortSignal, announce: (url: string) => void): Promise<number> {
+export async function serveUntilStopped (serving: Serving<HarnessSimulator>, build: () => Promise<FastifyInstance>, stop: AbortSignal, announce: (url: string) => void): Promise<number> {
   const app = await build().catch(async (err: unknown) => {
     await serving.harness.simulator.close()
     throw err

@@ -4,14 +4,19 @@
 // its connections, when it goes off).
 import { isCdpError } from '../../src/errors.js'
 import { BLOCK_SIZE, MAX_BLOCKS_PER_CALL } from '../content.js'
-import type { NbdNames } from '../control.js'
-import type { Simulator } from '../simulator.js'
+import type { Awaitable, NbdNames, SimulatorControl, ViewListener } from '../control.js'
 import { NbdError, type BlockDevice, type Extent } from './device.js'
 import { ExportTable } from './exports.js'
 import { ERRNO } from './protocol.js'
 import { listenNbd, type NbdServer } from './server.js'
 
-type VolumeSource = Pick<Simulator, 'readImage' | 'readView' | 'write' | 'allocated' | 'volumes' | 'viewFacts' | 'onViewChange'>
+/** What the exports read and write: the Simulator, in process or in its worker thread. */
+export type VolumeSource = Pick<SimulatorControl, 'readImage' | 'readView' | 'write' | 'volumes' | 'viewFacts'> & {
+  /** The allocated blocks (ascending) of a block-aligned range of the volume, or of its view. */
+  allocated: (volumeUuid: string, offset: number, length: number, view: boolean) => Awaitable<number[]>
+  /** Told of each view that goes on or off, before the call that did it answers. */
+  onViewChange: (listener: ViewListener) => void
+}
 
 export interface VolumeExports extends NbdNames {
   readonly server: NbdServer
@@ -25,26 +30,28 @@ export async function serveVolumeExports (sim: VolumeSource, options: { port: nu
     names.delete(key)
     table.withdraw(key)
   }
-  const refreshView = (uuid: string, size: number): void => {
-    let on = true
-    try {
-      sim.viewFacts(uuid)
-    } catch (error) {
-      if (!isCdpError(error) || error.code !== 'VIEW_NOT_FOUND') throw error
-      on = false
-    }
+  const showView = (uuid: string, size: number, on: boolean): void => {
     if (on) publish(`view/${uuid}`, viewDevice(sim, uuid, size))
     else withdraw(`view/${uuid}`)
   }
+  const viewIsOn = async (uuid: string): Promise<boolean> => {
+    try {
+      await sim.viewFacts(uuid)
+      return true
+    } catch (error) {
+      if (!isCdpError(error) || error.code !== 'VIEW_NOT_FOUND') throw error
+      return false
+    }
+  }
   const sizes = new Map<string, number>()
-  for (const volume of sim.volumes()) {
+  for (const volume of await sim.volumes()) {
     sizes.set(volume.uuid, volume.size)
     publish(`volume/${volume.uuid}`, volumeDevice(sim, volume.uuid, volume.size))
-    if (volume.cdp_state !== 'none') refreshView(volume.uuid, volume.size)
+    if (volume.cdp_state !== 'none') showView(volume.uuid, volume.size, await viewIsOn(volume.uuid))
   }
-  sim.onViewChange((uuid) => {
+  sim.onViewChange((uuid, on) => {
     const size = sizes.get(uuid)
-    if (size !== undefined) refreshView(uuid, size)
+    if (size !== undefined) showView(uuid, size, on)
   })
   const server = await listenNbd(table, options.port)
   return {
@@ -55,11 +62,11 @@ export async function serveVolumeExports (sim: VolumeSource, options: { port: nu
 }
 
 function volumeDevice (sim: VolumeSource, uuid: string, size: number): BlockDevice {
-  const zeroes = (offset: number, length: number): void => {
+  const zeroes = async (offset: number, length: number): Promise<void> => {
     // One simulator write per MAX_BLOCKS_PER_CALL blocks: a write call's own limit.
     const step = MAX_BLOCKS_PER_CALL * BLOCK_SIZE
     for (let at = offset; at < offset + length; at += step) {
-      sim.write(uuid, [{ offset: at, length: Math.min(step, offset + length - at), fill: 0 }])
+      await sim.write(uuid, [{ offset: at, length: Math.min(step, offset + length - at), fill: 0 }])
     }
   }
   return {
@@ -67,12 +74,12 @@ function volumeDevice (sim: VolumeSource, uuid: string, size: number): BlockDevi
     readOnly: false,
     blockSize: BLOCK_SIZE,
     read: (offset, length) => asNbd(() => sim.readImage(uuid, offset, length)),
-    write: (offset, data) => asNbd(() => { sim.write(uuid, [{ offset, data }]) }),
+    write: async (offset, data) => { await asNbd(() => sim.write(uuid, [{ offset, data }])) },
     // Every write has committed before it was answered.
     flush: () => {},
     trim: (offset, length) => asNbd(() => zeroes(offset, length)),
     writeZeroes: (offset, length) => asNbd(() => zeroes(offset, length)),
-    extents: (offset, length) => asNbd(() => extentsOf(sim.allocated(uuid, offset, length, false), offset, length))
+    extents: async (offset, length) => await asNbd(async () => extentsOf(await sim.allocated(uuid, offset, length, false), offset, length))
   }
 }
 
@@ -87,7 +94,7 @@ function viewDevice (sim: VolumeSource, uuid: string, size: number): BlockDevice
     flush: () => {},
     trim: refuse,
     writeZeroes: refuse,
-    extents: (offset, length) => asNbd(() => extentsOf(sim.allocated(uuid, offset, length, true), offset, length))
+    extents: async (offset, length) => await asNbd(async () => extentsOf(await sim.allocated(uuid, offset, length, true), offset, length))
   }
 }
 
@@ -111,9 +118,9 @@ export function extentsOf (allocated: number[], offset: number, length: number):
 }
 
 /** The simulator's refusals as NBD errors: a view gone is the export gone. */
-function asNbd<T> (fn: () => T): T {
+async function asNbd<T> (fn: () => Awaitable<T>): Promise<T> {
   try {
-    return fn()
+    return await fn()
   } catch (error) {
     if (!isCdpError(error)) throw error
     if (error.code === 'VIEW_NOT_FOUND') throw new NbdError(ERRNO.ESHUTDOWN, 'the view is off')

@@ -18,13 +18,13 @@ export interface Control {
 
 export function inProcessControl (sim: SimulatorControl): Control {
   return {
-    write: async (volume, writes) => sim.write(volume, writes).time,
+    write: async (volume, writes) => (await sim.write(volume, writes)).time,
     advance: async (by) => sim.advance(by),
     image: async (volume, at) => sim.image(volume, at),
     viewImage: async (volume) => sim.viewImage(volume),
-    recoverable: async (volume) => sim.recoverable(volume).ranges,
-    setVmRunning: async (vm, running) => { sim.setVmRunning(vm, running) },
-    setHostOnline: async (host, online) => { sim.setHostOnline(host, online) }
+    recoverable: async (volume) => (await sim.recoverable(volume)).ranges,
+    setVmRunning: async (vm, running) => { await sim.setVmRunning(vm, running) },
+    setHostOnline: async (host, online) => { await sim.setHostOnline(host, online) }
   }
 }
 

@@ -1,0 +1,50 @@
+// The simulator's worker thread: one Simulator over one SQLite connection, answering the
+// main thread's calls (worker-protocol.ts) in the order they arrive, so a long SQL call or a
+// stalled disk holds up only the simulator, never the HTTP layer on the main thread.
+import { parentPort, workerData } from 'node:worker_threads'
+import { Simulator } from './simulator.js'
+import { type CallMessage, errorsInside, REMOTE_METHODS, TEST_HOOKS, toWire, type WorkerEvent, type WorkerStart } from './worker-protocol.js'
+
+if (parentPort === null) throw new Error('worker-thread.ts runs only as a worker thread (worker-client.ts starts it)')
+const port = parentPort
+const { options, testHooks } = workerData as WorkerStart
+
+const methods = new Set<string>(REMOTE_METHODS)
+const hooks = new Set<string>(testHooks ? TEST_HOOKS : [])
+
+const tell = (event: WorkerEvent): void => { port.postMessage(event) }
+
+/** A test's stand-in for a long call or a frozen disk: the thread does nothing for `ms`. */
+function stallForTest (ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms)
+}
+
+/** A test's stand-in for a bug that kills the thread: an exception nothing catches. */
+function crashForTest (): void {
+  setImmediate(() => { throw new Error('crashForTest: the simulator worker thread was told to crash') })
+}
+
+let simulator: Simulator
+try {
+  simulator = new Simulator(options)
+} catch (error) {
+  tell({ event: 'startFailed', failed: toWire(error) })
+  throw error
+}
+// Sent with the call's reply queue, so the exports hear of a view before its call answers.
+simulator.onViewChange((volumeUuid, on) => { tell({ event: 'view', volumeUuid, on }) })
+
+async function answer ({ id, method, args }: CallMessage): Promise<void> {
+  try {
+    let value: unknown
+    if (methods.has(method)) value = await (simulator[method as keyof Simulator] as (...a: unknown[]) => unknown).apply(simulator, args)
+    else if (hooks.has(method)) value = method === 'stallForTest' ? stallForTest(args[0] as number) : crashForTest()
+    else throw new Error(`the simulator worker has no call ${method}`)
+    port.postMessage({ id, value, errors: errorsInside(value) })
+  } catch (error) {
+    port.postMessage({ id, failed: toWire(error) })
+  }
+}
+
+port.on('message', (message: CallMessage) => { void answer(message) })
+tell({ event: 'started' })
