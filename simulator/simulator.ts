@@ -148,8 +148,14 @@ export class Simulator implements CdpBackend, SimulatorControl, HarnessControl {
   }
 
   async viewOff (ref: VolumeRef): Promise<void> {
-    this.changeVolume(ref, (volume, now) => { viewOff(this.sql, volume, now) })
+    this.changeVolume(ref, (volume, now) => { this.turnViewOff(volume, now) })
     this.viewChanged(ref.volume_uuid, false)
+  }
+
+  /** A view off; the pin is gone, so retention applies the limits in this call, not at the next one. */
+  private turnViewOff (volume: VolumeRow, now: Ns): void {
+    viewOff(this.sql, volume, now)
+    catchUp(this.sql, requireCdp(this.sql, volume.id), now, this.cadence.snapshotInterval)
   }
 
   private viewChanged (volumeUuid: string, on: boolean): void {
@@ -191,7 +197,7 @@ export class Simulator implements CdpBackend, SimulatorControl, HarnessControl {
 
   async groupViewOff (volumes: VolumeRef[]): Promise<GroupResult> {
     return this.groupChange(volumes, (volume, now) => {
-      viewOff(this.sql, volume, now)
+      this.turnViewOff(volume, now)
       return { snapshot_name: '', host_uuid: '' }
     }, false)
   }

@@ -260,7 +260,8 @@ function checkFile (t: Test, file: string, cycle: number): void {
     const broken = db.prepare(`
       SELECT 'journal use ' || u.use || ' over reserve_capacity ' || c.reserve_capacity FROM cdp c
         JOIN (SELECT volume_id, sum(use) AS use FROM segment GROUP BY volume_id) u ON u.volume_id = c.volume_id
-        WHERE u.use > c.reserve_capacity
+        -- an active view pins its point: capacity waits until it goes off (retention.ts)
+        WHERE u.use > c.reserve_capacity AND NOT EXISTS (SELECT 1 FROM view w WHERE w.volume_id = c.volume_id)
       UNION ALL SELECT 'snapshot ' || s.name || ' at ' || s.time || ' older than now - reserve_duration' FROM snapshot s
         JOIN cdp c ON c.volume_id = s.volume_id WHERE s.time < @now - c.reserve_duration * 1000000000
       UNION ALL SELECT 'snapshot ' || s.name || ' at ' || s.time || ' misnamed or in the future' FROM snapshot s

@@ -116,6 +116,9 @@ class Run {
         // Blocks that bring use exactly to reserve_capacity (or one past it), as the journal stands when it is written.
         const toCapacity = (): number => v.cdp?.on === true ? Number((v.cdp.policy.capacity - v.use()) / BigInt(KIB4)) + (cmd.kind === 'fillToCapacity' ? cmd.past : 0) : 0
         const count = (): number => cmd.kind === 'write' ? Math.min(cmd.blocks, BLOCKS - cmd.block) : toCapacity()
+        // Filling to the capacity boundary is judged at the ns the write lands on: a 1 ns step
+        // of its own could move the duration cut and fold the journal first.
+        if (cmd.kind === 'fillToCapacity' && v.wouldCollide()) this.advance(1n)
         if (cmd.kind === 'fillToCapacity' && (count() < 1 || count() > BLOCKS)) return
         if (v.wouldCollide()) this.ran('write at an instant already used')
         const blocks = new Map<number, Content>()
