@@ -165,7 +165,7 @@ export class Simulator implements CdpBackend, SimulatorControl, HarnessControl {
   }
 
   async protection (limit: number): Promise<ProtectionSurvey> {
-    return protectionSurvey(this.sql, this.clk.now(), limit)
+    return protectionSurvey(this.sql, this.clk.now(), limit, this.served)
   }
 
   async events (ref: VolumeRef, query: EventsQuery): Promise<CdpEventsPage> {

@@ -40,13 +40,16 @@ export function protectionWindow (sql: Sql, cdp: CdpRow, now: Ns): WindowFacts {
 }
 
 /**
- * The first `limit` CDP volumes' windows against their policies, by volume uuid (read only,
- * like the journal gauges: what retention has settled so far).
+ * The first `limit` CDP volumes' windows against their policies, by volume uuid, of the
+ * namespaces `served` (undefined: all; agents sharing one database each survey their slice).
+ * Read only, like the journal gauges: what retention has settled so far.
  */
-export function protectionSurvey (sql: Sql, now: Ns, limit: number): ProtectionSurvey {
-  const total = sql.get<{ n: bigint }>('SELECT count(*) AS n FROM cdp')?.n ?? 0n
-  const volumes = sql.all<{ id: bigint, uuid: string }>(
-    'SELECT v.id, v.uuid FROM cdp JOIN volume v ON v.id = cdp.volume_id ORDER BY v.uuid LIMIT ?', limit)
+export function protectionSurvey (sql: Sql, now: Ns, limit: number, served?: ReadonlySet<string>): ProtectionSurvey {
+  const slice = served === undefined ? null : JSON.stringify([...served])
+  const inSlice = `FROM cdp JOIN volume v ON v.id = cdp.volume_id JOIN namespace n ON n.id = v.namespace_id
+    WHERE ? IS NULL OR lower(n.uuid) IN (SELECT value FROM json_each(?))`
+  const total = sql.get<{ n: bigint }>(`SELECT count(*) AS n ${inSlice}`, slice, slice)?.n ?? 0n
+  const volumes = sql.all<{ id: bigint, uuid: string }>(`SELECT v.id, v.uuid ${inSlice} ORDER BY v.uuid LIMIT ?`, slice, slice, limit)
     .map(({ id, uuid }) => ({ volume_uuid: uuid, ...pressureFacts(protectionWindow(sql, requireCdp(sql, id), now)) }))
   return { volumes, omitted: Number(total) - volumes.length, unanswered: 0 }
 }

@@ -41,6 +41,11 @@ export class SocketReader {
     return out
   }
 
+  /** Whether length bytes are here already, so that reading them waits for nothing. */
+  holds (length: number): boolean {
+    return this.buffered >= length
+  }
+
   /** Drops length bytes as they arrive, holding none of them. */
   async skip (length: number): Promise<void> {
     let left = length

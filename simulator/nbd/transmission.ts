@@ -2,6 +2,9 @@
 // once the device has done it (a write's reply means it is applied; FLUSH follows every
 // earlier write). A request the export cannot serve gets an NBD error and the connection
 // goes on; only a bad request magic (the stream is lost) or the client leaving ends it.
+// Replies are held back while further requests are already buffered, and go out
+// together before the server waits on the client, so a queue of requests costs one socket
+// write, not one each, and no reply waits for a request the client has not sent.
 import { once } from 'node:events'
 import type { Socket } from 'node:net'
 import { NbdError, type BlockDevice } from './device.js'
@@ -34,14 +37,46 @@ const ALLOWED_FLAGS: Record<number, number> = {
 
 /** Bytes of replies queued before reading the next request waits for the client. */
 const REPLY_BACKLOG = 8 * 1024 * 1024
+/** Bytes of replies held back at most before they go out, requests waiting or not. */
+const REPLY_BATCH = 1024 * 1024
 
 const WRITES: number[] = [CMD.WRITE, CMD.TRIM, CMD.WRITE_ZEROES]
+
+/** Replies held back until the server would wait on the client, then written together. */
+class HeldReplies {
+  private parts: Uint8Array[] = []
+  private bytes = 0
+
+  constructor (private readonly socket: Socket) {}
+
+  write (part: Uint8Array): void {
+    this.parts.push(part)
+    this.bytes += part.length
+    if (this.bytes > REPLY_BATCH) this.send()
+  }
+
+  /** Writes every held reply in one go (one writev when the socket is idle). */
+  send (): void {
+    if (this.parts.length === 0) return
+    this.socket.cork()
+    for (const part of this.parts) this.socket.write(part)
+    this.socket.uncork()
+    this.parts = []
+    this.bytes = 0
+  }
+}
 
 /** Serves requests until NBD_CMD_DISC. */
 export async function transmit (socket: Socket, reader: SocketReader, session: Session): Promise<void> {
   const { device, revoked } = session.export
+  const out = new HeldReplies(socket)
+  // What the client has sent already is read without a word; before waiting, replies go out.
+  const read = async (length: number): Promise<Buffer> => {
+    if (!reader.holds(length)) out.send()
+    return await reader.read(length)
+  }
   for (;;) {
-    const header = await reader.read(28)
+    const header = await read(28)
     if (header.readUInt32BE(0) !== REQUEST_MAGIC) throw new ProtocolViolation('bad request magic')
     const request: Request = {
       flags: header.readUInt16BE(4),
@@ -51,33 +86,40 @@ export async function transmit (socket: Socket, reader: SocketReader, session: S
       offset: Number(header.readBigUInt64BE(16)),
       length: header.readUInt32BE(24)
     }
-    if (request.type === CMD.DISC) return
+    if (request.type === CMD.DISC) {
+      out.send()
+      return
+    }
 
     let payload: Buffer | undefined
     if (request.type === CMD.WRITE) {
       // The payload follows whatever the verdict, and must be consumed to stay in step.
       if (request.length > MAX_PAYLOAD) {
+        out.send()
         await reader.skip(request.length)
-        sendError(socket, session, request, ERRNO.EINVAL, `a write carries at most ${MAX_PAYLOAD} bytes`)
+        sendError(out, session, request, ERRNO.EINVAL, `a write carries at most ${MAX_PAYLOAD} bytes`)
         continue
       }
-      payload = await reader.read(request.length)
+      payload = await read(request.length)
     }
 
     const refusal = revoked.aborted
       ? { errno: ERRNO.ESHUTDOWN, message: 'the export was withdrawn' }
       : check(request, device, session)
-    if (refusal !== undefined) sendError(socket, session, request, refusal.errno, refusal.message)
+    if (refusal !== undefined) sendError(out, session, request, refusal.errno, refusal.message)
     else {
       try {
-        await execute(socket, session, device, request, payload)
+        await execute(out, session, device, request, payload)
       } catch (error) {
-        if (error instanceof NbdError) sendError(socket, session, request, error.errno, error.message)
-        else sendError(socket, session, request, ERRNO.EIO, 'the export failed to serve the request')
+        if (error instanceof NbdError) sendError(out, session, request, error.errno, error.message)
+        else sendError(out, session, request, ERRNO.EIO, 'the export failed to serve the request')
       }
     }
     // Replies may queue up to a few requests' worth; a client that stops reading stops us.
-    if (socket.writableLength > REPLY_BACKLOG) await once(socket, 'drain')
+    if (socket.writableLength > REPLY_BACKLOG) {
+      out.send()
+      await once(socket, 'drain')
+    }
   }
 }
 
@@ -105,11 +147,11 @@ function check (request: Request, device: BlockDevice, session: Session): { errn
   return undefined
 }
 
-async function execute (socket: Socket, session: Session, device: BlockDevice, request: Request, payload: Buffer | undefined): Promise<void> {
+async function execute (out: HeldReplies, session: Session, device: BlockDevice, request: Request, payload: Buffer | undefined): Promise<void> {
   const { offset, length } = request
   switch (request.type) {
     case CMD.READ:
-      sendData(socket, session, request, await device.read(offset, length))
+      sendData(out, session, request, await device.read(offset, length))
       return
     case CMD.WRITE:
       await device.write(offset, payload!)
@@ -124,30 +166,28 @@ async function execute (socket: Socket, session: Session, device: BlockDevice, r
       await device.writeZeroes(offset, length)
       break
     case CMD.BLOCK_STATUS:
-      sendBlockStatus(socket, request, await device.extents(offset, length))
+      sendBlockStatus(out, request, await device.extents(offset, length))
       return
   }
   // FUA asks for the write to be durable before the reply; every write here is.
-  sendDone(socket, session, request)
+  sendDone(out, session, request)
 }
 
-function sendDone (socket: Socket, session: Session, request: Request): void {
-  if (session.structured) socket.write(chunkHeader(request, REPLY_FLAG_DONE, REPLY_TYPE.NONE, 0))
-  else socket.write(simpleHeader(request, 0))
+function sendDone (out: HeldReplies, session: Session, request: Request): void {
+  if (session.structured) out.write(chunkHeader(request, REPLY_FLAG_DONE, REPLY_TYPE.NONE, 0))
+  else out.write(simpleHeader(request, 0))
 }
 
-function sendData (socket: Socket, session: Session, request: Request, data: Uint8Array): void {
-  socket.cork()
+function sendData (out: HeldReplies, session: Session, request: Request, data: Uint8Array): void {
   if (session.structured) {
     const header = chunkHeader(request, REPLY_FLAG_DONE, REPLY_TYPE.OFFSET_DATA, 8 + data.length, 8)
     header.writeBigUInt64BE(BigInt(request.offset), 20)
-    socket.write(header)
-  } else socket.write(simpleHeader(request, 0))
-  socket.write(data)
-  socket.uncork()
+    out.write(header)
+  } else out.write(simpleHeader(request, 0))
+  out.write(data)
 }
 
-function sendBlockStatus (socket: Socket, request: Request, extents: Array<{ length: number, hole: boolean, zero: boolean }>): void {
+function sendBlockStatus (out: HeldReplies, request: Request, extents: Array<{ length: number, hole: boolean, zero: boolean }>): void {
   const wanted = (request.flags & CMD_FLAG.REQ_ONE) !== 0 ? extents.slice(0, 1) : extents
   const descriptors: Array<[number, number]> = []
   let covered = 0
@@ -164,12 +204,12 @@ function sendBlockStatus (socket: Socket, request: Request, extents: Array<{ len
     reply.writeUInt32BE(length, 24 + 8 * i)
     reply.writeUInt32BE(status, 28 + 8 * i)
   })
-  socket.write(reply)
+  out.write(reply)
 }
 
-function sendError (socket: Socket, session: Session, request: Request, errno: Errno, message: string): void {
+function sendError (out: HeldReplies, session: Session, request: Request, errno: Errno, message: string): void {
   if (!session.structured) {
-    socket.write(simpleHeader(request, errno))
+    out.write(simpleHeader(request, errno))
     return
   }
   const text = Buffer.from(message)
@@ -177,7 +217,7 @@ function sendError (socket: Socket, session: Session, request: Request, errno: E
   reply.writeUInt32BE(errno, 20)
   reply.writeUInt16BE(text.length, 24)
   text.copy(reply, 26)
-  socket.write(reply)
+  out.write(reply)
 }
 
 function simpleHeader (request: Request, errno: number): Buffer {

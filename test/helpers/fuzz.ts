@@ -364,7 +364,7 @@ function inlineRefs (schema: unknown, doc: OpenApiDocument): JsonSchema {
 }
 
 export interface Endpoint {
-  method: 'GET' | 'POST'
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE'
   /** The OpenAPI path, `{name}` for a path parameter. */
   path: string
   pathParams: Record<string, JsonSchema>
@@ -381,7 +381,7 @@ export function endpointsOf (doc: OpenApiDocument, prefix: string): Endpoint[] {
       const inPart = (part: string) => parameters.filter((p) => p.in === part)
       const query = inPart('query')
       endpoints.push({
-        method: method.toUpperCase() as 'GET' | 'POST',
+        method: method.toUpperCase() as Endpoint['method'],
         path,
         pathParams: Object.fromEntries(inPart('path').map((p) => [p.name, inlineRefs(p.schema, doc)])),
         ...(query.length === 0
@@ -402,9 +402,11 @@ export interface FuzzRequest {
   payload?: string | Buffer
 }
 
-export function requestArbitrary (endpoint: Endpoint, pools: Pools): fc.Arbitrary<FuzzRequest> {
+/** `headers`: sent with every request of the endpoint (a Range, so that no raw image is a whole volume). */
+export function requestArbitrary (endpoint: Endpoint, pools: Pools, headers: fc.Arbitrary<Record<string, string>> = fc.constant({})): fc.Arbitrary<FuzzRequest> {
   const params = Object.entries(endpoint.pathParams)
   return fc.record({
+    headers,
     params: fc.tuple(...params.map(([name, schema]) => schemaValue(schema, pools, name))),
     pathMutation,
     query: endpoint.query === undefined ? fc.constant(null) : mutated(schemaValue(endpoint.query, pools)),
@@ -426,7 +428,7 @@ export function requestArbitrary (endpoint: Endpoint, pools: Pools): fc.Arbitrar
       case 'dotSegment': path = path.replace(/\/([^/]+)$/, '/./$1'); break
     }
     const url = path + (endpoint.query === undefined ? '' : queryString(r.query, r.queryMutation))
-    const headers: Record<string, string> = {}
+    const headers: Record<string, string> = { ...r.headers }
     if (r.contentType !== undefined && endpoint.body !== undefined) headers['content-type'] = r.contentType
     if (endpoint.body === undefined) return { method: r.method, url, headers }
     return { method: r.method, url, headers, payload: mutateText(toJsonText(r.body), r.textMutation) }
@@ -448,13 +450,16 @@ interface EnvelopeLike { scode: unknown, desc: unknown, message: unknown, messag
 const STATUS_OF_SCODE: Readonly<Record<number, number>> = {
   1007: 415, // content type
   1008: 413, // body too large
+  1040: 416, // Range not satisfiable
+  1050: 404, // no such fault rule
   1010: 404, // no such route
   1011: 405, // method not allowed
   1013: 408, // request timeout
   1014: 431, // headers too large
   2001: 401,
   2002: 403,
-  2003: 403 // endpoint forbidden to the token
+  2003: 403, // endpoint forbidden to the token
+  4041: 404 // no such CDP disk (numbered with the disk faults)
 }
 const STATUS_OF_CLASS: Readonly<Record<number, number>> = { 1: 400, 3: 404, 4: 409 }
 
@@ -494,11 +499,13 @@ function isBatchData (data: unknown): data is BatchData {
 
 /**
  * Checks an answer: 2xx or 4xx, a well-formed envelope consistent with the catalogue (each
- * batch result too). Returns whether the request was refused: a 4xx, or a batch whose every
- * item failed.
+ * batch result too), or for an endpoint that answers bytes (`binary`: their media type) a 2xx
+ * of that type. Returns whether the request was refused: a 4xx, or a batch whose every item
+ * failed.
  */
-export function checkAnswer (status: number, text: string, contentTypeHeader: unknown): boolean {
+export function checkAnswer (status: number, text: string, contentTypeHeader: unknown, binary?: string): boolean {
   assert.ok((status >= 200 && status < 300) || (status >= 400 && status < 500), `HTTP ${status}, never 5xx: ${text.slice(0, 300)}`)
+  if (binary !== undefined && status < 300 && String(contentTypeHeader).startsWith(binary)) return false
   assert.match(String(contentTypeHeader), /^application\/json/, 'a JSON answer')
   const envelope = checkEnvelope(parseLossless(text), status, 'answer')
   if (status >= 400) {
@@ -532,10 +539,17 @@ export const FUZZ_SEED = Number(process.env.FUZZ_SEED ?? Math.floor(Math.random(
  * the fingerprint as it was. The fingerprint after a refused case is the next case's
  * before, so a refused case costs one fingerprint.
  */
-export async function fuzzEndpoint (target: FuzzTarget, endpoint: Endpoint, pools: Pools, numRuns: number): Promise<FuzzTally> {
+export interface FuzzOptions {
+  /** Headers every request carries (see requestArbitrary). */
+  headers?: fc.Arbitrary<Record<string, string>>
+  /** The media type of an endpoint that answers bytes (see checkAnswer). */
+  binary?: string
+}
+
+export async function fuzzEndpoint (target: FuzzTarget, endpoint: Endpoint, pools: Pools, numRuns: number, settings: FuzzOptions = {}): Promise<FuzzTally> {
   const tally: FuzzTally = { cases: 0, refused: 0, accepted: 0 }
   let known: string | undefined
-  await fc.assert(fc.asyncProperty(requestArbitrary(endpoint, pools), async (request) => {
+  await fc.assert(fc.asyncProperty(requestArbitrary(endpoint, pools, settings.headers), async (request) => {
     if (await target.prepare?.() === true) known = undefined
     const before = known ?? await target.fingerprint()
     known = undefined
@@ -543,7 +557,7 @@ export async function fuzzEndpoint (target: FuzzTarget, endpoint: Endpoint, pool
     if (request.payload !== undefined) options.payload = request.payload
     const res = await target.app.inject(options)
     tally.cases++
-    const refused = checkAnswer(res.statusCode, res.body, res.headers['content-type'])
+    const refused = checkAnswer(res.statusCode, res.body, res.headers['content-type'], settings.binary)
     if (!refused) {
       tally.accepted++
       return

@@ -2,11 +2,14 @@
 // normalise request targets (dot segments, absolute form) and refuse malformed ones.
 import { connect } from 'node:net'
 
-/** Sends the bytes, ends the writing side, and collects whatever comes back until the server closes. */
-export function exchange (port: number, bytes: Buffer | string): Promise<string> {
+/**
+ * Sends the bytes, ends the writing side (unless `halfClose` is false: then the request must
+ * say Connection: close), and collects whatever comes back until the server closes.
+ */
+export function exchange (port: number, bytes: Buffer | string, { halfClose = true } = {}): Promise<string> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = []
-    const socket = connect({ host: '127.0.0.1', port }, () => { socket.end(bytes) })
+    const socket = connect({ host: '127.0.0.1', port }, () => { if (halfClose) socket.end(bytes); else socket.write(bytes) })
     socket.on('data', (chunk) => chunks.push(chunk))
     socket.on('error', (err: NodeJS.ErrnoException) => {
       // The server may reset a connection it refused before reading all we sent.

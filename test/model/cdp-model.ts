@@ -7,7 +7,7 @@
  *
  * Clock and changes
  * - Times are ns. The clock moves only when told. Changes on a volume's timeline are writes,
- *   reverts, enables, disables and views (on and off); under `RULES.nsPerChange` a change that would land
+ *   reverts, enables, disables and views (on and off); a change that would land
  *   on the ns of that volume's previous change first moves the clock 1 ns forward (and so
  *   every volume's retention cut). The timeline is the CDP's: it starts when the CDP is
  *   created, ends with a clean of the whole CDP, and a volume without one steps nothing.
@@ -28,10 +28,11 @@
  *   the journal's newest image (base plus rows). Disable closes the active segment at now.
  *
  * Auto snapshots
- * - A segment's first snapshot falls due at its opening, but no earlier than the second after
- *   the volume's newest snapshot (names are CDP-auto-<seconds>); then every interval after
- *   that while CDP is on. Due ticks are taken when the volume is next touched, in the segment
- *   then active, except those already older than now − reserve_duration.
+ * - A segment's first snapshot falls due at its opening, so it is recoverable from its start;
+ *   then one every interval after that while CDP is on. Names are CDP-auto-<seconds>, at most
+ *   one a second in a segment (two segments may share a name). Due ticks are taken when the
+ *   volume is next touched, in the segment then active, except those already older than
+ *   now − reserve_duration.
  *
  * Retention (after every change of data or time)
  * - Duration: a snapshot whose time is before now − reserve_duration is gone; one exactly at
@@ -55,10 +56,9 @@
  * - One segment: refused for the active one and the one a view is on; its snapshots go; if it
  *   is the oldest segment its rows fold (the fold point moves to its end), otherwise rows at
  *   the previous segment's end ns move to that segment, the newest row per block moves to the
- *   next segment (if any), and the rest go.
+ *   next segment (if any) at that segment's start, and the rest go; then retention runs.
  */
 import { type Content, type Image, ZERO, sameContent } from './content.js'
-import { RULES } from './rules.js'
 
 export const NS = 1_000_000_000n
 const ROW_BYTES = 4096n
@@ -148,7 +148,7 @@ class VolumeModel {
       this.lastChange = null
       return this.model.now
     }
-    if (RULES.nsPerChange && this.lastChange !== null && this.model.now <= this.lastChange) {
+    if (this.lastChange !== null && this.model.now <= this.lastChange) {
       this.model.now = this.lastChange + 1n
       // The clock is the cluster's: the step moves every other volume's retention cut as well.
       for (const other of this.model.volumes) if (other !== this) other.settle()
@@ -176,7 +176,7 @@ class VolumeModel {
   }
 
   edit (policy: Policy): Outcome {
-    if (RULES.minimumLimits && (policy.capacity < ROW_BYTES || policy.duration === 0n)) return 'INVALID_POLICY'
+    if ((policy.capacity < ROW_BYTES || policy.duration === 0n)) return 'INVALID_POLICY'
     if (this.cdp === undefined) {
       this.cdp = this.create(policy)
       return 'ok'
@@ -228,14 +228,20 @@ class VolumeModel {
     return base === undefined ? undefined : snapshotName(base)
   }
 
-  /** How view and revert judge a (snapshot, timestamp) pair: the snapshot exists, and its segment holds the time from it on. */
+  /**
+   * How view and revert judge a (snapshot, timestamp) pair: the snapshot exists, and its
+   * segment holds the time from it on. Segments opened in one second share a name: the
+   * snapshot meant is the newest of that name at or before the time (else the newest).
+   */
   private judgePoint (point: Point): Outcome | Segment {
-    const segment = this.cdp?.segments.find((s) => s.snapshots.some((t) => snapshotName(t) === point.snapshot))
-    if (segment === undefined) return 'SNAPSHOT_NOT_FOUND'
+    const named = (this.cdp?.segments ?? []).flatMap((segment) => segment.snapshots.filter((t) => snapshotName(t) === point.snapshot).map((time) => ({ segment, time })))
+      .sort((a, b) => a.time < b.time ? -1 : 1)
+    const bound = point.time < this.model.now ? point.time : this.model.now
+    const snapshot = named.filter((n) => n.time <= bound).at(-1) ?? named.at(-1)
+    if (snapshot === undefined) return 'SNAPSHOT_NOT_FOUND'
     if (point.time > this.model.now) return 'POINT_NOT_RECOVERABLE'
-    const from = segment.snapshots.find((t) => snapshotName(t) === point.snapshot) as bigint
-    if (point.time < from || point.time > (segment.end ?? this.model.now)) return 'SNAPSHOT_NOT_BASE'
-    return segment
+    if (point.time < snapshot.time || point.time > (snapshot.segment.end ?? this.model.now)) return 'SNAPSHOT_NOT_BASE'
+    return snapshot.segment
   }
 
   revert (point: Point): Outcome {
@@ -307,10 +313,13 @@ class VolumeModel {
       for (const row of cdp.rows) if (row.seq === seq && row.time === previous.end) row.seq = previous.seq
       const newest = new Map<number, Row>()
       for (const row of cdp.rows) if (row.seq === seq) newest.set(row.block, row)
-      if (next !== undefined) for (const row of newest.values()) row.seq = next.seq
-      cdp.rows = cdp.rows.filter((r) => r.seq !== seq)
+      // Carried rows are timed at the next segment's start, inside its own times.
+      if (next !== undefined) for (const row of newest.values()) Object.assign(row, { seq: next.seq, time: next.start })
+      cdp.rows = cdp.rows.filter((r) => r.seq !== seq).sort((a, b) => a.time < b.time ? -1 : a.time > b.time ? 1 : a.id - b.id)
     }
     cdp.segments = cdp.segments.filter((s) => s.seq !== seq)
+    // The oldest snapshot may now be later than the fold point: retention folds up to it.
+    this.settle()
     return 'ok'
   }
 
@@ -325,7 +334,7 @@ class VolumeModel {
       const active = cdp.segments.find((s) => s.end === null) as Segment
       let tick = cdp.nextTick
       if (tick < cut) tick += (cut - tick + interval - 1n) / interval * interval
-      const taken = new Set(this.snapshotTimes().map((t) => t / NS))
+      const taken = new Set(active.snapshots.map((t) => t / NS))
       for (; tick <= now; tick += interval) if (!taken.has(tick / NS)) active.snapshots.push(tick)
       cdp.nextTick = tick
     }
@@ -375,23 +384,7 @@ class VolumeModel {
     const size = this.model.segmentBytes
     cdp.segments.push({ seq: cdp.nextSeq, start: time, end: null, capacity: cdp.policy.capacity < size ? cdp.policy.capacity : size, snapshots: [] })
     cdp.nextSeq += 1n
-    const newest = this.snapshotTimes().at(-1)
-    const earliest = newest === undefined ? time : (newest / NS + 1n) * NS
-    cdp.nextTick = time > earliest ? time : earliest
-  }
-
-  /** Whether opening a segment now would put its start in the second of the newest snapshot. */
-  segmentWouldWait (): boolean {
-    const newest = this.snapshotTimes().at(-1)
-    return newest !== undefined && newest / NS === this.model.now / NS
-  }
-
-  /** Whether journaling `blocks` now would open a segment. */
-  wouldRoll (blocks: number): boolean {
-    const active = this.cdp?.segments.find((s) => s.end === null)
-    if (this.cdp?.on !== true || active === undefined) return false
-    const used = this.use(active.seq)
-    return blocks > 0 && used > 0n && used + BigInt(blocks) * ROW_BYTES > active.capacity
+    cdp.nextTick = time
   }
 
   /** Journals `blocks` at `time` in the active segment, opening the next when one is full. */

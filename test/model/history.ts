@@ -4,7 +4,6 @@
 // jump over many ticks; writes that bring journal use exactly to reserve_capacity and one
 // block past it), along with bursts of changes at one instant.
 import fc from 'fast-check'
-import { RULES } from './rules.js'
 
 export const BLOCKS = 8
 export const VOLUMES = 2
@@ -18,7 +17,9 @@ export type Command =
   | { kind: 'fillToCapacity', volume: number, past: 0 | 1, content: Fill }
   | { kind: 'advance', ns: bigint }
   | { kind: 'boundary', volume: number, at: Boundary }
-  | { kind: 'enable' | 'disable' | 'cleanAll', volume: number }
+  | { kind: 'enable' | 'cleanAll', volume: number }
+  /** A disable, then the clock moved by `pause` (a CDP-off gap when it is not 0). */
+  | { kind: 'disable', volume: number, pause: bigint }
   | { kind: 'edit', volume: number, capacity: bigint, duration: bigint, priority: 'high' | 'mid' | 'low' }
   | { kind: 'revert' | 'view', volume: number, range: number, at: number }
   | { kind: 'badPoint', volume: number, at: 'gap' | 'beforeOldest' | 'afterNow', range: number, by: 'revert' | 'view' }
@@ -32,8 +33,8 @@ const volume = fc.integer({ min: 0, max: VOLUMES - 1 })
 const fraction = fc.oneof(fc.constant(0), fc.constant(1), fc.double({ min: 0, max: 1, noNaN: true }))
 const content: fc.Arbitrary<Fill> = fc.oneof(fc.record({ fill: fc.integer({ min: 0, max: 3 }) }), fc.record({ seed: fc.integer({ min: 0, max: 3 }) }))
 
-const capacities = [1n, 2n, 3n, 5n, 8n, 12n].map((b) => b * KIB4).concat([6000n, 1n << 30n], RULES.minimumLimits ? [0n, 1n, KIB4 - 1n] : [])
-const durations = [1n, 5n, 20n, 60n, 3600n].concat(RULES.minimumLimits ? [0n] : [])
+const capacities = [1n, 2n, 3n, 5n, 8n, 12n].map((b) => b * KIB4).concat([6000n, 1n << 30n, 0n, 1n, KIB4 - 1n])
+const durations = [1n, 5n, 20n, 60n, 3600n].concat([0n])
 
 export const command: fc.Arbitrary<Command> = fc.oneof(
   {
@@ -52,7 +53,8 @@ export const command: fc.Arbitrary<Command> = fc.oneof(
     weight: 3,
     arbitrary: fc.record({ kind: fc.constant('boundary' as const), volume, at: fc.constantFrom<Boundary>('cutAtOldest', 'cutPastOldest', 'tick', 'beforeTick', 'longJump') })
   },
-  { weight: 3, arbitrary: fc.record({ kind: fc.constantFrom('enable' as const, 'disable' as const), volume }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('enable' as const), volume }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('disable' as const), volume, pause: fc.constantFrom(0n, 1n, 1_000_000n, 2n * NS) }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('cleanAll' as const), volume }) },
   {
     weight: 3,

@@ -105,6 +105,29 @@ t.test('an oversized write\'s payload is consumed and refused; the next request 
   t.ok(read!.data.subarray(8).equals(Buffer.alloc(4096, 9)), 'only the small write landed')
 })
 
+t.test('requests sent together are answered in order, each reply whole, the reads seeing the writes before them', async (t) => {
+  const { server, names } = await memoryServer(t)
+  const client = await RawClient.connect(server.port)
+  t.teardown(() => client.close())
+  await client.open(names.rw)
+  // One send: 200 writes, each followed by a read of what it wrote, then a FLUSH.
+  const parts: Buffer[] = []
+  const request = (type: number, handle: number, offset: number, length: number, payload = Buffer.alloc(0)): void => {
+    parts.push(u32(0x25609513), u16(0), u16(type), u64(BigInt(handle)), u64(BigInt(offset)), u32(length), payload)
+  }
+  for (let i = 0; i < 200; i++) {
+    request(CMD.WRITE, 2 * i, i * 8192, 8192, Buffer.alloc(8192, i))
+    request(CMD.READ, 2 * i + 1, i * 8192, 8192)
+  }
+  request(CMD.FLUSH, 400, 0, 0)
+  client.send(...parts)
+  for (let handle = 0; handle <= 400; handle++) {
+    const reply = await client.chunk()
+    t.equal(reply?.handle, handle)
+    if (handle % 2 === 1 && handle < 400 && !reply!.data.subarray(8).equals(Buffer.alloc(8192, (handle - 1) / 2))) t.fail(`read ${handle} saw other bytes`)
+  }
+})
+
 t.test('block status answers base:allocation extents within the request; REQ_ONE answers one', async (t) => {
   const { server, names } = await memoryServer(t)
   const client = await RawClient.connect(server.port)

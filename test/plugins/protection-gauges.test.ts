@@ -8,8 +8,10 @@ import { buildApp } from '../../src/app.js'
 import { createAgentBackend } from '../../src/backend/agent/backend.js'
 import type { CdpBackend, VolumeRef } from '../../src/backend/port.js'
 import type { Simulator } from '../../simulator/index.js'
-import { CDP, DEMO, SECOND, openTestApp } from '../helpers/app.js'
-import { startAgent } from '../helpers/cdp-sim.js'
+import { CDP, DEMO, DEMO_TOPOLOGY, SECOND, openTestApp } from '../helpers/app.js'
+import { startAgent, tempDir } from '../helpers/cdp-sim.js'
+import { loadTopology, openSimulator } from '../../simulator/index.js'
+import { join } from 'node:path'
 import { fail, startAgent as startFakeAgent } from '../backend/agent/fake-agent.js'
 import { type Control, httpControl, inProcessControl } from '../conformance/control.js'
 import type { FastifyInstance } from 'fastify'
@@ -108,4 +110,20 @@ t.test('agent mode: the same gauges from one call per agent; an agent without th
   t.equal(samples.get('cdp_protection_agents_unanswered'), 1, 'the agent that lacks the operation')
   t.equal(old.count('/protection'), 1, 'one call per agent per scrape')
   t.equal(agent.child.exitCode, null)
+})
+
+t.test('agents sharing one database each survey only the namespaces they serve', async (t) => {
+  const db = join(tempDir(t, 'cdp-protection-'), 'sim.db')
+  const open = (namespaces?: string[]): Simulator => {
+    const sim = openSimulator({ db, topology: loadTopology(DEMO_TOPOLOGY), clock: { mode: 'manual' }, ...(namespaces === undefined ? {} : { namespaces }) })
+    t.teardown(() => sim.close())
+    return sim
+  }
+  const whole = open()
+  await whole.enable([ref(DEMO.cdp1), ref(DEMO.linData)])
+  const lin = await open([DEMO.linNamespace]).protection(10)
+  t.same([lin.volumes.map((v) => v.volume_uuid), lin.omitted], [[DEMO.linData], 0])
+  const ken = await open([DEMO.namespace]).protection(10)
+  t.same([ken.volumes.map((v) => v.volume_uuid), ken.omitted], [[DEMO.cdp1], 0])
+  t.equal((await whole.protection(1)).omitted, 1)
 })

@@ -6,9 +6,10 @@
 // did run is seen by spies on the backend and the simulator's control.
 import t from 'tap'
 import type { CdpBackend } from '../../src/backend/port.js'
-import type { SimulatorControl } from '../../simulator/control.js'
 import { buildApp } from '../../src/app.js'
-import { loadTopology, openSimulator } from '../../simulator/index.js'
+import { loadTopology, openSimulator, type Simulator } from '../../simulator/index.js'
+import { FaultRules } from '../../simulator/faults.js'
+import harnessRoutes from '../../simulator/harness.js'
 import { controlApiMount } from '../../simulator/control-api.js'
 import { registerJournalGauges } from '../../simulator/gauges.js'
 import { CDP, DEMO, DEMO_TOPOLOGY } from '../helpers/app.js'
@@ -38,26 +39,38 @@ const RULES: Record<Access, Record<Caller, 'runs' | 401 | 403>> = {
   public: { none: 'runs', bad: 'runs', global: 'runs', own: 'runs', other: 'runs' }
 }
 
-interface Call { spy: 'backend' | 'control', name: string, args: unknown[] }
+interface Call { spy: 'backend' | 'control' | 'faults', name: string, args: unknown[] }
 
 /**
- * A %2F spelling of `/sim/v1/volumes/<uuid>/<x>` is one segment, `<uuid>/<x>`, so it lands on
- * GET /sim/v1/volumes/:volume_uuid (a volume's facts): under the cluster rule a GET is
- * refused as for any cluster route, a global caller's by the uuid check (400, 1004); a POST
- * meets a known path with another method (405, 1011) for everyone. Nothing runs either way.
+ * Spellings that land on a route whose last segment is a parameter, with a value no uuid
+ * check passes; nothing runs, and the refusal is that route's (cluster) rule, a global
+ * caller's by the uuid check (400, 1004):
+ * - %2F in `/sim/v1/volumes/<uuid>/<x>` makes one segment, `<uuid>/<x>`: GET
+ *   /sim/v1/volumes/:volume_uuid (a volume's facts); a POST meets a known path with another
+ *   method (405, 1011) for everyone;
+ * - `;x=1` after a parameter is part of its value;
+ * - a trailing slash on DELETE /sim/v1/faults is DELETE /sim/v1/faults/:id with an empty id.
  */
-function landsOnVolumeFacts (route: { method: string, path: string }, spelled: string, caller: Caller): 400 | 401 | 403 | 405 | undefined {
-  if (!/^\/sim\/v1\/volumes\/[^/]+%2F[^/]+$/.test(spelled)) return undefined
+function landsOnBadParameter (route: Route, spelling: Spelling, caller: Caller): 400 | 401 | 403 | 405 | undefined {
+  const spelled = spelling.spell(route.path)
+  const lands = /^\/sim\/v1\/volumes\/[^/]+%2F[^/]+$/.test(spelled) ||
+    (route.endsInParameter === true && spelling.name === ';parameter') ||
+    (route.method === 'DELETE' && route.path === '/sim/v1/faults' && spelling.name === 'trailing slash')
+  if (!lands) return undefined
   if (route.method === 'POST') return 405
   const rule = RULES.cluster[caller]
   return rule === 'runs' ? 400 : rule
 }
 
 interface Route {
-  method: 'GET' | 'POST' | 'HEAD'
+  method: 'GET' | 'POST' | 'HEAD' | 'PUT' | 'DELETE'
   path: string
+  /** The last segment is a parameter: upper-cased it is another value of it, so the route still matches. */
+  endsInParameter?: true
   query?: string
   body?: unknown
+  /** Headers beside the token (a Range, so that a raw image is one block, not the volume's 10 GiB). */
+  headers?: Record<string, string>
   access: Access
   /** The call that shows the handler ran, or what in the answer shows it. */
   ran: string | ((answer: RawResponse) => boolean)
@@ -65,6 +78,7 @@ interface Route {
 
 const cdp1 = { cluster_uuid: DEMO.cluster, volume_uuid: DEMO.cdp1 }
 const point = { snapshot_name: 'CDP-auto-1630053321', timestamp: 1630053321000000000n }
+const ONE_BLOCK = { Range: 'bytes=0-4095' }
 const ROUTES: Route[] = [
   { method: 'POST', path: `${CDP}/edit`, body: { cdp_priority: 'mid', reserve_capacity: 1073741824, reserve_duration: 3600, volumes: [cdp1] }, access: 'tenant', ran: 'edit' },
   { method: 'POST', path: `${CDP}/enable`, body: { volumes: [cdp1] }, access: 'tenant', ran: 'enable' },
@@ -86,6 +100,20 @@ const ROUTES: Route[] = [
   { method: 'GET', path: `/sim/v1/volumes/${DEMO.cdp1}/recoverable`, access: 'cluster', ran: 'recoverable' },
   { method: 'POST', path: `/sim/v1/hosts/${DEMO.host1}/state`, body: { online: true }, access: 'cluster', ran: 'setHostOnline' },
   { method: 'POST', path: `/sim/v1/vms/${DEMO.kenVm}/state`, body: { running: false }, access: 'cluster', ran: 'setVmRunning' },
+  { method: 'POST', path: `/sim/v1/hosts/${DEMO.host1}/disks`, body: { path: '/dev/sdd', state: 'ok' }, access: 'cluster', ran: 'setDiskState' },
+  { method: 'GET', path: `/sim/v1/volumes/${DEMO.cdp1}`, access: 'cluster', ran: 'volumes', endsInParameter: true },
+  { method: 'GET', path: `/sim/v1/volumes/${DEMO.cdp1}/view`, access: 'cluster', ran: 'viewFacts' },
+  { method: 'GET', path: `/sim/v1/volumes/${DEMO.cdp1}/image/raw`, headers: ONE_BLOCK, access: 'cluster', ran: 'readImage' },
+  { method: 'GET', path: `/sim/v1/volumes/${DEMO.cdp1}/view/raw`, headers: ONE_BLOCK, access: 'cluster', ran: 'viewFacts' },
+  // The harness calls: a reset, state out and in (JSON is no state file: only the handler says so), snapshots, fault rules.
+  { method: 'POST', path: '/sim/v1/reset', access: 'cluster', ran: 'reset' },
+  { method: 'GET', path: '/sim/v1/state', access: 'cluster', ran: 'saveState' },
+  { method: 'PUT', path: '/sim/v1/state', body: { state: 'x' }, access: 'cluster', ran: (a) => a.status === 400 && JSON.parse(a.body).scode === 1051 },
+  { method: 'POST', path: '/sim/v1/snapshots', body: { volumes: [DEMO.cdp1] }, access: 'cluster', ran: 'takeSnapshots' },
+  { method: 'POST', path: '/sim/v1/faults', body: { operation: 'info', probability: 0, latency_ms: 1 }, access: 'cluster', ran: 'add' },
+  { method: 'GET', path: '/sim/v1/faults', access: 'cluster', ran: 'list' },
+  { method: 'DELETE', path: '/sim/v1/faults', access: 'cluster', ran: 'clear' },
+  { method: 'DELETE', path: `/sim/v1/faults/${DEMO.kenVm}`, access: 'cluster', ran: 'remove', endsInParameter: true },
   { method: 'GET', path: '/metrics', access: 'metrics', ran: 'journalStats' },
   { method: 'GET', path: '/healthz', access: 'public', ran: (a) => a.status === 200 && JSON.parse(a.body).data.status === 'up' },
   { method: 'GET', path: '/readyz', access: 'public', ran: 'ready' },
@@ -163,11 +191,18 @@ t.test('every route × every spelling × every caller: runs under the route\'s r
   const sim = openSimulator({ db: ':memory:', topology: loadTopology(DEMO_TOPOLOGY), clock: { mode: 'manual' } })
   await sim.enable([cdp1])
   sim.write(DEMO.cdp1, [{ offset: 0, length: 4096, fill: 1 }])
-  const control = spy<SimulatorControl>(sim, 'control', log)
+  const control = spy<Simulator>(sim, 'control', log)
+  const mounted = controlApiMount(control)
   const spied = await buildApp({
     tokens: TOKENS,
     backend: spy<CdpBackend>(sim, 'backend', log),
-    controlApi: controlApiMount(control),
+    controlApi: {
+      prefix: mounted.prefix,
+      plugin: async (app) => {
+        await app.register(mounted.plugin)
+        await app.register(harnessRoutes, { control, faults: spy(new FaultRules(), 'faults', log) })
+      }
+    },
     registerGauges: (registry) => { registerJournalGauges(registry, () => control.journalStats()) }
   })
   t.teardown(() => spied.close())
@@ -183,8 +218,9 @@ t.test('every route × every spelling × every caller: runs under the route\'s r
       for (const caller of Object.keys(CALLERS) as Caller[]) {
         const token = CALLERS[caller]
         log.calls = []
-        const bytes = rawRequest(route.method, target, token === undefined ? {} : { Authorization: `Bearer ${token}` }, route.body === undefined ? undefined : json(route.body))
-        const answer = parseResponse(await exchange(address.port, bytes))
+        const bytes = rawRequest(route.method, target, { ...route.headers, ...(token === undefined ? {} : { Authorization: `Bearer ${token}` }) }, route.body === undefined ? undefined : json(route.body))
+        // Not half-closed: Node's server drops a half-closed connection whose answer takes several turns (GET /sim/v1/state).
+        const answer = parseResponse(await exchange(address.port, bytes, { halfClose: false }))
         requests++
         const what = `${route.method} ${target} as ${caller}`
         if (answer === undefined) {
@@ -193,7 +229,8 @@ t.test('every route × every spelling × every caller: runs under the route\'s r
         }
         const ran = typeof route.ran === 'string' ? log.calls.some((c) => c.name === route.ran) : route.ran(answer)
         const scode = route.method === 'HEAD' || answer.body === '' || !answer.headers['content-type']?.includes('json') ? undefined : JSON.parse(answer.body).scode
-        const expected = spelling.routes ? RULES[route.access][caller] : (landsOnVolumeFacts(route, spelling.spell(route.path), caller) ?? 404)
+        const routes = spelling.routes || (route.endsInParameter === true && spelling.name === 'upper-case last segment')
+        const expected = routes ? RULES[route.access][caller] : (landsOnBadParameter(route, spelling, caller) ?? 404)
         if (expected === 'runs') {
           if (!ran) failures.push(`${what}: expected the handler to run, got ${answer.status} ${String(scode)}`)
           const bound = TENANT_OF[caller]

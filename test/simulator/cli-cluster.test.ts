@@ -1,49 +1,22 @@
 // `cdp-sim cluster` as a process: 3 agents over one database share one clock and one set of
 // hosts, fault rules go to every agent, the spec's examples replay through the API on top
-// after a cluster-wide reset, and SIGTERM stops every process; an agent that dies takes the
-// cluster down with exit 1. The slicing and the routing file are checked in-process.
-import { readdirSync, readFileSync } from 'node:fs'
+// after a cluster-wide reset, and SIGTERM stops every process (an agent that dies:
+// cli-cluster-death.test.ts). The slicing and the routing file are checked in-process.
+import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import t from 'tap'
-import { request } from 'undici'
 import { RoutingTable } from '../../src/backend/agent/routing.js'
 import { clusterRoutes, slices } from '../../simulator/cli/cluster.js'
 import { CDP, DEMO, SECOND, callHttp, volume } from '../helpers/app.js'
 import { cdpSim, startServing, tempDir } from '../helpers/cdp-sim.js'
+import { CONTROL_LINE, pidsWith, printed, refuses } from '../helpers/cdp-sim-cluster.js'
 import { httpControl } from '../conformance/control.js'
 import { overHttp, replay } from '../helpers/spec-replay.js'
 import { demoTopology } from '../helpers/simulator.js'
 import { Scode } from '../../src/errors.js'
 
-const CONTROL_LINE = /^control (http:\/\/127\.0\.0\.1:\d+)$/
 const SIM = '/sim/v1'
 const KEN_VOLUME_OF = { [DEMO.namespace]: DEMO.cdp1, [DEMO.linNamespace]: DEMO.linData } as Record<string, string>
-
-/** The lines a cluster printed before its control line, by kind. */
-function printed (lines: string[]) {
-  const of = (kind: string) => lines.filter((l) => l.startsWith(`${kind} `)).map((l) => l.slice(kind.length + 1))
-  return { agents: of('agent'), api: of('api'), routes: of('routes') }
-}
-
-/** Processes whose command line holds `text` (the cluster's own database path: its agents). */
-function pidsWith (text: string): number[] {
-  return readdirSync('/proc').filter((d) => /^\d+$/.test(d)).flatMap((d) => {
-    try {
-      return readFileSync(`/proc/${d}/cmdline`, 'utf8').includes(text) ? [Number(d)] : []
-    } catch {
-      return []
-    }
-  })
-}
-
-async function refuses (url: string): Promise<boolean> {
-  try {
-    await request(`${url}/agent/v1/health`, { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } })
-    return false
-  } catch {
-    return true
-  }
-}
 
 t.test('slices deal the namespaces over the agents (replicas past their number); the routes are a valid routing file', async (t) => {
   const [ken, lin] = [DEMO.namespace, DEMO.linNamespace]
@@ -116,19 +89,6 @@ t.test('3 agents: one clock, hosts and fault rules cluster-wide, the spec replay
   await replay(t, overHttp(base), httpControl(cluster.url))
 
   t.equal(await cluster.stop('SIGTERM'), 0, 'SIGTERM: exit 0')
-  for (const url of agents) t.ok(await refuses(url), `${url} is stopped`)
-  t.strictSame(pidsWith(db), [], 'no agent process is left')
-})
-
-t.test('an agent that dies stops the others, and the cluster exits 1 naming it', async (t) => {
-  const db = join(tempDir(t, 'cdp-cluster-'), 'cluster.db')
-  const cluster = await startServing(t, ['cluster', '--agents', '2', '--port', '0', '--db', db], CONTROL_LINE)
-  t.teardown(() => { for (const pid of pidsWith(db)) process.kill(pid, 'SIGKILL') })
-  const { agents } = printed(cluster.before)
-  const [victim] = pidsWith(db).filter((pid) => pid !== cluster.child.pid)
-  process.kill(victim as number, 'SIGKILL')
-  const [code] = await new Promise<[number | null]>((resolve) => { cluster.child.once('exit', (c) => { resolve([c]) }) })
-  t.equal(code, 1, 'exit 1')
   for (const url of agents) t.ok(await refuses(url), `${url} is stopped`)
   t.strictSame(pidsWith(db), [], 'no agent process is left')
 })

@@ -121,3 +121,15 @@ t.test('drop resets the connection: AgentBackend meets it as AGENT_UNREACHABLE, 
   await addRule({ operation: 'info', probability: 1, count: 1, drop: true })
   await t.rejects(backend.info(ref(CDP_1)), { code: 'CDP_NOT_FOUND' }, 'one drop, then the retry reaches the simulator')
 })
+
+t.test('a rule naming one volume of a group fires for the group call; groupMembers names no volume', async (t) => {
+  const { app, addRule, rules } = await openAgent(t)
+  t.equal((await addRule({ operation: 'groupRevert', volume_uuid: VOL_1, probability: 1, scode: Scode.BACKEND_UNAVAILABLE.scode })).status, 200)
+  const group = await call(app, 'POST', `${AGENT_PREFIX}/group/revert`, { volumes: [ref(CDP_1), ref(VOL_1)], timestamp: 1 })
+  t.match(group, { status: 503, body: { scode: Scode.BACKEND_UNAVAILABLE.scode } })
+  const other = await call(app, 'POST', `${AGENT_PREFIX}/group/revert`, { volumes: [ref(CDP_1)], timestamp: 1 })
+  t.equal(other.body.scode, 0, 'a group without that volume is not hit')
+  t.same((await rules()).map((r) => [r.matched, r.fired]), [[1, 1]])
+  t.match(await addRule({ operation: 'groupMembers', volume_uuid: VOL_1, probability: 1, scode: Scode.BACKEND_UNAVAILABLE.scode }),
+    { status: 400, body: { scode: Scode.INVALID_PARAMETER.scode } })
+})

@@ -1,7 +1,11 @@
 // A naive model of one volume for the simulator's property tests: it keeps every write ever
 // made with its time (never folded) and when CDP was on, and finds the image at a time by
-// replaying from the start. Slow and obviously right, which is the point.
-import { BLOCK_SIZE, type BlockChange, digestOfHashes, sha256 } from '../../simulator/content.js'
+// replaying from the start. Slow and obviously right, which is the point. It shares no code
+// with simulator/.
+import { type Content, contentKey, digestOf as digestOfContent, ZERO } from '../model/content.js'
+
+/** A block set to a token's content. */
+export interface BlockChange { block: number, token: number }
 
 /** Block index → token; a block never written is zero. */
 export type Image = Map<number, number>
@@ -68,31 +72,25 @@ function replay (writes: TimedWrite[]): Image {
   return image
 }
 
-// The model's own tokens: one per distinct block content (0 for zeros), with its sha256.
-const tokens = new Map<string, number>()
-const hashes: Buffer[] = [Buffer.alloc(0)]
-const ZERO_BLOCK = Buffer.alloc(BLOCK_SIZE)
+// The model's own tokens: one per distinct block content the test wrote (0 for zeros). Images
+// are digested by test/model/content.ts from the bytes those contents stand for, as the README
+// documents the digest, not by the simulator's code.
+const contents: Content[] = [ZERO]
+const tokens = new Map<string, number>([[contentKey(ZERO), 0]])
 
-/** The model's token for a block's bytes. */
-export function tokenOf (bytes: Uint8Array): number {
-  if (ZERO_BLOCK.equals(bytes)) return 0
-  const hash = sha256(bytes)
-  const key = hash.toString('hex')
+/** The model's token for a block of one repeated byte. */
+export function fillToken (fill: number): number {
+  const content: Content = { fill }
+  const key = contentKey(content)
   let token = tokens.get(key)
   if (token === undefined) {
-    token = hashes.push(hash) - 1
+    token = contents.push(content) - 1
     tokens.set(key, token)
   }
   return token
 }
 
-/** The model's token for a block of one repeated byte. */
-export function fillToken (fill: number): number {
-  return tokenOf(Buffer.alloc(BLOCK_SIZE, fill))
-}
-
-/** The digest the simulator gives an image, computed from the blocks' hashes (content.ts). */
+/** The documented digest of an image, from the bytes its tokens stand for. */
 export function digestOf (image: Image): string {
-  return digestOfHashes([...image].filter(([, token]) => token !== 0).sort(([a], [b]) => a - b)
-    .map(([block, token]) => ({ block, hash: hashes[token]! })))
+  return digestOfContent(new Map([...image].map(([block, token]) => [block, contents[token] ?? ZERO])))
 }
