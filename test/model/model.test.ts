@@ -307,6 +307,17 @@ class Run {
       }
       const ranges = v.ranges()
       assert.deepEqual(this.sim.recoverable(uuid).ranges, ranges, `recoverable ranges of volume ${index}`)
+      // The protection window (a CdpBackend operation) against the model: its ranges, totals,
+      // and gaps that hold no recoverable time.
+      const window = await this.sim.window(ref)
+      assert.deepEqual(window.ranges, ranges, `window ranges of volume ${index}`)
+      assert.equal(window.recoverable_seconds, ranges.reduce((sum, r) => sum + r.to - r.from, 0n) / NS, `recoverable_seconds of volume ${index}`)
+      assert.equal(window.configured_seconds, cdp.policy.duration, 'configured_seconds is reserve_duration')
+      const oldest = ranges.reduce<bigint | null>((min, r) => min === null || r.from < min ? r.from : min, null)
+      assert.equal(window.actual_seconds, oldest === null ? 0n : (now - oldest) / NS, `actual_seconds of volume ${index}`)
+      for (const gap of window.gaps) {
+        assert.ok(gap.from <= gap.to && ranges.every((r) => r.to < gap.from || r.from > gap.to), `volume ${index}: gap ${gap.from}..${gap.to} (${gap.reason}) holds no recoverable time`)
+      }
       const info = await this.sim.info(ref)
       assert.deepEqual(info.cdp_info.map((s) => ({ seq: s.seq, use: s.use, snaps: s.snaps.map((sn) => sn.time) })),
         v.segments().map((s) => ({ seq: s.seq, use: v.use(s.seq), snaps: s.snapshots })), `segments of volume ${index}`)
