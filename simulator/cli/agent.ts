@@ -28,7 +28,7 @@ export const agent = defineCommand({
       if (nbd !== undefined) app.addHook('preClose', async () => { await nbd.server.close() })
       return app
     }
-    return await serveUntilStopped(serving, build, io.stop, (url) => {
+    return await serveUntilStopped(serving, build, io, (url) => {
       io.out(`cdp-sim agent listening on ${url}`)
       if (nbd !== undefined) io.out(`cdp-sim agent NBD exports at nbd://127.0.0.1:${nbd.server.port}`)
     })

@@ -11,12 +11,13 @@ export const serve = defineCommand({
   description: [
     'Prints exactly one line, the base URL (http://HOST:PORT), once it answers: with --port 0',
     'a test reads the line and uses the URL. The clock is manual by default, so a test moves',
-    'it. SIGTERM or SIGINT closes the server and the database and exits 0.'
+    'it. SIGTERM or SIGINT closes the server and the database and exits 0; if the simulator\'s',
+    'worker thread dies, it exits 1 with the reason on stderr.'
   ].join('\n'),
   options: servingOptions({ port: '8080', clock: 'manual', logLevel: 'silent' }),
   run: async (values, _positionals, io) => {
     // The simulator's SQLite work in a worker thread, as npm start runs it.
     const serving = await openServing(values, [], openWorkerHarness)
-    return await serveUntilStopped(serving, async () => await buildSimulatorApp(serving.harness, { logger: { level: serving.level } }), io.stop, io.out)
+    return await serveUntilStopped(serving, async () => await buildSimulatorApp(serving.harness, { logger: { level: serving.level } }), io, io.out)
   }
 })

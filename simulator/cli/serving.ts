@@ -6,7 +6,7 @@ import type { FastifyInstance } from 'fastify'
 import type { Awaitable } from '../control.js'
 import type { HarnessSimulator } from '../harness.js'
 import { DEFAULTS, loadTopology, openHarness, servedNamespaces, type Harness, type Simulator, type SimulatorOptions, type Topology } from '../index.js'
-import { choiceOption, integerOption, uint64Option, UsageError } from './command.js'
+import { choiceOption, type CommandIo, integerOption, uint64Option, UsageError } from './command.js'
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
 
@@ -80,7 +80,11 @@ function untilAborted (signal: AbortSignal): Promise<void> {
  * Builds the server (closing the simulator if that fails), listens, tells `announce` its
  * base URL, and serves until `stop` aborts; then closes the server and the simulator.
  */
-export async function serveUntilStopped (serving: Serving<HarnessSimulator>, build: () => Promise<FastifyInstance>, stop: AbortSignal, announce: (url: string) => void): Promise<number> {
+/**
+ * Serves until SIGTERM/SIGINT (0), or until a simulator in a worker thread dies (1, with its
+ * reason on stderr): it cannot come back in this process, so a supervisor restarts it.
+ */
+export async function serveUntilStopped (serving: Serving<HarnessSimulator>, build: () => Promise<FastifyInstance>, io: Pick<CommandIo, 'stop' | 'err'>, announce: (url: string) => void): Promise<number> {
   const app = await build().catch(async (err: unknown) => {
     await serving.harness.simulator.close()
     throw err
@@ -94,7 +98,11 @@ export async function serveUntilStopped (serving: Serving<HarnessSimulator>, bui
   const address = app.server.address() as AddressInfo
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address
   announce(`http://${host}:${address.port}`)
-  await untilAborted(stop)
+  const { stopped } = serving.harness.simulator as { stopped?: Promise<Error> }
+  const code = await Promise.race([
+    untilAborted(io.stop).then(() => 0),
+    ...(stopped === undefined ? [] : [stopped.then((err) => { io.err(`cdp-sim: the simulator's worker thread stopped (${err.message}); exiting`); return 1 })])
+  ])
   await app.close()
-  return 0
+  return code
 }

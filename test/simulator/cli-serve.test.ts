@@ -2,8 +2,10 @@
 // exactly one line, its base URL, serves the CDP API and the whole /sim/v1 there, and exits 0
 // on SIGTERM or SIGINT.
 import t from 'tap'
+import { serveUntilStopped } from '../../simulator/cli/serving.js'
+import { buildSimulatorApp, loadTopology, openWorkerHarness } from '../../simulator/index.js'
 import { startServing } from '../helpers/cdp-sim.js'
-import { CDP, DEMO, volume } from '../helpers/app.js'
+import { CDP, DEMO, DEMO_TOPOLOGY, volume } from '../helpers/app.js'
 
 const URL_LINE = /^(http:\/\/127\.0\.0\.1:\d+)$/
 
@@ -30,4 +32,19 @@ t.test('serve refuses a bad option with one line and exit 2', async (t) => {
   t.equal(run.code, 2)
   t.match(run.stderr, /^cdp-sim serve: --port must be a whole number from 0 to 65535/)
   t.equal(run.stdout, '')
+})
+
+t.test('a serving command ends with 1, and the reason on stderr, when its simulator worker thread dies', async (t) => {
+  const harness = await openWorkerHarness({ db: ':memory:', topology: loadTopology(DEMO_TOPOLOGY), clock: { mode: 'manual' } }, { testHooks: true })
+  const errors: string[] = []
+  let listening: (url: string) => void = () => {}
+  const announced = new Promise<string>((resolve) => { listening = resolve })
+  const stop = new AbortController()
+  t.teardown(() => { stop.abort() })
+  const serving = serveUntilStopped({ harness, topology: loadTopology(DEMO_TOPOLOGY), host: '127.0.0.1', port: 0, level: 'silent' },
+    async () => await buildSimulatorApp(harness), { stop: stop.signal, err: (line) => { errors.push(line) } }, (url) => { listening(url) })
+  t.match(await announced, /^http:\/\/127\.0\.0\.1:\d+$/)
+  await harness.simulator.crashForTest?.().catch(() => {}) // the reply may die with the thread
+  t.equal(await serving, 1, 'not 0: a supervisor sees it stop')
+  t.match(errors, [/worker thread stopped/])
 })
