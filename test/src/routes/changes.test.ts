@@ -59,7 +59,8 @@ t.test('bad input is a clear 4xx: from after to, a point outside the window, not
     [`from=soon&to=${to}`, 400, Scode.INVALID_UINT64],
     [`from=${from}&to=18446744073709551616`, 400, Scode.INVALID_UINT64],
     [`from=${from}`, 400, Scode.MISSING_PARAMETER],
-    [`from=${from}&to=${to}&page_size=0`, 400, Scode.INVALID_PARAMETER],
+    [`from=${from}&to=${to}&page_size=-1`, 400, Scode.INVALID_PARAMETER],
+    [`from=${from}&to=${to}&page_size=10001`, 400, Scode.INVALID_PARAMETER],
     [`from=${from}&to=${to}&page_size=many`, 400, Scode.INVALID_PARAMETER],
     [`from=${from}&to=${to}&page_token=bm90LWEtdG9rZW4`, 400, Scode.INVALID_PAGE_TOKEN],
     [`from=${from}&to=${to}&tenant=${DEMO.lin}`, 404, Scode.VOLUME_NOT_FOUND]
@@ -67,6 +68,21 @@ t.test('bad input is a clear 4xx: from after to, a point outside the window, not
     t.match(await call(app, 'GET', changesOf(DEMO.cdp1, query)), { status, body: { scode: scode.scode, data: null } }, query)
   }
   t.match(await call(app, 'GET', changesOf(DEMO.vol1, `from=${from}&to=${to}`)), { status: 404, body: { scode: Scode.CDP_NOT_FOUND.scode } })
+})
+
+t.test('a typed client\'s zero values (page_size=0, page_token=, tenant=) get the first page of the default size', async (t) => {
+  const { app, sim } = await openTestApp(t)
+  await call(app, 'POST', `${CDP}/enable`, { volumes: [volume(DEMO.cdp1)] })
+  const from = sim.write(DEMO.cdp1, [{ offset: 0, length: BLOCK, fill: 1 }]).time
+  sim.advance(SECOND)
+  // 1,001 separate extents: one more than the default page holds.
+  sim.write(DEMO.cdp1, Array.from({ length: 1001 }, (_, i) => ({ offset: 2 * i * BLOCK, length: BLOCK, fill: 2 })))
+  const to = sim.advance(SECOND)
+  const minimal = await call(app, 'GET', changesOf(DEMO.cdp1, `from=${from}&to=${to}`))
+  const typed = await call(app, 'GET', changesOf(DEMO.cdp1, `from=${from}&to=${to}&page_size=0&page_token=&tenant=`))
+  t.equal(minimal.body.data.extents.length, 1000, 'the default page')
+  t.not(minimal.body.data.next_page_token, '', 'with a next page')
+  t.strictSame(typed, minimal, 'the same answer')
 })
 
 /** One call's writes: `count` blocks from `first`, each filled with `fill` (0: zeros). */

@@ -114,6 +114,22 @@ t.test('bad groups are refused whole, with a clear envelope, before anything cha
   t.same(digests(sim), before)
 })
 
+t.test('a typed client\'s unused fields (vm_uuid "", volumes null or [] beside vm_uuid) are absent', async (t) => {
+  const revert = async (body: Record<string, unknown>) => {
+    const { app, t0 } = await twoDisks(t)
+    return await call(app, 'POST', `${CDP}/group/revert`, { cluster_uuid: DEMO.cluster, timestamp: t0, tenant: '', ...body })
+  }
+  const byVm = await revert({ vm_uuid: GROUP.vm })
+  t.equal(byVm.body.scode, 0, 'the group revert by VM succeeds')
+  t.strictSame(await revert({ vm_uuid: GROUP.vm, volumes: null }), byVm, 'volumes null')
+  t.strictSame(await revert({ vm_uuid: GROUP.vm, volumes: [] }), byVm, 'volumes []')
+  const listed = { volumes: [volume(GROUP.data, { tenant: '' }), volume(GROUP.log, { tenant: '' })] }
+  const byVolumes = await revert(listed)
+  t.equal(byVolumes.body.scode, 0, 'the group revert by volumes succeeds')
+  t.strictSame(await revert({ ...listed, vm_uuid: '' }), byVolumes, 'vm_uuid ""')
+  t.match(await revert({ vm_uuid: '', volumes: null }), { status: 400, body: { scode: Scode.GROUP_NEEDS_MEMBERS.scode } }, 'both unused: no members')
+})
+
 t.test('a tenant token reaches only its own VM\'s volumes', async (t) => {
   const { sim, t0 } = await twoDisks(t)
   const app = await buildApp({ backend: sim, tokens: [{ token: 'lin-token-0123456789abc', tenant: DEMO.lin }, { token: 'ken-token-0123456789abc', tenant: DEMO.ken }] })
