@@ -88,30 +88,3 @@ export function imageDigest (sql: Sql, blocks: Iterable<BlockChange>): string {
     }
   })())
 }
-
-/** A stored block's bytes. */
-export interface BlockData { block: number, data: Buffer }
-
-/** The bytes of blocks first…first+count-1, from the stored ones among them (the rest are zeros). */
-export function assemble (first: number, count: number, blocks: Iterable<BlockData>): Buffer {
-  // Only the gaps are zeroed: a read of written space writes each byte once, not twice. In
-  // any order: everything below `filled` is either a block already copied or a zeroed gap.
-  const out = Buffer.allocUnsafe(count * BLOCK_SIZE)
-  let filled = 0
-  for (const { block, data } of blocks) {
-    const at = (block - first) * BLOCK_SIZE
-    if (at > filled) out.fill(0, filled, at)
-    data.copy(out, at)
-    filled = Math.max(filled, at + BLOCK_SIZE)
-  }
-  if (filled < out.length) out.fill(0, filled)
-  return out
-}
-
-/** Rows of (block, data) from a query joining a block table with content, as BlockData. */
-export function * blockData (rows: Iterable<unknown>): Generator<BlockData> {
-  for (const row of rows) {
-    const { block, data } = row as { block: bigint, data: Buffer }
-    yield { block: Number(block), data }
-  }
-}

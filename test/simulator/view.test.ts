@@ -59,6 +59,6 @@ t.test('a view reads through the journal at its point: a range read and its allo
   await sim.viewOn(ref(CDP_1), await pointAt(sim, ref(CDP_1), at))
   const block = (fill: number): Buffer => Buffer.alloc(KIB4, fill)
   t.same(sim.readView(CDP_1, KIB4, 3 * KIB4), Buffer.concat([block(0), block(1), block(0)]), 'blocks 1–3 as they were at the point')
-  t.same(sim.allocated(CDP_1, 0, 4 * KIB4, true), [0, 2], 'zeroed and never-written blocks are holes')
-  t.same(sim.allocated(CDP_1, 0, 4 * KIB4, false), [0, 1, 2, 3], 'the volume itself has all four')
+  t.same(sim.allocated(CDP_1, 0, 4 * KIB4, true), [{ first: 0, count: 1 }, { first: 2, count: 1 }], 'zeroed and never-written blocks are holes')
+  t.same(sim.allocated(CDP_1, 0, 4 * KIB4, false), [{ first: 0, count: 4 }], 'the volume itself has all four')
 })
