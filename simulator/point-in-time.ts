@@ -47,31 +47,26 @@ export function differencesAt (sql: Sql, volumeId: bigint, time: Ns, blocks: Ite
   return differences
 }
 
-/** The bytes of the image at `time` within `range`, in one query. */
-export function bytesAt (sql: Sql, volumeId: bigint, time: Ns, range: BlockRange): Buffer {
-  return rangeBytes(sql, rangeBytesSql(TOKEN_AT), range, time, volumeId)
-}
-
 /** The volume's content now, block → token. */
 export function liveImage (sql: Sql, volumeId: bigint): Map<number, number> {
   const rows = sql.all<{ block: bigint, token: bigint }>('SELECT block, token FROM live_block WHERE volume_id = ? ORDER BY block', volumeId)
   return new Map(rows.map((r) => [Number(r.block), Number(r.token)]))
 }
 
-/** The bytes of the volume's live content within `range`, in one query. */
-export function liveBytes (sql: Sql, volumeId: bigint, range: BlockRange): Buffer {
-  return rangeBytes(sql, rangeBytesSql('l.token'), range, volumeId)
-}
-
 /** Consecutive blocks first…first+count-1. */
 export interface BlockRun { first: number, count: number }
 
-/** The runs of blocks within `range` that are not zeros at `time` (`time` undefined: now), ascending, in one query. */
+/** A block's token at `time`, or now when it is undefined, with the query parameters it takes (before any other). */
+function tokenAt (time: Ns | undefined): { token: string, params: Ns[] } {
+  return time === undefined ? { token: 'l.token', params: [] } : { token: TOKEN_AT, params: [time] }
+}
+
+/** The runs of blocks within `range` that are not zeros at `time` (undefined: now), ascending, in one query. */
 export function allocatedRuns (sql: Sql, volumeId: bigint, range: BlockRange, time?: Ns): BlockRun[] {
-  const token = time === undefined ? 'l.token' : TOKEN_AT
+  const { token, params } = tokenAt(time)
   // Plain numbers (a block number is far below 2^53): a BigInt per block costs more than the join.
   const blocks = sql.prepare(`SELECT l.block FROM live_block l WHERE ${token} <> 0 AND l.volume_id = ? AND l.block >= ? AND l.block < ? ORDER BY l.block`)
-    .pluck().safeIntegers(false).all(...(time === undefined ? [] : [time]), volumeId, range.first, range.end) as number[]
+    .pluck().safeIntegers(false).all(...params, volumeId, range.first, range.end) as number[]
   // Joined here, not in SQL: a window function and GROUP BY over the blocks cost more than the query.
   const runs: BlockRun[] = []
   let last: BlockRun | undefined
@@ -83,24 +78,29 @@ export function allocatedRuns (sql: Sql, volumeId: bigint, range: BlockRange, ti
 }
 
 /**
- * A query answering the bytes of blocks ?…?-1 as one blob: per block, the content of its
- * token (`token`: an expression over its live_block row l, with any parameters of its own
- * before the volume id), zeros where it has none. One blob, not a row per block: a row of
- * 4 KiB costs better-sqlite3 a Buffer of its own (and the collector its work), several times
- * what SQLite spends on it. group_concat joins the blocks in the order the series yields them
- * (SQLite's recursive CTE is a queue); an ORDER BY inside it would sort the blobs, twice the
- * cost. The range-read property test (test/simulator/point-in-time.test.ts) holds it to that.
+ * The bytes of the image within `range` at `time` (undefined: now). One query answers the
+ * stored blocks of the range as one blob, in block order: a row per 4 KiB block would cost
+ * better-sqlite3 a Buffer each (and the collector its work), several times what SQLite spends
+ * on it. The subquery's ORDER BY is the index's order, so nothing is sorted, and SQLite keeps
+ * it for the aggregate above (a subquery with ORDER BY under an aggregate is not flattened).
+ * When the range has holes, its allocated runs say where the stored blocks go.
  */
-function rangeBytesSql (token: string): string {
-  return `WITH RECURSIVE n(block) AS (SELECT ? UNION ALL SELECT block + 1 FROM n WHERE block + 1 < ?)
-    SELECT CAST(group_concat(coalesce(
-      (SELECT c.data FROM live_block l JOIN content c ON c.id = ${token} WHERE l.volume_id = ? AND l.block = n.block),
-      zeroblob(${BLOCK_SIZE})), '') AS BLOB) FROM n`
-}
-
-function rangeBytes (sql: Sql, query: string, range: BlockRange, ...params: unknown[]): Buffer {
-  if (range.end <= range.first) return Buffer.alloc(0)
-  return sql.prepare(query).pluck().get(range.first, range.end, ...params) as Buffer
+export function imageBytes (sql: Sql, volumeId: bigint, range: BlockRange, time?: Ns): Buffer {
+  const { token, params } = tokenAt(time)
+  const stored = sql.get<{ count: bigint, data: Buffer | null }>(`SELECT count(*) AS count, CAST(group_concat(data, '') AS BLOB) AS data FROM (
+      SELECT c.data FROM live_block l JOIN content c ON c.id = ${token}
+      WHERE l.volume_id = ? AND l.block >= ? AND l.block < ? ORDER BY l.block)`, ...params, volumeId, range.first, range.end)!
+  const blocks = range.end - range.first
+  if (stored.data !== null && Number(stored.count) === blocks) return stored.data
+  const image = Buffer.alloc(blocks * BLOCK_SIZE)
+  if (stored.data === null) return image
+  let from = 0
+  for (const run of allocatedRuns(sql, volumeId, range, time)) {
+    const bytes = run.count * BLOCK_SIZE
+    stored.data.copy(image, (run.first - range.first) * BLOCK_SIZE, from, from + bytes)
+    from += bytes
+  }
+  return image
 }
 
 /** A journal segment's span, whether its host is online and its disk failed now, and its oldest snapshot (null: none). */

@@ -41,7 +41,7 @@ import { cdpInfo, type JournalStat, journalStats } from './info.js'
 import { applyWrite, disableCdp, enableCdp } from './journal.js'
 import { listCdps } from './list.js'
 import { type Cadence, DEFAULTS, type SimulatorOptions } from './options.js'
-import { allocatedRuns, type BlockRange, type BlockRun, bytesAt, imageAt, liveBytes, liveImage, recoverableRanges, requireRecoverable } from './point-in-time.js'
+import { allocatedRuns, type BlockRange, type BlockRun, imageAt, imageBytes, liveImage, recoverableRanges, requireRecoverable } from './point-in-time.js'
 import { revert } from './revert.js'
 import { changeTime, recordChange } from './timeline.js'
 import { openDatabase } from './schema.js'
@@ -278,14 +278,14 @@ export class Simulator implements CdpBackend, SimulatorControl, HarnessControl {
   readImage (volumeUuid: string, offset: number, length: number, at?: Ns): Buffer {
     const range = blockRange(offset, length)
     if (at === undefined) {
-      return liveBytes(this.sql, this.writeTarget(volumeUuid).id, range)
+      return imageBytes(this.sql, this.writeTarget(volumeUuid).id, range)
     }
     return this.sql.inTransaction(() => {
       const volume = volumeByUuid(this.sql, volumeUuid)
       const now = this.clk.now()
       catchUp(this.sql, requireCdp(this.sql, volume.id), now, this.cadence.snapshotInterval)
       requireRecoverable(this.sql, volume.id, at, now)
-      return bytesAt(this.sql, volume.id, at, range)
+      return imageBytes(this.sql, volume.id, range, at)
     })
   }
 

@@ -4,7 +4,7 @@
 // the view is on (retention.ts).
 import type { Ns, PointInTime } from '../src/backend/port.js'
 import { CdpError } from '../src/errors.js'
-import { allocatedRuns, type BlockRange, type BlockRun, bytesAt, imageAt, resolvePoint } from './point-in-time.js'
+import { allocatedRuns, type BlockRange, type BlockRun, imageAt, imageBytes, resolvePoint } from './point-in-time.js'
 import type { Sql } from './sql.js'
 import { recordEvent } from './events.js'
 import type { VolumeRow } from './volume.js'
@@ -61,7 +61,7 @@ export function viewFacts (sql: Sql, volume: VolumeRow): ViewFacts {
 
 /** The bytes of the view's image within `range`; VIEW_NOT_FOUND when it is off. */
 export function viewBytes (sql: Sql, volume: VolumeRow, range: BlockRange): Buffer {
-  return bytesAt(sql, volume.id, viewTime(sql, volume), range)
+  return imageBytes(sql, volume.id, range, viewTime(sql, volume))
 }
 
 /** The runs of the view's image within `range` that are not zeros; VIEW_NOT_FOUND when it is off. */
