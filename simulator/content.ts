@@ -6,7 +6,7 @@
 // The image digest: sha256 over, for each block that is not all zeros, in block order, its
 // block number (8 bytes, big-endian) followed by the 32-byte sha256 of its 4,096 bytes. Its
 // cost follows the blocks written, never the volume's size.
-import { createHash } from 'node:crypto'
+import { createHash, hash as oneShotHash } from 'node:crypto'
 import { CdpError } from '../src/errors.js'
 import type { BlockWrite } from './control.js'
 import type { Sql } from './sql.js'
@@ -25,13 +25,15 @@ const ZERO_BLOCK = Buffer.alloc(BLOCK_SIZE)
 export interface BlockChange { block: number, token: Token }
 
 export function sha256 (bytes: Uint8Array): Buffer {
-  return createHash('sha256').update(bytes).digest()
+  // One call, no Hash object (a quarter cheaper for 4 KiB): a write hashes every block it carries.
+  return oneShotHash('sha256', bytes, 'buffer')
 }
 
 /** The token of a block's bytes, storing them the first time they are seen. */
 export function internBlock (sql: Sql, bytes: Uint8Array): Token {
   if (ZERO_BLOCK.equals(bytes)) return ZERO
   const hash = sha256(bytes)
+  // A lookup first: INSERT … ON CONFLICT DO NOTHING RETURNING costs more, even for new bytes.
   const found = sql.get<{ id: bigint }>('SELECT id FROM content WHERE sha256 = ?', hash)
   if (found !== undefined) return Number(found.id)
   return Number(sql.prepare('INSERT INTO content (sha256, data) VALUES (?, ?)').run(hash, bytes).lastInsertRowid)
