@@ -3,6 +3,7 @@
 // and the data the info and list benchmarks read.
 import autocannon from 'autocannon'
 import Fastify from 'fastify'
+import { request } from 'undici'
 import { buildApp } from '../../src/app.js'
 import type { CdpBackend, VolumeRef } from '../../src/backend/port.js'
 import { loadTopology, openSimulator, type Simulator, type Topology } from '../../simulator/index.js'
@@ -26,6 +27,15 @@ export async function listenBare (body: string): Promise<{ base: string, close: 
   return { base: `${base}/bare`, close: () => bare.close() }
 }
 
+/** One request's time in ms, its body read to the end; anything but 200 fails the benchmark. */
+export async function timedRequest (url: string, init: Parameters<typeof request>[1] = {}): Promise<number> {
+  const start = performance.now()
+  const res = await request(url, init)
+  await res.body.text()
+  if (res.statusCode !== 200) throw new Error(`${url}: ${res.statusCode}`)
+  return performance.now() - start
+}
+
 /** Requests per second (mean) over one run; non-2xx answers fail the benchmark. */
 export async function requestsPerSecond (url: string): Promise<number> {
   const result = await autocannon({ url, connections: CONNECTIONS, duration: DURATION_SECONDS })
@@ -33,21 +43,28 @@ export async function requestsPerSecond (url: string): Promise<number> {
   return Math.round(result.requests.average)
 }
 
+export interface AgainstBare { rps: number, bare_rps: number, bytes: number, ratio: number }
+
 /** The subject against the bare route returning the same bytes. */
-export async function againstBare (sim: Simulator, path: string): Promise<{ rps: number, bare_rps: number, bytes: number, ratio: number }> {
+export async function againstBare (sim: Simulator, path: string): Promise<AgainstBare> {
   const app = await listenApp(sim)
   try {
-    const body = await (await fetch(`${app.base}${path}`)).text()
-    const bare = await listenBare(body)
-    try {
-      const rps = await requestsPerSecond(`${app.base}${path}`)
-      const bareRps = await requestsPerSecond(bare.base)
-      return { rps, bare_rps: bareRps, bytes: Buffer.byteLength(body), ratio: Number((rps / bareRps).toFixed(3)) }
-    } finally {
-      await bare.close()
-    }
+    return await againstBareAt(app.base, path)
   } finally {
     await app.close()
+  }
+}
+
+/** `path` on a server already listening at `base` against the bare route returning the same bytes. */
+export async function againstBareAt (base: string, path: string): Promise<AgainstBare> {
+  const body = await (await fetch(`${base}${path}`)).text()
+  const bare = await listenBare(body)
+  try {
+    const rps = await requestsPerSecond(`${base}${path}`)
+    const bareRps = await requestsPerSecond(bare.base)
+    return { rps, bare_rps: bareRps, bytes: Buffer.byteLength(body), ratio: Number((rps / bareRps).toFixed(3)) }
+  } finally {
+    await bare.close()
   }
 }
 
