@@ -19,7 +19,7 @@ function toCdpInfoResponse (segment: CdpSegmentInfo) {
 const info: FastifyPluginAsyncTypebox<CdpRouteOptions> = async (app, { backend }) => {
   // The body sent for each answer: a backend that gives the same answer object again (the
   // simulator's info cache does while nothing changed) gets the same bytes without serialising.
-  const bodies = new WeakMap<CdpInfo, string>()
+  const bodies = new WeakMap<CdpInfo, Buffer>()
   app.get('/info', {
     schema: {
       operationId: 'cdpInfo',
@@ -34,10 +34,10 @@ const info: FastifyPluginAsyncTypebox<CdpRouteOptions> = async (app, { backend }
     const answer = await backend.info(toVolumeRef(request.query))
     let body = bodies.get(answer)
     if (body === undefined) {
-      body = reply.serialize(succeeded({ cdp_info: answer.cdp_info.map(toCdpInfoResponse), host_uuid: answer.host_uuid })) as string
+      body = Buffer.from(reply.serialize(succeeded({ cdp_info: answer.cdp_info.map(toCdpInfoResponse), host_uuid: answer.host_uuid })) as string)
       bodies.set(answer, body)
     }
-    // Already the response schema's bytes: a JSON string goes out as it is.
+    // Already the response schema's bytes: they go out as they are.
     return await (reply as FastifyReply).type('application/json; charset=utf-8').send(body)
   })
 }

@@ -12,6 +12,7 @@ import { benchTopology } from './sim-setup.js'
 export const CDP = '/v1/volume/internal/cdp'
 const CONNECTIONS = 50
 const DURATION_SECONDS = 5
+const WARM_UP_SECONDS = 1
 
 export async function listenApp (backend: CdpBackend): Promise<{ base: string, close: () => Promise<void> }> {
   const app = await buildApp({ backend })
@@ -37,8 +38,8 @@ export async function timedRequest (url: string, init: Parameters<typeof request
 }
 
 /** Requests per second (mean) over one run; non-2xx answers fail the benchmark. */
-export async function requestsPerSecond (url: string): Promise<number> {
-  const result = await autocannon({ url, connections: CONNECTIONS, duration: DURATION_SECONDS })
+export async function requestsPerSecond (url: string, duration = DURATION_SECONDS): Promise<number> {
+  const result = await autocannon({ url, connections: CONNECTIONS, duration })
   if (result.non2xx > 0 || result.errors > 0) throw new Error(`${url}: ${result.non2xx} non-2xx, ${result.errors} errors`)
   return Math.round(result.requests.average)
 }
@@ -60,6 +61,9 @@ export async function againstBareAt (base: string, path: string): Promise<Agains
   const body = await (await fetch(`${base}${path}`)).text()
   const bare = await listenBare(body)
   try {
+    // Both warmed up first: measured cold, the subject would pay for compiling the code the bare route then finds compiled.
+    await requestsPerSecond(`${base}${path}`, WARM_UP_SECONDS)
+    await requestsPerSecond(bare.base, WARM_UP_SECONDS)
     const rps = await requestsPerSecond(`${base}${path}`)
     const bareRps = await requestsPerSecond(bare.base)
     return { rps, bare_rps: bareRps, bytes: Buffer.byteLength(body), ratio: Number((rps / bareRps).toFixed(3)) }
