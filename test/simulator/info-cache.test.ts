@@ -11,7 +11,7 @@ import type { CdpBackend, CdpInfo, Ns } from '../../src/backend/port.js'
 import { MAX_TIME } from '../../simulator/clock.js'
 import { dataVersionOf, InfoCache, type InfoEntry } from '../../simulator/info-cache.js'
 import { openSimulator } from '../../simulator/index.js'
-import { type Control, httpControl, inProcessControl } from '../conformance/control.js'
+import { type Control, httpControl, inProcessControl } from '../src/backend/conformance/control.js'
 import { startAgent, tempDir } from '../helpers/cdp-sim.js'
 import { CDP_1, CLUSTER, HOST_237, KIB4, NS_PER_S, demoTopology, failure, openDemo, pointAt, policy, ref } from '../helpers/simulator.js'
 
