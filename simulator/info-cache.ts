@@ -30,6 +30,7 @@ export interface InfoCacheSources {
 
 interface Kept extends InfoEntry { dataVersion: number }
 
+/** One entry per volume asked for. A kept answer is handed to every caller as it is: callers read it, never change it. */
 export class InfoCache {
   private readonly kept = new Map<string, Kept>()
 
@@ -48,10 +49,6 @@ export class InfoCache {
     const entry = await read(ref)
     this.kept.set(key, { ...entry, dataVersion })
     return entry.info
-  }
-
-  clear (): void {
-    this.kept.clear()
   }
 }
 
