@@ -37,7 +37,8 @@ import { type Clock, manualClock, realClock } from './clock.js'
 import { BLOCK_SIZE, imageDigest, internBlock, toBlockChanges } from './content.js'
 import type { BlockWrite, HarnessControl, ImageDigest, RecoverableRange, SimulatorControl, ViewListener } from './control.js'
 import { type DiskState, requireRecordingDisk, setDiskState } from './disk-faults.js'
-import { cdpInfo, type JournalStat, journalStats } from './info.js'
+import { cdpInfo, infoValidUntil, type JournalStat, journalStats } from './info.js'
+import type { InfoEntry } from './info-cache.js'
 import { applyWrite, disableCdp, enableCdp } from './journal.js'
 import { listCdps } from './list.js'
 import { type Cadence, DEFAULTS, type SimulatorOptions } from './options.js'
@@ -86,7 +87,7 @@ export class Simulator implements CdpBackend, SimulatorControl, HarnessControl {
     this.sql = sqlOver(db, () => { this.diskFull = true })
     this.clk = options.clock.mode === 'manual'
       ? manualClock(db, options.clock.start ?? DEFAULTS.manualClockStart)
-      : realClock()
+      : realClock(options.clock.origin)
     const interval = options.snapshotIntervalSeconds ?? DEFAULTS.snapshotIntervalSeconds
     if (!Number.isInteger(interval) || interval < 1) throw new Error('snapshotIntervalSeconds must be a whole number ≥ 1')
     this.cadence = {
@@ -132,6 +133,15 @@ export class Simulator implements CdpBackend, SimulatorControl, HarnessControl {
 
   async info (ref: VolumeRef): Promise<CdpInfo> {
     return this.onVolume(ref, (volume) => cdpInfo(this.sql, volume.id))
+  }
+
+  /** Info with what a cache needs to keep it exactly right: until when time alone leaves it so, and the change count it was read at. */
+  async infoEntry (ref: VolumeRef): Promise<InfoEntry> {
+    return this.onVolume(ref, (volume, now) => ({
+      info: cdpInfo(this.sql, volume.id),
+      validUntil: infoValidUntil(requireCdp(this.sql, volume.id), now),
+      changes: this.changeCount()
+    }))
   }
 
   async clean (ref: VolumeRef, usdSeq?: bigint): Promise<void> {
@@ -321,6 +331,16 @@ export class Simulator implements CdpBackend, SimulatorControl, HarnessControl {
     })
   }
 
+  /**
+   * How many rows this simulator's connection has changed since it opened: it moves with
+   * every change the simulator makes (and never otherwise), so a cached answer read at one
+   * count is still right while the count stands (info-cache.ts); -1 once closed.
+   */
+  changeCount (): bigint {
+    if (!this.sql.open) return -1n
+    return this.sql.get<{ changes: bigint }>('SELECT total_changes() AS changes')?.changes ?? 0n
+  }
+
   journalStats (): JournalStat[] {
     return journalStats(this.sql, this.clk.now())
   }
@@ -397,12 +417,13 @@ export class Simulator implements CdpBackend, SimulatorControl, HarnessControl {
     })
   }
 
-  /** One volume's call with CDP: in one transaction, after bringing the volume up to now. */
-  private onVolume<T> (ref: VolumeRef, fn: (volume: VolumeRow) => T): T {
+  /** One volume's call with CDP: in one transaction, after bringing the volume up to now (`now`, the time it was brought to). */
+  private onVolume<T> (ref: VolumeRef, fn: (volume: VolumeRow, now: Ns) => T): T {
     return this.sql.inTransaction(() => {
       const volume = resolveVolume(this.sql, ref, this.served)
-      catchUp(this.sql, requireCdp(this.sql, volume.id), this.clk.now(), this.cadence.snapshotInterval)
-      return fn(volume)
+      const now = this.clk.now()
+      catchUp(this.sql, requireCdp(this.sql, volume.id), now, this.cadence.snapshotInterval)
+      return fn(volume, now)
     })
   }
 
