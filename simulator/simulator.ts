@@ -40,6 +40,7 @@ import { type DiskState, requireRecordingDisk, setDiskState } from './disk-fault
 import { cdpInfo, type JournalStat, journalStats } from './info.js'
 import { applyWrite, disableCdp, enableCdp } from './journal.js'
 import { listCdps } from './list.js'
+import { ListIndex } from './list-index.js'
 import { type Cadence, DEFAULTS, type SimulatorOptions } from './options.js'
 import { type BlockRange, bytesAt, imageAt, liveBytes, liveImage, recoverableRanges, requireRecoverable } from './point-in-time.js'
 import { revert } from './revert.js'
@@ -61,6 +62,7 @@ const RECOVERED_FREE_BYTES = 1024 * 1024
 export class Simulator implements CdpBackend, SimulatorControl, HarnessControl {
   private readonly db: Database
   private readonly sql: Sql
+  private readonly listIndex: ListIndex
   private readonly dbPath: string
   /** Set when a write found the disk full; cleared once the file system has room again. */
   private diskFull = false
@@ -84,6 +86,7 @@ export class Simulator implements CdpBackend, SimulatorControl, HarnessControl {
     this.dbPath = options.db
     this.served = options.namespaces === undefined ? undefined : new Set(options.namespaces.map((ns) => ns.toLowerCase()))
     this.sql = sqlOver(db, () => { this.diskFull = true })
+    this.listIndex = new ListIndex(this.sql)
     this.clk = options.clock.mode === 'manual'
       ? manualClock(db, options.clock.start ?? DEFAULTS.manualClockStart)
       : realClock()
@@ -125,9 +128,9 @@ export class Simulator implements CdpBackend, SimulatorControl, HarnessControl {
 
   async list (query: ListQuery): Promise<ListResult> {
     const served = this.served
-    if (served === undefined) return listCdps(this.sql, query)
+    if (served === undefined) return listCdps(this.sql, query, this.listIndex)
     const namespaces = (query.namespaces ?? [...served]).filter((ns) => served.has(ns.toLowerCase()))
-    return listCdps(this.sql, { ...query, namespaces })
+    return listCdps(this.sql, { ...query, namespaces }, this.listIndex)
   }
 
   async info (ref: VolumeRef): Promise<CdpInfo> {
