@@ -19,12 +19,18 @@ export interface IndexEntry {
   tenantId: number
 }
 
+/** A filter's matches in list order, and how many are in each namespace. */
+export interface Matches { entries: readonly IndexEntry[], perNamespace: ReadonlyMap<number, number> }
+
 type EntryRow = [id: number, name: string, uuid: string, searchName: string, clusterId: number, namespaceId: number, tenantId: number]
 
 const ENTRY_COLUMNS = 'v.id, v.name, v.uuid, v.search_name, v.cluster_id, v.namespace_id, v.tenant_id'
 
 /** A candidate list this much shorter than the cluster's is worth sorting; a longer one is found by walking it in order. */
 const WALK_FRACTION = 8
+
+/** How many recent answers a cluster keeps (list-index's `matching`). */
+const KEPT_ANSWERS = 16
 
 /** Uuids are lowercase hex and dashes: a folded filter with anything else cannot match one. */
 const UUID_TEXT = /^[0-9a-f-]+$/
@@ -63,6 +69,8 @@ export class ClusterEntries {
   /** How many entries each namespace has. */
   private readonly perNamespace = new Map<number, number>()
   holes = 0
+  /** Recent answers of `matching`, oldest first; emptied by every change. */
+  private readonly kept = new Map<string, Matches>()
 
   /** Every namespace that has an entry is in `namespaces`. */
   coversAll (namespaces: ReadonlySet<number>): boolean {
@@ -72,6 +80,7 @@ export class ClusterEntries {
 
   /** `entry`, appended when it sorts after every entry (a rebuild adds them in order). */
   add (entry: IndexEntry): void {
+    this.kept.clear()
     const slot = this.slots.length
     this.slots.push(entry)
     this.slotOf.set(entry.id, slot)
@@ -90,6 +99,7 @@ export class ClusterEntries {
     const slot = this.slotOf.get(id)
     const entry = slot === undefined ? undefined : this.slots[slot]
     if (slot === undefined || entry === undefined) return
+    this.kept.clear()
     this.slots[slot] = undefined
     this.slotOf.delete(id)
     this.holes++
@@ -112,10 +122,26 @@ export class ClusterEntries {
   }
 
   /**
-   * The entries `inScope` accepts whose folded name or uuid holds `filter` (already folded,
-   * not empty), in list order. `uuidHits` names the volumes whose uuid may hold it.
+   * The entries `inScope` accepts whose folded name or uuid holds `filter` (already folded;
+   * empty matches every name), in list order. `scope` names what `inScope` accepts; the
+   * answer is kept for the same scope and filter until an entry is added or removed, so
+   * paging through one filtered list finds its matches once. `uuidHits` names the volumes
+   * whose uuid may hold the filter.
    */
-  matching (filter: string, inScope: (entry: IndexEntry) => boolean, uuidHits: () => Iterable<number>): IndexEntry[] {
+  matching (filter: string, scope: string, inScope: (entry: IndexEntry) => boolean, uuidHits: () => Iterable<number>): Matches {
+    const key = `${scope}\u0000${filter}`
+    const kept = this.kept.get(key)
+    if (kept !== undefined) return kept
+    const entries = this.find(filter, inScope, uuidHits)
+    const perNamespace = new Map<number, number>()
+    for (const entry of entries) perNamespace.set(entry.namespaceId, (perNamespace.get(entry.namespaceId) ?? 0) + 1)
+    const found = { entries, perNamespace }
+    if (this.kept.size >= KEPT_ANSWERS) this.kept.delete(this.kept.keys().next().value as string)
+    this.kept.set(key, found)
+    return found
+  }
+
+  private find (filter: string, inScope: (entry: IndexEntry) => boolean, uuidHits: () => Iterable<number>): IndexEntry[] {
     const inUuid = UUID_TEXT.test(filter)
     const matches = (entry: IndexEntry): boolean =>
       inScope(entry) && (entry.searchName.includes(filter) || (inUuid && entry.uuid.includes(filter)))

@@ -91,40 +91,23 @@ function byIndex (sql: Sql, index: ListIndex, scope: ListScope, query: ListQuery
   const tenant = scope.tenantId === null ? null : Number(scope.tenantId)
   const everything = tenant === null && entries.coversAll(ranges)
   const inScope = (entry: IndexEntry): boolean => ranges.has(entry.namespaceId) && (tenant === null || entry.tenantId === tenant)
-  let page: IndexEntry[]
+  let page: readonly IndexEntry[]
   let counts: Map<bigint, number>
-  if (scope.filter === '') {
+  const uuidHits = (): number[] =>
+    sql.prepare('SELECT rowid FROM volume_search WHERE uuid LIKE ?').pluck().safeIntegers(false).all(`%${scope.filter}%`) as number[]
+  if (scope.filter === '' && everything) {
     counts = unfilteredCounts(sql, scope)
-    page = everything ? entries.sorted.slice(offset, offset + limit) : firstInScope(entries.sorted, inScope, offset, limit)
+    page = entries.sorted.slice(offset, offset + limit)
   } else {
-    const pattern = `%${scope.filter}%`
-    const matches = entries.matching(scope.filter, everything ? () => true : inScope, () =>
-      sql.prepare('SELECT rowid FROM volume_search WHERE uuid LIKE ?').pluck().safeIntegers(false).all(pattern) as number[])
-    counts = new Map()
-    const rangeOf = new Map(scope.ranges.map((r) => [Number(r.id), r.id]))
-    for (const entry of matches) {
-      const range = rangeOf.get(entry.namespaceId) as bigint
-      counts.set(range, (counts.get(range) ?? 0) + 1)
-    }
-    page = matches.slice(offset, offset + limit)
+    const matches = entries.matching(scope.filter, everything ? '' : `${tenant ?? ''}:${[...ranges].join(',')}`, everything ? () => true : inScope, uuidHits)
+    counts = new Map(scope.ranges.map((r) => [r.id, matches.perNamespace.get(Number(r.id)) ?? 0]))
+    page = matches.entries.slice(offset, offset + limit)
   }
   const rows = page.length === 0
     ? []
     : sql.all<ItemRow>(`SELECT ${ITEM_COLUMNS} FROM json_each(?) AS page JOIN volume v ON v.id = page.value ${ITEM_JOINS}
         ORDER BY page.key`, JSON.stringify(page.map((entry) => entry.id)))
   return { counts, rows }
-}
-
-/** The `limit` entries after the first `offset` that are in scope, walking in list order. */
-function firstInScope (sorted: readonly IndexEntry[], inScope: (entry: IndexEntry) => boolean, offset: number, limit: number): IndexEntry[] {
-  const page: IndexEntry[] = []
-  let skipped = 0
-  for (const entry of sorted) {
-    if (!inScope(entry)) continue
-    if (skipped < offset) skipped++
-    else if (page.push(entry) >= limit) break
-  }
-  return page
 }
 
 function bySql (sql: Sql, scope: ListScope, query: ListQuery): Found {

@@ -34,20 +34,27 @@ export async function requestsPerSecond (url: string): Promise<number> {
 }
 
 /** The subject against the bare route returning the same bytes. */
-export async function againstBare (sim: Simulator, path: string): Promise<{ rps: number, bare_rps: number, bytes: number, ratio: number }> {
+export async function againstBare (sim: Simulator, path: string): Promise<BareFigures> {
   const app = await listenApp(sim)
   try {
-    const body = await (await fetch(`${app.base}${path}`)).text()
-    const bare = await listenBare(body)
-    try {
-      const rps = await requestsPerSecond(`${app.base}${path}`)
-      const bareRps = await requestsPerSecond(bare.base)
-      return { rps, bare_rps: bareRps, bytes: Buffer.byteLength(body), ratio: Number((rps / bareRps).toFixed(3)) }
-    } finally {
-      await bare.close()
-    }
+    return await againstBareAt(app.base, path)
   } finally {
     await app.close()
+  }
+}
+
+export interface BareFigures { rps: number, bare_rps: number, bytes: number, ratio: number }
+
+/** `path` on the app listening at `base` against the bare route returning the same bytes. */
+export async function againstBareAt (base: string, path: string): Promise<BareFigures> {
+  const body = await (await fetch(`${base}${path}`)).text()
+  const bare = await listenBare(body)
+  try {
+    const rps = await requestsPerSecond(`${base}${path}`)
+    const bareRps = await requestsPerSecond(bare.base)
+    return { rps, bare_rps: bareRps, bytes: Buffer.byteLength(body), ratio: Number((rps / bareRps).toFixed(3)) }
+  } finally {
+    await bare.close()
   }
 }
 
