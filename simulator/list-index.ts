@@ -5,7 +5,7 @@
 // whole filter. The index follows volume_search_log (migration 11), which triggers fill on
 // every change of a name or of who has CDP, from any process on the file; so it is exact
 // after `refresh()` without any code path having to remember it.
-import { compareCodePoints } from '../src/list-order.js'
+import { compareCodePoints, type ListKey } from '../src/list-order.js'
 import type { Sql } from './sql.js'
 
 /** What list needs of a CDP volume to decide whether it matches and where it goes. */
@@ -35,8 +35,21 @@ const KEPT_ANSWERS = 16
 /** Uuids are lowercase hex and dashes: a folded filter with anything else cannot match one. */
 const UUID_TEXT = /^[0-9a-f-]+$/
 
-function byListOrder (a: IndexEntry, b: IndexEntry): number {
+function byListOrder (a: Pick<IndexEntry, 'name' | 'uuid'>, b: Pick<IndexEntry, 'name' | 'uuid'>): number {
   return compareCodePoints(a.name, b.name) || compareCodePoints(a.uuid, b.uuid)
+}
+
+/** How many of `entries` (in list order) are at or before `key`: where the items after it start. */
+export function countUpTo (entries: readonly IndexEntry[], key: ListKey): number {
+  const probe = { name: key.volume_name, uuid: key.volume_uuid.toLowerCase() }
+  let low = 0
+  let high = entries.length
+  while (low < high) {
+    const mid = (low + high) >>> 1
+    if (byListOrder(entries[mid] as IndexEntry, probe) <= 0) low = mid + 1
+    else high = mid
+  }
+  return low
 }
 
 /** The distinct three-code-unit pieces of `text` (a filter's pieces are among a match's). */
@@ -110,12 +123,12 @@ export class ClusterEntries {
   }
 
   /** Where `entry` is, or would go, in `sorted`. */
-  position (key: { name: string, uuid: string }): number {
+  private position (key: IndexEntry): number {
     let low = 0
     let high = this.sorted.length
     while (low < high) {
       const mid = (low + high) >>> 1
-      if (byListOrder(this.sorted[mid] as IndexEntry, key as IndexEntry) < 0) low = mid + 1
+      if (byListOrder(this.sorted[mid] as IndexEntry, key) < 0) low = mid + 1
       else high = mid
     }
     return low

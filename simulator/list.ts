@@ -6,7 +6,7 @@ import type { CdpListItem, ListQuery, ListResult, RangeState } from '../src/back
 import { CdpError } from '../src/errors.js'
 import { foldForSearch } from '../src/search-fold.js'
 import { fromStored } from './cdp.js'
-import type { IndexEntry, ListIndex } from './list-index.js'
+import { countUpTo, type IndexEntry, type ListIndex } from './list-index.js'
 import type { Sql } from './sql.js'
 
 /** What a query covers: its cluster, the tenant's id (-1: an unknown tenant, which sees nothing), the ranges, the folded filter. */
@@ -20,8 +20,8 @@ interface ListScope {
 type ItemRow = Omit<CdpListItem, 'reserve_duration' | 'cdp_create_time' | 'cluster_uuid' | 'cluster_name' | 'cluster_mode'> &
 { reserve_duration: bigint, cdp_create_time: bigint }
 
-/** The matches found: how many in each range, and the page's rows in list order. */
-interface Found { counts: Map<bigint, number>, rows: ItemRow[] }
+/** The matches found: how many in each range, the page's rows in list order, and (with `after`) how many precede it. */
+interface Found { counts: Map<bigint, number>, rows: ItemRow[], before?: number }
 
 const ITEM_COLUMNS = `t.uuid AS tenant, t.name AS tenant_name, v.uuid AS volume_uuid, v.name AS volume_name,
   coalesce(vm.name, '') AS vm_name, coalesce(vm.uuid, '') AS vm_uuid,
@@ -44,7 +44,8 @@ export function listCdps (sql: Sql, query: ListQuery, index?: ListIndex): ListRe
       reserve_duration: fromStored(row.reserve_duration),
       cdp_create_time: Number(row.cdp_create_time)
     })),
-    each_range_list_state: ranges.map((r): RangeState => ({ ...where, namespace_uuid: r.uuid, total_count: found.counts.get(r.id) ?? 0 }))
+    each_range_list_state: ranges.map((r): RangeState => ({ ...where, namespace_uuid: r.uuid, total_count: found.counts.get(r.id) ?? 0 })),
+    ...(found.before === undefined ? {} : { before: found.before })
   }
 }
 
@@ -86,28 +87,31 @@ function rangeIds (ranges: ListScope['ranges']): string {
 function byIndex (sql: Sql, index: ListIndex, scope: ListScope, query: ListQuery): Found {
   const { offset, limit } = pageBounds(query)
   const entries = index.entriesOf(Number(scope.cluster.id))
-  if (entries === undefined) return { counts: new Map(), rows: [] }
+  if (entries === undefined) return { counts: new Map(), rows: [], ...(query.after === undefined ? {} : { before: 0 }) }
   const ranges = new Set(scope.ranges.map((r) => Number(r.id)))
   const tenant = scope.tenantId === null ? null : Number(scope.tenantId)
   const everything = tenant === null && entries.coversAll(ranges)
   const inScope = (entry: IndexEntry): boolean => ranges.has(entry.namespaceId) && (tenant === null || entry.tenantId === tenant)
-  let page: readonly IndexEntry[]
+  let matched: readonly IndexEntry[]
   let counts: Map<bigint, number>
   const uuidHits = (): number[] =>
     sql.prepare('SELECT rowid FROM volume_search WHERE uuid LIKE ?').pluck().safeIntegers(false).all(`%${scope.filter}%`) as number[]
   if (scope.filter === '' && everything) {
     counts = unfilteredCounts(sql, scope)
-    page = entries.sorted.slice(offset, offset + limit)
+    matched = entries.sorted
   } else {
     const matches = entries.matching(scope.filter, everything ? '' : `${tenant ?? ''}:${[...ranges].join(',')}`, everything ? () => true : inScope, uuidHits)
     counts = new Map(scope.ranges.map((r) => [r.id, matches.perNamespace.get(Number(r.id)) ?? 0]))
-    page = matches.entries.slice(offset, offset + limit)
+    matched = matches.entries
   }
+  const before = query.after === undefined ? undefined : countUpTo(matched, query.after)
+  const start = (before ?? 0) + offset
+  const page = matched.slice(start, start + limit)
   const rows = page.length === 0
     ? []
     : sql.all<ItemRow>(`SELECT ${ITEM_COLUMNS} FROM json_each(?) AS page JOIN volume v ON v.id = page.value ${ITEM_JOINS}
         ORDER BY page.key`, JSON.stringify(page.map((entry) => entry.id)))
-  return { counts, rows }
+  return { counts, rows, ...(before === undefined ? {} : { before }) }
 }
 
 function bySql (sql: Sql, scope: ListScope, query: ListQuery): Found {
@@ -131,7 +135,12 @@ function bySql (sql: Sql, scope: ListScope, query: ListQuery): Found {
     : new Map(sql.all<{ namespace_id: bigint, n: bigint }>(`SELECT v.namespace_id, count(*) AS n ${matches('JOIN cdp ON cdp.volume_id = v.id')}
         GROUP BY v.namespace_id`, args).map((row) => [row.namespace_id, Number(row.n)]))
   const { offset, limit } = pageBounds(query)
+  const after = query.after === undefined ? {} : { name: query.after.volume_name, uuid: query.after.volume_uuid.toLowerCase() }
   const rows = sql.all<ItemRow>(`SELECT ${ITEM_COLUMNS} ${matches(ITEM_JOINS)}
-    ORDER BY v.name, v.uuid LIMIT @limit OFFSET @offset`, { ...args, limit: limit === Infinity ? -1 : limit, offset })
-  return { counts, rows }
+    ${query.after === undefined ? '' : 'AND (v.name, v.uuid) > (@name, @uuid)'}
+    ORDER BY v.name, v.uuid LIMIT @limit OFFSET @offset`, { ...args, ...after, limit: limit === Infinity ? -1 : limit, offset })
+  if (query.after === undefined) return { counts, rows }
+  const before = sql.get<{ n: bigint }>(`SELECT count(*) AS n ${matches('JOIN cdp ON cdp.volume_id = v.id')}
+    AND (v.name, v.uuid) <= (@name, @uuid)`, { ...args, ...after })?.n ?? 0n
+  return { counts, rows, before: Number(before) }
 }

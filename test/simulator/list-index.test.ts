@@ -1,7 +1,7 @@
 // The list's name index answers exactly what the SQL answers: over random names (case and
 // folding variants, duplicates, characters past U+FFFF, LIKE wildcards), random histories
 // from this connection and from a second one on the same file, and random queries (filter,
-// tenant, namespaces, page).
+// tenant, namespaces, page, a cursor).
 import { randomUUID } from 'node:crypto'
 import { join } from 'node:path'
 import fc from 'fast-check'
@@ -58,9 +58,11 @@ type Step =
   | { kind: 'reset', names: string[] }
   | { kind: 'list', query: QueryPick }
 
-interface QueryPick { tenant: number, filter: { from: number, start: number, length: number, upper: boolean } | string | undefined, pageNum: number, pageSize: number, only: boolean[] | undefined, except: boolean[] }
+interface QueryPick { after: { from: number, name: string | undefined } | undefined, tenant: number, filter: { from: number, start: number, length: number, upper: boolean } | string | undefined, pageNum: number, pageSize: number, only: boolean[] | undefined, except: boolean[] }
 
 const queryArb: fc.Arbitrary<QueryPick> = fc.record({
+  // A cursor at a volume's key, or at its uuid with another name.
+  after: fc.option(fc.record({ from: fc.nat(), name: fc.option(nameArb, { nil: undefined }) }), { nil: undefined }),
   tenant: fc.integer({ min: -1, max: 2 }),
   filter: fc.oneof(
     fc.record({ from: fc.nat(), start: fc.nat(12), length: fc.integer({ min: 1, max: 40 }), upper: fc.boolean() }),
@@ -90,8 +92,10 @@ function queryOf (pick: QueryPick, topology: Topology): ListQuery {
     const cut = text.slice(pick.filter.start % (text.length + 1), pick.filter.start + pick.filter.length)
     filter = pick.filter.upper ? cut.toUpperCase() : cut
   } else filter = pick.filter
+  const at = pick.after === undefined ? undefined : topology.volumes[pick.after.from % topology.volumes.length]
   return {
     cluster_uuid: CLUSTER,
+    ...(at === undefined ? {} : { after: { volume_name: pick.after?.name ?? at.name, volume_uuid: at.uuid } }),
     ...(pick.tenant === -1 ? {} : { tenant: TENANTS[pick.tenant] ?? randomUUID() }),
     ...(filter === undefined ? {} : { filter_name: filter }),
     page_num: pick.pageNum,
@@ -127,7 +131,7 @@ t.test('the indexed list equals the SQL list over random histories from two conn
       let topology = first
       const refsOf = (picks: number[]) => [...new Set(picks.map((p) => topology.volumes[p % topology.volumes.length]))]
         .flatMap((v) => v === undefined ? [] : [{ cluster_uuid: v.cluster, volume_uuid: v.uuid }])
-      const everything: Step = { kind: 'list', query: { tenant: -1, filter: undefined, pageNum: 0, pageSize: 0, only: undefined, except: [false, false, false] } }
+      const everything: Step = { kind: 'list', query: { after: undefined, tenant: -1, filter: undefined, pageNum: 0, pageSize: 0, only: undefined, except: [false, false, false] } }
       for (const step of [...steps, everything]) {
         if (step.kind === 'edit') await sims[step.by].edit(POLICY, refsOf(step.picks))
         else if (step.kind === 'clean') for (const ref of refsOf(step.picks)) await sims[step.by].clean(ref).catch(() => {})
