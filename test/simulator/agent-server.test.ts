@@ -39,11 +39,11 @@ const cdp1Identity = {
   owner: ''
 }
 
-t.test('health answers the protocol version in the envelope', async (t) => {
+t.test('health answers the protocol version and the features it lists, in the envelope', async (t) => {
   const { post } = await openAgent(t)
   const res = await post('/health', {})
   t.equal(res.status, 200)
-  t.strictSame(res.body, ok({ protocol: 1 }))
+  t.strictSame(res.body, ok({ protocol: 1, features: ['uint64-strings'] }))
 })
 
 t.test('edit, enable and disable answer one result per volume; a failed volume does not stop the others', async (t) => {

@@ -3,7 +3,7 @@
 // agent's INTERNAL detail may reach, recovery, and the bearer token.
 import t from 'tap'
 import { Scode } from '../../../src/errors.js'
-import { CLUSTER, agentBackend, batchFrom, fail, failure, freePort, identity, ok, startAgent, wholeCluster, type Reply } from './fake-agent.js'
+import { CLUSTER, agentBackend, batchFrom, fail, failure, freePort, identity, ok, startAgent, wholeCluster, type Reply, type Seen } from './fake-agent.js'
 
 const VOLUME = { cluster_uuid: CLUSTER, volume_uuid: 'ddc4adf3-830e-4ec3-b1dc-85571aea15c7' }
 const POINT = { snapshot_name: 'CDP-auto-1630060807', timestamp: 1630060862000000007n }
@@ -145,11 +145,17 @@ t.test('replicas: a non-idempotent call that may have reached the first replica 
 })
 
 t.test('the bearer token is sent on every call; without one, no Authorization header', async (t) => {
-  const agent = await startAgent(t, ({ op }) => op === '/info' ? ok(INFO) : ok({ protocol: 1 }))
-  await backend(t, wholeCluster(agent.url), { token: 's3cret' }).info(VOLUME)
-  await backend(t, wholeCluster(agent.url), { token: 's3cret' }).ready()
-  await backend(t, wholeCluster(agent.url)).info(VOLUME)
-  t.strictSame(agent.seen.map((seen) => seen.headers.authorization), ['Bearer s3cret', 'Bearer s3cret', undefined])
+  const script = ({ op }: Seen): Reply => op === '/info' ? ok(INFO) : ok({ protocol: 1 })
+  const agent = await startAgent(t, script)
+  const withToken = backend(t, wholeCluster(agent.url), { token: 's3cret' })
+  await withToken.info(VOLUME)
+  await withToken.ready()
+  const asked = [...agent.seen, ...agent.health]
+  t.ok(asked.length >= 2)
+  t.ok(asked.every((seen) => seen.headers.authorization === 'Bearer s3cret'), 'health included')
+  const plain = await startAgent(t, script)
+  await backend(t, wholeCluster(plain.url)).info(VOLUME)
+  t.strictSame(plain.seen.map((seen) => seen.headers.authorization), [undefined])
 })
 
 t.test('an agent URL with a path prefix keeps it', async (t) => {
