@@ -22,8 +22,12 @@ function parseNumber (text: string): number | string {
 }
 
 function refuseForbiddenKeys (key: string, value: unknown): unknown {
-  if (FORBIDDEN_KEYS.has(key)) throw new CdpError('INVALID_JSON', `forbidden key "${key}"`)
+  if (FORBIDDEN_KEYS.has(key)) throw forbiddenKey(key)
   return value
+}
+
+function forbiddenKey (key: string): CdpError {
+  return new CdpError('INVALID_JSON', `forbidden key "${key}"`)
 }
 
 const JSON_WHITESPACE = new Set([' ', '\t', '\n', '\r'])
@@ -77,9 +81,13 @@ export function parseJson (text: string): unknown {
     if (err instanceof CdpError) throw err
     throw new CdpError('INVALID_JSON', (err as Error).message)
   }
+  refuseDuplicateKey(text)
+  return value
+}
+
+function refuseDuplicateKey (text: string): void {
   const duplicate = duplicateKey(text)
   if (duplicate !== undefined) throw new CdpError('INVALID_JSON', `duplicate key ${JSON.stringify(duplicate)}`)
-  return value
 }
 
 /**
@@ -97,10 +105,7 @@ export function parseJsonAsDoubles (text: string): unknown {
   }
   // JSON.parse keeps one of two equal keys: fewer keys parsed than written means a duplicate,
   // or a string holding `\":`, which the exact scan tells apart.
-  if (keysParsed(value) !== keysWritten(text)) {
-    const duplicate = duplicateKey(text)
-    if (duplicate !== undefined) throw new CdpError('INVALID_JSON', `duplicate key ${JSON.stringify(duplicate)}`)
-  }
+  if (keysParsed(value) !== keysWritten(text)) refuseDuplicateKey(text)
   return value
 }
 
@@ -115,13 +120,12 @@ function keysParsed (value: unknown): number {
   const open: unknown[] = [value]
   while (open.length > 0) {
     const next = open.pop()
-    if (typeof next !== 'object' || next === null) continue
     if (Array.isArray(next)) {
       for (const item of next) if (typeof item === 'object' && item !== null) open.push(item)
       continue
     }
-    for (const key in next) {
-      refuseForbiddenKeys(key, undefined)
+    for (const key in next as object) {
+      if (FORBIDDEN_KEYS.has(key)) throw forbiddenKey(key)
       count++
       const item = (next as Record<string, unknown>)[key]
       if (typeof item === 'object' && item !== null) open.push(item)
@@ -131,13 +135,16 @@ function keysParsed (value: unknown): number {
 }
 
 /**
- * How many key endings (a quote, then a colon) the text holds: every key ends so, and
+ * How many colons of the text follow a quote (whitespace between): every key ends so, and
  * elsewhere only an escaped quote inside a string can, so this is never fewer than the keys written.
  */
 function keysWritten (text: string): number {
   let count = 0
-  const ending = /"\s*:/g
-  while (ending.exec(text) !== null) count++
+  for (let colon = text.indexOf(':'); colon !== -1; colon = text.indexOf(':', colon + 1)) {
+    let before = colon - 1
+    while (JSON_WHITESPACE.has(text[before] ?? '')) before--
+    if (text[before] === '"') count++
+  }
   return count
 }
 

@@ -264,7 +264,7 @@ async function readBounded ({ headers, body }: Dispatcher.ResponseData, limit: n
     }
     chunks.push(chunk)
   }
-  return Buffer.concat(chunks, size).toString('utf8')
+  return (chunks.length === 1 ? chunks[0] as Buffer : Buffer.concat(chunks, size)).toString('utf8')
 }
 
 function transportFailure (url: string, err: unknown, timedOut: boolean): Failure {
