@@ -199,6 +199,23 @@ export async function failure (call: Promise<unknown>): Promise<CdpError> {
   throw new Error('expected the call to fail')
 }
 
+/** An info answer whose times are above 2^53 (and one at 2^64−1): any rounding would show. */
+export const INFO = {
+  cdp_info: [{
+    snaps: [{ name: 'CDP-auto-1630060807', time: 1630060807123456789n }],
+    seq: 0n,
+    startTime: 1630060807123456789n,
+    use: 4096n,
+    capacity: 32212254720n,
+    ioStartTime: 1630060807123456789n,
+    ioLastTime: 18446744073709551615n,
+    online: true,
+    usd_maddr: '10.30.12.237',
+    usd_path: '/dev/sdd'
+  }],
+  host_uuid: ''
+}
+
 /** A list item as an agent reports it. */
 export function listItem (name: string, uuid: string): CdpListItem {
   return {

@@ -3,25 +3,10 @@
 // agent's INTERNAL detail may reach, recovery, and the bearer token.
 import t from 'tap'
 import { Scode } from '../../../src/errors.js'
-import { CLUSTER, agentBackend, batchFrom, fail, failure, freePort, identity, ok, startAgent, wholeCluster, type Reply, type Seen } from './fake-agent.js'
+import { CLUSTER, INFO, agentBackend, batchFrom, fail, failure, freePort, identity, ok, startAgent, wholeCluster, type Reply, type Seen } from './fake-agent.js'
 
 const VOLUME = { cluster_uuid: CLUSTER, volume_uuid: 'ddc4adf3-830e-4ec3-b1dc-85571aea15c7' }
 const POINT = { snapshot_name: 'CDP-auto-1630060807', timestamp: 1630060862000000007n }
-const INFO = {
-  cdp_info: [{
-    snaps: [{ name: 'CDP-auto-1630060807', time: 1630060807123456789n }],
-    seq: 0n,
-    startTime: 1630060807123456789n,
-    use: 4096n,
-    capacity: 32212254720n,
-    ioStartTime: 1630060807123456789n,
-    ioLastTime: 18446744073709551615n,
-    online: true,
-    usd_maddr: '10.30.12.237',
-    usd_path: '/dev/sdd'
-  }],
-  host_uuid: ''
-}
 
 const backend = agentBackend
 
