@@ -1,7 +1,7 @@
 // Points in time: images at recoverable times, and which (snapshot, timestamp) pairs name one.
 import t from 'tap'
 import {
-  CDP_1, advanceSeconds, failure, openDemo, ref, writeBlock
+  CDP_1, KIB4, NS_PER_S, advanceSeconds, failure, openDemo, ref, writeBlock
 } from '../helpers/simulator.js'
 
 t.test('the image at a time is per block the newest write at or before it', async (t) => {
@@ -57,4 +57,22 @@ t.test('a point in a closed segment\'s CDP-off gap is refused against that segme
     t.equal(await failure(() => sim.image(CDP_1, timestamp)), 'POINT_NOT_RECOVERABLE', `image at ${timestamp}`)
   }
   t.equal(await failure(() => sim.viewOn(ref(CDP_1), { snapshot_name: snapshot, timestamp: closedAt })), 'no error', 'the segment\'s last ns is a point')
+})
+
+t.test('segments rolled at one ns share a snapshot name and time: the name is a base for the newest one\'s times', async (t) => {
+  // Segments hold 3 blocks: with the first one full, a write at the auto snapshot's exact ns
+  // rolls a segment at that ns, whose first snapshot has the name and time of the one before.
+  const sim = openDemo(t, { snapshotIntervalSeconds: 5, segmentCapacity: 3n * BigInt(KIB4) })
+  await sim.enable([ref(CDP_1)])
+  const tickAt = sim.clock().now + 5n * NS_PER_S
+  for (const block of [0, 1, 2]) writeBlock(sim, CDP_1, block, 1)
+  sim.advance(tickAt - sim.clock().now)
+  sim.write(CDP_1, [{ offset: 0, length: 3 * Number(KIB4), fill: 2 }])
+  const segments = (await sim.info(ref(CDP_1))).cdp_info
+  const tick = segments.at(-1)?.snaps[0]
+  t.ok(tick !== undefined && segments.slice(0, -1).some((s) => s.snaps.some((snap) => snap.name === tick.name && snap.time === tick.time)),
+    'two segments hold a snapshot of one name and time')
+  advanceSeconds(sim, 1)
+  const point = { snapshot_name: tick?.name ?? '', timestamp: sim.clock().now - 1n }
+  t.equal(await failure(() => sim.viewOn(ref(CDP_1), point)), 'no error', 'a time after the shared ns, in the newer segment')
 })
