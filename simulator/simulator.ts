@@ -34,7 +34,7 @@ import { catchUp } from './catch-up.js'
 import { cdpOf, requireCdp } from './cdp.js'
 import { cleanCdp, cleanSegment } from './clean.js'
 import { type Clock, manualClock, realClock } from './clock.js'
-import { assemble, BLOCK_SIZE, imageDigest, internBlock, toBlockChanges } from './content.js'
+import { BLOCK_SIZE, imageDigest, internBlock, toBlockChanges } from './content.js'
 import type { BlockWrite, HarnessControl, ImageDigest, RecoverableRange, SimulatorControl, ViewListener } from './control.js'
 import { type DiskState, requireRecordingDisk, setDiskState } from './disk-faults.js'
 import { cdpInfo, infoValidUntil, type JournalStat, journalStats } from './info.js'
@@ -42,7 +42,7 @@ import type { InfoEntry } from './info-cache.js'
 import { applyWrite, disableCdp, enableCdp } from './journal.js'
 import { listCdps } from './list.js'
 import { type Cadence, DEFAULTS, type SimulatorOptions } from './options.js'
-import { type BlockRange, bytesAt, imageAt, liveBytes, liveImage, recoverableRanges, requireRecoverable } from './point-in-time.js'
+import { allocatedRuns, type BlockRange, type BlockRun, imageAt, imageBytes, liveImage, recoverableRanges, requireRecoverable } from './point-in-time.js'
 import { revert } from './revert.js'
 import { changeTime, recordChange } from './timeline.js'
 import { openDatabase } from './schema.js'
@@ -51,7 +51,7 @@ import { type Sql, sqlOver } from './sql.js'
 import { loadState, resetState, saveState } from './state.js'
 import { takeSnapshotNow } from './auto-snapshots.js'
 import type { Topology } from './topology.js'
-import { type ViewFacts, viewBytes, viewFacts, viewImage, viewOff, viewOn } from './view.js'
+import { type ViewFacts, viewAllocated, viewBytes, viewFacts, viewImage, viewOff, viewOn } from './view.js'
 import { protectionSurvey, protectionWindow } from './window.js'
 import { eventsOf, recordHostState } from './events.js'
 import { identityOf, resolveVolume, type VolumeFacts, volumeFacts, type VolumeRow, volumeByUuid } from './volume.js'
@@ -288,27 +288,26 @@ export class Simulator implements CdpBackend, SimulatorControl, HarnessControl {
   readImage (volumeUuid: string, offset: number, length: number, at?: Ns): Buffer {
     const range = blockRange(offset, length)
     if (at === undefined) {
-      return assemble(range.first, range.end - range.first, liveBytes(this.sql, this.writeTarget(volumeUuid).id, range))
+      return imageBytes(this.sql, this.writeTarget(volumeUuid).id, range)
     }
     return this.sql.inTransaction(() => {
       const volume = volumeByUuid(this.sql, volumeUuid)
       const now = this.clk.now()
       catchUp(this.sql, requireCdp(this.sql, volume.id), now, this.cadence.snapshotInterval)
       requireRecoverable(this.sql, volume.id, at, now)
-      return assemble(range.first, range.end - range.first, bytesAt(this.sql, volume.id, at, range))
+      return imageBytes(this.sql, volume.id, range, at)
     })
   }
 
   readView (volumeUuid: string, offset: number, length: number): Buffer {
     const range = blockRange(offset, length)
-    return assemble(range.first, range.end - range.first, viewBytes(this.sql, volumeByUuid(this.sql, volumeUuid), range))
+    return viewBytes(this.sql, volumeByUuid(this.sql, volumeUuid), range)
   }
 
-  allocated (volumeUuid: string, offset: number, length: number, view: boolean): number[] {
+  allocated (volumeUuid: string, offset: number, length: number, view: boolean): BlockRun[] {
     const range = blockRange(offset, length)
     const volume = volumeByUuid(this.sql, volumeUuid)
-    const blocks = view ? viewImage(this.sql, volume, range).blocks : Array.from(liveImage(this.sql, volume.id, range), ([block, token]) => ({ block, token }))
-    return blocks.filter((b) => b.token !== 0).map((b) => b.block)
+    return view ? viewAllocated(this.sql, volume, range) : allocatedRuns(this.sql, volume.id, range)
   }
 
   volumes (): VolumeFacts[] {

@@ -7,16 +7,18 @@ import { join } from 'node:path'
 import fc from 'fast-check'
 import t, { type Test } from 'tap'
 import { createAgentBackend } from '../../src/backend/agent/backend.js'
-import type { CdpBackend, CdpInfo, Ns } from '../../src/backend/port.js'
+import { type CdpBackend, type CdpInfo, type Ns, NS_PER_SECOND } from '../../src/backend/port.js'
 import { MAX_TIME } from '../../simulator/clock.js'
 import { dataVersionOf, InfoCache, type InfoEntry } from '../../simulator/info-cache.js'
 import { openSimulator } from '../../simulator/index.js'
 import { type Control, httpControl, inProcessControl } from '../src/backend/conformance/control.js'
 import { startAgent, tempDir } from '../helpers/cdp-sim.js'
-import { CDP_1, CLUSTER, HOST_237, KIB4, NS_PER_S, demoTopology, failure, openDemo, pointAt, policy, ref } from '../helpers/simulator.js'
+import { BLOCK_SIZE } from '../../simulator/content.js'
+import { DEMO, demoTopology } from '../helpers/demo.js'
+import { failure, openDemo, pointAt, policy, ref } from '../helpers/simulator.js'
 
 const SNAPSHOT_SECONDS = 2
-const volume = ref(CDP_1)
+const volume = ref(DEMO.cdp1)
 
 /** One step of a history; `by` says which process takes it. */
 type Step =
@@ -30,7 +32,7 @@ type Step =
 const by = fc.constantFrom('here' as const, 'there' as const)
 const step: fc.Arbitrary<Step> = fc.oneof(
   { weight: 4, arbitrary: fc.record({ op: fc.constant('write' as const), by, block: fc.integer({ min: 0, max: 7 }), fill: fc.integer({ min: 0, max: 3 }) }) },
-  { weight: 4, arbitrary: fc.record({ op: fc.constant('advance' as const), by, ns: fc.constantFrom(1n, 700_000_000n, NS_PER_S, 5n * NS_PER_S) }) },
+  { weight: 4, arbitrary: fc.record({ op: fc.constant('advance' as const), by, ns: fc.constantFrom(1n, 700_000_000n, NS_PER_SECOND, 5n * NS_PER_SECOND) }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('toggle' as const), by }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('limit' as const), by, blocks: fc.integer({ min: 2, max: 12 }), seconds: fc.constantFrom(3n, 10n, 1000n) }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('host' as const), by, online: fc.boolean() }) },
@@ -44,7 +46,7 @@ async function cachedEqualsUncached (t: Test, db: string, numRuns: number): Prom
   let there: { control: Control, backend: CdpBackend } | undefined
   if (db !== ':memory:') {
     const agent = await startAgent(t, ['--clock', 'manual', '--snapshot-interval', String(SNAPSHOT_SECONDS), '--topology', 'fixtures/demo-topology.json', '--db', db])
-    const backend = createAgentBackend({ routes: [{ cluster_uuid: CLUSTER, urls: [agent.url] }], timeoutMs: 30_000, retries: 0, concurrency: 1 })
+    const backend = createAgentBackend({ routes: [{ cluster_uuid: DEMO.cluster, urls: [agent.url] }], timeoutMs: 30_000, retries: 0, concurrency: 1 })
     t.teardown(() => backend.close())
     there = { control: httpControl(agent.url), backend }
   }
@@ -64,13 +66,13 @@ async function cachedEqualsUncached (t: Test, db: string, numRuns: number): Prom
     const remote = 'by' in s && s.by === 'there' ? there : undefined
     const backend = remote?.backend ?? here
     const control = remote?.control ?? hereControl
-    if (s.op === 'write') points.push(await control.write(CDP_1, [{ offset: s.block * KIB4, length: KIB4, fill: s.fill }]))
+    if (s.op === 'write') points.push(await control.write(DEMO.cdp1, [{ offset: s.block * BLOCK_SIZE, length: BLOCK_SIZE, fill: s.fill }]))
     else if (s.op === 'advance') await control.advance(s.ns)
     else if (s.op === 'toggle') {
       await (on ? backend.disable([volume]) : backend.enable([volume]))
       on = !on
-    } else if (s.op === 'limit') await backend.edit(policy(BigInt(s.blocks * KIB4), s.seconds), [volume])
-    else if (s.op === 'host') await control.setHostOnline(HOST_237, s.online)
+    } else if (s.op === 'limit') await backend.edit(policy(BigInt(s.blocks * BLOCK_SIZE), s.seconds), [volume])
+    else if (s.op === 'host') await control.setHostOnline(DEMO.host1, s.online)
     else if (s.op === 'view') {
       if ((await here.info(volume)).host_uuid !== '') await here.viewOff(volume)
       else await failure(async () => await here.viewOn(volume, await pointAt(here, volume, points.at(-1) ?? 0n)))
@@ -108,12 +110,12 @@ t.test('an answer holds for every now before its valid-until: time alone changes
     await sim.enable([volume])
     let on = true
     for (const s of steps) {
-      if (s.op === 'write') sim.write(CDP_1, [{ offset: s.block * KIB4, length: KIB4, fill: s.fill }])
+      if (s.op === 'write') sim.write(DEMO.cdp1, [{ offset: s.block * BLOCK_SIZE, length: BLOCK_SIZE, fill: s.fill }])
       else if (s.op === 'advance') sim.advance(s.ns)
       else if (s.op === 'toggle') {
         await (on ? sim.disable([volume]) : sim.enable([volume]))
         on = !on
-      } else if (s.op === 'limit') await sim.edit(policy(BigInt(s.blocks * KIB4), s.seconds), [volume])
+      } else if (s.op === 'limit') await sim.edit(policy(BigInt(s.blocks * BLOCK_SIZE), s.seconds), [volume])
     }
     const { info, validUntil } = await sim.infoEntry(volume)
     const now = sim.clock().now

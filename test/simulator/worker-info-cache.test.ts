@@ -6,9 +6,10 @@ import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import t, { type Test } from 'tap'
 import { buildSimulatorApp, openSimulator, openWorkerHarness, type WorkerSimulator } from '../../simulator/index.js'
-import { CDP, DEMO, callHttp } from '../helpers/app.js'
+import { CDP, callHttp } from '../helpers/app.js'
 import { tempDir } from '../helpers/cdp-sim.js'
-import { demoTopology, ref } from '../helpers/simulator.js'
+import { DEMO, demoTopology } from '../helpers/demo.js'
+import { ref } from '../helpers/simulator.js'
 
 /** Long enough for a cached answer to come back first on a loaded machine; a waiting info comes after the stall whatever its length. */
 const CACHED_STALL_MS = 2000
