@@ -41,6 +41,7 @@ import { cdpInfo, infoValidUntil, type JournalStat, journalStats } from './info.
 import type { InfoEntry } from './info-cache.js'
 import { applyWrite, disableCdp, enableCdp } from './journal.js'
 import { listCdps } from './list.js'
+import { ListIndex } from './list-index.js'
 import { type Cadence, DEFAULTS, type SimulatorOptions } from './options.js'
 import { allocatedRuns, type BlockRange, type BlockRun, imageAt, imageBytes, liveImage, recoverableRanges, requireRecoverable } from './point-in-time.js'
 import { revert } from './revert.js'
@@ -62,6 +63,7 @@ const RECOVERED_FREE_BYTES = 1024 * 1024
 export class Simulator implements CdpBackend, SimulatorControl, HarnessControl {
   private readonly db: Database
   private readonly sql: Sql
+  private readonly listIndex: ListIndex
   private readonly dbPath: string
   /** Set when a write found the disk full; cleared once the file system has room again. */
   private diskFull = false
@@ -85,6 +87,7 @@ export class Simulator implements CdpBackend, SimulatorControl, HarnessControl {
     this.dbPath = options.db
     this.served = options.namespaces === undefined ? undefined : new Set(options.namespaces.map((ns) => ns.toLowerCase()))
     this.sql = sqlOver(db, () => { this.diskFull = true })
+    this.listIndex = new ListIndex(this.sql)
     this.clk = options.clock.mode === 'manual'
       ? manualClock(db, options.clock.start ?? DEFAULTS.manualClockStart)
       : realClock(options.clock.origin)
@@ -126,9 +129,9 @@ export class Simulator implements CdpBackend, SimulatorControl, HarnessControl {
 
   async list (query: ListQuery): Promise<ListResult> {
     const served = this.served
-    if (served === undefined) return listCdps(this.sql, query)
+    if (served === undefined) return listCdps(this.sql, query, this.listIndex)
     const namespaces = (query.namespaces ?? [...served]).filter((ns) => served.has(ns.toLowerCase()))
-    return listCdps(this.sql, { ...query, namespaces })
+    return listCdps(this.sql, { ...query, namespaces }, this.listIndex)
   }
 
   async info (ref: VolumeRef): Promise<CdpInfo> {
