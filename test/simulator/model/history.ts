@@ -126,7 +126,10 @@ export const EVERY_KIND: Command[] = [
   { kind: 'boundary', volume: 0, at: 'cutAtOldest' },
   { kind: 'boundary', volume: 0, at: 'cutPastOldest' },
   { kind: 'clean', volume: 0, segment: 1 },
+  { kind: 'view', volume: 0, range: 0, at: 0 },
+  { kind: 'write', volume: 0, block: 4, blocks: 3, content: { fill: 3 } },
   { kind: 'boundary', volume: 0, at: 'longJump' },
+  { kind: 'view', volume: 0, range: 0, at: 0 },
   { kind: 'disable', volume: 0, pause: 0n },
   { kind: 'cleanAll', volume: 0 }
 ]

@@ -5,13 +5,14 @@
 import t from 'tap'
 import { UINT64_STRINGS_MEDIA } from '../../../../src/backend/agent/protocol.js'
 import { buildAgentServer } from '../../../../simulator/agent-server.js'
-import { CDP_1, CLUSTER as DEMO_CLUSTER, openDemo, ref, writeBlock } from '../../../helpers/simulator.js'
+import { DEMO } from '../../../helpers/demo.js'
+import { openDemo, ref, writeBlock } from '../../../helpers/simulator.js'
 import {
-  CLUSTER, HEALTH_WITH_STRINGS, INFO, agentBackend, failure, listItem, ok, okStrings, startAgent, wholeCluster,
+  HEALTH_WITH_STRINGS, INFO, agentBackend, failure, listItem, ok, okStrings, startAgent, wholeCluster,
   type Reply, type Seen, type Written
 } from '../../../helpers/fake-agent.js'
 
-const VOLUME = { cluster_uuid: CLUSTER, volume_uuid: 'ddc4adf3-830e-4ec3-b1dc-85571aea15c7' }
+const VOLUME = { cluster_uuid: DEMO.cluster, volume_uuid: DEMO.cdp1 }
 const SEGMENT = INFO.cdp_info[0] as typeof INFO.cdp_info[number]
 const ENVELOPE = '"scode":0,"desc":"","message":"success","message_cn":"成功","stack":null'
 
@@ -96,8 +97,8 @@ for (const [what, reply] of lies) {
 
 t.test('in the strings form, a count beyond 2^53 (which JSON.parse would round) fails its range', async (t) => {
   const item = listItem('vol-a', '11111111-0000-4000-8000-000000000001')
-  const answer = (count: string) => stringsText(`{"cluster":{"uuid":"${CLUSTER}","name":"c","mode":""},"ranges":[{"namespace_uuid":"","total_count":${count}}],"items":[${JSON.stringify({ ...item, reserve_duration: '86400', reserve_capacity: '18446744073709551615' })}]}`)
-  const query = { cluster_uuid: CLUSTER, page_num: 0, page_size: 10 }
+  const answer = (count: string) => stringsText(`{"cluster":{"uuid":"${DEMO.cluster}","name":"c","mode":""},"ranges":[{"namespace_uuid":"","total_count":${count}}],"items":[${JSON.stringify({ ...item, reserve_duration: '86400', reserve_capacity: '18446744073709551615' })}]}`)
+  const query = { cluster_uuid: DEMO.cluster, page_num: 0, page_size: 10 }
   for (const [count, fits] of [['9007199254740991', true], ['9007199254740993', false]] as const) {
     const agent = await startAgent(t, listing(() => answer(count)))
     const b = agentBackend(t, wholeCluster(agent.url))
@@ -111,16 +112,16 @@ t.test('in the strings form, a count beyond 2^53 (which JSON.parse would round) 
 t.test('the simulator\'s agent server: plain v1 before health is known, strings after, the same exact answer', async (t) => {
   // A clock above 2^53 ns that is not a whole second: any rounding shows in the times.
   const sim = openDemo(t, { clock: { mode: 'manual', start: 1630057893506590075n } })
-  const volume = ref(CDP_1)
+  const volume = ref(DEMO.cdp1)
   await sim.enable([volume])
-  writeBlock(sim, CDP_1, 0, 7)
+  writeBlock(sim, DEMO.cdp1, 0, 7)
   const expected = await sim.info(volume)
   const app = await buildAgentServer({ simulator: sim })
   const accepts: Array<string | undefined> = []
   app.addHook('onRequest', async (request) => { if (request.url.endsWith('/info')) accepts.push(request.headers.accept) })
   t.teardown(() => app.close())
   const url = await app.listen({ host: '127.0.0.1', port: 0 })
-  const b = agentBackend(t, [{ cluster_uuid: DEMO_CLUSTER, urls: [url] }])
+  const b = agentBackend(t, [{ cluster_uuid: DEMO.cluster, urls: [url] }])
   t.strictSame(await b.info(volume), expected, 'plain v1')
   await b.ready()
   t.strictSame(await b.info(volume), expected, 'uint64 strings')
