@@ -41,26 +41,35 @@ export function wire<T extends TSchema> (schema: T): TUnsafe<Static<T>> {
 }
 
 function toWire (schema: TSchema): TSchema {
+  return mapSchema(schema, (node) => {
+    const nullableOf = (node as { [NullableOf]?: TSchema })[NullableOf]
+    if (nullableOf !== undefined) return Type.Union([toWire(nullableOf), Type.Null()])
+    return node[Kind] === 'Uint64' ? WireUint64 : undefined
+  })
+}
+
+/**
+ * `schema` rebuilt with `replace` at every node it answers for (undefined: keep the node,
+ * walking into an Object's properties, an Array's items and a Union's members); Optional kept.
+ */
+function mapSchema (schema: TSchema, replace: (node: TSchema) => TSchema | undefined): TSchema {
   const optional = schema[OptionalKind] === 'Optional'
-  const converted = convert(schema)
+  const converted = replace(schema) ?? mapChildren(schema, (child) => mapSchema(child, replace))
   return optional ? Type.Optional(converted) : converted
 }
 
-function convert (schema: TSchema): TSchema {
-  const nullableOf = (schema as { [NullableOf]?: TSchema })[NullableOf]
-  if (nullableOf !== undefined) return Type.Union([toWire(nullableOf), Type.Null()])
+function mapChildren (schema: TSchema, map: (child: TSchema) => TSchema): TSchema {
   switch (schema[Kind]) {
-    case 'Uint64': return WireUint64
     case 'Object': {
-      const properties = Object.fromEntries(Object.entries(schema.properties as Record<string, TSchema>).map(([key, value]) => [key, toWire(value)]))
+      const properties = Object.fromEntries(Object.entries(schema.properties as Record<string, TSchema>).map(([key, value]) => [key, map(value)]))
       const { properties: _, required: __, ...options } = schema
       return Type.Object(properties, options)
     }
     case 'Array': {
       const { items, ...options } = schema
-      return Type.Array(toWire(items as TSchema), options)
+      return Type.Array(map(items as TSchema), options)
     }
-    case 'Union': return Type.Union((schema.anyOf as TSchema[]).map(toWire), { description: schema.description })
+    case 'Union': return Type.Union((schema.anyOf as TSchema[]).map(map), { description: schema.description })
     default: return schema
   }
 }
@@ -112,31 +121,15 @@ const stringForms = new WeakMap<TSchema, { checked: TSchema, convert: Convert | 
  * rounds a longer one to a neighbour that no longer fits, so it is refused).
  */
 function stringForm (schema: TSchema): TSchema {
-  const optional = schema[OptionalKind] === 'Optional'
-  const converted = stringFormOf(schema)
-  return optional ? Type.Optional(converted) : converted
-}
-
-function stringFormOf (schema: TSchema): TSchema {
-  if ((schema as { [IS_UINT64]?: boolean })[IS_UINT64] === true) return Type.String({ pattern: DECIMAL_UINT64, [IS_UINT64]: true })
-  switch (schema[Kind]) {
-    case 'Integer': return {
-      ...schema,
-      minimum: Math.max(schema.minimum as number | undefined ?? -Number.MAX_SAFE_INTEGER, -Number.MAX_SAFE_INTEGER),
-      maximum: Math.min(schema.maximum as number | undefined ?? Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER)
+  return mapSchema(schema, (node) => {
+    if ((node as { [IS_UINT64]?: boolean })[IS_UINT64] === true) return Type.String({ pattern: DECIMAL_UINT64, [IS_UINT64]: true })
+    if (node[Kind] !== 'Integer') return undefined
+    return {
+      ...node,
+      minimum: Math.max(node.minimum as number | undefined ?? -Number.MAX_SAFE_INTEGER, -Number.MAX_SAFE_INTEGER),
+      maximum: Math.min(node.maximum as number | undefined ?? Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER)
     }
-    case 'Object': {
-      const properties = Object.fromEntries(Object.entries(schema.properties as Record<string, TSchema>).map(([key, value]) => [key, stringForm(value)]))
-      const { properties: _, required: __, ...options } = schema
-      return Type.Object(properties, options)
-    }
-    case 'Array': {
-      const { items, ...options } = schema
-      return Type.Array(stringForm(items as TSchema), options)
-    }
-    case 'Union': return Type.Union((schema.anyOf as TSchema[]).map(stringForm), { description: schema.description })
-    default: return schema
-  }
+  })
 }
 
 /** The conversion a checked string form needs; undefined where it holds no uint64. */

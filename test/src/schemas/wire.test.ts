@@ -35,21 +35,19 @@ function bothForms (schema: Parameters<typeof decode>[0], value: unknown): [unkn
   ]
 }
 
-t.test('an info answer decodes to itself from either form', async (t) => {
-  fc.assert(fc.property(info, (value) => {
-    const [plain, strings] = bothForms(operations.info.answer, value)
-    t.strictSame(plain, structuredClone(value))
-    t.strictSame(strings, structuredClone(value))
-  }), { numRuns: 200 })
-})
-
-t.test('a nullable uint64 (changes\' next) decodes from either form, null included', async (t) => {
-  fc.assert(fc.property(changes, (value) => {
-    const [plain, strings] = bothForms(operations.changes.answer, value)
-    t.strictSame(plain, structuredClone(value))
-    t.strictSame(strings, structuredClone(value))
-  }), { numRuns: 200 })
-})
+const records: Array<[string, Parameters<typeof decode>[0], fc.Arbitrary<unknown>]> = [
+  ['an info answer', operations.info.answer, info],
+  ['a changes page (a nullable uint64, null included)', operations.changes.answer, changes]
+]
+for (const [what, schema, arbitrary] of records) {
+  t.test(`${what} decodes to itself from either form`, async (t) => {
+    fc.assert(fc.property(arbitrary, (value) => {
+      const [plain, strings] = bothForms(schema, value)
+      t.strictSame(plain, structuredClone(value))
+      t.strictSame(strings, structuredClone(value))
+    }), { numRuns: 200 })
+  })
+}
 
 t.test('in the strings form, any one uint64 written as a JSON number is refused', async (t) => {
   fc.assert(fc.property(info.filter((value) => value.cdp_info.length > 0), fc.nat(), fc.constantFrom('seq', 'use', 'ioLastTime'), (value, pick, field) => {

@@ -5,9 +5,12 @@
 import t from 'tap'
 import { UINT64_STRINGS_MEDIA } from '../../../../src/backend/agent/protocol.js'
 import { buildAgentServer } from '../../../../simulator/agent-server.js'
-import { openDemo, ref, writeBlock } from '../../../helpers/simulator.js'
 import { DEMO } from '../../../helpers/demo.js'
-import { HEALTH_WITH_STRINGS, INFO, agentBackend, failure, listItem, ok, okStrings, startAgent, wholeCluster, type Reply, type Seen, type Written } from '../../../helpers/fake-agent.js'
+import { openDemo, ref, writeBlock } from '../../../helpers/simulator.js'
+import {
+  HEALTH_WITH_STRINGS, INFO, agentBackend, failure, listItem, ok, okStrings, startAgent, wholeCluster,
+  type Reply, type Seen, type Written
+} from '../../../helpers/fake-agent.js'
 
 const VOLUME = { cluster_uuid: DEMO.cluster, volume_uuid: DEMO.cdp1 }
 const SEGMENT = INFO.cdp_info[0] as typeof INFO.cdp_info[number]
