@@ -9,9 +9,9 @@ import type { AddressInfo } from 'node:net'
 import { createAgentBackend, type AgentBackend, type AgentBackendOptions } from '../../src/backend/agent/backend.js'
 import type { CdpListItem } from '../../src/backend/port.js'
 import { CdpError, Scode, type ScodeName } from '../../src/errors.js'
-import { parseLossless, stringifyLossless } from './app.js'
 import type { AgentRoute } from '../../src/backend/agent/routing.js'
 import { DEMO } from './demo.js'
+import { parseExact, printExact } from '../../src/json.js'
 
 /** An answer written whole. */
 export interface Written { status: number, body: string, headers?: Record<string, string> }
@@ -45,12 +45,12 @@ export interface FakeAgent {
 interface Teardown { teardown: (fn: () => unknown) => void }
 
 export function ok (data: unknown): Written {
-  return { status: 200, body: stringifyLossless({ scode: 0, desc: '', message: 'success', message_cn: '成功', stack: null, data }) }
+  return { status: 200, body: printExact({ scode: 0, desc: '', message: 'success', message_cn: '成功', stack: null, data }) }
 }
 
 export function fail (code: ScodeName, desc = ''): Written {
   const { scode, status, message, message_cn: messageCn } = Scode[code]
-  return { status, body: stringifyLossless({ scode, desc, message, message_cn: messageCn, stack: null, data: null }) }
+  return { status, body: printExact({ scode, desc, message, message_cn: messageCn, stack: null, data: null }) }
 }
 
 /** Starts an agent on 127.0.0.1 (a given port, to play an agent coming back), stopped at teardown. */
@@ -61,7 +61,7 @@ export async function startAgent (t: Teardown, handle: (seen: Seen) => Reply | P
     req.on('data', (chunk: Buffer) => chunks.push(chunk))
     req.on('end', async () => {
       const text = Buffer.concat(chunks).toString('utf8')
-      const request: Seen = { op: (req.url ?? '').replace(/^\/agent\/v1/, ''), body: text === '' ? undefined : parseLossless(text), headers: req.headers }
+      const request: Seen = { op: (req.url ?? '').replace(/^\/agent\/v1/, ''), body: text === '' ? undefined : parseExact(text), headers: req.headers }
       seen.push(request)
       const reply = await handle(request)
       if (reply === 'hang') return
