@@ -3,7 +3,7 @@
 // port, so the production client (AgentBackend) is tested against a real process.
 import swagger from '@fastify/swagger'
 import type { FastifyPluginAsync, FastifyServerOptions } from 'fastify'
-import { stringify } from 'lossless-json'
+import { printExact } from '../src/json.js'
 import {
   AGENT_PREFIX, AGENT_PROTOCOL_VERSION, AgentFeature, UINT64_STRINGS_MEDIA, decode, namesUint64Strings, operations,
   type AgentAnswer, type AgentRequest, type Operation
@@ -120,7 +120,7 @@ function handlers (simulator: CdpBackend): Handlers {
 const agentRoutes: FastifyPluginAsync<{ simulator: CdpBackend }> = async (app, { simulator }) => {
   const handle = handlers(simulator)
   app.setValidatorCompiler(() => () => true)
-  app.setReplySerializer((payload) => stringify(payload) ?? '')
+  app.setReplySerializer((payload) => printExact(payload))
   for (const op of Object.keys(operations) as Operation[]) {
     const { path, summary, request, answer } = operations[op]
     // One generic route for every operation: the handler's type is the operation's own.

@@ -15,6 +15,8 @@
 // A volume's live content is `live_block`; `base_block` is the image at the journal's fold
 // point `base_time`; the image at T is, per block, the newest journal row at or before T,
 // else the base.
+// Longer than 300 lines on purpose: one short method per call of CdpBackend and
+// SimulatorControl, each delegating to its rule module; split, the seam would be two classes.
 import type { Database } from 'better-sqlite3'
 import { statfsSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'

@@ -6,9 +6,10 @@ import type { FastifyInstance } from 'fastify'
 import type { AddressInfo } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import type { Ns } from '../src/backend/port.js'
-import { isSafeNumber, parse, stringify } from 'lossless-json'
+import { stringify } from 'lossless-json'
 import { request } from 'undici'
 import { API_PREFIX, CdpError } from '../src/client/index.js'
+import { parseExact } from '../src/json.js'
 import type { BlockWrite, ClockMode } from './control.js'
 import type { FaultRule, FaultRuleInput } from './faults.js'
 import { buildSimulatorApp, openHarness, STATE_MEDIA_TYPE } from './harness.js'
@@ -78,7 +79,7 @@ function simCalls (base: string): SimCalls {
     return { status: res.statusCode, bytes: Buffer.from(await res.body.arrayBuffer()) }
   }
   const data = ({ status, bytes }: { status: number, bytes: Buffer }): unknown => {
-    const answer = parse(bytes.toString('utf8'), null, (n) => isSafeNumber(n) ? Number(n) : BigInt(n)) as { scode: number, message: string, message_cn: string, desc: string, data: unknown }
+    const answer = parseExact(bytes.toString('utf8')) as { scode: number, message: string, message_cn: string, desc: string, data: unknown }
     if (answer.scode !== 0) throw new CdpError(answer.scode, status, answer.message, answer.desc, answer.message_cn, '')
     return answer.data
   }

@@ -1,7 +1,7 @@
 // Request JSON, parsed without losing digits. Fastify's default JSON.parse rounds integers
 // above 2^53, and CDP times in ns (1630057893506590075) must travel exactly: a time read
 // from `info` and sent back to `view`/`revert` has to select exactly that point.
-import { isSafeNumber, parse } from 'lossless-json'
+import { isSafeNumber, parse, stringify } from 'lossless-json'
 import { CdpError } from './errors.js'
 
 /** Keys that reach Object's prototype machinery; secure-json-parse refuses them too. */
@@ -146,6 +146,19 @@ function keysWritten (text: string): number {
     if (text[before] === '"') count++
   }
   return count
+}
+
+/**
+ * JSON the service trusts (its own answers, its fixtures) read exactly: integers above 2^53
+ * come back as bigint, the others as numbers. Request bodies go through parseJson instead.
+ */
+export function parseExact (text: string): unknown {
+  return parse(text, null, (n) => isSafeNumber(n) ? Number(n) : BigInt(n))
+}
+
+/** JSON text of a value holding bigints, printed as plain JSON integers (exact ns times). */
+export function printExact (value: unknown): string {
+  return stringify(value) ?? ''
 }
 
 export const UINT64_MAX = 2n ** 64n - 1n

@@ -6,6 +6,7 @@ import { createWriteStream } from 'node:fs'
 import { pipeline } from 'node:stream/promises'
 import { request } from 'undici'
 import { CdpClient, CdpRequestError } from '../../src/client/index.js'
+import { httpUrl } from '../../src/http-url.js'
 import { parseJson } from '../../src/json.js'
 import { UUID } from '../../src/uuid.js'
 import { UsageError } from './command.js'
@@ -27,13 +28,9 @@ export class SimClient {
   private readonly client: CdpClient
 
   constructor (url: string, token: string | undefined) {
-    let parsed: URL
     try {
-      parsed = new URL(url)
+      httpUrl(url)
     } catch {
-      throw new UsageError(`--url must be an http:// or https:// URL, not ${JSON.stringify(url)}`)
-    }
-    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
       throw new UsageError(`--url must be an http:// or https:// URL, not ${JSON.stringify(url)}`)
     }
     if (token === '') throw new UsageError('--token must not be empty')

@@ -5,9 +5,9 @@
 // catalogue's name for its scode.
 import { randomUUID } from 'node:crypto'
 import type { Static, TSchema } from '@sinclair/typebox'
-import { stringify } from 'lossless-json'
 import { scodeName, type ScodeName } from '../errors.js'
-import { parseJson } from '../json.js'
+import { httpUrl } from '../http-url.js'
+import { parseJson, printExact } from '../json.js'
 import type { CdpPolicy } from '../schemas/batch.js'
 import { CdpBatchResult } from '../schemas/batch.js'
 import { CdpInfoData, CdpViewData } from '../schemas/info.js'
@@ -103,8 +103,11 @@ export class CdpClient {
   private readonly requestId: () => string
 
   constructor (options: CdpClientOptions) {
-    this.base = new URL(options.baseUrl)
-    if (this.base.protocol !== 'http:' && this.base.protocol !== 'https:') throw new TypeError(`baseUrl must be http:// or https://, not ${options.baseUrl}`)
+    try {
+      this.base = httpUrl(options.baseUrl)
+    } catch (err) {
+      throw new TypeError(`baseUrl: ${(err as Error).message}`)
+    }
     this.headers = options.token === undefined ? {} : { authorization: `Bearer ${options.token}` }
     this.timeoutMs = options.timeoutMs ?? 30_000
     this.requestId = options.requestId ?? randomUUID
@@ -173,7 +176,7 @@ export class CdpClient {
       const res = await fetch(url, {
         method: request.method,
         headers,
-        ...(request.body === undefined ? {} : { body: stringify(request.body) ?? '' }),
+        ...(request.body === undefined ? {} : { body: printExact(request.body) }),
         signal: options.signal === undefined ? timeout : AbortSignal.any([timeout, options.signal])
       })
       status = res.status

@@ -15,8 +15,8 @@ import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
-import { isSafeNumber, parse, stringify } from 'lossless-json'
 import { Scode, type ScodeName } from '../errors.js'
+import { parseExact, printExact } from '../json.js'
 import { ErrorOutput } from '../schemas/common.js'
 import { matches, type PublicRoute } from './auth.js'
 
@@ -63,7 +63,7 @@ function specExamples (): Map<string, { query?: URLSearchParams, request?: unkno
   const examples = new Map<string, { query?: URLSearchParams, request?: unknown, response: unknown }>()
   for (const folder of ['spec-examples', 'extension-examples']) {
     const dir = join(packageRoot(), 'fixtures', folder)
-    const read = (file: string): unknown => parse(readFileSync(join(dir, file), 'utf8'), null, (n) => isSafeNumber(n) ? Number(n) : BigInt(n))
+    const read = (file: string): unknown => parseExact(readFileSync(join(dir, file), 'utf8'))
     const readable = (file: string): unknown => { try { return read(file) } catch { return undefined } }
     for (const example of read('index.json') as SpecExample[]) {
       const url = new URL(example.url, 'http://example.invalid')
@@ -188,7 +188,7 @@ function hoistNamedSchemas (doc: Json): Json {
     const out = Object.fromEntries(Object.entries(node).map(([key, value]) => [key, key === 'example' || key === 'examples' ? value : visit(value)]))
     const title = out.title
     if (typeof title !== 'string' || !('type' in out)) return out
-    const text = stringify(out) ?? ''
+    const text = printExact(out)
     const seen = texts.get(title)
     if (seen !== undefined && seen !== text) throw new Error(`OpenAPI: two different schemas are named ${title}:\n${seen}\n${text}`)
     texts.set(title, text)
@@ -236,7 +236,7 @@ async function openapi (app: FastifyInstance, options: OpenApiOptions): Promise<
   })
   // The document holds the spec's exact ns times (bigint): printed losslessly, as the API does.
   await app.register(async (docs) => {
-    docs.setReplySerializer((payload) => stringify(payload) ?? '')
+    docs.setReplySerializer((payload) => printExact(payload))
     await docs.register(swaggerUi, { routePrefix: options.docsPrefix })
   })
 }

@@ -1,6 +1,6 @@
 // One app over its own in-memory simulator per test, built by the same buildApp() as the
 // server, and a lossless reader for answers (ns times above 2^53 come back as bigint).
-import { isSafeNumber, parse, stringify } from 'lossless-json'
+import { parseExact, printExact } from '../../src/json.js'
 import type { FastifyInstance, InjectOptions } from 'fastify'
 import { request } from 'undici'
 import { buildApp, type AppOptions } from '../../src/app.js'
@@ -37,11 +37,6 @@ export async function openTestApp (t: Teardown, options: {
   return { app, sim }
 }
 
-/** JSON.parse that keeps integers above 2^53 exact, as bigint. */
-export function parseLossless (text: string): unknown {
-  return parse(text, null, (n) => isSafeNumber(n) ? Number(n) : BigInt(n))
-}
-
 export interface Answer {
   status: number
   // Tests read answers by field; the shape is what they assert.
@@ -52,24 +47,19 @@ export async function call (app: FastifyInstance, method: 'GET' | 'POST' | 'PUT'
   const options: InjectOptions = { method, url }
   if (payload !== undefined) {
     options.headers = { 'content-type': 'application/json' }
-    options.payload = typeof payload === 'string' ? payload : stringifyLossless(payload)
+    options.payload = typeof payload === 'string' ? payload : printExact(payload)
   }
   const res = await app.inject(options)
-  return { status: res.statusCode, body: parseLossless(res.body) }
+  return { status: res.statusCode, body: parseExact(res.body) }
 }
 
 /** The same call over HTTP to a server listening at `base` (loopback); a string payload goes as it is. */
 export async function callHttp (base: string, method: 'GET' | 'POST', path: string, payload?: unknown): Promise<Answer> {
   const res = await request(`${base}${path}`, {
     method,
-    ...(payload === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: typeof payload === 'string' ? payload : stringifyLossless(payload) })
+    ...(payload === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: typeof payload === 'string' ? payload : printExact(payload) })
   })
-  return { status: res.statusCode, body: parseLossless(await res.body.text()) }
-}
-
-/** JSON text with bigint printed as JSON integers, as a client with exact ns times sends. */
-export function stringifyLossless (value: unknown): string {
-  return stringify(value) ?? ''
+  return { status: res.statusCode, body: parseExact(await res.body.text()) }
 }
 
 export function volume (uuid: string, extra: Record<string, string> = {}) {

@@ -14,6 +14,7 @@ function uuidOf (kind: string, items: ReadonlyArray<{ uuid: string }>, pick: (it
 
 const cluster = demoTopology.clusters[0]
 if (cluster === undefined) throw new Error(`${DEMO_TOPOLOGY} has no cluster`)
+const demoCluster = cluster
 const tenant = (name: string) => uuidOf('tenant', demoTopology.tenants, (t) => t.name === name)
 const volume = (name: string) => uuidOf('volume', demoTopology.volumes, (v) => v.name === name)
 const ken = tenant('ken')
@@ -36,3 +37,21 @@ export const DEMO = {
   linVolume: volume('lin-vm-1-volume1-0'),
   linData: volume('lin-data')
 } as const
+
+/** The identity the cluster reports for a demo volume (what batch results carry), as the fixture gives it. */
+export function demoIdentity (volumeName: string) {
+  const found = demoTopology.volumes.find((v) => v.name === volumeName)
+  if (found === undefined) throw new Error(`${DEMO_TOPOLOGY} has no volume ${volumeName}`)
+  return {
+    cluster_uuid: demoCluster.uuid,
+    cluster_name: demoCluster.name,
+    cluster_mode: demoCluster.mode,
+    tenant: found.tenant,
+    tenant_name: demoTopology.tenants.find((t) => t.uuid === found.tenant)?.name ?? '',
+    multiple: found.multiple ?? false,
+    vm_type: found.vm_type ?? '',
+    volume_uuid: found.uuid,
+    volume_name: found.name,
+    owner: found.owner ?? ''
+  }
+}

@@ -11,10 +11,9 @@ import { createAgentBackend, type AgentBackend, type AgentBackendOptions } from 
 import type { CdpListItem } from '../../src/backend/port.js'
 import { AgentFeature, UINT64_STRINGS_MEDIA } from '../../src/backend/agent/protocol.js'
 import { CdpError, Scode, type ScodeName } from '../../src/errors.js'
-import { stringifyUint64Strings } from '../../src/json.js'
-import { parseLossless, stringifyLossless } from './app.js'
 import type { AgentRoute } from '../../src/backend/agent/routing.js'
 import { DEMO } from './demo.js'
+import { parseExact, printExact, stringifyUint64Strings } from '../../src/json.js'
 
 /** An answer written whole. */
 export interface Written { status: number, body: string, headers?: Record<string, string> }
@@ -54,7 +53,7 @@ export interface FakeAgent {
 interface Teardown { teardown: (fn: () => unknown) => void }
 
 export function ok (data: unknown): Written {
-  return { status: 200, body: stringifyLossless({ scode: 0, desc: '', message: 'success', message_cn: '成功', stack: null, data }) }
+  return { status: 200, body: printExact({ scode: 0, desc: '', message: 'success', message_cn: '成功', stack: null, data }) }
 }
 
 /** `ok`, as an agent listing `uint64-strings` answers a request that accepts it. */
@@ -71,7 +70,7 @@ export const HEALTH_WITH_STRINGS = ok({ protocol: 1, features: [AgentFeature.uin
 
 export function fail (code: ScodeName, desc = ''): Written {
   const { scode, status, message, message_cn: messageCn } = Scode[code]
-  return { status, body: stringifyLossless({ scode, desc, message, message_cn: messageCn, stack: null, data: null }) }
+  return { status, body: printExact({ scode, desc, message, message_cn: messageCn, stack: null, data: null }) }
 }
 
 /** Starts an agent on 127.0.0.1 (a given port, to play an agent coming back), stopped at teardown. */
@@ -83,7 +82,7 @@ export async function startAgent (t: Teardown, handle: (seen: Seen) => Reply | P
     req.on('data', (chunk: Buffer) => chunks.push(chunk))
     req.on('end', async () => {
       const text = Buffer.concat(chunks).toString('utf8')
-      const request: Seen = { op: (req.url ?? '').replace(/^\/agent\/v1/, ''), body: text === '' ? undefined : parseLossless(text), headers: req.headers }
+      const request: Seen = { op: (req.url ?? '').replace(/^\/agent\/v1/, ''), body: text === '' ? undefined : parseExact(text), headers: req.headers }
       ;(request.op === '/health' ? health : seen).push(request)
       let reply: Reply
       try {

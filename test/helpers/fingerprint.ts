@@ -1,7 +1,7 @@
 // A cheap summary of everything a request can change in a simulator: the clock, every
 // cluster's CDP list (policy, state), each volume's live image, and for each CDP volume its
 // info (segments, snapshots, view host) and its view's image. Two equal fingerprints: nothing observable changed.
-import { stringify } from 'lossless-json'
+import { printExact } from '../../src/json.js'
 import type { Simulator, Topology } from '../../simulator/index.js'
 
 export async function stateFingerprint (sim: Simulator, topology: Topology): Promise<string> {
@@ -18,5 +18,5 @@ export async function stateFingerprint (sim: Simulator, topology: Topology): Pro
     const info = await sim.info({ cluster_uuid: volume.cluster, volume_uuid: volume.uuid })
     parts.push(info, info.host_uuid === '' ? null : sim.viewImage(volume.uuid))
   }
-  return stringify(parts) ?? ''
+  return printExact(parts)
 }

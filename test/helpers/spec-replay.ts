@@ -6,8 +6,9 @@
 import { readFileSync } from 'node:fs'
 import type { FastifyInstance } from 'fastify'
 import type { Test } from 'tap'
-import { CDP, DEMO, SECOND, call, callHttp, parseLossless, volume, type Answer } from './app.js'
+import { CDP, DEMO, SECOND, call, callHttp, volume, type Answer } from './app.js'
 import type { Control } from '../src/backend/conformance/control.js'
+import { parseExact } from '../../src/json.js'
 
 interface Example { name: string, method: 'GET' | 'POST', url: string, request?: string, response: string }
 
@@ -27,7 +28,7 @@ function untimed (value: unknown, key = ''): unknown {
 }
 
 function documented (example: Example): any {
-  return parseLossless(readFileSync(`${DIR}/${example.response}`, 'utf8'))
+  return parseExact(readFileSync(`${DIR}/${example.response}`, 'utf8'))
 }
 
 /** How the replay calls the API: in-process (`app.inject`) or over HTTP. */
@@ -61,7 +62,7 @@ export async function replay (t: Test, api: ApiCall, control: Control): Promise<
       await control.write(DEMO.cdp1, [{ offset: 0, length: 4096, fill: 2 }])
     }
     if (example.name === 'revert') {
-      // A volume with a view on refuses a revert (DESIGN §3): the view is closed first.
+      // A volume with a view on refuses a revert (docs/api.md, revert): the view is closed first.
       await api('POST', `${CDP}/view`, { ...volume(DEMO.cdp1, { tenant: DEMO.ken }), op: 'off' })
     }
     const body = example.request === undefined ? undefined : readFileSync(`${DIR}/${example.request}`, 'utf8')
@@ -92,7 +93,7 @@ export async function replay (t: Test, api: ApiCall, control: Control): Promise<
   same('info', info, 'as documented, use counted in journaled bytes')
 
   // Deviation: the example body is not JSON (unquoted ids, a full-width comma) and its
-  // volume_uuid is a character short (DESIGN §3): it gets a clear 400, not the success.
+  // volume_uuid is a character short (an open point of the contract): it gets a clear 400, not the success.
   const clean = answers.get('clean') as Answer
   t.equal(clean.status, 400, 'clean example: HTTP 400')
   t.equal(clean.body.scode, 1001, 'clean example: INVALID_JSON')

@@ -5,9 +5,10 @@ import t, { type Test } from 'tap'
 import { buildAgentServer } from '../../simulator/agent-server.js'
 import { AGENT_PREFIX, UINT64_STRINGS_MEDIA, operations } from '../../src/backend/agent/protocol.js'
 import { decodeStrings } from '../../src/schemas/wire.js'
-import { SECOND, call, parseLossless, stringifyLossless } from '../helpers/app.js'
+import { SECOND, call } from '../helpers/app.js'
 import { openDemo, ref, writeBlock } from '../helpers/simulator.js'
-import { DEMO } from '../helpers/demo.js'
+import { DEMO, demoIdentity } from '../helpers/demo.js'
+import { parseExact, printExact } from '../../src/json.js'
 
 /** Not a whole second, and above 2^53: any rounding would show. */
 const START = 1630057893506590075n
@@ -25,18 +26,7 @@ function ok (data: unknown) {
   return { scode: 0, desc: '', message: 'success', message_cn: '成功', stack: null, data }
 }
 
-const cdp1Identity = {
-  cluster_uuid: DEMO.cluster,
-  cluster_name: 'cluster_name_236',
-  cluster_mode: '',
-  tenant: DEMO.ken,
-  tenant_name: 'ken',
-  multiple: false,
-  vm_type: '',
-  volume_uuid: DEMO.cdp1,
-  volume_name: 'cdp-1',
-  owner: ''
-}
+const cdp1Identity = demoIdentity('cdp-1')
 
 t.test('health answers the protocol version and the features it lists, in the envelope', async (t) => {
   const { post } = await openAgent(t)
@@ -112,10 +102,10 @@ t.test('uint64 travels exactly: info prints ns as JSON integers; the same digits
   t.match(raw, '"snaps":[{"name":"CDP-auto-1630057893","time":1630057893506590075}]')
   t.match(raw, '"startTime":1630057893506590075,')
   const info = await post('/info', { volume: ref(DEMO.cdp1) })
-  t.strictSame(info.body.data, parseLossless(stringifyLossless(await sim.info(ref(DEMO.cdp1)))), 'the whole answer is the simulator\'s')
+  t.strictSame(info.body.data, parseExact(printExact(await sim.info(ref(DEMO.cdp1)))), 'the whole answer is the simulator\'s')
   for (const timestamp of [between, between.toString()]) {
     // A JSON integer above 2^53, written out digit for digit.
-    const body = `{"volume":${stringifyLossless(ref(DEMO.cdp1))},"point":{"snapshot_name":"CDP-auto-1630057893","timestamp":${typeof timestamp === 'bigint' ? timestamp.toString() : `"${timestamp}"`}}}`
+    const body = `{"volume":${printExact(ref(DEMO.cdp1))},"point":{"snapshot_name":"CDP-auto-1630057893","timestamp":${typeof timestamp === 'bigint' ? timestamp.toString() : `"${timestamp}"`}}}`
     const on = await post('/view/on', body)
     t.strictSame(on.body, ok({ host_uuid: DEMO.host1 }), `view on (${typeof timestamp})`)
     t.strictSame(sim.viewImage(DEMO.cdp1), sim.image(DEMO.cdp1, between), 'the view is the image at that ns')
@@ -196,7 +186,7 @@ t.test('a body that does not fit its operation is a 400 INVALID_PARAMETER and ch
     ['edit', 'reserve_capacity "abc"', { policy: { ...policy, reserve_capacity: 'abc' }, volumes: [ref(DEMO.cdp1)] }],
     ['edit', 'a negative reserve_duration', { policy: { ...policy, reserve_duration: -1 }, volumes: [ref(DEMO.cdp1)] }],
     ['edit', 'a fractional reserve_duration', { policy: { ...policy, reserve_duration: 1.5 }, volumes: [ref(DEMO.cdp1)] }],
-    ['edit', 'reserve_capacity of 2^64', `{"policy":{"cdp_priority":"mid","reserve_capacity":18446744073709551616,"reserve_duration":1},"volumes":[${stringifyLossless(ref(DEMO.cdp1))}]}`],
+    ['edit', 'reserve_capacity of 2^64', `{"policy":{"cdp_priority":"mid","reserve_capacity":18446744073709551616,"reserve_duration":1},"volumes":[${printExact(ref(DEMO.cdp1))}]}`],
     ['enable', 'a malformed volume uuid', { volumes: [{ cluster_uuid: DEMO.cluster, volume_uuid: 'ddc4adf3-830e-4ec3-b1dc-85571aea15c' }] }],
     ['enable', 'volumes as an object', { volumes: ref(DEMO.cdp1) }],
     ['disable', 'no body', undefined],

@@ -6,9 +6,10 @@ import { join } from 'node:path'
 import t, { type Test } from 'tap'
 import type { FastifyInstance } from 'fastify'
 import { buildSimulatorApp, loadTopology, openHarness } from '../../simulator/index.js'
-import { CDP, DEMO, DEMO_TOPOLOGY, SECOND, call, parseLossless, stringifyLossless, volume } from '../helpers/app.js'
+import { CDP, DEMO, DEMO_TOPOLOGY, SECOND, call, volume } from '../helpers/app.js'
 import { tempDir } from '../helpers/cdp-sim.js'
 import { Scode } from '../../src/errors.js'
+import { parseExact, printExact } from '../../src/json.js'
 
 const SIM = '/sim/v1'
 const START = 1630053321n * SECOND
@@ -29,7 +30,7 @@ async function fingerprint (app: FastifyInstance): Promise<string> {
   for (const item of list.data.List as Array<{ volume_uuid: string }>) {
     parts.push((await call(app, 'GET', `${CDP}/info?cluster_uuid=${DEMO.cluster}&volume_uuid=${item.volume_uuid}`)).body)
   }
-  return stringifyLossless(parts)
+  return printExact(parts)
 }
 
 /** Some history: CDP on two volumes, writes a minute apart, a view, a host offline, a VM stopped. */
@@ -82,7 +83,7 @@ async function getState (app: FastifyInstance): Promise<Buffer> {
 
 async function putState (app: FastifyInstance, bytes: Buffer, type = 'application/vnd.sqlite3') {
   const res = await app.inject({ method: 'PUT', url: `${SIM}/state`, headers: { 'content-type': type }, payload: bytes })
-  return { status: res.statusCode, body: parseLossless(res.body) as { scode: number, desc: string } }
+  return { status: res.statusCode, body: parseExact(res.body) as { scode: number, desc: string } }
 }
 
 t.test('save → change → load restores exactly, also into another simulator on a file', async (t) => {
@@ -181,7 +182,7 @@ t.test('the harness calls take global tokens only, as the control API does', asy
   for (const url of [`${SIM}/reset`, `${SIM}/faults`, `${SIM}/snapshots`]) {
     const res = await as('tenant-token-0123456789', url)
     t.equal(res.statusCode, 403, `${url}: a tenant token is refused`)
-    t.equal((parseLossless(res.body) as { scode: number }).scode, Scode.ENDPOINT_FORBIDDEN.scode)
+    t.equal((parseExact(res.body) as { scode: number }).scode, Scode.ENDPOINT_FORBIDDEN.scode)
   }
   t.equal((await as('global-token-0123456789', `${SIM}/reset`)).statusCode, 200, 'a global token resets')
 })

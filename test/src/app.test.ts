@@ -2,7 +2,8 @@
 // answers parsed losslessly: what a console or another team's integration test does.
 import t from 'tap'
 import { request } from 'undici'
-import { CDP, DEMO, openTestApp, parseLossless, stringifyLossless, volume } from '../helpers/app.js'
+import { CDP, DEMO, openTestApp, volume } from '../helpers/app.js'
+import { parseExact, printExact } from '../../src/json.js'
 
 t.test('enable, write, view and revert at exact ns times, undo, clean, over HTTP', async (t) => {
   const { app } = await openTestApp(t)
@@ -11,9 +12,9 @@ t.test('enable, write, view and revert at exact ns times, undo, clean, over HTTP
   const http = async (method: 'GET' | 'POST', path: string, body?: unknown) => {
     const res = await request(`${base}${path}`, {
       method,
-      ...(body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: stringifyLossless(body) })
+      ...(body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: printExact(body) })
     })
-    const answer = parseLossless(await res.body.text()) as { scode: number, data: any }
+    const answer = parseExact(await res.body.text()) as { scode: number, data: any }
     t.equal(res.statusCode, 200, `${method} ${path}`)
     t.equal(answer.scode, 0, `${method} ${path}: success`)
     return answer.data

@@ -9,11 +9,12 @@
 import { join } from 'node:path'
 import t, { type Test } from 'tap'
 import { Client } from 'undici'
-import { CDP, DEMO, callHttp, openTestApp, parseLossless, stringifyLossless, volume, type Answer } from '../helpers/app.js'
+import { CDP, DEMO, callHttp, openTestApp, volume, type Answer } from '../helpers/app.js'
 import { spawnApiServer } from '../helpers/api-server.js'
 import { tempDir } from '../helpers/cdp-sim.js'
 import { type Effect, isEnvelope, possibleFinals, seededRandom } from '../helpers/serial.js'
 import { digestOf, fillToken, type Image } from '../helpers/reference-volume.js'
+import { parseExact, printExact } from '../../src/json.js'
 
 const SEED = Number(process.env.CDP_CONCURRENCY_SEED ?? Math.floor(Math.random() * 2 ** 31))
 /** Volumes without a running VM, and the demo's ken volume (its reverts are refused: VOLUME_IN_USE). */
@@ -57,10 +58,10 @@ async function drive (bases: string[], clients: number, calls: number, point: { 
     const random = seededRandom(SEED + c)
     const http = new Client(bases[c % bases.length] as string)
     const send = async (method: 'GET' | 'POST', path: string, body?: unknown): Promise<Answer> => {
-      const res = await http.request({ method, path, ...(body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: stringifyLossless(body) }) })
+      const res = await http.request({ method, path, ...(body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: printExact(body) }) })
       const text = await res.body.text()
       let parsed: unknown
-      try { parsed = parseLossless(text) } catch { parsed = undefined }
+      try { parsed = parseExact(text) } catch { parsed = undefined }
       run.answers.push({ what: `client ${c} ${method} ${path}`, status: res.statusCode, text, body: parsed })
       return { status: res.statusCode, body: parsed }
     }

@@ -2,13 +2,15 @@
 // (writes through /sim/v1 from one worker per volume, with reverts and views on and off;
 // batch edits, enables and disables; manual clock advances), SIGKILLed at a random moment,
 // again and again. After each kill the file passes PRAGMA integrity_check and the journal's
-// invariants (DESIGN §4); after each restart on it every acknowledged write is there (the
+// invariants (docs/testing.md, crash consistency); after each restart on it every acknowledged write is there (the
 // live image and the image at every acknowledged time still recoverable match a naive
 // replay), a call whose answer never came is either wholly there or not at all, and no
 // batch is half applied.
 //
 // Kills: CDP_CRASH_KILLS (3 here, 24 in `npm run soak`); choices: CDP_CRASH_SEED (printed).
 // The workload's choices replay from the seed; the kill lands where the timer finds it.
+// Longer than 300 lines on purpose: workload, kill, offline checks and replay checks are
+// the steps of one scenario and share its record of what was acknowledged.
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import t, { type Test } from 'tap'

@@ -6,8 +6,9 @@
 import t, { type Test } from 'tap'
 import type { InjectOptions } from 'fastify'
 import type { Topology } from '../../simulator/index.js'
-import { CDP, SECOND, openTestApp, parseLossless, stringifyLossless } from '../helpers/app.js'
+import { CDP, SECOND, openTestApp } from '../helpers/app.js'
 import { stateFingerprint } from '../helpers/fingerprint.js'
+import { parseExact, printExact } from '../../src/json.js'
 
 const id = (n: number, kind: string) => `${kind}0000000-0000-4000-8000-${String(n).padStart(12, '0')}`
 const CLUSTER_A = id(1, 'c')
@@ -96,10 +97,10 @@ async function open (t: Test) {
     const options: InjectOptions = { method: method as 'GET' | 'POST', url, headers: { authorization: `Bearer ${token ?? ''}` } }
     if (body !== undefined) {
       options.headers = { ...options.headers, 'content-type': 'application/json' }
-      options.payload = stringifyLossless(body)
+      options.payload = printExact(body)
     }
     const res = await app.inject(options)
-    return { status: res.statusCode, text: res.body, body: parseLossless(res.body) as any }
+    return { status: res.statusCode, text: res.body, body: parseExact(res.body) as any }
   }
   return { app, sim, send, point: { snapshot_name: snapshot, timestamp: time }, fingerprint: () => stateFingerprint(sim, topology) }
 }
@@ -147,13 +148,13 @@ t.test('every endpoint × every scenario: the right scode, answered as for a mis
       t.equal(scodeOf(answer, batch), expect, `${scenario}, ${request.name}: scode ${expect}`)
       t.equal(await fingerprint(), before, `${scenario}, ${request.name}: nothing changed`)
       if (scenario !== 'no CDP') {
-        const sent = request.url + stringifyLossless('body' in request ? request.body : '')
+        const sent = request.url + printExact('body' in request ? request.body : '')
         t.same(leaks(answer.text, sent), [], `${scenario}, ${request.name}: nothing of alpha's in the answer`)
       }
       if (expect === 3002) {
         // Indistinguishable from a volume that does not exist at all.
         const ghost = await send(request.method, request.url.replace(probe.volume, V.nowhere),
-          'body' in request ? parseLossless(stringifyLossless(request.body).replace(probe.volume, V.nowhere)) : undefined, probe.token)
+          'body' in request ? parseExact(printExact(request.body).replace(probe.volume, V.nowhere)) : undefined, probe.token)
         t.equal(answer.text.replaceAll(probe.volume, V.nowhere), ghost.text, `${scenario}, ${request.name}: the same answer as for a missing volume`)
       }
     }

@@ -3,6 +3,9 @@
 // nothing) for volumes it does not have. So every call goes to each route of the cluster
 // and the agent that has the volume decides; an agent that fails affects only what it
 // serves.
+// Longer than 300 lines on purpose: one method per CdpBackend call, each the routing and
+// merging rule of that call, read best side by side; the transport is client.ts, list pages
+// list-merge.ts, concurrency fan-out.ts, answer bounds answer-limits.ts.
 import type {
   BatchOutcome, CdpBackend, CdpInfo, CdpPolicy, ChangesPage, ChangesQuery, GroupOutcome, GroupResult, ListQuery,
   ListResult, Ns, PointInTime, ProtectionSurvey, VmGroupRef, VolumeRef

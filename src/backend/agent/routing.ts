@@ -4,6 +4,7 @@
 import { Type, type Static } from '@sinclair/typebox'
 import { CdpError } from '../../errors.js'
 import { fromSettingFile, loadJsonFile } from '../../json-file.js'
+import { httpUrl } from '../../http-url.js'
 import { UUID, UUID_PATTERN } from '../../uuid.js'
 
 const AgentRouteSchema = Type.Object({
@@ -99,13 +100,11 @@ function checkRoutes (routes: readonly AgentRoute[], source?: string): AgentRout
 function checkUrl (text: string, where: string, fail: (message: string) => never): void {
   let url: URL
   try {
-    url = new URL(text)
-  } catch {
-    // Not echoed: a mistyped URL may still hold a password.
-    return fail(`${where}: not a URL`)
+    url = httpUrl(text)
+  } catch (err) {
+    return fail(`${where}: ${(err as Error).message}`)
   }
   if (url.username !== '' || url.password !== '') fail(`${where}: must not carry credentials (use CDP_AGENT_TOKEN); not echoed here`)
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') fail(`${where}: ${url.protocol} must be http: or https:`)
   if (url.search !== '' || url.hash !== '') fail(`${where}: ${url.origin}${url.pathname} must not have a query or fragment`)
 }
 

@@ -2,8 +2,8 @@
  * An independent reference model of the simulator's CDP rules, for one cluster's volumes on
  * one manual clock. It shares no code with simulator/ (its own block contents, digests and
  * constants) and keeps every live change of every volume, so for every time it can say what
- * the image was and whether that time must still be recoverable. Written from DESIGN §4/§7,
- * issue 13 and the behaviour of simulator/simulator.ts; the rules, as this model holds them:
+ * the image was and whether that time must still be recoverable. Written from the rules
+ * docs/simulator.md states, issue 13 and the behaviour of simulator/simulator.ts; the rules, as this model holds them:
  *
  * Clock and changes
  * - Times are ns. The clock moves only when told. Changes on a volume's timeline are writes,
@@ -61,6 +61,8 @@
  *   the previous segment's end ns move to that segment, the newest row per block moves to the
  *   next segment (if any) at that segment's start, and the rest go; then retention runs.
  */
+// Longer than 300 lines on purpose: the model is one statement of the rules, read top to
+// bottom against the comment above; its content and generators are content.ts and history.ts.
 import { type Content, type Image, ZERO, sameContent } from './content.js'
 
 export const NS = 1_000_000_000n
@@ -281,7 +283,7 @@ class VolumeModel {
     if (this.cdp === undefined) return 'CDP_NOT_FOUND'
     this.settle()
     if (this.view === undefined) return 'VIEW_NOT_FOUND'
-    // Turning a view off is a change of its own too (DESIGN §7 names the view call, both ops).
+    // Turning a view off is a change of its own too (the one-ns-per-change rule names the view call, both ops).
     this.changeTime()
     this.view = undefined
     this.settle()

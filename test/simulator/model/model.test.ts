@@ -8,6 +8,8 @@
 // of each command and boundary ran, and fails if one never did.
 //
 // MODEL_SEED=<n> replays a run (the seed is in the test's name); MODEL_RUNS sets how many histories.
+// Longer than 300 lines on purpose: the comparison after every step is one list of checks,
+// each against the model; the histories are history.ts, the model cdp-model.ts.
 import assert from 'node:assert/strict'
 import t from 'tap'
 import fc from 'fast-check'

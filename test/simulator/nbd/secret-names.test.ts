@@ -8,8 +8,8 @@ import { join } from 'node:path'
 import t from 'tap'
 import { request } from 'undici'
 import { spawnApiServer } from '../../helpers/api-server.js'
-import { parseLossless } from '../../helpers/app.js'
 import { MiB, oneVolumeTopology, tool } from '../../helpers/nbd.js'
+import { parseExact } from '../../../src/json.js'
 
 const SIZE = 8 * MiB
 const GLOBAL = 'global-token-0123456789'
@@ -31,7 +31,7 @@ t.test('with tokens, only the secret names a global token is shown open the expo
       headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
       ...(body === undefined ? {} : { body: JSON.stringify(body) })
     })
-    return { status: res.statusCode, body: parseLossless(await res.body.text()) }
+    return { status: res.statusCode, body: parseExact(await res.body.text()) }
   }
   const S = `/sim/v1/volumes/${volume}`
   const B = '/v1/volume/internal/cdp'

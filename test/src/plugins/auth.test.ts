@@ -4,7 +4,8 @@
 import t, { type Test } from 'tap'
 import cors from '@fastify/cors'
 import type { InjectOptions } from 'fastify'
-import { CDP, DEMO, SECOND, openTestApp, parseLossless, stringifyLossless } from '../../helpers/app.js'
+import { CDP, DEMO, SECOND, openTestApp } from '../../helpers/app.js'
+import { parseExact, printExact } from '../../../src/json.js'
 
 const TOKENS = [
   { token: 'global-token-0123456789', name: 'console' },
@@ -64,13 +65,13 @@ async function send (app: Awaited<ReturnType<typeof open>>['app'], endpoint: End
       : endpoint.batch === true
         ? { ...body, volumes: (body.volumes as object[]).map((v) => ({ ...v, tenant })) }
         : { ...body, tenant }
-    payload = stringifyLossless(named)
+    payload = printExact(named)
   } else if (tenant !== undefined) {
     url += `&tenant=${tenant}`
   }
   const options: InjectOptions = { method: endpoint.method, url, headers, ...(payload === undefined ? {} : { payload }) }
   const res = await app.inject(options)
-  return { status: res.statusCode, headers: res.headers, body: parseLossless(res.body) as any }
+  return { status: res.statusCode, headers: res.headers, body: parseExact(res.body) as any }
 }
 
 t.test('every endpoint: no token or an unknown one is 401, and nothing runs', async (t) => {

@@ -6,7 +6,8 @@
 import { Validator } from '@seriousme/openapi-schema-validator'
 import { Ajv } from 'ajv'
 import t from 'tap'
-import { CDP, DEMO, openTestApp, stringifyLossless, volume } from '../../helpers/app.js'
+import { CDP, DEMO, openTestApp, volume } from '../../helpers/app.js'
+import { printExact } from '../../../src/json.js'
 
 const TOKEN = 'answers-test-token-0123456789'
 const cdp1 = volume(DEMO.cdp1, { tenant: DEMO.ken })
@@ -29,7 +30,7 @@ t.test('every answer fits its documented response and lists its scode', async (t
     const filled = path.replace(/\{(\w+)\}/g, (_m, name: string) => options.params?.[name] ?? '')
     const url = `${base}${filled}${options.query === undefined ? '' : `?${new URLSearchParams(options.query).toString()}`}`
     const headers: Record<string, string> = { ...(options.token === false ? {} : { authorization: `Bearer ${TOKEN}` }), ...options.headers }
-    const body = options.raw ?? (options.body === undefined ? undefined : stringifyLossless(options.body))
+    const body = options.raw ?? (options.body === undefined ? undefined : printExact(options.body))
     if (body !== undefined) headers['content-type'] ??= 'application/json'
     const res = await fetch(url, { method, headers, ...(body === undefined ? {} : { body }) })
     const answer = JSON.parse(await res.text()) as { scode: number }

@@ -12,7 +12,8 @@ import { promisify } from 'node:util'
 import openapiTS, { astToString } from 'openapi-typescript'
 import t from 'tap'
 import ts from 'typescript'
-import { DEMO, openTestApp, parseLossless } from '../../helpers/app.js'
+import { DEMO, openTestApp } from '../../helpers/app.js'
+import { parseExact } from '../../../src/json.js'
 
 const ROOT = resolve(import.meta.dirname, '../../..')
 const TSC = createRequire(import.meta.url).resolve('typescript/bin/tsc')
@@ -98,7 +99,7 @@ t.test('openapi-typescript + openapi-fetch: a program calling every endpoint typ
   t.doesNotThrow(() => execFileSync(process.execPath, [TSC, '-p', 'tsconfig.json'], { cwd: dir, encoding: 'utf8', stdio: 'pipe' }), 'the program type-checks against the generated types')
 
   const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'program.ts', baseUrl], { cwd: dir, encoding: 'utf8' })
-  const out = parseLossless(stdout) as Record<string, any>
+  const out = parseExact(stdout) as Record<string, any>
   t.strictSame(out.batches, [1, 1, 1], 'edit, enable, disable: one success each')
   t.equal(typeof out.ioLastTime, 'bigint')
   t.equal(out.ioLastTime, out.secondWrite, 'info\'s ioLastTime is exactly the last write\'s ns')

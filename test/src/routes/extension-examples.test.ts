@@ -4,11 +4,12 @@
 import { readFileSync } from 'node:fs'
 import t from 'tap'
 import { loadTopology } from '../../../simulator/index.js'
-import { CDP, SECOND, call, openTestApp, parseLossless, volume } from '../../helpers/app.js'
+import { CDP, SECOND, call, openTestApp, volume } from '../../helpers/app.js'
 import { GROUP } from '../../helpers/group.js'
+import { parseExact } from '../../../src/json.js'
 
 const DIR = 'fixtures/extension-examples'
-const file = (name: string): any => parseLossless(readFileSync(`${DIR}/${name}`, 'utf8'))
+const file = (name: string): any => parseExact(readFileSync(`${DIR}/${name}`, 'utf8'))
 const index = file('index.json') as Array<{ name: string, method: 'GET' | 'POST', url: string, request?: string, response: string }>
 
 t.test('each example is the answer its request gets, and the document shows it', async (t) => {
@@ -20,7 +21,7 @@ t.test('each example is the answer its request gets, and the document shows it',
   sim.advance(90n * SECOND)
   sim.write(GROUP.data, [{ offset: 4096, length: 4096, fill: 3 }, { offset: 65536, length: 16384, fill: 4 }])
   sim.advance(SECOND)
-  const doc = parseLossless((await app.inject({ method: 'GET', url: '/docs/json' })).body) as any
+  const doc = parseExact((await app.inject({ method: 'GET', url: '/docs/json' })).body) as any
   t.same(index.map((e) => e.name), ['group view', 'group revert', 'changes'])
   for (const example of index) {
     const answer = await call(app, example.method, example.url, example.request === undefined ? undefined : file(example.request))

@@ -1,10 +1,10 @@
 // Fuzzing the eight CDP endpoints: requests built from their schemas and mutated; every
 // answer a 2xx/4xx envelope consistent with the scode catalogue, and a refused request
-// changes nothing (test/helpers/fuzz.ts has the generators and the checks).
+// changes nothing (test/helpers/fuzz/ has the generators and the checks).
 import t from 'tap'
 import { CDP } from '../../helpers/app.js'
-import { openFuzzApp } from '../../helpers/fuzz-app.js'
-import { FUZZ_SEED } from '../../helpers/fuzz.js'
+import { openFuzzApp } from '../../helpers/fuzz/app.js'
+import { FUZZ_SEED } from '../../helpers/fuzz/property.js'
 
 // 400 a run keeps npm test inside its budget; each run draws a new seed, FUZZ_RUNS goes deeper.
 const RUNS_PER_ENDPOINT = Number(process.env.FUZZ_RUNS ?? 400)

@@ -1,11 +1,11 @@
 // Fuzzing the simulator's control API (/sim/v1/…) with its harness calls: every route of the
 // table below, requests built from their OpenAPI schemas and mutated; every answer a 2xx/4xx
-// envelope whose HTTP status the scode table of test/helpers/fuzz.ts gives (never a 5xx), or
+// envelope whose HTTP status the scode table of test/helpers/fuzz/property.ts gives (never a 5xx), or
 // for a raw image its bytes, and a refused request changes nothing.
 import fc from 'fast-check'
 import t from 'tap'
-import { openFuzzApp } from '../../helpers/fuzz-app.js'
-import { FUZZ_SEED, type FuzzOptions } from '../../helpers/fuzz.js'
+import { openFuzzApp } from '../../helpers/fuzz/app.js'
+import { FUZZ_SEED, type FuzzOptions } from '../../helpers/fuzz/property.js'
 
 const SIM = '/sim/v1'
 const RUNS_PER_ENDPOINT = Number(process.env.FUZZ_RUNS ?? 300)

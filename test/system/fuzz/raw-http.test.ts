@@ -4,7 +4,7 @@
 import fc from 'fast-check'
 import t from 'tap'
 import { CDP, DEMO, callHttp, openTestApp } from '../../helpers/app.js'
-import { FUZZ_SEED } from '../../helpers/fuzz.js'
+import { FUZZ_SEED } from '../../helpers/fuzz/property.js'
 import { exchange } from '../../helpers/raw-http.js'
 
 const CASES = 300

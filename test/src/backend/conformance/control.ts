@@ -4,7 +4,7 @@
 import { request } from 'undici'
 import type { Ns } from '../../../../src/backend/port.js'
 import type { BlockWrite, ImageDigest, RecoverableRange, SimulatorControl } from '../../../../simulator/control.js'
-import { parseLossless, stringifyLossless } from '../../../helpers/app.js'
+import { parseExact, printExact } from '../../../../src/json.js'
 
 export interface Control {
   write: (volumeUuid: string, writes: BlockWrite[]) => Promise<Ns>
@@ -33,9 +33,9 @@ export function httpControl (base: string): Control {
   const call = async (method: 'GET' | 'POST', path: string, body?: unknown): Promise<any> => {
     const res = await request(`${base}/sim/v1${path}`, {
       method,
-      ...(body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: stringifyLossless(body) })
+      ...(body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: printExact(body) })
     })
-    const envelope = parseLossless(await res.body.text()) as { scode: number, desc: string, data: unknown }
+    const envelope = parseExact(await res.body.text()) as { scode: number, desc: string, data: unknown }
     if (envelope.scode !== 0) throw new Error(`${method} ${path}: scode ${envelope.scode} ${envelope.desc}`)
     return envelope.data
   }

@@ -1,6 +1,8 @@
 // The behaviour every CdpBackend adapter must show, whatever carries it: run by
 // simulator.test.ts in-process and by agent.test.ts through AgentBackend → cdp-sim agent.
 // The subject models the demo topology with a manual clock and 60 s auto snapshots.
+// Longer than 300 lines on purpose: one suite every adapter passes, one t.test per behaviour;
+// splitting it would let an adapter run part of it.
 import type { Test } from 'tap'
 import type { BatchOutcome, CdpBackend, CdpPolicy, PointInTime, VolumeRef } from '../../../../src/backend/port.js'
 import { pressureFacts } from '../../../../src/protection-pressure.js'

@@ -5,13 +5,15 @@
 // written again before the next case when cdp-1 has nothing left to recover.
 import fc from 'fast-check'
 import type { Test } from 'tap'
-import { buildApp } from '../../src/app.js'
-import { harnessAppOptions, loadTopology, openSimulator, type Topology } from '../../simulator/index.js'
-import { FaultRules } from '../../simulator/faults.js'
-import { isCdpError } from '../../src/errors.js'
-import { DEMO, DEMO_TOPOLOGY, SECOND, volume } from './app.js'
-import { stateFingerprint } from './fingerprint.js'
-import { type Endpoint, type FuzzOptions, type OpenApiDocument, type Pools, endpointsOf, fuzzEndpoint, type FuzzTally } from './fuzz.js'
+import { buildApp } from '../../../src/app.js'
+import { harnessAppOptions, loadTopology, openSimulator, type Topology } from '../../../simulator/index.js'
+import { FaultRules } from '../../../simulator/faults.js'
+import { isCdpError } from '../../../src/errors.js'
+import { DEMO, DEMO_TOPOLOGY, SECOND, volume } from '../app.js'
+import { stateFingerprint } from '../fingerprint.js'
+import { type Endpoint, type OpenApiDocument, endpointsOf } from './requests.js'
+import { type FuzzOptions, type FuzzTally, fuzzEndpoint } from './property.js'
+import type { Pools } from './values.js'
 
 export const topology: Topology = loadTopology(DEMO_TOPOLOGY)
 const policy = { cdp_priority: 'mid' as const, reserve_capacity: 1n << 30n, reserve_duration: 3600n }
