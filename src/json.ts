@@ -109,6 +109,19 @@ export function parseJsonAsDoubles (text: string): unknown {
   return value
 }
 
+/**
+ * JSON the service trusts (its own answers, its fixtures) read exactly: integers above 2^53
+ * come back as bigint, the others as numbers. Request bodies go through parseJson instead.
+ */
+export function parseExact (text: string): unknown {
+  return parse(text, null, (n) => isSafeNumber(n) ? Number(n) : BigInt(n))
+}
+
+/** JSON text of a value holding bigints, printed as plain JSON integers (exact ns times). */
+export function printExact (value: unknown): string {
+  return stringify(value) ?? ''
+}
+
 /** JSON with every bigint written as its decimal string (what a `uint64-strings` peer sends). */
 export function stringifyUint64Strings (value: unknown): string {
   return JSON.stringify(value, (_key, item: unknown) => typeof item === 'bigint' ? item.toString() : item)
@@ -146,19 +159,6 @@ function keysWritten (text: string): number {
     if (text[before] === '"') count++
   }
   return count
-}
-
-/**
- * JSON the service trusts (its own answers, its fixtures) read exactly: integers above 2^53
- * come back as bigint, the others as numbers. Request bodies go through parseJson instead.
- */
-export function parseExact (text: string): unknown {
-  return parse(text, null, (n) => isSafeNumber(n) ? Number(n) : BigInt(n))
-}
-
-/** JSON text of a value holding bigints, printed as plain JSON integers (exact ns times). */
-export function printExact (value: unknown): string {
-  return stringify(value) ?? ''
 }
 
 export const UINT64_MAX = 2n ** 64n - 1n

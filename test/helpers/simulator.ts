@@ -13,6 +13,14 @@ export function openDemo (t: Test, options: Partial<SimulatorOptions> = {}): Sim
   return sim
 }
 
+/** A demo simulator with CDP on for cdp-1 and the clock a second past its enable: where most rule tests start. */
+export async function openCdp1 (t: Test, options: Partial<SimulatorOptions> = {}): Promise<Simulator> {
+  const sim = openDemo(t, options)
+  await sim.enable([ref(DEMO.cdp1)])
+  advanceSeconds(sim, 1)
+  return sim
+}
+
 /** How a request names one of the demo cluster's volumes. */
 export function ref (volumeUuid: string, tenant?: string): VolumeRef {
   return tenant === undefined

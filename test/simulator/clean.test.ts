@@ -1,7 +1,7 @@
 // clean: the whole CDP (usd_seq absent) or one journal segment (usd_seq present, 0 included).
 import t from 'tap'
 import type { Simulator } from '../../simulator/index.js'
-import { advanceSeconds, failure, openDemo, outcomes, policy, pointAt, ref, writeBlock } from '../helpers/simulator.js'
+import { advanceSeconds, failure, openDemo, outcomes, policy, pointAt, ref, writeBlock, openCdp1 } from '../helpers/simulator.js'
 import { DEMO } from '../helpers/demo.js'
 import { BLOCK_SIZE } from '../../simulator/content.js'
 
@@ -73,9 +73,7 @@ t.test('clean of a middle segment removes exactly its range and no other point\'
 })
 
 t.test('clean of a segment keeps the image at the previous segment\'s end when one write spans both', async (t) => {
-  const sim = openDemo(t, { segmentCapacity: 3n * BigInt(BLOCK_SIZE) })
-  await sim.enable([ref(DEMO.cdp1)])
-  advanceSeconds(sim, 1)
+  const sim = await openCdp1(t, { segmentCapacity: 3n * BigInt(BLOCK_SIZE) })
   writeBlock(sim, DEMO.cdp1, 0, 1)
   const split = sim.write(DEMO.cdp1, [{ offset: 0, length: 4 * BLOCK_SIZE, fill: 2 }]).time
   const whole = sim.image(DEMO.cdp1, split).digest

@@ -5,14 +5,12 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
 import { type Simulator, openSimulator } from '../../simulator/index.js'
-import { advanceSeconds, failure, openDemo, pointAt, ref, writeBlock } from '../helpers/simulator.js'
+import { advanceSeconds, failure, openDemo, pointAt, ref, writeBlock, openCdp1 } from '../helpers/simulator.js'
 import { DEMO, demoTopology } from '../helpers/demo.js'
 import { BLOCK_SIZE } from '../../simulator/content.js'
 
 t.test('a host offline: its segments report online false and their points are unusable', async (t) => {
-  const sim = openDemo(t)
-  await sim.enable([ref(DEMO.cdp1)])
-  advanceSeconds(sim, 1)
+  const sim = await openCdp1(t)
   const at = writeBlock(sim, DEMO.cdp1, 0, 1)
   const point = await pointAt(sim, ref(DEMO.cdp1), at)
   sim.setHostOnline(DEMO.host1, false)
@@ -24,9 +22,7 @@ t.test('a host offline: its segments report online false and their points are un
 })
 
 t.test('a host back online: its segments and points return', async (t) => {
-  const sim = openDemo(t)
-  await sim.enable([ref(DEMO.cdp1)])
-  advanceSeconds(sim, 1)
+  const sim = await openCdp1(t)
   const at = writeBlock(sim, DEMO.cdp1, 0, 1)
   const image = sim.image(DEMO.cdp1, at).digest
   const ranges = sim.recoverable(DEMO.cdp1).ranges

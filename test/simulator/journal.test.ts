@@ -1,7 +1,7 @@
 // The journal: segments, and what enable, disable and a full segment do.
 import t from 'tap'
 import { DEFAULTS } from '../../simulator/index.js'
-import { advanceSeconds, failure, openDemo, policy, ref, writeBlock } from '../helpers/simulator.js'
+import { advanceSeconds, failure, openDemo, policy, ref, writeBlock, openCdp1 } from '../helpers/simulator.js'
 import { DEMO } from '../helpers/demo.js'
 import { BLOCK_SIZE } from '../../simulator/content.js'
 import { NS_PER_SECOND } from '../../src/backend/port.js'
@@ -21,9 +21,7 @@ t.test('enable opens segment seq 0 with an auto snapshot CDP-auto-<unix seconds>
 })
 
 t.test('a journaled write counts its blocks in the segment\'s use and io times', async (t) => {
-  const sim = openDemo(t)
-  await sim.enable([ref(DEMO.cdp1)])
-  advanceSeconds(sim, 1)
+  const sim = await openCdp1(t)
   const first = sim.write(DEMO.cdp1, [{ offset: 0, length: 3 * BLOCK_SIZE, fill: 7 }]).time
   advanceSeconds(sim, 1)
   const last = writeBlock(sim, DEMO.cdp1, 9, 8)
@@ -60,9 +58,7 @@ t.test('enable again opens the next seq and journals what changed while off', as
 })
 
 t.test('a full segment closes and the next seq opens on a disk with room', async (t) => {
-  const sim = openDemo(t, { segmentCapacity: 2n * BigInt(BLOCK_SIZE) })
-  await sim.enable([ref(DEMO.cdp1)])
-  advanceSeconds(sim, 1)
+  const sim = await openCdp1(t, { segmentCapacity: 2n * BigInt(BLOCK_SIZE) })
   const at = sim.write(DEMO.cdp1, [{ offset: 0, length: 3 * BLOCK_SIZE, fill: 5 }]).time
   const segments = (await sim.info(ref(DEMO.cdp1))).cdp_info
   t.same(segments.map((s) => [s.seq, s.use, s.capacity]), [[0n, 8192n, 8192n], [1n, 4096n, 8192n]])
@@ -81,9 +77,7 @@ t.test('the segment capacity never exceeds the volume\'s reserve_capacity', asyn
 })
 
 t.test('seqs go up by one for each segment opened, whether by enable or by a full segment', async (t) => {
-  const sim = openDemo(t, { segmentCapacity: BigInt(BLOCK_SIZE) })
-  await sim.enable([ref(DEMO.cdp1)])
-  advanceSeconds(sim, 1)
+  const sim = await openCdp1(t, { segmentCapacity: BigInt(BLOCK_SIZE) })
   sim.write(DEMO.cdp1, [{ offset: 0, length: 2 * BLOCK_SIZE, fill: 1 }])
   await sim.disable([ref(DEMO.cdp1)])
   advanceSeconds(sim, 1)
@@ -122,9 +116,7 @@ t.test('a new CDP after a clean of the whole CDP starts again at seq 0: it is a 
 })
 
 t.test('enable journals the blocks whose journal end a clean of the newest segment moved back', async (t) => {
-  const sim = openDemo(t)
-  await sim.enable([ref(DEMO.cdp1)])
-  advanceSeconds(sim, 1)
+  const sim = await openCdp1(t)
   writeBlock(sim, DEMO.cdp1, 5, 1)
   await sim.disable([ref(DEMO.cdp1)])
   advanceSeconds(sim, 1)

@@ -6,12 +6,10 @@ import { BLOCK_SIZE, digestOfHashes, sha256 } from '../../simulator/content.js'
 import type { Simulator } from '../../simulator/index.js'
 import { NS_PER_SECOND } from '../../src/backend/port.js'
 import { DEMO } from '../helpers/demo.js'
-import { advanceSeconds, failure, openDemo, pointAt, policy, ref, writeBlock } from '../helpers/simulator.js'
+import { advanceSeconds, failure, openDemo, pointAt, policy, ref, writeBlock, openCdp1 } from '../helpers/simulator.js'
 
 t.test('the image at a time is per block the newest write at or before it', async (t) => {
-  const sim = openDemo(t)
-  await sim.enable([ref(DEMO.cdp1)])
-  advanceSeconds(sim, 1)
+  const sim = await openCdp1(t)
   const first = writeBlock(sim, DEMO.cdp1, 0, 1)
   const atFirst = sim.image(DEMO.cdp1).digest
   advanceSeconds(sim, 1)

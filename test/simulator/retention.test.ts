@@ -1,10 +1,10 @@
 // Retention: history beyond reserve_duration or beyond reserve_capacity is folded away.
-import t from 'tap'
+import t, { type Test } from 'tap'
 import type { Simulator } from '../../simulator/index.js'
 import { advanceSeconds, failure, openDemo, pointAt, policy, ref, writeBlock } from '../helpers/simulator.js'
 import { DEMO } from '../helpers/demo.js'
 import { BLOCK_SIZE } from '../../simulator/content.js'
-import { NS_PER_SECOND } from '../../src/backend/port.js'
+import { type CdpPolicy, NS_PER_SECOND } from '../../src/backend/port.js'
 
 const BLOCK = BigInt(BLOCK_SIZE)
 
@@ -144,14 +144,20 @@ t.test('by capacity, exactly: use equal to reserve_capacity keeps everything; on
 
 const useOf = async (sim: Simulator): Promise<bigint> => (await sim.info(ref(DEMO.cdp1))).cdp_info.reduce((sum, s) => sum + s.use, 0n)
 
-t.test('an active view pins its point: duration folds no history past it, and catches up once the view is off', async (t) => {
-  const sim = openDemo(t, { snapshotIntervalSeconds: 10 })
-  await sim.edit(policy(1024n ** 3n, 60n), [ref(DEMO.cdp1)])
+/** cdp-1 under `limits`, one block written a second after enable, and a view on at that write: the view's point and image. */
+async function viewAtFirstWrite (t: Test, snapshotIntervalSeconds: number, limits: CdpPolicy) {
+  const sim = openDemo(t, { snapshotIntervalSeconds })
+  await sim.edit(limits, [ref(DEMO.cdp1)])
   await sim.enable([ref(DEMO.cdp1)])
   advanceSeconds(sim, 1)
   const at = writeBlock(sim, DEMO.cdp1, 0, 1)
   const exposed = sim.image(DEMO.cdp1, at).digest
   await sim.viewOn(ref(DEMO.cdp1), await pointAt(sim, ref(DEMO.cdp1), at))
+  return { sim, at, exposed }
+}
+
+t.test('an active view pins its point: duration folds no history past it, and catches up once the view is off', async (t) => {
+  const { sim, at, exposed } = await viewAtFirstWrite(t, 10, policy(1024n ** 3n, 60n))
   for (let i = 0; i < 12; i++) {
     advanceSeconds(sim, 10)
     writeBlock(sim, DEMO.cdp1, 0, i + 2)
@@ -167,13 +173,7 @@ t.test('an active view pins its point: duration folds no history past it, and ca
 })
 
 t.test('an active view pins its point: use may pass reserve_capacity while it is on, and folds back under it after', async (t) => {
-  const sim = openDemo(t, { snapshotIntervalSeconds: 1 })
-  await sim.edit(policy(3n * BLOCK, 3600n), [ref(DEMO.cdp1)])
-  await sim.enable([ref(DEMO.cdp1)])
-  advanceSeconds(sim, 1)
-  const at = writeBlock(sim, DEMO.cdp1, 0, 1)
-  const exposed = sim.image(DEMO.cdp1, at).digest
-  await sim.viewOn(ref(DEMO.cdp1), await pointAt(sim, ref(DEMO.cdp1), at))
+  const { sim, exposed } = await viewAtFirstWrite(t, 1, policy(3n * BLOCK, 3600n))
   for (let i = 0; i < 5; i++) {
     advanceSeconds(sim, 1)
     writeBlock(sim, DEMO.cdp1, 1 + i, i + 2)

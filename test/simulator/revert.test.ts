@@ -1,6 +1,6 @@
 // Reverts: the volume rolled back in place, journaled as writes.
 import t from 'tap'
-import { advanceSeconds, failure, openDemo, pointAt, ref, writeBlock } from '../helpers/simulator.js'
+import { advanceSeconds, failure, openDemo, pointAt, ref, writeBlock, openCdp1 } from '../helpers/simulator.js'
 import { DEMO } from '../helpers/demo.js'
 import { BLOCK_SIZE } from '../../simulator/content.js'
 
@@ -69,9 +69,7 @@ t.test('a revert is journaled: the time it happened is itself a point', async (t
 })
 
 t.test('revert with CDP off restores the blocks written since the disable, and only what differs is written', async (t) => {
-  const sim = openDemo(t)
-  await sim.enable([ref(DEMO.cdp1)])
-  advanceSeconds(sim, 1)
+  const sim = await openCdp1(t)
   sim.write(DEMO.cdp1, [{ offset: 0, length: 4 * BLOCK_SIZE, fill: 1 }])
   const at = writeBlock(sim, DEMO.cdp1, 3, 2)
   const then = sim.image(DEMO.cdp1).digest

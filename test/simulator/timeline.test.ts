@@ -5,7 +5,7 @@
 import t from 'tap'
 import fc from 'fast-check'
 import type { Simulator } from '../../simulator/index.js'
-import { advanceSeconds, failure, openDemo, pointAt, ref, writeBlock } from '../helpers/simulator.js'
+import { failure, openDemo, pointAt, ref, writeBlock, openCdp1 } from '../helpers/simulator.js'
 import { DEMO } from '../helpers/demo.js'
 import { NS_PER_SECOND } from '../../src/backend/port.js'
 
@@ -87,9 +87,7 @@ t.test('every point an acknowledged call produced stays recoverable with its ima
 })
 
 t.test('on a manual clock a write in the ns of a revert steps the clock 1 ns forward first', async (t) => {
-  const sim = openDemo(t)
-  await sim.enable([ref(DEMO.cdp1)])
-  advanceSeconds(sim, 1)
+  const sim = await openCdp1(t)
   const written = writeBlock(sim, DEMO.cdp1, 0, 1)
   t.equal(written, sim.clock().now, 'no step needed: the enable was a second before')
   const beforeRevert = sim.image(DEMO.cdp1).digest

@@ -1,13 +1,11 @@
 // Views: a read-only image at a point, exposed on the host of its segment.
 import t from 'tap'
-import { advanceSeconds, failure, openDemo, pointAt, ref, writeBlock } from '../helpers/simulator.js'
+import { advanceSeconds, failure, openDemo, pointAt, ref, writeBlock, openCdp1 } from '../helpers/simulator.js'
 import { DEMO } from '../helpers/demo.js'
 import { BLOCK_SIZE } from '../../simulator/content.js'
 
 t.test('view on exposes the image at its point on the segment\'s host', async (t) => {
-  const sim = openDemo(t)
-  await sim.enable([ref(DEMO.cdp1)])
-  advanceSeconds(sim, 1)
+  const sim = await openCdp1(t)
   const at = writeBlock(sim, DEMO.cdp1, 0, 1)
   const then = sim.image(DEMO.cdp1).digest
   advanceSeconds(sim, 1)
@@ -19,9 +17,7 @@ t.test('view on exposes the image at its point on the segment\'s host', async (t
 })
 
 t.test('a view keeps its image while the volume goes on being written', async (t) => {
-  const sim = openDemo(t)
-  await sim.enable([ref(DEMO.cdp1)])
-  advanceSeconds(sim, 1)
+  const sim = await openCdp1(t)
   const at = writeBlock(sim, DEMO.cdp1, 0, 1)
   await sim.viewOn(ref(DEMO.cdp1), await pointAt(sim, ref(DEMO.cdp1), at))
   const exposed = sim.viewImage(DEMO.cdp1).digest
@@ -49,9 +45,7 @@ t.test('view off removes the view; without one it is VIEW_NOT_FOUND', async (t) 
 })
 
 t.test('a view reads through the journal at its point: a range read and its allocated blocks are the point\'s', async (t) => {
-  const sim = openDemo(t)
-  await sim.enable([ref(DEMO.cdp1)])
-  advanceSeconds(sim, 1)
+  const sim = await openCdp1(t)
   sim.write(DEMO.cdp1, [{ offset: 0, length: 3 * BLOCK_SIZE, fill: 1 }])
   const at = writeBlock(sim, DEMO.cdp1, 1, 0)
   advanceSeconds(sim, 1)
