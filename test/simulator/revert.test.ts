@@ -86,3 +86,17 @@ t.test('revert with CDP off restores the blocks written since the disable, and o
   t.equal(segment?.use, BigInt(BLOCK_SIZE), 'the enable journals the one block whose content the journal lacks (block 0)')
   t.equal(sim.image(DEMO.cdp1, sim.clock().now).digest, then)
 })
+
+t.test('a revert is an event of the volume with the point it went back to and that point\'s segment', async (t) => {
+  const sim = openDemo(t)
+  await sim.enable([ref(DEMO.cdp1)])
+  advanceSeconds(sim, 1)
+  const at = writeBlock(sim, DEMO.cdp1, 0, 1)
+  advanceSeconds(sim, 1)
+  writeBlock(sim, DEMO.cdp1, 0, 2)
+  await sim.revert(ref(DEMO.cdp1), await pointAt(sim, ref(DEMO.cdp1), at))
+  const revertedAt = sim.clock().now
+  const seq = (await sim.info(ref(DEMO.cdp1))).cdp_info[0]?.seq
+  const { events } = await sim.events(ref(DEMO.cdp1), { page_num: 0, page_size: 0 })
+  t.same(events.filter((e) => e.kind === 'reverted').map(({ id: _, ...e }) => e), [{ time: revertedAt, kind: 'reverted', seq, to: at }])
+})

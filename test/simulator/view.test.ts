@@ -56,3 +56,24 @@ t.test('a view reads through the journal at its point: a range read and its allo
   t.same(sim.allocated(DEMO.cdp1, 0, 4 * BLOCK_SIZE, true), [{ first: 0, count: 1 }, { first: 2, count: 1 }], 'zeroed and never-written blocks are holes')
   t.same(sim.allocated(DEMO.cdp1, 0, 4 * BLOCK_SIZE, false), [{ first: 0, count: 4 }], 'the volume itself has all four')
 })
+
+t.test('view on and off are events of the volume, each with the view\'s segment and point, at the call\'s own ns', async (t) => {
+  const sim = openDemo(t)
+  await sim.enable([ref(DEMO.cdp1)])
+  advanceSeconds(sim, 1)
+  const at = writeBlock(sim, DEMO.cdp1, 0, 1)
+  const point = await pointAt(sim, ref(DEMO.cdp1), at)
+  await sim.viewOn(ref(DEMO.cdp1), point)
+  const onAt = sim.clock().now
+  t.same(sim.viewFacts(DEMO.cdp1), { host_uuid: DEMO.host1, snapshot_name: point.snapshot_name, time: at }, 'the view\'s facts while it is on')
+  advanceSeconds(sim, 1)
+  await sim.viewOff(ref(DEMO.cdp1))
+  const offAt = sim.clock().now
+  t.equal(await failure(() => sim.viewFacts(DEMO.cdp1)), 'VIEW_NOT_FOUND', 'and none once it is off')
+  const seq = (await sim.info(ref(DEMO.cdp1))).cdp_info[0]?.seq
+  const { events } = await sim.events(ref(DEMO.cdp1), { page_num: 0, page_size: 0 })
+  t.same(events.filter((e) => e.kind === 'view_on' || e.kind === 'view_off').map(({ id: _, ...e }) => e), [
+    { time: onAt, kind: 'view_on', seq, to: at },
+    { time: offAt, kind: 'view_off', seq, to: at }
+  ])
+})
