@@ -56,6 +56,12 @@ export interface ListQuery {
   namespaces?: string[]
   /** Not these namespaces (others serve them). */
   exclude_namespaces?: string[]
+  /**
+   * The caller would take `printed_list` instead of `List`: a backend that works off the
+   * caller's thread prints the items there (printListItems), so the caller handles bytes,
+   * not thousands of objects. Others may ignore it and answer `List`.
+   */
+  print_list?: boolean
 }
 
 /** One range (cluster × namespace) that a list covered, and how that range fared. */
@@ -73,6 +79,8 @@ export interface ListResult {
   TotalCount: number
   List: CdpListItem[]
   each_range_list_state: RangeState[]
+  /** With `print_list`, when the backend took it: the page's items printed (printListItems, UTF-8); `List` is then empty. */
+  printed_list?: Uint8Array
 }
 
 /** The spec's CdpSnapshotInfo. */
