@@ -43,9 +43,10 @@ const changes: FastifyPluginAsyncTypebox<CdpRouteOptions> = async (app, { backen
       response: responses(CdpChangesData, 'CdpChangesOutput')
     }
   }, async (request) => {
-    const { from, to, page_size: limit = CHANGES_PAGE_SIZE.default, page_token: token, ...volume } = request.query
+    const { from, to, page_size: size, page_token: token, ...volume } = request.query
+    const limit = size === undefined || size === 0 ? CHANGES_PAGE_SIZE.default : size // 0: a typed client's unset field
     const points = { from: toUint64(from, 'from'), to: toUint64(to, 'to') }
-    const start = token === undefined || token === '' ? 0n : pageStart(token, points)
+    const start = token === undefined ? 0n : pageStart(token, points)
     const page = await backend.changes(toVolumeRef(volume), { ...points, start, limit })
     return succeeded({ extents: page.extents, next_page_token: page.next === null ? '' : pageToken(points, page.next) })
   })

@@ -10,7 +10,7 @@ export const CdpChangesQuery = Type.Object({
   ...InternalVolumeIdentifier.properties,
   from: Uint64Query('起始时间点（ns，须可恢复）'),
   to: Uint64Query('结束时间点（ns，须可恢复，不早于from）'),
-  page_size: Type.Optional(Type.Integer({ minimum: 1, maximum: CHANGES_PAGE_SIZE.max, default: CHANGES_PAGE_SIZE.default, description: `每页最多区间数（1至${CHANGES_PAGE_SIZE.max}，默认${CHANGES_PAGE_SIZE.default}）` })),
+  page_size: Type.Optional(Type.Integer({ minimum: 0, maximum: CHANGES_PAGE_SIZE.max, default: CHANGES_PAGE_SIZE.default, description: `每页最多区间数（1至${CHANGES_PAGE_SIZE.max}；0或不填为默认${CHANGES_PAGE_SIZE.default}）` })),
   page_token: Type.Optional(Type.String({ maxLength: 200, description: '上一页的next_page_token（首页不填）' }))
 }, { title: 'CdpChangesQuery' })
 

@@ -1,4 +1,4 @@
-// Property-based request fuzzing, shared by test/fuzz/: requests built from the app's own
+// Property-based request fuzzing, shared by test/system/fuzz/: requests built from the app's own
 // OpenAPI document (so every route and field is covered as the schemas declare it), then
 // mutated at the value level (wrong types, missing and extra fields, uint64 edges, unicode,
 // duplicate and prototype keys, deep nesting), at the text level (malformed JSON, bad UTF-8)

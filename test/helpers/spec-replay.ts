@@ -2,12 +2,12 @@
 // manual clock starting at the example's cdp_create_time, each answer compared with the
 // documented one: the whole shape, and every value that is not a time. Where a step needs
 // history, it is made through the simulator's knobs before the step. Shared by the replay
-// in both modes (test/spec-examples.test.ts) and the one over `cdp-sim cluster`.
+// in both modes (test/src/routes/spec-examples.test.ts) and the one over `cdp-sim cluster`.
 import { readFileSync } from 'node:fs'
 import type { FastifyInstance } from 'fastify'
 import type { Test } from 'tap'
 import { CDP, DEMO, SECOND, call, callHttp, parseLossless, volume, type Answer } from './app.js'
-import type { Control } from '../conformance/control.js'
+import type { Control } from '../src/backend/conformance/control.js'
 
 interface Example { name: string, method: 'GET' | 'POST', url: string, request?: string, response: string }
 

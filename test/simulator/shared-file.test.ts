@@ -11,7 +11,7 @@ t.test('processes opening one new database file at once all start, and it is see
   const dir = t.testdir({})
   for (let round = 0; round < 4; round++) {
     const db = join(dir, `race-${round}.db`)
-    const children = Array.from({ length: 3 }, () => fork('test/simulator/open-race.ts', [db], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'ignore', 'pipe', 'ipc'] }))
+    const children = Array.from({ length: 3 }, () => fork('test/helpers/open-race.ts', [db], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'ignore', 'pipe', 'ipc'] }))
     t.teardown(() => { for (const child of children) if (child.exitCode === null) child.kill('SIGKILL') })
     const codes = await Promise.all(children.map(async (child) => (await once(child, 'exit'))[0]))
     t.same(codes, [0, 0, 0], `round ${round}: every process opened the file`)

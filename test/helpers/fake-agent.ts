@@ -1,0 +1,187 @@
+// Small fault-injecting agents on 127.0.0.1 for the AgentBackend tests: each answers as
+// its test scripts it (an envelope, garbage, silence, a reset) and records what it saw.
+import { createServer as createHttpServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import { createServer as createHttpsServer, type ServerOptions } from 'node:https'
+import { once } from 'node:events'
+import { Readable } from 'node:stream'
+import { pipeline } from 'node:stream/promises'
+import type { AddressInfo } from 'node:net'
+import { createAgentBackend, type AgentBackend, type AgentBackendOptions } from '../../src/backend/agent/backend.js'
+import type { CdpListItem } from '../../src/backend/port.js'
+import { CdpError, Scode, type ScodeName } from '../../src/errors.js'
+import { parseLossless, stringifyLossless } from './app.js'
+import type { AgentRoute } from '../../src/backend/agent/routing.js'
+
+/** An answer written whole. */
+export interface Written { status: number, body: string, headers?: Record<string, string> }
+
+/** What an agent does with one request. */
+export type Reply =
+  | Written
+  /** A body written piece by piece as the client takes it (no content-length), until it ends or the client leaves. */
+  | { status: number, stream: () => AsyncIterable<string | Buffer>, headers?: Record<string, string> }
+  | 'hang'
+  /** Reads the request, then resets the connection (TCP RST). */
+  | 'reset'
+
+export interface Seen {
+  /** The operation's path under /agent/v1, e.g. "/info". */
+  op: string
+  // Tests read request bodies by field; the shape is what they assert.
+  body: any
+  headers: IncomingHttpHeaders
+}
+
+export interface FakeAgent {
+  url: string
+  port: number
+  seen: Seen[]
+  /** The requests for one operation. */
+  count: (op: string) => number
+  close: () => Promise<void>
+}
+
+interface Teardown { teardown: (fn: () => unknown) => void }
+
+export function ok (data: unknown): Written {
+  return { status: 200, body: stringifyLossless({ scode: 0, desc: '', message: 'success', message_cn: '成功', stack: null, data }) }
+}
+
+export function fail (code: ScodeName, desc = ''): Written {
+  const { scode, status, message, message_cn: messageCn } = Scode[code]
+  return { status, body: stringifyLossless({ scode, desc, message, message_cn: messageCn, stack: null, data: null }) }
+}
+
+/** Starts an agent on 127.0.0.1 (a given port, to play an agent coming back), stopped at teardown. */
+export async function startAgent (t: Teardown, handle: (seen: Seen) => Reply | Promise<Reply>, options: { port?: number, tls?: ServerOptions } = {}): Promise<FakeAgent> {
+  const seen: Seen[] = []
+  const listener = (req: IncomingMessage, res: ServerResponse): void => {
+    const chunks: Buffer[] = []
+    req.on('data', (chunk: Buffer) => chunks.push(chunk))
+    req.on('end', async () => {
+      const text = Buffer.concat(chunks).toString('utf8')
+      const request: Seen = { op: (req.url ?? '').replace(/^\/agent\/v1/, ''), body: text === '' ? undefined : parseLossless(text), headers: req.headers }
+      seen.push(request)
+      const reply = await handle(request)
+      if (reply === 'hang') return
+      if (reply === 'reset') {
+        req.socket.resetAndDestroy()
+        return
+      }
+      if ('stream' in reply) {
+        res.writeHead(reply.status, { 'content-type': 'application/json', ...reply.headers })
+        // The client dropping the answer midway is what these tests provoke.
+        pipeline(Readable.from(reply.stream()), res).catch(() => {})
+        return
+      }
+      const isJson = reply.body.startsWith('{')
+      res.writeHead(reply.status, { 'content-type': isJson ? 'application/json' : 'text/html', ...reply.headers })
+      res.end(reply.body)
+    })
+  }
+  const server: Server = options.tls === undefined ? createHttpServer(listener) : createHttpsServer(options.tls, listener)
+  server.listen(options.port ?? 0, '127.0.0.1')
+  await once(server, 'listening')
+  const { port } = server.address() as AddressInfo
+  let closed = false
+  const close = async (): Promise<void> => {
+    if (closed) return
+    closed = true
+    server.closeAllConnections()
+    await new Promise((resolve) => server.close(resolve))
+  }
+  t.teardown(close)
+  return {
+    url: `${options.tls === undefined ? 'http' : 'https'}://127.0.0.1:${port}`,
+    port,
+    seen,
+    count: (op) => seen.filter((request) => request.op === op).length,
+    close
+  }
+}
+
+/** A loopback port with nothing listening on it (an agent that is down). */
+export async function freePort (): Promise<number> {
+  const server = createHttpServer()
+  server.listen(0, '127.0.0.1')
+  await once(server, 'listening')
+  const { port } = server.address() as AddressInfo
+  await new Promise((resolve) => server.close(resolve))
+  return port
+}
+
+export const CLUSTER = 'ee3ae4de-811a-45b5-b339-f7ad45872c33'
+export const NAMESPACE = '6a2cef30-d8f8-4268-aad0-172834d95768'
+export const OTHER_NAMESPACE = '0d6f3b8e-2c1a-4f5e-9b7d-3e8a1c2b4d60'
+
+/** One route of the demo cluster to these URLs (all its namespaces). */
+export function wholeCluster (...urls: string[]): AgentRoute[] {
+  return [{ cluster_uuid: CLUSTER, urls }]
+}
+
+/** Where the fake agents' volumes live: the demo cluster, tenant ken. */
+const KEN_IN_CLUSTER = {
+  cluster_uuid: CLUSTER,
+  cluster_name: 'cluster_name_236',
+  cluster_mode: '',
+  tenant: '257d6354-be6d-45ec-b65d-e961d6a1274b',
+  tenant_name: 'ken'
+}
+
+/** The identity an agent reports for a volume it has. */
+export function identity (volumeUuid: string, name = `vol-${volumeUuid.slice(0, 4)}`) {
+  return {
+    ...KEN_IN_CLUSTER,
+    multiple: false,
+    vm_type: '',
+    volume_uuid: volumeUuid,
+    volume_name: name,
+    owner: ''
+  }
+}
+
+/**
+ * A batch answer from an agent that has exactly `has` among the volumes asked: those
+ * succeed, the others are VOLUME_NOT_FOUND, as a real agent answers.
+ */
+export function batchFrom (has: readonly string[]) {
+  return (seen: Seen): Reply => ok({
+    results: (seen.body.volumes as Array<{ volume_uuid: string }>).map(({ volume_uuid: uuid }) => has.includes(uuid)
+      ? { scode: 0, desc: '', volume: identity(uuid) }
+      : { scode: Scode.VOLUME_NOT_FOUND.scode, desc: uuid, volume: { ...identity(uuid, ''), cluster_name: '', tenant: '', tenant_name: '' } })
+  })
+}
+
+/** An AgentBackend over `routes` (short deadline, quick retries), closed at teardown. */
+export function agentBackend (t: Teardown, routes: AgentRoute[], options: Partial<AgentBackendOptions> = {}): AgentBackend {
+  const b = createAgentBackend({ routes, timeoutMs: 2000, retries: 2, concurrency: 4, backoffMs: 1, ...options })
+  t.teardown(() => b.close())
+  return b
+}
+
+/** The CdpError a call fails with (a test fails if it succeeds or throws anything else). */
+export async function failure (call: Promise<unknown>): Promise<CdpError> {
+  try {
+    await call
+  } catch (err) {
+    if (err instanceof CdpError) return err
+    throw err
+  }
+  throw new Error('expected the call to fail')
+}
+
+/** A list item as an agent reports it. */
+export function listItem (name: string, uuid: string): CdpListItem {
+  return {
+    ...KEN_IN_CLUSTER,
+    volume_uuid: uuid,
+    volume_name: name,
+    vm_name: '',
+    vm_uuid: '',
+    reserve_duration: 86400n,
+    reserve_capacity: 18446744073709551615n,
+    cdp_create_time: 1630053321,
+    cdp_state: 'on',
+    cdp_priority: 'mid'
+  }
+}

@@ -1,0 +1,270 @@
+// AgentBackend over a cluster split across agents: calls go to each route, the agent that
+// has the volume decides, and a failing agent affects only what it serves.
+import t from 'tap'
+import { LIST_PAGE_ITEMS } from '../../../../src/backend/agent/answer-limits.js'
+import { createAgentBackend } from '../../../../src/backend/agent/backend.js'
+import type { AgentRoute } from '../../../../src/backend/agent/routing.js'
+import type { CdpListItem } from '../../../../src/backend/port.js'
+import { CdpError } from '../../../../src/errors.js'
+import { CLUSTER, NAMESPACE, OTHER_NAMESPACE, batchFrom, fail, freePort, identity, listItem, ok, startAgent, type Reply, type Seen } from '../../../helpers/fake-agent.js'
+
+const A = 'aaaaaaaa-0000-4000-8000-000000000001'
+const B = 'bbbbbbbb-0000-4000-8000-000000000002'
+const NOWHERE = 'cccccccc-0000-4000-8000-000000000003'
+const UNKNOWN_CLUSTER = '99999999-0000-4000-8000-000000000000'
+const POLICY = { cdp_priority: 'mid' as const, reserve_capacity: 32212254720n, reserve_duration: 86400n }
+
+const ref = (uuid: string, cluster = CLUSTER) => ({ cluster_uuid: cluster, volume_uuid: uuid })
+
+interface Teardown { teardown: (fn: () => unknown) => void }
+
+/** The demo cluster split: NAMESPACE on `named`, every other namespace on `rest`. */
+function split (named: string, rest: string): AgentRoute[] {
+  return [
+    { cluster_uuid: CLUSTER, namespaces: [NAMESPACE], urls: [named] },
+    { cluster_uuid: CLUSTER, urls: [rest] }
+  ]
+}
+
+function backend (t: Teardown, routes: AgentRoute[]) {
+  const b = createAgentBackend({ routes, timeoutMs: 2000, retries: 1, concurrency: 2, backoffMs: 1 })
+  t.teardown(() => b.close())
+  return b
+}
+
+async function down (): Promise<string> {
+  return `http://127.0.0.1:${await freePort()}`
+}
+
+/** An agent holding these volumes for single-volume calls: info answers, others say not found. */
+function holding (volumes: readonly string[]) {
+  return ({ body }: Seen): Reply => volumes.includes(body.volume?.volume_uuid)
+    ? ok({ cdp_info: [], host_uuid: 'h' })
+    : fail('VOLUME_NOT_FOUND', body.volume?.volume_uuid)
+}
+
+t.test('batch: each volume takes the outcome of the agent that has it, in request order', async (t) => {
+  const named = await startAgent(t, batchFrom([A]))
+  const rest = await startAgent(t, batchFrom([B]))
+  const outcomes = await backend(t, split(named.url, rest.url)).edit(POLICY, [ref(B), ref(NOWHERE), ref(A)])
+  t.match(outcomes, [
+    { ok: true, volume: identity(B) },
+    { ok: false, volume: { volume_uuid: NOWHERE }, error: { code: 'VOLUME_NOT_FOUND' } },
+    { ok: true, volume: identity(A) }
+  ])
+  t.strictSame(named.seen[0]?.body, { policy: { cdp_priority: 'mid', reserve_capacity: 32212254720, reserve_duration: 86400 }, volumes: [ref(B), ref(NOWHERE), ref(A)] }, 'the whole batch goes to every route')
+  t.equal(rest.count('/edit'), 1)
+})
+
+t.test('batch: an agent that is down fails only the volumes no agent found', async (t) => {
+  const named = await startAgent(t, batchFrom([A]))
+  const outcomes = await backend(t, split(named.url, await down())).enable([ref(A), ref(B)])
+  t.match(outcomes, [
+    { ok: true, volume: identity(A) },
+    { ok: false, volume: { volume_uuid: B, cluster_uuid: CLUSTER }, error: { code: 'AGENT_UNREACHABLE' } }
+  ])
+})
+
+t.test('batch: an agent\'s answer about a volume it has (a refusal) is that volume\'s outcome', async (t) => {
+  const named = await startAgent(t, ({ body }) => ok({
+    results: (body.volumes as Array<{ volume_uuid: string }>).map(({ volume_uuid: uuid }) => uuid === A
+      ? { scode: 3003, desc: 'the volume has no CDP configured', volume: identity(A) }
+      : { scode: 3002, desc: uuid, volume: identity(uuid, '') })
+  }))
+  const rest = await startAgent(t, () => 'hang')
+  const b = createAgentBackend({ routes: split(named.url, rest.url), timeoutMs: 100, retries: 0, concurrency: 2 })
+  t.teardown(() => b.close())
+  const [outcome] = await b.disable([ref(A)])
+  t.match(outcome, { ok: false, volume: identity(A), error: { code: 'CDP_NOT_FOUND', desc: 'the volume has no CDP configured' } })
+})
+
+t.test('batch: an answer that does not match the volumes sent is that agent\'s bad response', async (t) => {
+  const named = await startAgent(t, () => ok({ results: [] }))
+  const rest = await startAgent(t, batchFrom([B]))
+  const outcomes = await backend(t, split(named.url, rest.url)).enable([ref(A), ref(B)])
+  t.match(outcomes, [{ ok: false, error: { code: 'AGENT_BAD_RESPONSE' } }, { ok: true, volume: identity(B) }])
+})
+
+t.test('batch: volumes of an unknown cluster are CLUSTER_NOT_FOUND, the others proceed', async (t) => {
+  const agent = await startAgent(t, batchFrom([A]))
+  const outcomes = await backend(t, [{ cluster_uuid: CLUSTER, urls: [agent.url] }]).enable([ref(NOWHERE, UNKNOWN_CLUSTER), ref(A)])
+  t.match(outcomes, [
+    { ok: false, volume: { cluster_uuid: UNKNOWN_CLUSTER, volume_uuid: NOWHERE }, error: { code: 'CLUSTER_NOT_FOUND' } },
+    { ok: true, volume: identity(A) }
+  ])
+  t.strictSame(agent.seen[0]?.body.volumes, [ref(A)], 'the agent sees only its cluster\'s volumes')
+})
+
+t.test('single-volume calls: the agent that has the volume answers', async (t) => {
+  const named = await startAgent(t, holding([]))
+  const rest = await startAgent(t, holding([B]))
+  t.strictSame(await backend(t, split(named.url, rest.url)).info(ref(B)), { cdp_info: [], host_uuid: 'h' })
+})
+
+t.test('single-volume calls: a volume no agent has is VOLUME_NOT_FOUND', async (t) => {
+  const named = await startAgent(t, holding([]))
+  const rest = await startAgent(t, holding([]))
+  const err = await backend(t, split(named.url, rest.url)).info(ref(NOWHERE)).catch((e: unknown) => e)
+  t.match(err, { code: 'VOLUME_NOT_FOUND', desc: NOWHERE })
+})
+
+t.test('single-volume calls: another agent being down does not matter when the volume is found', async (t) => {
+  const rest = await startAgent(t, holding([B]))
+  t.strictSame(await backend(t, split(await down(), rest.url)).info(ref(B)), { cdp_info: [], host_uuid: 'h' })
+})
+
+t.test('single-volume calls: not found anywhere while an agent is down reports the agent failure', async (t) => {
+  const rest = await startAgent(t, holding([]))
+  const err = await backend(t, split(await down(), rest.url)).info(ref(A)).catch((e: unknown) => e)
+  t.ok(err instanceof CdpError)
+  t.match(err, { code: 'AGENT_UNREACHABLE' })
+  t.equal((err as CdpError).entry.status, 502)
+})
+
+t.test('single-volume calls: the holder\'s refusal wins over another agent\'s failure', async (t) => {
+  const named = await startAgent(t, () => fail('VIEW_IS_ON', 'turn the view off first'))
+  const err = await backend(t, split(named.url, await down())).revert(ref(A), { snapshot_name: 'CDP-auto-1', timestamp: 1n }).catch((e: unknown) => e)
+  t.match(err, { code: 'VIEW_IS_ON', desc: 'turn the view off first' })
+})
+
+t.test('one agent behind several routes is asked once per call', async (t) => {
+  const agent = await startAgent(t, (seen) => seen.op === '/revert' ? ok({}) : batchFrom([A])(seen))
+  const b = backend(t, split(agent.url, agent.url))
+  await b.revert(ref(A), { snapshot_name: 'CDP-auto-1', timestamp: 1n })
+  t.match(await b.enable([ref(A)]), [{ ok: true }])
+  t.strictSame(agent.seen.map((seen) => seen.op), ['/revert', '/enable'])
+})
+
+t.test('an unknown cluster is CLUSTER_NOT_FOUND (404) for single-volume calls and list', async (t) => {
+  const agent = await startAgent(t, holding([A]))
+  const b = backend(t, [{ cluster_uuid: CLUSTER, urls: [agent.url] }])
+  for (const call of [b.info(ref(A, UNKNOWN_CLUSTER)), b.clean(ref(A, UNKNOWN_CLUSTER)), b.list({ cluster_uuid: UNKNOWN_CLUSTER, page_num: 0, page_size: 0 })]) {
+    const err = await call.catch((e: unknown) => e)
+    t.match(err, { code: 'CLUSTER_NOT_FOUND', desc: UNKNOWN_CLUSTER })
+    t.equal((err as CdpError).entry.status, 404)
+  }
+  t.equal(agent.seen.length, 0)
+})
+
+t.test('fan-out keeps at most `concurrency` agents in flight', async (t) => {
+  let inFlight = 0
+  let most = 0
+  const slowly = async (seen: Seen): Promise<Reply> => {
+    most = Math.max(most, ++inFlight)
+    await new Promise((resolve) => setTimeout(resolve, 20))
+    inFlight--
+    return batchFrom([])(seen)
+  }
+  const namespaces = ['11111111', '22222222', '33333333', '44444444'].map((n) => `${n}-0000-4000-8000-000000000000`)
+  const routes: AgentRoute[] = []
+  // The last is the cluster's catch-all, which every routing table needs.
+  for (const [i, ns] of namespaces.entries()) {
+    routes.push({ cluster_uuid: CLUSTER, ...(i < namespaces.length - 1 ? { namespaces: [ns] } : {}), urls: [(await startAgent(t, slowly)).url] })
+  }
+  const outcomes = await backend(t, routes).enable([ref(A)])
+  t.match(outcomes, [{ ok: false, error: { code: 'VOLUME_NOT_FOUND' } }], 'every agent was asked')
+  t.equal(most, 2)
+})
+
+// -- list --
+
+const item = listItem
+
+const CLUSTER_INFO = { uuid: CLUSTER, name: 'cluster_name_236', mode: '' }
+
+/** An agent serving one namespace's sorted items, honouring `offset` and `limit` as a real agent does. */
+function listing (namespace: string, items: CdpListItem[]) {
+  return ({ body }: Seen): Reply => {
+    const from = Number(body.offset ?? 0)
+    return ok({
+      cluster: CLUSTER_INFO,
+      ranges: [{ namespace_uuid: namespace, total_count: items.length }],
+      items: body.limit === 0 ? items.slice(from) : items.slice(from, from + Number(body.limit))
+    })
+  }
+}
+
+const NAMED_ITEMS = [item('alpha', A), item('delta', 'dddddddd-0000-4000-8000-000000000004')]
+const REST_ITEMS = [item('beta', B), item('gamma', NOWHERE), item('zeta', 'eeeeeeee-0000-4000-8000-000000000005')]
+
+t.test('list: both routes are asked for enough to fill the page, and the page is cut from the merge', async (t) => {
+  const named = await startAgent(t, listing(NAMESPACE, NAMED_ITEMS))
+  const rest = await startAgent(t, listing(OTHER_NAMESPACE, REST_ITEMS))
+  const b = backend(t, split(named.url, rest.url))
+  const page = await b.list({ cluster_uuid: CLUSTER, tenant: '257d6354-be6d-45ec-b65d-e961d6a1274b', filter_name: 'a', page_num: 1, page_size: 2 })
+  t.strictSame(named.seen[0]?.body, { cluster_uuid: CLUSTER, tenant: '257d6354-be6d-45ec-b65d-e961d6a1274b', filter_name: 'a', namespaces: [NAMESPACE], limit: 4 })
+  t.strictSame(rest.seen[0]?.body, { cluster_uuid: CLUSTER, tenant: '257d6354-be6d-45ec-b65d-e961d6a1274b', filter_name: 'a', exclude_namespaces: [NAMESPACE], limit: 4 })
+  t.strictSame(page.List.map((i) => i.volume_name), ['delta', 'gamma'], 'alpha beta | delta gamma | zeta')
+  t.equal(page.TotalCount, 5)
+  t.strictSame(page.each_range_list_state, [
+    { cluster_uuid: CLUSTER, cluster_name: 'cluster_name_236', cluster_mode: '', namespace_uuid: NAMESPACE, total_count: 2 },
+    { cluster_uuid: CLUSTER, cluster_name: 'cluster_name_236', cluster_mode: '', namespace_uuid: OTHER_NAMESPACE, total_count: 3 }
+  ])
+  t.equal(page.List[0]?.reserve_capacity, 18446744073709551615n, 'uint64 exact')
+})
+
+t.test('list: page_size 0 asks every route for a first page and returns the whole merge', async (t) => {
+  const named = await startAgent(t, listing(NAMESPACE, NAMED_ITEMS))
+  const rest = await startAgent(t, listing(OTHER_NAMESPACE, REST_ITEMS))
+  const all = await backend(t, split(named.url, rest.url)).list({ cluster_uuid: CLUSTER, page_num: 0, page_size: 0 })
+  t.strictSame([named, rest].map((agent) => agent.seen.map((seen) => seen.body.limit)), [[LIST_PAGE_ITEMS], [LIST_PAGE_ITEMS]], 'a short list is one page')
+  t.strictSame(all.List.map((i) => i.volume_name), ['alpha', 'beta', 'delta', 'gamma', 'zeta'])
+})
+
+t.test('list: a page past the end is empty with the true total', async (t) => {
+  const named = await startAgent(t, listing(NAMESPACE, NAMED_ITEMS))
+  const rest = await startAgent(t, listing(OTHER_NAMESPACE, REST_ITEMS))
+  const page = await backend(t, split(named.url, rest.url)).list({ cluster_uuid: CLUSTER, page_num: 9, page_size: 10 })
+  t.strictSame(page.List, [])
+  t.equal(page.TotalCount, 5)
+})
+
+t.test('list: a failed namespace route marks its ranges; the healthy route still answers', async (t) => {
+  const rest = await startAgent(t, listing(OTHER_NAMESPACE, REST_ITEMS))
+  const page = await backend(t, split(await down(), rest.url)).list({ cluster_uuid: CLUSTER, page_num: 0, page_size: 10 })
+  t.strictSame(page.List.map((i) => i.volume_name), ['beta', 'gamma', 'zeta'])
+  t.equal(page.TotalCount, 3)
+  t.match(page.each_range_list_state, [
+    { cluster_uuid: CLUSTER, cluster_name: 'cluster_name_236', namespace_uuid: NAMESPACE, total_count: 0, error: { code: 'AGENT_UNREACHABLE' } },
+    { namespace_uuid: OTHER_NAMESPACE, total_count: 3 }
+  ])
+  t.notOk('error' in (page.each_range_list_state[1] ?? {}), 'the healthy range carries no error')
+})
+
+t.test('list: a failed catch-all route is one range with namespace_uuid ""; with no healthy answer the names are ""', async (t) => {
+  const named = await startAgent(t, () => 'hang')
+  const rest = await startAgent(t, () => ({ status: 500, body: '<html>bad gateway</html>' }))
+  const b = createAgentBackend({ routes: split(named.url, rest.url), timeoutMs: 100, retries: 0, concurrency: 2 })
+  t.teardown(() => b.close())
+  const page = await b.list({ cluster_uuid: CLUSTER, page_num: 0, page_size: 10 })
+  t.strictSame(page.List, [])
+  t.equal(page.TotalCount, 0)
+  t.match(page.each_range_list_state, [
+    { cluster_uuid: CLUSTER, cluster_name: '', cluster_mode: '', namespace_uuid: NAMESPACE, total_count: 0, error: { code: 'AGENT_TIMEOUT' } },
+    { cluster_uuid: CLUSTER, cluster_name: '', cluster_mode: '', namespace_uuid: '', total_count: 0, error: { code: 'AGENT_BAD_RESPONSE' } }
+  ])
+})
+
+t.test('list: ranges narrowed by the query are asked only of the routes serving them', async (t) => {
+  const named = await startAgent(t, listing(NAMESPACE, NAMED_ITEMS))
+  const rest = await startAgent(t, listing(OTHER_NAMESPACE, REST_ITEMS))
+  const page = await backend(t, split(named.url, rest.url)).list({ cluster_uuid: CLUSTER, page_num: 0, page_size: 0, namespaces: [OTHER_NAMESPACE] })
+  t.equal(named.seen.length, 0)
+  t.strictSame(rest.seen[0]?.body.namespaces, [OTHER_NAMESPACE])
+  t.equal(page.TotalCount, 3)
+})
+
+t.test('ready: every agent answers health, else BACKEND_UNAVAILABLE naming the silent ones', async (t) => {
+  const named = await startAgent(t, () => ok({ protocol: 1 }))
+  const rest = await startAgent(t, () => ok({ protocol: 1 }))
+  await backend(t, split(named.url, rest.url)).ready()
+  t.equal(named.count('/health'), 1)
+  const silent = await down()
+  const wrongVersion = await startAgent(t, () => ok({ protocol: 2 }))
+  const err = await backend(t, [...split(named.url, silent), { cluster_uuid: UNKNOWN_CLUSTER, urls: [wrongVersion.url] }]).ready().catch((e: unknown) => e)
+  t.match(err, { code: 'BACKEND_UNAVAILABLE' })
+  t.equal((err as CdpError).entry.status, 503)
+  t.match((err as CdpError).desc, silent)
+  t.match((err as CdpError).desc, wrongVersion.url)
+  t.notMatch((err as CdpError).desc, named.url)
+})

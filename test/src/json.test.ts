@@ -1,0 +1,54 @@
+// Lossless request JSON and the one uint64 conversion.
+import fc from 'fast-check'
+import t from 'tap'
+import { CdpError } from '../../src/errors.js'
+import { duplicateKey, parseJson, toUint64 } from '../../src/json.js'
+
+t.test('integers above 2^53 keep every digit', async (t) => {
+  const parsed = parseJson('{"time": 1630057893506590075, "small": 86400, "f": 0.5}') as Record<string, unknown>
+  t.equal(parsed.time, '1630057893506590075', 'kept as its decimal text')
+  t.equal(toUint64(parsed.time as string, 'time'), 1630057893506590075n)
+  t.equal(parsed.small, 86400, 'a safe integer stays a number')
+  t.equal(parsed.f, '0.5', 'a fraction stays its text: no field of the API takes it')
+})
+
+t.test('forbidden and malformed input is INVALID_JSON', async (t) => {
+  for (const text of ['{"__proto__": {}}', '{"a": {"constructor": {"prototype": {}}}}', '{"a": 1,}', '', '{"a": 1, "a": 2}']) {
+    t.throws(() => parseJson(text), { code: 'INVALID_JSON' }, JSON.stringify(text))
+  }
+  t.equal(({} as Record<string, unknown>).polluted, undefined, 'no prototype touched')
+})
+
+t.test('a forbidden key is INVALID_JSON naming that key', async (t) => {
+  for (const key of ['__proto__', 'constructor']) {
+    const err = t.throws(() => parseJson(`{"a": {"${key}": 1}}`)) as CdpError
+    t.equal(err.code, 'INVALID_JSON')
+    t.equal(err.desc, `forbidden key "${key}"`)
+  }
+})
+
+t.test('toUint64 takes JSON integers and decimal strings in range', async (t) => {
+  t.equal(toUint64(0, 'x'), 0n)
+  t.equal(toUint64('0', 'x'), 0n)
+  t.equal(toUint64('18446744073709551615', 'x'), 2n ** 64n - 1n)
+  t.equal(toUint64(9007199254740991, 'x'), 9007199254740991n)
+})
+
+t.test('toUint64 refuses negatives, fractions, text and values above 2^64-1', async (t) => {
+  // 2 ** 60 is an integer, but a JS number that large may already be a rounded one.
+  for (const bad of [-1, 1.5, '-1', '1.5', 'abc', '', ' 1', '18446744073709551616', Number.NaN, 2 ** 60]) {
+    const err = t.throws(() => toUint64(bad, 'timestamp')) as CdpError
+    t.equal(err.code, 'INVALID_UINT64', String(bad))
+    t.match(err.desc, 'timestamp', 'names the field')
+  }
+})
+
+t.test('duplicateKey finds none in any JSON that a serialiser writes, and finds an added one', async () => {
+  fc.assert(fc.property(fc.dictionary(fc.string({ unit: 'grapheme' }), fc.jsonValue(), { minKeys: 1 }), fc.nat(), (object, pick) => {
+    const text = JSON.stringify(object)
+    if (duplicateKey(text) !== undefined) return false
+    const keys = Object.keys(object)
+    const key = keys[pick % keys.length] as string
+    return duplicateKey(`${text.slice(0, -1)},${JSON.stringify(key)}:null}`) === key
+  }), { numRuns: 500 })
+})
