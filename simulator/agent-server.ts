@@ -131,7 +131,7 @@ const agentRoutes: FastifyPluginAsync<{ simulator: CdpBackend }> = async (app, {
 
 export const AGENT_OPENAPI_INFO = {
   title: 'volume-cdp node agent protocol',
-  description: 'What the volume-cdp API sends to the node agent of a storage cluster. Every operation is POST with a JSON body and answers the envelope {scode, desc, message, message_cn, stack, data}; uint64 fields are exact JSON integers (parse them losslessly), a decimal string is accepted in requests. See the README, section "The agent protocol".',
+  description: 'What the volume-cdp API sends to the node agent of a storage cluster. Every operation is POST with a JSON body and answers the envelope {scode, desc, message, message_cn, stack, data}; uint64 fields are exact JSON integers (parse them losslessly), a decimal string is accepted in requests. See docs/agent-protocol.md.',
   version: String(AGENT_PROTOCOL_VERSION)
 }
 

@@ -111,9 +111,10 @@ export function requireRecoverable (sql: Sql, volumeId: bigint, at: Ns, now: Ns)
 /** Checks a (snapshot, timestamp) pair the way view and revert need it. */
 export function resolvePoint (sql: Sql, volumeId: bigint, point: PointInTime, now: Ns): ResolvedPoint {
   // Segments opened in one second each have a snapshot of that second's name: the point's is
-  // the newest of them at or before its time (an older one's segment ended sooner).
+  // the newest of them at or before its time (an older one's segment ended sooner). Segments
+  // rolled at one ns share even the time: the newest segment's is the one still recording.
   const snapshot = sql.get<{ seq: bigint, time: bigint }>(`SELECT seq, time FROM snapshot WHERE volume_id = ? AND name = ?
-    ORDER BY time <= ? DESC, time DESC LIMIT 1`, volumeId, point.snapshot_name, point.timestamp < now ? point.timestamp : now)
+    ORDER BY time <= ? DESC, time DESC, seq DESC LIMIT 1`, volumeId, point.snapshot_name, point.timestamp < now ? point.timestamp : now)
   if (snapshot === undefined) throw new CdpError('SNAPSHOT_NOT_FOUND', point.snapshot_name)
   if (point.timestamp > now) throw new CdpError('POINT_NOT_RECOVERABLE', `timestamp ${point.timestamp} is after now (${now})`)
   const segment = sql.get<{ end_time: bigint | null, online: bigint, host_id: bigint, host_uuid: string, disk_id: bigint }>(`

@@ -5,8 +5,9 @@ import autocannon from 'autocannon'
 import Fastify from 'fastify'
 import { buildApp } from '../../src/app.js'
 import type { CdpBackend, VolumeRef } from '../../src/backend/port.js'
-import { loadTopology, openSimulator, type Simulator, type Topology } from '../../simulator/index.js'
+import { openSimulator, type Simulator, type Topology } from '../../simulator/index.js'
 import { benchTopology } from './sim-setup.js'
+import { DEMO, demoTopology } from '../helpers/demo.js'
 
 export const CDP = '/v1/volume/internal/cdp'
 const CONNECTIONS = 50
@@ -61,9 +62,9 @@ const SECOND = 1_000_000_000n
  * 40 blocks, so 100 one-block writes fill three segments.
  */
 export async function infoData (db: string, snapshots = 100): Promise<BenchData & { ref: VolumeRef }> {
-  const topology = loadTopology('fixtures/demo-topology.json')
-  const cluster = 'ee3ae4de-811a-45b5-b339-f7ad45872c33'
-  const volume = 'ddc4adf3-830e-4ec3-b1dc-85571aea15c7'
+  const topology = demoTopology
+  const cluster = DEMO.cluster
+  const volume = DEMO.cdp1
   const sim = openSimulator({ db, topology, clock: { mode: 'manual' }, snapshotIntervalSeconds: 60, segmentCapacity: 40n * 4096n })
   const ref = { cluster_uuid: cluster, volume_uuid: volume }
   await sim.edit({ cdp_priority: 'mid', reserve_capacity: 1n << 30n, reserve_duration: 10n ** 6n }, [ref])

@@ -11,6 +11,7 @@ import type { CdpListItem } from '../../src/backend/port.js'
 import { CdpError, Scode, type ScodeName } from '../../src/errors.js'
 import { parseLossless, stringifyLossless } from './app.js'
 import type { AgentRoute } from '../../src/backend/agent/routing.js'
+import { DEMO } from './demo.js'
 
 /** An answer written whole. */
 export interface Written { status: number, body: string, headers?: Record<string, string> }
@@ -110,21 +111,17 @@ export async function freePort (): Promise<number> {
   return port
 }
 
-export const CLUSTER = 'ee3ae4de-811a-45b5-b339-f7ad45872c33'
-export const NAMESPACE = '6a2cef30-d8f8-4268-aad0-172834d95768'
-export const OTHER_NAMESPACE = '0d6f3b8e-2c1a-4f5e-9b7d-3e8a1c2b4d60'
-
 /** One route of the demo cluster to these URLs (all its namespaces). */
 export function wholeCluster (...urls: string[]): AgentRoute[] {
-  return [{ cluster_uuid: CLUSTER, urls }]
+  return [{ cluster_uuid: DEMO.cluster, urls }]
 }
 
 /** Where the fake agents' volumes live: the demo cluster, tenant ken. */
 const KEN_IN_CLUSTER = {
-  cluster_uuid: CLUSTER,
+  cluster_uuid: DEMO.cluster,
   cluster_name: 'cluster_name_236',
   cluster_mode: '',
-  tenant: '257d6354-be6d-45ec-b65d-e961d6a1274b',
+  tenant: DEMO.ken,
   tenant_name: 'ken'
 }
 

@@ -52,3 +52,18 @@ t.test('duplicateKey finds none in any JSON that a serialiser writes, and finds 
     return duplicateKey(`${text.slice(0, -1)},${JSON.stringify(key)}:null}`) === key
   }), { numRuns: 500 })
 })
+
+t.test('a key named twice is INVALID_JSON naming it, even when both values are equal', async (t) => {
+  // lossless-json refuses a duplicate only when the values differ; equal ones are ours to refuse.
+  const err = t.throws(() => parseJson('{"volume_uuid": "x", "volume_uuid": "x"}')) as CdpError
+  t.equal(err.code, 'INVALID_JSON')
+  t.equal(err.desc, 'duplicate key "volume_uuid"')
+})
+
+t.test('a key is a key whatever JSON whitespace stands before its colon', async (t) => {
+  for (const space of [' ', '\t', '\n', '\r', ' \t\n\r']) {
+    t.equal(duplicateKey(`{"a"${space}: 1, "a"${space}: 1}`), 'a', JSON.stringify(space))
+    t.throws(() => parseJson(`{"a"${space}: 1, "a"${space}: 1}`), { code: 'INVALID_JSON' }, JSON.stringify(space))
+  }
+  t.equal(duplicateKey('{"a": ["a" , "a"]}'), undefined, 'strings in an array are not keys')
+})

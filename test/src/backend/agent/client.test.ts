@@ -3,9 +3,10 @@
 // agent's INTERNAL detail may reach, recovery, and the bearer token.
 import t from 'tap'
 import { Scode } from '../../../../src/errors.js'
-import { CLUSTER, agentBackend, batchFrom, fail, failure, freePort, identity, ok, startAgent, wholeCluster, type Reply } from '../../../helpers/fake-agent.js'
+import { agentBackend, batchFrom, fail, failure, freePort, identity, ok, startAgent, wholeCluster, type Reply } from '../../../helpers/fake-agent.js'
+import { DEMO } from '../../../helpers/demo.js'
 
-const VOLUME = { cluster_uuid: CLUSTER, volume_uuid: 'ddc4adf3-830e-4ec3-b1dc-85571aea15c7' }
+const VOLUME = { cluster_uuid: DEMO.cluster, volume_uuid: DEMO.cdp1 }
 const POINT = { snapshot_name: 'CDP-auto-1630060807', timestamp: 1630060862000000007n }
 const INFO = {
   cdp_info: [{
@@ -205,7 +206,7 @@ t.test('a batch item\'s INTERNAL detail goes to the log; the item keeps its scod
       : { scode: Scode.CDP_IS_ON.scode, desc: 'disable it first', volume: identity(uuid) })
   }))
   const { lines, log } = capturingLog()
-  const [leaky, refused] = await backend(t, wholeCluster(agent.url), { log }).enable([VOLUME, { cluster_uuid: CLUSTER, volume_uuid: other }])
+  const [leaky, refused] = await backend(t, wholeCluster(agent.url), { log }).enable([VOLUME, { cluster_uuid: DEMO.cluster, volume_uuid: other }])
   t.match(leaky, { ok: false, error: { code: 'INTERNAL', desc: '' } })
   t.match(refused, { ok: false, error: { code: 'CDP_IS_ON', desc: 'disable it first' } })
   t.strictSame(lines.map(({ details }) => details), [{ agent: agent.url, operation: 'enable', desc: LEAK }])
