@@ -186,6 +186,25 @@ const MIGRATIONS: string[] = [
   ) STRICT, WITHOUT ROWID;
   INSERT INTO unjournaled_block (volume_id, block)
     SELECT l.volume_id, l.block FROM live_block l JOIN cdp c ON c.volume_id = l.volume_id WHERE c.state = 'off';
+  `,
+  `
+  -- which volumes' list entries changed, newest last: every process's name index
+  -- (simulator/list-index.ts) applies what it has not seen, whoever wrote it. The newest 4096
+  -- are kept (a process further behind rebuilds its index); AUTOINCREMENT never reuses an
+  -- id, so a position stays meaningful. Not a state table (state.ts skips volume_search*).
+  CREATE TABLE volume_search_log (id INTEGER PRIMARY KEY AUTOINCREMENT, volume_id INTEGER NOT NULL) STRICT;
+  CREATE TRIGGER volume_search_listed AFTER INSERT ON cdp BEGIN
+    INSERT INTO volume_search_log (volume_id) VALUES (new.volume_id);
+  END;
+  CREATE TRIGGER volume_search_unlisted AFTER DELETE ON cdp BEGIN
+    INSERT INTO volume_search_log (volume_id) VALUES (old.volume_id);
+  END;
+  CREATE TRIGGER volume_search_renamed AFTER UPDATE OF uuid, name, search_name, cluster_id, namespace_id, tenant_id ON volume BEGIN
+    INSERT INTO volume_search_log (volume_id) VALUES (new.id);
+  END;
+  CREATE TRIGGER volume_search_log_kept AFTER INSERT ON volume_search_log BEGIN
+    DELETE FROM volume_search_log WHERE id <= new.id - 4096;
+  END;
   `
 ]
 

@@ -15,6 +15,8 @@ export interface Sql {
   /** Runs `fn` in a savepoint inside the current transaction: if it throws, only its own work is undone. */
   inSavepoint: <T>(fn: () => T) => T
   readonly open: boolean
+  /** A transaction is under way on this handle (what it has written may yet be undone). */
+  readonly transactionOpen: boolean
   close: () => void
 }
 
@@ -53,6 +55,7 @@ export function sqlOver (db: Database, onDiskFull: () => void = () => {}): Sql {
     // Nested inside a transaction, better-sqlite3's transaction function is a savepoint.
     inSavepoint: <T>(fn: () => T) => transaction(fn) as T,
     get open () { return db.open },
+    get transactionOpen () { return db.inTransaction },
     close: () => { if (db.open) db.close() }
   }
 }

@@ -1,6 +1,7 @@
 // CdpBackend: the one seam between the HTTP layer and whatever holds CDP state (the
 // in-process simulator, or node agents over HTTP). Records carry the contract's own field
 // names so routes pass them through untouched; every time in ns is a bigint.
+import type { ListKey } from '../list-order.js'
 import type { Static } from '@sinclair/typebox'
 import type { CdpError } from '../errors.js'
 import type { CdpPolicy as CdpPolicySchema } from '../schemas/batch.js'
@@ -56,6 +57,8 @@ export interface ListQuery {
   namespaces?: string[]
   /** Not these namespaces (others serve them). */
   exclude_namespaces?: string[]
+  /** Only the items after this one in list order; the page is counted from there (the agent protocol's keyset cursor). */
+  after?: ListKey
   /**
    * The caller would take `printed_list` instead of `List`: a backend that works off the
    * caller's thread prints the items there (printListItems), so the caller handles bytes,
@@ -79,6 +82,8 @@ export interface ListResult {
   TotalCount: number
   List: CdpListItem[]
   each_range_list_state: RangeState[]
+  /** With `after`: how many of the matches are at or before it. */
+  before?: number
   /** With `print_list`, when the backend took it: the page's items printed (printListItems, UTF-8); `List` is then empty. */
   printed_list?: Uint8Array
 }

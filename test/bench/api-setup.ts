@@ -3,6 +3,7 @@
 // and the data the info and list benchmarks read.
 import autocannon from 'autocannon'
 import Fastify from 'fastify'
+import { request } from 'undici'
 import { buildApp } from '../../src/app.js'
 import type { CdpBackend, VolumeRef } from '../../src/backend/port.js'
 import { openSimulator, type Simulator, type Topology } from '../../simulator/index.js'
@@ -12,6 +13,7 @@ import { DEMO, demoTopology } from '../helpers/demo.js'
 export const CDP = '/v1/volume/internal/cdp'
 const CONNECTIONS = 50
 const DURATION_SECONDS = 5
+const WARM_UP_SECONDS = 1
 
 export async function listenApp (backend: CdpBackend): Promise<{ base: string, close: () => Promise<void> }> {
   const app = await buildApp({ backend })
@@ -27,28 +29,49 @@ export async function listenBare (body: string): Promise<{ base: string, close: 
   return { base: `${base}/bare`, close: () => bare.close() }
 }
 
+/** One request's time in ms, its body read to the end; anything but 200 fails the benchmark. */
+export async function timedRequest (url: string, init: Parameters<typeof request>[1] = {}): Promise<number> {
+  const start = performance.now()
+  const res = await request(url, init)
+  // Read, not decoded: the client shares the server's thread, and decoding 8 MB of list is its own work.
+  let bytes = 0
+  for await (const chunk of res.body) bytes += (chunk as Buffer).length
+  if (res.statusCode !== 200 || bytes === 0) throw new Error(`${url}: ${res.statusCode}, ${bytes} bytes`)
+  return performance.now() - start
+}
+
 /** Requests per second (mean) over one run; non-2xx answers fail the benchmark. */
-export async function requestsPerSecond (url: string): Promise<number> {
-  const result = await autocannon({ url, connections: CONNECTIONS, duration: DURATION_SECONDS })
+export async function requestsPerSecond (url: string, duration = DURATION_SECONDS): Promise<number> {
+  const result = await autocannon({ url, connections: CONNECTIONS, duration })
   if (result.non2xx > 0 || result.errors > 0) throw new Error(`${url}: ${result.non2xx} non-2xx, ${result.errors} errors`)
   return Math.round(result.requests.average)
 }
 
+export interface AgainstBare { rps: number, bare_rps: number, bytes: number, ratio: number }
+
 /** The subject against the bare route returning the same bytes. */
-export async function againstBare (sim: Simulator, path: string): Promise<{ rps: number, bare_rps: number, bytes: number, ratio: number }> {
+export async function againstBare (sim: Simulator, path: string): Promise<AgainstBare> {
   const app = await listenApp(sim)
   try {
-    const body = await (await fetch(`${app.base}${path}`)).text()
-    const bare = await listenBare(body)
-    try {
-      const rps = await requestsPerSecond(`${app.base}${path}`)
-      const bareRps = await requestsPerSecond(bare.base)
-      return { rps, bare_rps: bareRps, bytes: Buffer.byteLength(body), ratio: Number((rps / bareRps).toFixed(3)) }
-    } finally {
-      await bare.close()
-    }
+    return await againstBareAt(app.base, path)
   } finally {
     await app.close()
+  }
+}
+
+/** `path` on a server already listening at `base` against the bare route returning the same bytes. */
+export async function againstBareAt (base: string, path: string): Promise<AgainstBare> {
+  const body = await (await fetch(`${base}${path}`)).text()
+  const bare = await listenBare(body)
+  try {
+    // Both warmed up first: measured cold, the subject would pay for compiling the code the bare route then finds compiled.
+    await requestsPerSecond(`${base}${path}`, WARM_UP_SECONDS)
+    await requestsPerSecond(bare.base, WARM_UP_SECONDS)
+    const rps = await requestsPerSecond(`${base}${path}`)
+    const bareRps = await requestsPerSecond(bare.base)
+    return { rps, bare_rps: bareRps, bytes: Buffer.byteLength(body), ratio: Number((rps / bareRps).toFixed(3)) }
+  } finally {
+    await bare.close()
   }
 }
 

@@ -59,6 +59,6 @@ t.test('a view reads through the journal at its point: a range read and its allo
   await sim.viewOn(ref(DEMO.cdp1), await pointAt(sim, ref(DEMO.cdp1), at))
   const block = (fill: number): Buffer => Buffer.alloc(BLOCK_SIZE, fill)
   t.same(sim.readView(DEMO.cdp1, BLOCK_SIZE, 3 * BLOCK_SIZE), Buffer.concat([block(0), block(1), block(0)]), 'blocks 1–3 as they were at the point')
-  t.same(sim.allocated(DEMO.cdp1, 0, 4 * BLOCK_SIZE, true), [0, 2], 'zeroed and never-written blocks are holes')
-  t.same(sim.allocated(DEMO.cdp1, 0, 4 * BLOCK_SIZE, false), [0, 1, 2, 3], 'the volume itself has all four')
+  t.same(sim.allocated(DEMO.cdp1, 0, 4 * BLOCK_SIZE, true), [{ first: 0, count: 1 }, { first: 2, count: 1 }], 'zeroed and never-written blocks are holes')
+  t.same(sim.allocated(DEMO.cdp1, 0, 4 * BLOCK_SIZE, false), [{ first: 0, count: 4 }], 'the volume itself has all four')
 })

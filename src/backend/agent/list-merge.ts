@@ -1,7 +1,8 @@
 // A cluster's list from its agents: each route is asked for the first `limit` items of its
 // ranges, the sorted answers are merged, and the page is cut from the merge. A failed
 // route still shows in `each_range_list_state`, with its error and no items.
-import type { CdpListItem, ListQuery, ListResult, RangeState } from '../port.js'
+import { compareListKeys } from '../../list-order.js'
+import type { ListQuery, ListResult, RangeState } from '../port.js'
 import type { Settled } from './fan-out.js'
 import type { AgentAnswer, AgentRequest } from './protocol.js'
 import type { ResolvedRoute } from './routing.js'
@@ -45,27 +46,11 @@ export function mergeList (query: ListQuery, parts: readonly RouteList[]): ListR
     // A catch-all route's ranges are unknown while it is down: one entry stands for them.
     return (request.namespaces ?? ['']).map((namespace) => ({ ...where, namespace_uuid: namespace, error: answer.error, total_count: 0 }))
   })
-  const items = healthy.flatMap((answer) => answer.items).sort(byNameThenUuid)
+  const items = healthy.flatMap((answer) => answer.items).sort(compareListKeys)
   const start = query.page_num * query.page_size
   return {
     TotalCount: ranges.reduce((sum, range) => sum + range.total_count, 0),
     List: query.page_size === 0 ? items : items.slice(start, start + query.page_size),
     each_range_list_state: ranges
   }
-}
-
-/** The agents' order (SQLite's binary collation on UTF-8 is code point order). */
-function byNameThenUuid (a: CdpListItem, b: CdpListItem): number {
-  return compareCodePoints(a.volume_name, b.volume_name) || compareCodePoints(a.volume_uuid, b.volume_uuid)
-}
-
-function compareCodePoints (a: string, b: string): number {
-  if (a === b) return 0
-  const x = [...a]
-  const y = [...b]
-  for (let i = 0; i < Math.min(x.length, y.length); i++) {
-    const d = (x[i]?.codePointAt(0) ?? 0) - (y[i]?.codePointAt(0) ?? 0)
-    if (d !== 0) return d
-  }
-  return x.length - y.length
 }
