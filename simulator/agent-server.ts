@@ -5,11 +5,12 @@ import swagger from '@fastify/swagger'
 import type { FastifyPluginAsync, FastifyServerOptions } from 'fastify'
 import { stringify } from 'lossless-json'
 import {
-  AGENT_PREFIX, AGENT_PROTOCOL_VERSION, decode, operations,
+  AGENT_PREFIX, AGENT_PROTOCOL_VERSION, AgentFeature, UINT64_STRINGS_MEDIA, decode, namesUint64Strings, operations,
   type AgentAnswer, type AgentRequest, type Operation
 } from '../src/backend/agent/protocol.js'
 import type { BatchOutcome, CdpBackend, GroupResult } from '../src/backend/port.js'
 import { succeeded } from '../src/envelope.js'
+import { stringifyUint64Strings } from '../src/json.js'
 import { createHttpApp, type HttpApp } from '../src/http-app.js'
 import { responses } from '../src/schemas/common.js'
 import blockApi from './block-api.js'
@@ -106,14 +107,15 @@ function handlers (simulator: CdpBackend): Handlers {
     groupViewOff: async ({ volumes }) => groupAnswer(await simulator.groupViewOff(volumes)),
     groupRevert: async ({ volumes, timestamp }) => groupAnswer(await simulator.groupRevert(volumes, timestamp)),
     changes: async ({ volume, ...query }) => await simulator.changes(volume, query),
-    health: async () => ({ protocol: AGENT_PROTOCOL_VERSION })
+    health: async () => ({ protocol: AGENT_PROTOCOL_VERSION, features: [AgentFeature.uint64Strings] })
   }
 }
 
 /**
  * Every operation as `POST /agent/v1/<path>`. The body schema is there for the OpenAPI
  * document; `decode` validates the body (Ajv knows no bigint) and makes uint64s bigint.
- * Answers are printed by lossless-json, so bigints go out as exact JSON integers.
+ * Answers are printed by lossless-json, so bigints go out as exact JSON integers, or, to a
+ * request that accepts UINT64_STRINGS_MEDIA, by JSON.stringify with bigints as decimal strings.
  */
 const agentRoutes: FastifyPluginAsync<{ simulator: CdpBackend }> = async (app, { simulator }) => {
   const handle = handlers(simulator)
@@ -125,7 +127,11 @@ const agentRoutes: FastifyPluginAsync<{ simulator: CdpBackend }> = async (app, {
     const run = handle[op] as (input: unknown) => Promise<unknown>
     app.post(path, {
       schema: { operationId: op, summary, tags: ['agent'], body: request, response: responses(answer) }
-    }, async (req) => succeeded(await run(decode(request, req.body, 'INVALID_PARAMETER'))))
+    }, async (req, reply) => {
+      const data = await run(decode(request, req.body, 'INVALID_PARAMETER'))
+      if (namesUint64Strings(req.headers.accept)) void reply.type(UINT64_STRINGS_MEDIA).serializer(stringifyUint64Strings)
+      return succeeded(data)
+    })
   }
 }
 

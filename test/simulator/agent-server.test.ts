@@ -3,7 +3,8 @@
 // catalogue's scode and HTTP status, and the control API on the same app.
 import t, { type Test } from 'tap'
 import { buildAgentServer } from '../../simulator/agent-server.js'
-import { AGENT_PREFIX } from '../../src/backend/agent/protocol.js'
+import { AGENT_PREFIX, UINT64_STRINGS_MEDIA, operations } from '../../src/backend/agent/protocol.js'
+import { decodeStrings } from '../../src/schemas/wire.js'
 import { SECOND, call, parseLossless, stringifyLossless } from '../helpers/app.js'
 import { openDemo, ref, writeBlock } from '../helpers/simulator.js'
 import { DEMO } from '../helpers/demo.js'
@@ -37,11 +38,11 @@ const cdp1Identity = {
   owner: ''
 }
 
-t.test('health answers the protocol version in the envelope', async (t) => {
+t.test('health answers the protocol version and the features it lists, in the envelope', async (t) => {
   const { post } = await openAgent(t)
   const res = await post('/health', {})
   t.equal(res.status, 200)
-  t.strictSame(res.body, ok({ protocol: 1 }))
+  t.strictSame(res.body, ok({ protocol: 1, features: ['uint64-strings'] }))
 })
 
 t.test('edit, enable and disable answer one result per volume; a failed volume does not stop the others', async (t) => {
@@ -122,6 +123,25 @@ t.test('uint64 travels exactly: info prints ns as JSON integers; the same digits
     t.equal((await post('/info', { volume: ref(DEMO.cdp1) })).body.data.host_uuid, DEMO.host1, 'info names the view host')
     t.strictSame((await post('/view/off', { volume: ref(DEMO.cdp1) })).body, ok({}))
   }
+})
+
+t.test('asked for uint64 strings, an answer says so in its media type and writes each uint64 as decimal digits; a failure stays plain', async (t) => {
+  const { app, post, sim } = await openAgent(t)
+  await post('/enable', { volumes: [ref(DEMO.cdp1)] })
+  writeBlock(sim, DEMO.cdp1, 0, 1)
+  const asked = async (path: string, payload: unknown) =>
+    await app.inject({ method: 'POST', url: `${AGENT_PREFIX}${path}`, headers: { accept: UINT64_STRINGS_MEDIA }, payload: payload as object })
+  const info = await asked('/info', { volume: ref(DEMO.cdp1) })
+  t.equal(info.headers['content-type'], UINT64_STRINGS_MEDIA)
+  t.match(info.body, '"snaps":[{"name":"CDP-auto-1630057893","time":"1630057893506590075"}]')
+  t.match(info.body, '"seq":"0","startTime":"1630057893506590075",')
+  t.strictSame(decodeStrings(operations.info.answer, (JSON.parse(info.body) as { data: unknown }).data, 'AGENT_BAD_RESPONSE'), await sim.info(ref(DEMO.cdp1)))
+  const list = await asked('/list', { cluster_uuid: DEMO.cluster, limit: 1 })
+  t.match(list.body, '"reserve_duration":"86400"')
+  t.match(list.body, '"cdp_create_time":1630057893,', 'other integers stay JSON numbers')
+  const missing = await asked('/info', { volume: ref(UNKNOWN) })
+  t.equal(missing.statusCode, 404)
+  t.match(missing.headers['content-type'], /^application\/json; charset=utf-8$/)
 })
 
 t.test('revert rolls the volume back to the point; refusals carry their scode and status', async (t) => {

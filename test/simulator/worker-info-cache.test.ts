@@ -6,11 +6,13 @@ import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import t, { type Test } from 'tap'
 import { buildSimulatorApp, openSimulator, openWorkerHarness, type WorkerSimulator } from '../../simulator/index.js'
-import { CDP, DEMO, callHttp } from '../helpers/app.js'
+import { CDP, callHttp } from '../helpers/app.js'
 import { tempDir } from '../helpers/cdp-sim.js'
+import { DEMO, demoTopology } from '../helpers/demo.js'
 import { ref } from '../helpers/simulator.js'
-import { demoTopology } from '../helpers/demo.js'
 
+/** Long enough for a cached answer to come back first on a loaded machine; a waiting info comes after the stall whatever its length. */
+const CACHED_STALL_MS = 2000
 const infoPath = `${CDP}/info?cluster_uuid=${DEMO.cluster}&volume_uuid=${DEMO.cdp1}`
 
 async function serveWorker (t: Test, db: string): Promise<{ base: string, simulator: WorkerSimulator }> {
@@ -38,7 +40,7 @@ t.test('a cached info is answered while the worker is held up; a write by anothe
   const db = join(tempDir(t, 'cdp-worker-info-'), 'state.db')
   const { base, simulator } = await serveWorker(t, db)
   const first = (await callHttp(base, 'GET', infoPath)).body
-  const cached = await infoDuringStall(base, simulator, 1000)
+  const cached = await infoDuringStall(base, simulator, CACHED_STALL_MS)
   t.same(cached.order, ['info', 'stall over'], 'answered during the stall')
   t.same(cached.body, first)
 
@@ -53,7 +55,7 @@ t.test('a cached info is answered while the worker is held up; a write by anothe
 t.test('on an in-memory database a write through the worker drops the cached answer before it is acknowledged', async (t) => {
   const { base, simulator } = await serveWorker(t, ':memory:')
   const first = (await callHttp(base, 'GET', infoPath)).body
-  t.same((await infoDuringStall(base, simulator, 300)).order, ['info', 'stall over'], 'cached')
+  t.same((await infoDuringStall(base, simulator, CACHED_STALL_MS)).order, ['info', 'stall over'], 'cached')
   t.equal((await callHttp(base, 'POST', `/sim/v1/volumes/${DEMO.cdp1}/writes`, { writes: [{ offset: 0, length: 4096, fill: 7 }] })).status, 200)
   const after = await infoDuringStall(base, simulator, 300)
   t.same(after.order, ['stall over', 'info'], 'not cached: it waited')

@@ -93,3 +93,40 @@ t.test('bad requests: a 4xx envelope naming the problem, and no change', async (
 
   t.strictSame(await state(), before, 'list, info, image and clock unchanged')
 })
+
+/** Refusals whose desc is asserted whole: a client reads from it which field is wrong and how. */
+const exactDescs: Array<Omit<BadRequest, 'desc'> & { desc: string }> = [
+  { name: 'a missing field inside an item', method: 'POST', url: `${CDP}/enable`, body: { volumes: [{ cluster_uuid: DEMO.cluster }] }, scode: 'MISSING_PARAMETER', desc: 'volumes[0].volume_uuid is required' },
+  {
+    name: 'a bad field in the 13th item (a two-digit index)',
+    method: 'POST',
+    url: `${CDP}/enable`,
+    body: { volumes: [...Array.from({ length: 12 }, () => ken), volume('not-a-uuid')] },
+    scode: 'INVALID_UUID',
+    desc: 'volumes[12].volume_uuid must be a uuid'
+  },
+  { name: 'a value outside an enum', method: 'POST', url: `${CDP}/edit`, body: { ...policy, cdp_priority: 'urgent', volumes: [ken] }, scode: 'INVALID_PARAMETER', desc: 'cdp_priority must be one of high, mid, low' },
+  { name: 'a number for a string', method: 'POST', url: `${CDP}/view`, body: { ...ken, op: 'on', snapshot_name: 7, timestamp: 1 }, scode: 'INVALID_PARAMETER', desc: 'snapshot_name must be string' },
+  { name: 'a JSON array for a body', method: 'POST', url: `${CDP}/clean`, body: [], scode: 'INVALID_PARAMETER', desc: 'body must be object' },
+  { name: 'over 1,000 volumes', method: 'POST', url: `${CDP}/edit`, body: { ...policy, volumes: manyVolumes }, scode: 'TOO_MANY_VOLUMES', desc: 'volumes must have at most 1000 items' },
+  // Only volumes' limit is TOO_MANY_VOLUMES: another array over its maxItems is an ordinary bad parameter.
+  {
+    name: 'another array over its limit',
+    method: 'POST',
+    url: `/sim/v1/volumes/${DEMO.cdp1}/writes`,
+    body: { writes: Array.from({ length: 1025 }, () => ({ offset: 0, length: 4096, fill: 1 })) },
+    scode: 'INVALID_PARAMETER',
+    desc: 'writes must NOT have more than 1024 items'
+  },
+  { name: 'a wrong content type', method: 'POST', url: `${CDP}/enable`, body: '{}', headers: { 'content-type': 'text/plain' }, scode: 'UNSUPPORTED_MEDIA_TYPE', desc: 'content type "text/plain" is not supported' },
+  { name: 'no content type', method: 'POST', url: `${CDP}/enable`, body: '{}', headers: {}, scode: 'UNSUPPORTED_MEDIA_TYPE', desc: 'content type "" is not supported' }
+]
+
+t.test('a refusal\'s desc names the field, by its path in the body, and says what is wrong with it', async (t) => {
+  const { app } = await openTestApp(t)
+  for (const bad of exactDescs) {
+    const res = await app.inject({ method: bad.method, url: bad.url, headers: bad.headers ?? JSON_TYPE, payload: typeof bad.body === 'string' ? bad.body : JSON.stringify(bad.body) })
+    const body = JSON.parse(res.body) as { scode: number, desc: string }
+    t.same({ status: res.statusCode, scode: body.scode, desc: body.desc }, { status: Scode[bad.scode].status, scode: Scode[bad.scode].scode, desc: bad.desc }, bad.name)
+  }
+})
