@@ -15,7 +15,6 @@ import { CONTROL_API_PREFIX, type HarnessControl, type SimulatorControl } from '
 import type { FaultRuleStore } from './control-faults.js'
 import { FaultRules, type FaultRule, type FaultRuleInput } from './faults.js'
 import harnessRoutes from './harness.js'
-import type { Simulator } from './simulator.js'
 
 /** Agents one fault call talks to at once. */
 const CONCURRENCY = 8
@@ -83,23 +82,26 @@ export function clusterFaults (agents: readonly string[]): FaultRuleStore {
   }
 }
 
+/** What the cluster's /sim/v1 acts on: a simulator (in its worker thread) over the agents' database. */
+export type ClusterSimulator = SimulatorControl & HarnessControl & { close: () => Promise<void> }
+
 /** The cluster's harness calls: a reset keeps the topology the agents' slices were cut from. */
-function clusterHarness (simulator: Simulator): HarnessControl & Pick<SimulatorControl, 'clock'> {
+function clusterHarness (simulator: ClusterSimulator): HarnessControl & Pick<SimulatorControl, 'clock'> {
   return {
-    clock: () => simulator.clock(),
-    reset: (topology) => {
+    clock: async () => await simulator.clock(),
+    reset: async (topology) => {
       if (topology !== undefined) throw new CdpError('TOPOLOGY_FIXED', 'a cluster\'s agents serve slices of the topology it started with: restart cdp-sim cluster with --topology')
-      simulator.reset()
+      await simulator.reset()
     },
     saveState: async (scratch) => await simulator.saveState(scratch),
-    loadState: (file) => { simulator.loadState(file) },
-    takeSnapshots: (volumes) => simulator.takeSnapshots(volumes)
+    loadState: async (file) => { await simulator.loadState(file) },
+    takeSnapshots: async (volumes) => await simulator.takeSnapshots(volumes)
   }
 }
 
 export interface ClusterControlOptions {
   /** A simulator over the agents' database (the whole topology); the app closes it. */
-  simulator: Simulator
+  simulator: ClusterSimulator
   /** The agents' base URLs. */
   agents: readonly string[]
   logger?: FastifyServerOptions['logger']

@@ -2,6 +2,8 @@
 // main thread's calls (worker-protocol.ts) in the order they arrive, so a long SQL call or a
 // stalled disk holds up only the simulator, never the HTTP layer on the main thread.
 import { parentPort, workerData } from 'node:worker_threads'
+import type { ListQuery, ListResult } from '../src/backend/port.js'
+import { printListItems } from '../src/schemas/list.js'
 import { Simulator } from './simulator.js'
 import { type CallMessage, errorsInside, REMOTE_METHODS, TEST_HOOKS, toWire, type WorkerEvent, type WorkerStart } from './worker-protocol.js'
 
@@ -25,6 +27,15 @@ function crashForTest (): void {
   setImmediate(() => { throw new Error('crashForTest: the simulator worker thread was told to crash') })
 }
 
+/**
+ * A list whose caller asked for it printed: the items become bytes here, so the main thread
+ * receives one buffer (handed over, not copied) instead of building thousands of objects.
+ */
+function printedIfAsked (query: ListQuery, result: ListResult): ListResult {
+  if (query.print_list !== true) return result
+  return { ...result, List: [], printed_list: new TextEncoder().encode(printListItems(result.List)) }
+}
+
 let simulator: Simulator
 try {
   simulator = new Simulator(options)
@@ -38,11 +49,13 @@ simulator.onViewChange((volumeUuid, on) => { tell({ event: 'view', volumeUuid, o
 async function answer ({ id, method, args }: CallMessage): Promise<void> {
   try {
     let value: unknown
-    if (methods.has(method)) value = await (simulator[method as keyof Simulator] as (...a: unknown[]) => unknown).apply(simulator, args)
+    if (method === 'list') value = printedIfAsked(args[0] as ListQuery, await simulator.list(args[0] as ListQuery))
+    else if (methods.has(method)) value = await (simulator[method as keyof Simulator] as (...a: unknown[]) => unknown).apply(simulator, args)
     else if (hooks.has(method)) value = method === 'stallForTest' ? stallForTest(args[0] as number) : crashForTest()
     else throw new Error(`the simulator worker has no call ${method}`)
     publishChanges()
-    port.postMessage({ id, value, errors: errorsInside(value) })
+    const printed = (value as Partial<ListResult> | undefined)?.printed_list
+    port.postMessage({ id, value, errors: errorsInside(value) }, printed === undefined ? [] : [printed.buffer as ArrayBuffer])
   } catch (error) {
     publishChanges()
     port.postMessage({ id, failed: toWire(error) })

@@ -11,7 +11,9 @@ export const agent = defineCommand({
   description: [
     'Prints "cdp-sim agent listening on http://HOST:PORT" once it answers; SIGTERM or SIGINT',
     'closes the server and the database and exits 0. Two agents can serve parts of one cluster',
-    'with --namespace; the API routes each namespace to its agent.'
+    'with --namespace; the API routes each namespace to its agent. The simulator runs in a worker',
+    'thread, so a heavy call holds up only that thread; if the thread dies, it exits 1 with the',
+    'reason on stderr.'
   ].join('\n'),
   options: {
     ...servingOptions({ port: '9100', clock: 'real', logLevel: 'warn' }),

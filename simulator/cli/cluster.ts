@@ -17,7 +17,7 @@ import { loadConfig } from '../../src/config.js'
 import { buildClusterControl } from '../cluster-control.js'
 import type { Topology } from '../topology.js'
 import { defineCommand, integerOption, UsageError } from './command.js'
-import { openServing, servingOptions } from './serving.js'
+import { openServing, servingOptions, workerDied } from './serving.js'
 
 const LOOPBACK = '127.0.0.1'
 const MAX_AGENTS = 64
@@ -104,7 +104,9 @@ export const cluster = defineCommand({
     'and serves /sim/v1 for the whole cluster: clock, writes, hosts, disks, VMs, reset, state,',
     'snapshots and fault rules act on every agent. Prints "agent URL" per agent, "routes FILE",',
     '"api URL" (with --api) and, last, once everything serves, "control URL". SIGTERM or SIGINT',
-    'stops every process and exits 0; an agent that dies stops the rest and exits 1.'
+    'stops every process and exits 0; an agent that dies, or the worker thread of the cluster\'s',
+    'own simulator (its /sim/v1), stops the rest and exits 1. Each agent runs its simulator in a',
+    'worker thread, so a heavy call holds up only that thread, never the agent\'s other answers.'
   ].join('\n'),
   options: {
     agents: { type: 'string', value: 'N', description: `agent processes, 1 to ${MAX_AGENTS} (required)` },
@@ -162,10 +164,11 @@ export const cluster = defineCommand({
       if (io.stop.aborted) resolve(undefined)
       io.stop.addEventListener('abort', () => { resolve(undefined) }, { once: true })
     })
-    const died = Promise.race(agents.map(async (agent, i) => {
+    // An agent that exits, or the worker thread of the cluster's own simulator (its /sim/v1).
+    const died = Promise.race([...agents.map(async (agent, i) => {
       const [code, signal] = await agent.exited
       return `agent ${i} (${agent.url}) exited with ${signal ?? `code ${String(code)}`}`
-    }))
+    }), workerDied(serving.harness.simulator)])
     const why = await Promise.race([stopped, died])
     await stopAll()
     if (why === undefined) return 0

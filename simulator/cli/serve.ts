@@ -1,7 +1,7 @@
 // `cdp-sim serve`: the CDP API on a simulator, as `npm start` runs it but without a build
 // step, for test suites in any language: it prints one line, its base URL, and serves until
 // SIGTERM/SIGINT.
-import { buildSimulatorApp, openWorkerHarness } from '../index.js'
+import { buildSimulatorApp } from '../index.js'
 import { defineCommand } from './command.js'
 import { openServing, serveUntilStopped, servingOptions } from './serving.js'
 
@@ -16,8 +16,7 @@ export const serve = defineCommand({
   ].join('\n'),
   options: servingOptions({ port: '8080', clock: 'manual', logLevel: 'silent' }),
   run: async (values, _positionals, io) => {
-    // The simulator's SQLite work in a worker thread, as npm start runs it.
-    const serving = await openServing(values, [], openWorkerHarness)
+    const serving = await openServing(values)
     return await serveUntilStopped(serving, async () => await buildSimulatorApp(serving.harness, { logger: { level: serving.level } }), io, io.out)
   }
 })

@@ -1,11 +1,11 @@
-// What the cdp-sim commands that serve a simulator share (agent, serve): the options that
-// say which simulator to open and where to listen, opening it, and listening until
-// SIGTERM/SIGINT with the server closed (and its database) afterwards.
+// What the cdp-sim commands that serve a simulator share (agent, serve, cluster): the options
+// that say which simulator to open and where to listen, opening it in a worker thread as
+// npm start does (a long SQL call or a stalled disk holds up only that thread, never the
+// server's /healthz), and listening until SIGTERM/SIGINT with the server closed (and its
+// database) afterwards, or until the worker dies.
 import type { AddressInfo } from 'node:net'
 import type { FastifyInstance } from 'fastify'
-import type { Awaitable } from '../control.js'
-import type { HarnessSimulator } from '../harness.js'
-import { DEFAULTS, loadTopology, openHarness, servedNamespaces, type Harness, type Simulator, type SimulatorOptions, type Topology } from '../index.js'
+import { DEFAULTS, loadTopology, openWorkerHarness, servedNamespaces, type Harness, type Topology, type WorkerSimulator } from '../index.js'
 import { choiceOption, type CommandIo, integerOption, uint64Option, UsageError } from './command.js'
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
@@ -35,8 +35,8 @@ export interface ServingValues {
   'log-level': string
 }
 
-export interface Serving<S extends HarnessSimulator = Simulator> {
-  harness: Harness<S>
+export interface Serving {
+  harness: Harness<WorkerSimulator>
   /** The topology file's cluster (a --db with state may hold its own). */
   topology: Topology
   host: string
@@ -44,13 +44,8 @@ export interface Serving<S extends HarnessSimulator = Simulator> {
   level: typeof LOG_LEVELS[number]
 }
 
-/**
- * Checks the options and opens the simulator they name (only these namespaces, when given),
- * in process unless `open` says otherwise (a worker thread).
- */
-export async function openServing (values: ServingValues, namespaces?: readonly string[]): Promise<Serving>
-export async function openServing<S extends HarnessSimulator> (values: ServingValues, namespaces: readonly string[], open: (options: SimulatorOptions) => Awaitable<Harness<S>>): Promise<Serving<S>>
-export async function openServing (values: ServingValues, namespaces: readonly string[] = [], open: (options: SimulatorOptions) => Awaitable<Harness> = openHarness): Promise<Serving<HarnessSimulator>> {
+/** Checks the options and opens the simulator they name (only these namespaces, when given) in its worker thread. */
+export async function openServing (values: ServingValues, namespaces: readonly string[] = []): Promise<Serving> {
   const port = integerOption(values.port, 'port', 0, 65535)
   const clock = choiceOption(values.clock, 'clock', ['real', 'manual'])
   const clockStart = values['clock-start'] === undefined ? undefined : uint64Option(values['clock-start'], 'clock-start')
@@ -59,7 +54,7 @@ export async function openServing (values: ServingValues, namespaces: readonly s
   const level = choiceOption(values['log-level'], 'log-level', LOG_LEVELS)
   if (values.host === '') throw new UsageError('--host must not be empty')
   const topology = loadTopology(values.topology, '--topology')
-  const harness = await open({
+  const harness = await openWorkerHarness({
     db: values.db,
     topology,
     ...(namespaces.length === 0 ? {} : { namespaces: servedNamespaces(topology, namespaces) }),
@@ -67,6 +62,12 @@ export async function openServing (values: ServingValues, namespaces: readonly s
     snapshotIntervalSeconds
   })
   return { harness, topology, host: values.host, port, level }
+}
+
+/** Settles, with what to say, if the simulator's worker thread stops by itself. */
+export async function workerDied (simulator: WorkerSimulator): Promise<string> {
+  const err = await simulator.stopped
+  return `the simulator's worker thread stopped (${err.message})`
 }
 
 function untilAborted (signal: AbortSignal): Promise<void> {
@@ -78,13 +79,11 @@ function untilAborted (signal: AbortSignal): Promise<void> {
 
 /**
  * Builds the server (closing the simulator if that fails), listens, tells `announce` its
- * base URL, and serves until `stop` aborts; then closes the server and the simulator.
+ * base URL, and serves until `stop` aborts (0) or the simulator's worker thread dies (1,
+ * with its reason on stderr: it cannot come back in this process, so a supervisor restarts
+ * it); then closes the server and the simulator.
  */
-/**
- * Serves until SIGTERM/SIGINT (0), or until a simulator in a worker thread dies (1, with its
- * reason on stderr): it cannot come back in this process, so a supervisor restarts it.
- */
-export async function serveUntilStopped (serving: Serving<HarnessSimulator>, build: () => Promise<FastifyInstance>, io: Pick<CommandIo, 'stop' | 'err'>, announce: (url: string) => void): Promise<number> {
+export async function serveUntilStopped (serving: Serving, build: () => Promise<FastifyInstance>, io: Pick<CommandIo, 'stop' | 'err'>, announce: (url: string) => void): Promise<number> {
   const app = await build().catch(async (err: unknown) => {
     await serving.harness.simulator.close()
     throw err
@@ -98,10 +97,9 @@ export async function serveUntilStopped (serving: Serving<HarnessSimulator>, bui
   const address = app.server.address() as AddressInfo
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address
   announce(`http://${host}:${address.port}`)
-  const { stopped } = serving.harness.simulator as { stopped?: Promise<Error> }
   const code = await Promise.race([
     untilAborted(io.stop).then(() => 0),
-    ...(stopped === undefined ? [] : [stopped.then((err) => { io.err(`cdp-sim: the simulator's worker thread stopped (${err.message}); exiting`); return 1 })])
+    workerDied(serving.harness.simulator).then((reason) => { io.err(`cdp-sim: ${reason}; exiting`); return 1 })
   ])
   await app.close()
   return code

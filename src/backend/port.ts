@@ -59,6 +59,12 @@ export interface ListQuery {
   exclude_namespaces?: string[]
   /** Only the items after this one in list order; the page is counted from there (the agent protocol's keyset cursor). */
   after?: ListKey
+  /**
+   * The caller would take `printed_list` instead of `List`: a backend that works off the
+   * caller's thread prints the items there (printListItems), so the caller handles bytes,
+   * not thousands of objects. Others may ignore it and answer `List`.
+   */
+  print_list?: boolean
 }
 
 /** One range (cluster × namespace) that a list covered, and how that range fared. */
@@ -78,6 +84,8 @@ export interface ListResult {
   each_range_list_state: RangeState[]
   /** With `after`: how many of the matches are at or before it. */
   before?: number
+  /** With `print_list`, when the backend took it: the page's items printed (printListItems, UTF-8); `List` is then empty. */
+  printed_list?: Uint8Array
 }
 
 /** The spec's CdpSnapshotInfo. */

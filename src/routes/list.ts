@@ -3,8 +3,9 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { RangeState } from '../backend/port.js'
 import { failed, succeeded } from '../envelope.js'
 import { responses } from '../schemas/common.js'
-import { CdpListData, CdpListQuery } from '../schemas/list.js'
+import { CdpListData, CdpListQuery, printListItems } from '../schemas/list.js'
 import type { CdpRouteOptions } from './options.js'
+import { sendWithLongArray } from './long-array.js'
 
 /** A range's `result` carries no data: "" on success (as in the spec) and on failure. */
 function rangeResult ({ error }: RangeState) {
@@ -23,13 +24,14 @@ const list: FastifyPluginAsyncTypebox<CdpRouteOptions> = async (app, { backend }
       querystring: CdpListQuery,
       response: responses(CdpListData, 'CdpListOutput')
     }
-  }, async (request) => {
+  }, async (request, reply) => {
     // Ajv has filled in the defaults of page_num and page_size by now.
     const { cluster_uuid: clusterUuid, tenant, filter_name: filterName, page_num: pageNum = 0, page_size: pageSize = 0 } = request.query
-    const result = await backend.list({ cluster_uuid: clusterUuid, tenant, filter_name: filterName, page_num: pageNum, page_size: pageSize })
-    return succeeded({
+    const result = await backend.list({ cluster_uuid: clusterUuid, tenant, filter_name: filterName, page_num: pageNum, page_size: pageSize, print_list: true })
+    // Up to everything the cluster has: sent so that nothing else waits on it.
+    return await sendWithLongArray(reply, succeeded({
       TotalCount: result.TotalCount,
-      List: result.List,
+      List: [],
       each_range_list_state: result.each_range_list_state.map((range) => ({
         cluster_uuid: range.cluster_uuid,
         cluster_name: range.cluster_name,
@@ -38,7 +40,7 @@ const list: FastifyPluginAsyncTypebox<CdpRouteOptions> = async (app, { backend }
         result: rangeResult(range),
         total_count: range.total_count
       }))
-    })
+    }), { key: 'List', items: result.printed_list ?? result.List, print: printListItems })
   })
 }
 

@@ -42,18 +42,25 @@ export interface Agent {
   stop: (signal?: NodeJS.Signals) => Promise<number | null>
   /** Calls `fn` with each later line of its stdout (its request log, with --log-level info). */
   onLine: (fn: (line: string) => void) => void
+  /** What it wrote to stderr so far. */
+  stderr: () => string
 }
 
 /** Starts `cdp-sim agent` on a free loopback port and waits for its listening line. */
-export async function startAgent (t: Teardown, args: string[] = []): Promise<Agent> {
-  return await startServing(t, ['agent', '--host', '127.0.0.1', '--port', '0', ...args], /^cdp-sim agent listening on (http:\/\/127\.0\.0\.1:\d+)$/)
+export async function startAgent (t: Teardown, args: string[] = [], preload: string[] = []): Promise<Agent> {
+  return await startServing(t, ['agent', '--host', '127.0.0.1', '--port', '0', ...args], /^cdp-sim agent listening on (http:\/\/127\.0\.0\.1:\d+)$/, preload)
 }
 
-/** Starts a serving cdp-sim command and waits for the stdout line `urlLine` matches (its first group is the URL). */
-export async function startServing (t: Teardown, args: string[], urlLine: RegExp): Promise<Agent> {
-  const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+/**
+ * Starts a serving cdp-sim command and waits for the stdout line `urlLine` matches (its first
+ * group is the URL). `preload`: modules run before it (node --import, through tsx).
+ */
+export async function startServing (t: Teardown, args: string[], urlLine: RegExp, preload: string[] = []): Promise<Agent> {
+  const imports = preload.length === 0 ? [] : ['--import', 'tsx', ...preload.flatMap((p) => ['--import', p])]
+  const child = spawn(process.execPath, [...imports, BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
   t.teardown(() => { if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL') })
-  const exited = once(child, 'exit') as Promise<[number | null]>
+  // 'close', not 'exit': by then its stderr has been read to the end.
+  const exited = once(child, 'close') as Promise<[number | null]>
   let stderr = ''
   child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString() })
   // stdout is read to the end, so a chatty log never fills the pipe and stalls the agent.
@@ -84,6 +91,7 @@ export async function startServing (t: Teardown, args: string[], urlLine: RegExp
       child.kill(signal)
       return (await exited)[0]
     },
-    onLine: (fn) => { lines.on('line', fn) }
+    onLine: (fn) => { lines.on('line', fn) },
+    stderr: () => stderr
   }
 }

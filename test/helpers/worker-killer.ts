@@ -6,7 +6,9 @@ import { Worker } from 'node:worker_threads'
 const workers = new Set<Worker>()
 const post = Worker.prototype.postMessage
 Worker.prototype.postMessage = function (this: Worker, ...args: Parameters<Worker['postMessage']>) {
-  workers.add(this)
+  // Only the process's own workers: Node's loader-hooks thread (tsx runs there) is a subclass,
+  // and ending it ends the process with 1 whatever the process does about its simulator.
+  if (Object.getPrototypeOf(this) === Worker.prototype) workers.add(this)
   post.apply(this, args)
 }
 process.on('SIGUSR2', () => {

@@ -6,7 +6,9 @@ import { once } from 'node:events'
 import type { AddressInfo } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import t, { type Test } from 'tap'
-import { buildSimulatorApp, loadTopology, openHarness, openWorkerHarness, type WorkerSimulator } from '../../simulator/index.js'
+import { request } from 'undici'
+import { STEP_ITEMS } from '../../src/routes/long-array.js'
+import { buildSimulatorApp, loadTopology, openHarness, openWorkerHarness, type Topology, type WorkerSimulator } from '../../simulator/index.js'
 import { spawnApiServer } from '../helpers/api-server.js'
 import { CDP, DEMO, DEMO_TOPOLOGY, callHttp, volume } from '../helpers/app.js'
 
@@ -14,12 +16,19 @@ const WORKER_KILLER = fileURLToPath(new URL('../helpers/worker-killer.ts', impor
 
 const options = () => ({ db: ':memory:', topology: loadTopology(DEMO_TOPOLOGY), clock: { mode: 'manual' as const } })
 
-async function serveWorker (t: Test, readyWithinMs = 300): Promise<{ base: string, simulator: WorkerSimulator }> {
-  const harness = await openWorkerHarness(options(), { testHooks: true, readyWithinMs })
+async function serveWorker (t: Test, readyWithinMs = 300, topology = options().topology): Promise<{ base: string, simulator: WorkerSimulator }> {
+  const harness = await openWorkerHarness({ ...options(), topology }, { testHooks: true, readyWithinMs })
   const app = await buildSimulatorApp(harness)
   t.teardown(() => app.close())
   await app.listen({ host: '127.0.0.1', port: 0 })
   return { base: `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`, simulator: harness.simulator }
+}
+
+async function serveInProcess (t: Test, topology = options().topology): Promise<string> {
+  const app = await buildSimulatorApp(openHarness({ ...options(), topology }))
+  t.teardown(() => app.close())
+  await app.listen({ host: '127.0.0.1', port: 0 })
+  return `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`
 }
 
 const infoPath = (uuid: string) => `${CDP}/info?cluster_uuid=${DEMO.cluster}&volume_uuid=${uuid}`
@@ -49,10 +58,7 @@ t.test('/readyz answers 503 SIMULATOR_BUSY while the worker is stuck, and 200 on
 
 t.test("the worker's refusals are the in-process simulator's envelopes, byte for byte in meaning", async (t) => {
   const { base } = await serveWorker(t)
-  const inProcess = await buildSimulatorApp(openHarness(options()))
-  t.teardown(() => inProcess.close())
-  await inProcess.listen({ host: '127.0.0.1', port: 0 })
-  const local = `http://127.0.0.1:${(inProcess.server.address() as AddressInfo).port}`
+  const local = await serveInProcess(t)
   const missing = '00000000-0000-4000-8000-000000000099'
   const calls: Array<[method: 'GET' | 'POST', path: string, body?: unknown]> = [
     ['GET', infoPath(missing)],
@@ -68,6 +74,32 @@ t.test("the worker's refusals are the in-process simulator's envelopes, byte for
   }
   const batch = await callHttp(base, 'POST', `${CDP}/enable`, { volumes: [volume(missing)] })
   t.match(batch.body.data.results[0], { scode: 3002, message: 'volume not found' }, 'a batch failure keeps its scode')
+})
+
+t.test('a list longer than a step: printed in the worker, the same bytes and headers as printed in steps in process', async (t) => {
+  // Names that need escaping or are not ASCII, so the printing is tested, not just the splice.
+  const demo = options().topology
+  const [cluster, namespace] = [demo.clusters[0]!.uuid, demo.clusters[0]!.namespaces[0]!.uuid]
+  const spells = ['卷', '"quoted"', 'back\\slash', 'tab\t', '😀']
+  const topology: Topology = {
+    ...demo,
+    volumes: Array.from({ length: 2 * STEP_ITEMS + 7 }, (_, i) => ({
+      uuid: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`, name: `v${i}-${spells[i % spells.length] ?? ''}`, size: 1 << 24, cluster, namespace, tenant: demo.tenants[0]!.uuid
+    }))
+  }
+  const bases = [(await serveWorker(t, 300, topology)).base, await serveInProcess(t, topology)]
+  const volumes = topology.volumes.map((v) => ({ cluster_uuid: cluster, volume_uuid: v.uuid }))
+  const answers = []
+  for (const base of bases) {
+    t.equal((await callHttp(base, 'POST', `${CDP}/enable`, { volumes })).body.data.success, volumes.length)
+    const res = await request(`${base}${CDP}/list?cluster_uuid=${cluster}`)
+    answers.push({ status: res.statusCode, type: res.headers['content-type'], length: res.headers['content-length'], bytes: Buffer.from(await res.body.arrayBuffer()) })
+  }
+  const [worker, local] = answers as [typeof answers[0], typeof answers[0]]
+  t.match(JSON.parse(worker.bytes.toString()), { scode: 0, data: { TotalCount: volumes.length } })
+  t.equal(JSON.parse(worker.bytes.toString()).data.List.length, volumes.length)
+  t.same({ ...worker, bytes: undefined }, { ...local, bytes: undefined }, 'status, content-type and content-length')
+  t.ok(worker.bytes.equals(local.bytes), 'byte for byte')
 })
 
 t.test('a worker that dies turns calls into 503 SIMULATOR_STOPPED and reports why', async (t) => {
