@@ -44,6 +44,12 @@ const ALL_OR_NOTHING = 'all or nothing in one transaction: when a volume refuses
 
 const Empty = Type.Object({})
 
+/** A place in list order: a volume's name and uuid. */
+const ListCursor = Type.Object({ volume_name: Type.String(), volume_uuid: Uuid })
+
+/** The feature an agent's health names when its list honours `after` and answers `before`. */
+export const LIST_AFTER = 'list-after'
+
 /**
  * Every operation: its path under AGENT_PREFIX, whether the client may retry it (it has
  * the same effect however often it arrives), and its request and answer `data`.
@@ -87,12 +93,16 @@ export const operations = {
       exclude_namespaces: Type.Optional(Type.Array(Uuid)),
       limit: Type.Integer({ minimum: 0 }),
       /** Items skipped before the first one answered (absent: 0); the API pages long lists with it. */
-      offset: Type.Optional(Type.Integer({ minimum: 0 }))
+      offset: Type.Optional(Type.Integer({ minimum: 0 })),
+      /** Added in v1, advertised as the feature LIST_AFTER: only the items after this one in list order (offset counts from there). */
+      after: Type.Optional(ListCursor)
     }),
     answer: Type.Object({
       cluster: Type.Object({ uuid: Type.String(), name: Type.String(), mode: Type.String() }),
       ranges: Type.Array(Type.Object({ namespace_uuid: Type.String(), total_count: Type.Integer({ minimum: 0 }) })),
-      items: Type.Array(wire(InternalVolumeCdpListInfo))
+      items: Type.Array(wire(InternalVolumeCdpListInfo)),
+      /** With `after`: how many of the matching items are at or before it (an agent without LIST_AFTER leaves it out). */
+      before: Type.Optional(Type.Integer({ minimum: 0 }))
     })
   },
   info: {
@@ -200,9 +210,9 @@ export const operations = {
   health: {
     path: '/health',
     idempotent: true,
-    summary: 'The agent is up and speaks this protocol version',
+    summary: 'The agent is up and speaks this protocol version; `features` (added in v1, absent: none) names the additive fields it honours',
     request: Empty,
-    answer: Type.Object({ protocol: Type.Literal(AGENT_PROTOCOL_VERSION) })
+    answer: Type.Object({ protocol: Type.Literal(AGENT_PROTOCOL_VERSION), features: Type.Optional(Type.Array(Type.String())) })
   }
 } as const satisfies Record<string, { path: string, idempotent: boolean, summary: string, request: TSchema, answer: TSchema }>
 
