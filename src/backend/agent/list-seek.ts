@@ -103,12 +103,10 @@ export async function seekPage (query: ListQuery, agents: number, concurrency: n
     const room = rank - skipped - agents
     if (rank - skipped <= FINAL_GAP || room <= 0) break
     const from = pivot
-    const probes = await all(async (i) => {
-      const share = Math.max(0, (totals[i] ?? 0) - (before[i] ?? 0))
-      return await ask(i, { ...(from === undefined ? {} : { after: from }), offset: Math.floor(room * share / left), limit: 1 })
-    })
-    const keys = probes.flatMap((answer) => answer.items.slice(0, 1).map(keyOf)).sort(compareListKeys)
-    const next = keys[0]
+    const shares = totals.map((n, i) => Math.max(0, n - (before[i] ?? 0)))
+    const offsets = shares.map((share) => Math.floor(room * share / left))
+    const probes = await all(async (i) => await ask(i, { ...(from === undefined ? {} : { after: from }), offset: offsets[i] ?? 0, limit: 1 }))
+    const next = nextPivot(probes.map((answer) => answer.items[0]), offsets, shares, rank - skipped)
     if (next === undefined) break
     answers = await all(async (i) => await ask(i, { after: next, limit: FINAL_GAP + size }))
     before = answers.map(beforeOf)
@@ -127,6 +125,25 @@ export async function seekPage (query: ListQuery, agents: number, concurrency: n
   const last = rank - skipped === 0 ? pivot : merged[rank - skipped - 1]
   if (last !== undefined && merged.length >= rank - skipped) memory.set(query, rank, keyOf(last))
   return { answers, skipped }
+}
+
+/**
+ * The furthest probe that cannot pass the page: agent i's probe is its item after the pivot
+ * at offset offsets[i], so at or before probe j agent i has exactly offsets[j] + 1 items
+ * when i is j, at most offsets[i] when its probe is later, and at most its whole share
+ * when earlier (or missing). The smallest probe always fits (the offsets add up to less
+ * than `gap` by one per agent); a later one may, when the agents' names interleave less.
+ */
+function nextPivot (probes: ReadonlyArray<ListKey | undefined>, offsets: readonly number[], shares: readonly number[], gap: number): ListKey | undefined {
+  const found = probes.flatMap((probe, j) => probe === undefined ? [] : [{ probe, j }])
+  const most = ({ probe, j }: { probe: ListKey, j: number }): number => probes.reduce((sum, other, i) => {
+    if (i === j) return sum + (offsets[i] ?? 0) + 1
+    if (other !== undefined && compareListKeys(other, probe) > 0) return sum + (offsets[i] ?? 0)
+    return sum + (shares[i] ?? 0)
+  }, 0)
+  const fitting = found.filter((candidate) => most(candidate) <= gap).map(({ probe }) => probe).sort(compareListKeys)
+  const chosen = fitting[fitting.length - 1] ?? found.map(({ probe }) => probe).sort(compareListKeys)[0]
+  return chosen === undefined ? undefined : keyOf(chosen)
 }
 
 /** The first `count` items of agent `i` after `after`, a page of LIST_PAGE_ITEMS at a time, each page after the last. */
