@@ -5,11 +5,12 @@ import swagger from '@fastify/swagger'
 import type { FastifyPluginAsync, FastifyServerOptions } from 'fastify'
 import { stringify } from 'lossless-json'
 import {
-  AGENT_PREFIX, AGENT_PROTOCOL_VERSION, decode, LIST_AFTER, operations,
+  AGENT_PREFIX, AGENT_PROTOCOL_VERSION, AgentFeature, UINT64_STRINGS_MEDIA, decode, namesUint64Strings, operations,
   type AgentAnswer, type AgentRequest, type Operation
 } from '../src/backend/agent/protocol.js'
 import type { BatchOutcome, CdpBackend, GroupResult } from '../src/backend/port.js'
 import { succeeded } from '../src/envelope.js'
+import { stringifyUint64Strings } from '../src/json.js'
 import { createHttpApp, type HttpApp } from '../src/http-app.js'
 import { responses } from '../src/schemas/common.js'
 import blockApi from './block-api.js'
@@ -108,14 +109,15 @@ function handlers (simulator: CdpBackend): Handlers {
     groupViewOff: async ({ volumes }) => groupAnswer(await simulator.groupViewOff(volumes)),
     groupRevert: async ({ volumes, timestamp }) => groupAnswer(await simulator.groupRevert(volumes, timestamp)),
     changes: async ({ volume, ...query }) => await simulator.changes(volume, query),
-    health: async () => ({ protocol: AGENT_PROTOCOL_VERSION, features: [LIST_AFTER] })
+    health: async () => ({ protocol: AGENT_PROTOCOL_VERSION, features: [AgentFeature.uint64Strings, AgentFeature.listAfter] })
   }
 }
 
 /**
  * Every operation as `POST /agent/v1/<path>`. The body schema is there for the OpenAPI
  * document; `decode` validates the body (Ajv knows no bigint) and makes uint64s bigint.
- * Answers are printed by lossless-json, so bigints go out as exact JSON integers.
+ * Answers are printed by lossless-json, so bigints go out as exact JSON integers, or, to a
+ * request that accepts UINT64_STRINGS_MEDIA, by JSON.stringify with bigints as decimal strings.
  */
 const agentRoutes: FastifyPluginAsync<{ simulator: CdpBackend }> = async (app, { simulator }) => {
   const handle = handlers(simulator)
@@ -127,13 +129,17 @@ const agentRoutes: FastifyPluginAsync<{ simulator: CdpBackend }> = async (app, {
     const run = handle[op] as (input: unknown) => Promise<unknown>
     app.post(path, {
       schema: { operationId: op, summary, tags: ['agent'], body: request, response: responses(answer) }
-    }, async (req) => succeeded(await run(decode(request, req.body, 'INVALID_PARAMETER'))))
+    }, async (req, reply) => {
+      const data = await run(decode(request, req.body, 'INVALID_PARAMETER'))
+      if (namesUint64Strings(req.headers.accept)) void reply.type(UINT64_STRINGS_MEDIA).serializer(stringifyUint64Strings)
+      return succeeded(data)
+    })
   }
 }
 
 export const AGENT_OPENAPI_INFO = {
   title: 'volume-cdp node agent protocol',
-  description: 'What the volume-cdp API sends to the node agent of a storage cluster. Every operation is POST with a JSON body and answers the envelope {scode, desc, message, message_cn, stack, data}; uint64 fields are exact JSON integers (parse them losslessly), a decimal string is accepted in requests. See the README, section "The agent protocol".',
+  description: 'What the volume-cdp API sends to the node agent of a storage cluster. Every operation is POST with a JSON body and answers the envelope {scode, desc, message, message_cn, stack, data}; uint64 fields are exact JSON integers (parse them losslessly), a decimal string is accepted in requests. See docs/agent-protocol.md.',
   version: String(AGENT_PROTOCOL_VERSION)
 }
 

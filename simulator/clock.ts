@@ -18,13 +18,23 @@ export interface Clock {
   after: (time: Ns) => Ns
 }
 
-export function realClock (): Clock {
-  const wallAtStart = BigInt(Date.now()) * 1_000_000n
-  const hrAtStart = process.hrtime.bigint()
+/**
+ * Where a real clock's reading starts: the wall clock at one instant and the monotonic clock
+ * (shared by every thread of the process) at the same instant. Two clocks from one origin
+ * read the same ns, so a worker thread's clock and its client's agree.
+ */
+export interface ClockOrigin { wallNs: Ns, hrNs: Ns }
+
+export const clockOriginNow = (): ClockOrigin => ({ wallNs: BigInt(Date.now()) * 1_000_000n, hrNs: process.hrtime.bigint() })
+
+/** A real clock's reading without the floor `after` raises (a floor rises only at a change). */
+export const realNow = (origin: ClockOrigin): Ns => origin.wallNs + (process.hrtime.bigint() - origin.hrNs)
+
+export function realClock (origin: ClockOrigin = clockOriginNow()): Clock {
   // Raised by `after` when two changes land in one ns: the clock then reads no earlier.
   let floor = 0n
   const now = (): Ns => {
-    const wall = wallAtStart + (process.hrtime.bigint() - hrAtStart)
+    const wall = realNow(origin)
     return wall > floor ? wall : floor
   }
   return {

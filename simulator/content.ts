@@ -6,7 +6,7 @@
 // The image digest: sha256 over, for each block that is not all zeros, in block order, its
 // block number (8 bytes, big-endian) followed by the 32-byte sha256 of its 4,096 bytes. Its
 // cost follows the blocks written, never the volume's size.
-import { createHash } from 'node:crypto'
+import { createHash, hash as oneShotHash } from 'node:crypto'
 import { CdpError } from '../src/errors.js'
 import type { BlockWrite } from './control.js'
 import type { Sql } from './sql.js'
@@ -25,13 +25,15 @@ const ZERO_BLOCK = Buffer.alloc(BLOCK_SIZE)
 export interface BlockChange { block: number, token: Token }
 
 export function sha256 (bytes: Uint8Array): Buffer {
-  return createHash('sha256').update(bytes).digest()
+  // One call, no Hash object (a quarter cheaper for 4 KiB): a write hashes every block it carries.
+  return oneShotHash('sha256', bytes, 'buffer')
 }
 
 /** The token of a block's bytes, storing them the first time they are seen. */
 export function internBlock (sql: Sql, bytes: Uint8Array): Token {
   if (ZERO_BLOCK.equals(bytes)) return ZERO
   const hash = sha256(bytes)
+  // A lookup first: INSERT … ON CONFLICT DO NOTHING RETURNING costs more, even for new bytes.
   const found = sql.get<{ id: bigint }>('SELECT id FROM content WHERE sha256 = ?', hash)
   if (found !== undefined) return Number(found.id)
   return Number(sql.prepare('INSERT INTO content (sha256, data) VALUES (?, ?)').run(hash, bytes).lastInsertRowid)
@@ -87,31 +89,4 @@ export function imageDigest (sql: Sql, blocks: Iterable<BlockChange>): string {
       if (token !== ZERO) yield { block, hash: hashOf.get(token) as Buffer }
     }
   })())
-}
-
-/** A stored block's bytes. */
-export interface BlockData { block: number, data: Buffer }
-
-/** The bytes of blocks first…first+count-1, from the stored ones among them (the rest are zeros). */
-export function assemble (first: number, count: number, blocks: Iterable<BlockData>): Buffer {
-  // Only the gaps are zeroed: a read of written space writes each byte once, not twice. In
-  // any order: everything below `filled` is either a block already copied or a zeroed gap.
-  const out = Buffer.allocUnsafe(count * BLOCK_SIZE)
-  let filled = 0
-  for (const { block, data } of blocks) {
-    const at = (block - first) * BLOCK_SIZE
-    if (at > filled) out.fill(0, filled, at)
-    data.copy(out, at)
-    filled = Math.max(filled, at + BLOCK_SIZE)
-  }
-  if (filled < out.length) out.fill(0, filled)
-  return out
-}
-
-/** Rows of (block, data) from a query joining a block table with content, as BlockData. */
-export function * blockData (rows: Iterable<unknown>): Generator<BlockData> {
-  for (const row of rows) {
-    const { block, data } = row as { block: bigint, data: Buffer }
-    yield { block: Number(block), data }
-  }
 }

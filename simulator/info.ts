@@ -2,6 +2,7 @@
 // and the journal figures the metrics gauges read.
 import { type CdpInfo, type CdpSegmentInfo, type Ns, NS_PER_SECOND } from '../src/backend/port.js'
 import { snapshotName } from './auto-snapshots.js'
+import { type CdpRow, fromStored } from './cdp.js'
 import { diskFaultSql } from './disk-faults.js'
 import { recoverableRanges } from './point-in-time.js'
 import type { Sql } from './sql.js'
@@ -32,6 +33,19 @@ export function cdpInfo (sql: Sql, volumeId: bigint): CdpInfo {
     })),
     host_uuid: viewHost(sql, volumeId)
   }
+}
+
+/**
+ * The first ns at which time alone, with no change to the volume, could alter its info: a
+ * due auto snapshot, or the oldest snapshot passing reserve_duration (retention then drops
+ * it and folds). `cdp` is the volume as the catch-up at `now` left it. Without a snapshot
+ * retention folds up to now at every call, so the answer holds only at `now` itself.
+ */
+export function infoValidUntil (cdp: CdpRow, now: Ns): Ns {
+  if (cdp.oldest_snapshot === null) return now + 1n
+  let until = cdp.oldest_snapshot + fromStored(cdp.reserve_duration) * NS_PER_SECOND + 1n
+  if (cdp.state === 'on' && cdp.next_snapshot !== null && cdp.next_snapshot < until) until = cdp.next_snapshot
+  return until > now ? until : now + 1n
 }
 
 export interface JournalStat { volume_uuid: string, use: bigint, window_seconds: number }

@@ -1,6 +1,7 @@
 // How a simulator is opened: where its database lives, what cluster it models, its clock
 // and the cadence of its journal.
 import { NS_PER_SECOND, type Ns } from '../src/backend/port.js'
+import type { ClockOrigin } from './clock.js'
 import type { ClockMode } from './control.js'
 import type { Topology } from './topology.js'
 
@@ -14,7 +15,13 @@ export interface SimulatorOptions {
    * whose agents share one database); absent: all. The control API still sees every volume.
    */
   namespaces?: readonly string[]
-  clock: { mode: ClockMode, /** Where a manual clock starts. */ start?: Ns }
+  clock: {
+    mode: ClockMode
+    /** Where a manual clock starts. */
+    start?: Ns
+    /** Where a real clock's reading starts (default: when the simulator opens); a worker's client passes its own. */
+    origin?: ClockOrigin
+  }
   /** Seconds between auto snapshots while CDP is on. */
   snapshotIntervalSeconds?: number
   /** Bytes a journal segment holds before a new one opens (never above reserve_capacity). */

@@ -3,7 +3,7 @@
 // pair is checked before a view or a revert uses it.
 import type { Ns, PointInTime } from '../src/backend/port.js'
 import { CdpError } from '../src/errors.js'
-import { type BlockChange, type BlockData, blockData, type Token } from './content.js'
+import { BLOCK_SIZE, type BlockChange, type Token } from './content.js'
 import type { RecoverableRange } from './control.js'
 import { diskFaultSql, type FaultSpan, faultSpansOf, requireRecorded, withoutFaults } from './disk-faults.js'
 import type { Sql } from './sql.js'
@@ -18,7 +18,6 @@ export interface ResolvedPoint {
 
 /** Blocks first ≤ block < end. */
 export interface BlockRange { first: number, end: number }
-export const EVERY_BLOCK: BlockRange = { first: 0, end: Number.MAX_SAFE_INTEGER }
 
 /** A block's token at a time (`?` first): its newest journal row at or before it, else the base, else zeros. */
 const TOKEN_AT = `coalesce(
@@ -27,13 +26,10 @@ const TOKEN_AT = `coalesce(
   (SELECT b.token FROM base_block b WHERE b.volume_id = l.volume_id AND b.block = l.block),
   0)`
 
-/**
- * The image at `time`, block by block, over every block the volume has ever written (within
- * `range`): an index lookup per block, so a range costs the range.
- */
-export function * imageAt (sql: Sql, volumeId: bigint, time: Ns, range = EVERY_BLOCK): Generator<BlockChange> {
+/** The image at `time`, block by block, over every block the volume has ever written: an index lookup per block. */
+export function * imageAt (sql: Sql, volumeId: bigint, time: Ns): Generator<BlockChange> {
   const rows = sql.prepare(`SELECT l.block, ${TOKEN_AT} AS token
-    FROM live_block l WHERE l.volume_id = ? AND l.block >= ? AND l.block < ? ORDER BY l.block`).iterate(time, volumeId, range.first, range.end)
+    FROM live_block l WHERE l.volume_id = ? ORDER BY l.block`).iterate(time, volumeId)
   for (const row of rows) {
     const { block, token } = row as { block: bigint, token: bigint }
     yield { block: Number(block), token: Number(token) }
@@ -51,22 +47,60 @@ export function differencesAt (sql: Sql, volumeId: bigint, time: Ns, blocks: Ite
   return differences
 }
 
-/** The stored bytes of the image at `time` within `range` (its non-zero blocks), in one query. */
-export function bytesAt (sql: Sql, volumeId: bigint, time: Ns, range: BlockRange): Iterable<BlockData> {
-  return blockData(sql.prepare(`SELECT l.block, c.data FROM live_block l JOIN content c ON c.id = ${TOKEN_AT}
-    WHERE l.volume_id = ? AND l.block >= ? AND l.block < ?`).iterate(time, volumeId, range.first, range.end))
-}
-
-/** The volume's content now (within `range`), block → token. */
-export function liveImage (sql: Sql, volumeId: bigint, range = EVERY_BLOCK): Map<number, number> {
-  const rows = sql.all<{ block: bigint, token: bigint }>('SELECT block, token FROM live_block WHERE volume_id = ? AND block >= ? AND block < ? ORDER BY block', volumeId, range.first, range.end)
+/** The volume's content now, block → token. */
+export function liveImage (sql: Sql, volumeId: bigint): Map<number, number> {
+  const rows = sql.all<{ block: bigint, token: bigint }>('SELECT block, token FROM live_block WHERE volume_id = ? ORDER BY block', volumeId)
   return new Map(rows.map((r) => [Number(r.block), Number(r.token)]))
 }
 
-/** The stored bytes of the volume's live blocks within `range`. */
-export function liveBytes (sql: Sql, volumeId: bigint, range: BlockRange): Iterable<BlockData> {
-  return blockData(sql.prepare(`SELECT l.block, c.data FROM live_block l JOIN content c ON c.id = l.token
-    WHERE l.volume_id = ? AND l.block >= ? AND l.block < ?`).iterate(volumeId, range.first, range.end))
+/** Consecutive blocks first…first+count-1. */
+export interface BlockRun { first: number, count: number }
+
+/** A block's token at `time`, or now when it is undefined, with the query parameters it takes (before any other). */
+function tokenAt (time: Ns | undefined): { token: string, params: Ns[] } {
+  return time === undefined ? { token: 'l.token', params: [] } : { token: TOKEN_AT, params: [time] }
+}
+
+/** The runs of blocks within `range` that are not zeros at `time` (undefined: now), ascending, in one query. */
+export function allocatedRuns (sql: Sql, volumeId: bigint, range: BlockRange, time?: Ns): BlockRun[] {
+  const { token, params } = tokenAt(time)
+  // Plain numbers (a block number is far below 2^53): a BigInt per block costs more than the join.
+  const blocks = sql.prepare(`SELECT l.block FROM live_block l WHERE ${token} <> 0 AND l.volume_id = ? AND l.block >= ? AND l.block < ? ORDER BY l.block`)
+    .pluck().safeIntegers(false).all(...params, volumeId, range.first, range.end) as number[]
+  // Joined here, not in SQL: a window function and GROUP BY over the blocks cost more than the query.
+  const runs: BlockRun[] = []
+  let last: BlockRun | undefined
+  for (const block of blocks) {
+    if (last !== undefined && last.first + last.count === block) last.count++
+    else runs.push(last = { first: block, count: 1 })
+  }
+  return runs
+}
+
+/**
+ * The bytes of the image within `range` at `time` (undefined: now). One query answers the
+ * stored blocks of the range as one blob, in block order: a row per 4 KiB block would cost
+ * better-sqlite3 a Buffer each (and the collector its work), several times what SQLite spends
+ * on it. The subquery's ORDER BY is the index's order, so nothing is sorted, and SQLite keeps
+ * it for the aggregate above (a subquery with ORDER BY under an aggregate is not flattened).
+ * When the range has holes, its allocated runs say where the stored blocks go.
+ */
+export function imageBytes (sql: Sql, volumeId: bigint, range: BlockRange, time?: Ns): Buffer {
+  const { token, params } = tokenAt(time)
+  const stored = sql.get<{ count: bigint, data: Buffer | null }>(`SELECT count(*) AS count, CAST(group_concat(data, '') AS BLOB) AS data FROM (
+      SELECT c.data FROM live_block l JOIN content c ON c.id = ${token}
+      WHERE l.volume_id = ? AND l.block >= ? AND l.block < ? ORDER BY l.block)`, ...params, volumeId, range.first, range.end)!
+  const blocks = range.end - range.first
+  if (stored.data !== null && Number(stored.count) === blocks) return stored.data
+  const image = Buffer.alloc(blocks * BLOCK_SIZE)
+  if (stored.data === null) return image
+  let from = 0
+  for (const run of allocatedRuns(sql, volumeId, range, time)) {
+    const bytes = run.count * BLOCK_SIZE
+    stored.data.copy(image, (run.first - range.first) * BLOCK_SIZE, from, from + bytes)
+    from += bytes
+  }
+  return image
 }
 
 /** A journal segment's span, whether its host is online and its disk failed now, and its oldest snapshot (null: none). */
@@ -111,9 +145,10 @@ export function requireRecoverable (sql: Sql, volumeId: bigint, at: Ns, now: Ns)
 /** Checks a (snapshot, timestamp) pair the way view and revert need it. */
 export function resolvePoint (sql: Sql, volumeId: bigint, point: PointInTime, now: Ns): ResolvedPoint {
   // Segments opened in one second each have a snapshot of that second's name: the point's is
-  // the newest of them at or before its time (an older one's segment ended sooner).
+  // the newest of them at or before its time (an older one's segment ended sooner). Segments
+  // rolled at one ns share even the time: the newest segment's is the one still recording.
   const snapshot = sql.get<{ seq: bigint, time: bigint }>(`SELECT seq, time FROM snapshot WHERE volume_id = ? AND name = ?
-    ORDER BY time <= ? DESC, time DESC LIMIT 1`, volumeId, point.snapshot_name, point.timestamp < now ? point.timestamp : now)
+    ORDER BY time <= ? DESC, time DESC, seq DESC LIMIT 1`, volumeId, point.snapshot_name, point.timestamp < now ? point.timestamp : now)
   if (snapshot === undefined) throw new CdpError('SNAPSHOT_NOT_FOUND', point.snapshot_name)
   if (point.timestamp > now) throw new CdpError('POINT_NOT_RECOVERABLE', `timestamp ${point.timestamp} is after now (${now})`)
   const segment = sql.get<{ end_time: bigint | null, online: bigint, host_id: bigint, host_uuid: string, disk_id: bigint }>(`

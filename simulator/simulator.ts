@@ -34,15 +34,16 @@ import { catchUp } from './catch-up.js'
 import { cdpOf, requireCdp } from './cdp.js'
 import { cleanCdp, cleanSegment } from './clean.js'
 import { type Clock, manualClock, realClock } from './clock.js'
-import { assemble, BLOCK_SIZE, imageDigest, internBlock, toBlockChanges } from './content.js'
+import { BLOCK_SIZE, imageDigest, internBlock, toBlockChanges } from './content.js'
 import type { BlockWrite, HarnessControl, ImageDigest, RecoverableRange, SimulatorControl, ViewListener } from './control.js'
 import { type DiskState, requireRecordingDisk, setDiskState } from './disk-faults.js'
-import { cdpInfo, type JournalStat, journalStats } from './info.js'
+import { cdpInfo, infoValidUntil, type JournalStat, journalStats } from './info.js'
+import type { InfoEntry } from './info-cache.js'
 import { applyWrite, disableCdp, enableCdp } from './journal.js'
 import { listCdps } from './list.js'
 import { ListIndex } from './list-index.js'
 import { type Cadence, DEFAULTS, type SimulatorOptions } from './options.js'
-import { type BlockRange, bytesAt, imageAt, liveBytes, liveImage, recoverableRanges, requireRecoverable } from './point-in-time.js'
+import { allocatedRuns, type BlockRange, type BlockRun, imageAt, imageBytes, liveImage, recoverableRanges, requireRecoverable } from './point-in-time.js'
 import { revert } from './revert.js'
 import { changeTime, recordChange } from './timeline.js'
 import { openDatabase } from './schema.js'
@@ -51,7 +52,7 @@ import { type Sql, sqlOver } from './sql.js'
 import { loadState, resetState, saveState } from './state.js'
 import { takeSnapshotNow } from './auto-snapshots.js'
 import type { Topology } from './topology.js'
-import { type ViewFacts, viewBytes, viewFacts, viewImage, viewOff, viewOn } from './view.js'
+import { type ViewFacts, viewAllocated, viewBytes, viewFacts, viewImage, viewOff, viewOn } from './view.js'
 import { protectionSurvey, protectionWindow } from './window.js'
 import { eventsOf, recordHostState } from './events.js'
 import { identityOf, resolveVolume, type VolumeFacts, volumeFacts, type VolumeRow, volumeByUuid } from './volume.js'
@@ -89,7 +90,7 @@ export class Simulator implements CdpBackend, SimulatorControl, HarnessControl {
     this.listIndex = new ListIndex(this.sql)
     this.clk = options.clock.mode === 'manual'
       ? manualClock(db, options.clock.start ?? DEFAULTS.manualClockStart)
-      : realClock()
+      : realClock(options.clock.origin)
     const interval = options.snapshotIntervalSeconds ?? DEFAULTS.snapshotIntervalSeconds
     if (!Number.isInteger(interval) || interval < 1) throw new Error('snapshotIntervalSeconds must be a whole number ≥ 1')
     this.cadence = {
@@ -135,6 +136,15 @@ export class Simulator implements CdpBackend, SimulatorControl, HarnessControl {
 
   async info (ref: VolumeRef): Promise<CdpInfo> {
     return this.onVolume(ref, (volume) => cdpInfo(this.sql, volume.id))
+  }
+
+  /** Info with what a cache needs to keep it exactly right: until when time alone leaves it so, and the change count it was read at. */
+  async infoEntry (ref: VolumeRef): Promise<InfoEntry> {
+    return this.onVolume(ref, (volume, now) => ({
+      info: cdpInfo(this.sql, volume.id),
+      validUntil: infoValidUntil(requireCdp(this.sql, volume.id), now),
+      changes: this.changeCount()
+    }))
   }
 
   async clean (ref: VolumeRef, usdSeq?: bigint): Promise<void> {
@@ -281,27 +291,26 @@ export class Simulator implements CdpBackend, SimulatorControl, HarnessControl {
   readImage (volumeUuid: string, offset: number, length: number, at?: Ns): Buffer {
     const range = blockRange(offset, length)
     if (at === undefined) {
-      return assemble(range.first, range.end - range.first, liveBytes(this.sql, this.writeTarget(volumeUuid).id, range))
+      return imageBytes(this.sql, this.writeTarget(volumeUuid).id, range)
     }
     return this.sql.inTransaction(() => {
       const volume = volumeByUuid(this.sql, volumeUuid)
       const now = this.clk.now()
       catchUp(this.sql, requireCdp(this.sql, volume.id), now, this.cadence.snapshotInterval)
       requireRecoverable(this.sql, volume.id, at, now)
-      return assemble(range.first, range.end - range.first, bytesAt(this.sql, volume.id, at, range))
+      return imageBytes(this.sql, volume.id, range, at)
     })
   }
 
   readView (volumeUuid: string, offset: number, length: number): Buffer {
     const range = blockRange(offset, length)
-    return assemble(range.first, range.end - range.first, viewBytes(this.sql, volumeByUuid(this.sql, volumeUuid), range))
+    return viewBytes(this.sql, volumeByUuid(this.sql, volumeUuid), range)
   }
 
-  allocated (volumeUuid: string, offset: number, length: number, view: boolean): number[] {
+  allocated (volumeUuid: string, offset: number, length: number, view: boolean): BlockRun[] {
     const range = blockRange(offset, length)
     const volume = volumeByUuid(this.sql, volumeUuid)
-    const blocks = view ? viewImage(this.sql, volume, range).blocks : Array.from(liveImage(this.sql, volume.id, range), ([block, token]) => ({ block, token }))
-    return blocks.filter((b) => b.token !== 0).map((b) => b.block)
+    return view ? viewAllocated(this.sql, volume, range) : allocatedRuns(this.sql, volume.id, range)
   }
 
   volumes (): VolumeFacts[] {
@@ -323,6 +332,16 @@ export class Simulator implements CdpBackend, SimulatorControl, HarnessControl {
       catchUp(this.sql, requireCdp(this.sql, volume.id), now, this.cadence.snapshotInterval)
       return { ranges: recoverableRanges(this.sql, volume.id, now) }
     })
+  }
+
+  /**
+   * How many rows this simulator's connection has changed since it opened: it moves with
+   * every change the simulator makes (and never otherwise), so a cached answer read at one
+   * count is still right while the count stands (info-cache.ts); -1 once closed.
+   */
+  changeCount (): bigint {
+    if (!this.sql.open) return -1n
+    return this.sql.get<{ changes: bigint }>('SELECT total_changes() AS changes')?.changes ?? 0n
   }
 
   journalStats (): JournalStat[] {
@@ -401,12 +420,13 @@ export class Simulator implements CdpBackend, SimulatorControl, HarnessControl {
     })
   }
 
-  /** One volume's call with CDP: in one transaction, after bringing the volume up to now. */
-  private onVolume<T> (ref: VolumeRef, fn: (volume: VolumeRow) => T): T {
+  /** One volume's call with CDP: in one transaction, after bringing the volume up to now (`now`, the time it was brought to). */
+  private onVolume<T> (ref: VolumeRef, fn: (volume: VolumeRow, now: Ns) => T): T {
     return this.sql.inTransaction(() => {
       const volume = resolveVolume(this.sql, ref, this.served)
-      catchUp(this.sql, requireCdp(this.sql, volume.id), this.clk.now(), this.cadence.snapshotInterval)
-      return fn(volume)
+      const now = this.clk.now()
+      catchUp(this.sql, requireCdp(this.sql, volume.id), now, this.cadence.snapshotInterval)
+      return fn(volume, now)
     })
   }
 

@@ -4,11 +4,11 @@
 // the view is on (retention.ts).
 import type { Ns, PointInTime } from '../src/backend/port.js'
 import { CdpError } from '../src/errors.js'
-import { type BlockRange, bytesAt, EVERY_BLOCK, imageAt, resolvePoint } from './point-in-time.js'
+import { allocatedRuns, type BlockRange, type BlockRun, imageAt, imageBytes, resolvePoint } from './point-in-time.js'
 import type { Sql } from './sql.js'
 import { recordEvent } from './events.js'
 import type { VolumeRow } from './volume.js'
-import type { BlockChange, BlockData } from './content.js'
+import type { BlockChange } from './content.js'
 
 export function hasView (sql: Sql, volumeId: bigint): boolean {
   return sql.get('SELECT 1 AS ok FROM view WHERE volume_id = ?', volumeId) !== undefined
@@ -43,10 +43,10 @@ function viewTime (sql: Sql, volume: VolumeRow): Ns {
   return view.time
 }
 
-/** The exposed image (within `range`) and the point it is of. */
-export function viewImage (sql: Sql, volume: VolumeRow, range: BlockRange = EVERY_BLOCK): { blocks: BlockChange[], time: Ns } {
+/** The exposed image and the point it is of. */
+export function viewImage (sql: Sql, volume: VolumeRow): { blocks: BlockChange[], time: Ns } {
   const time = viewTime(sql, volume)
-  return { blocks: Array.from(imageAt(sql, volume.id, time, range)), time }
+  return { blocks: Array.from(imageAt(sql, volume.id, time)), time }
 }
 
 export interface ViewFacts { host_uuid: string, snapshot_name: string, time: Ns }
@@ -59,7 +59,12 @@ export function viewFacts (sql: Sql, volume: VolumeRow): ViewFacts {
   return view
 }
 
-/** The stored bytes of the view's blocks within `range`; VIEW_NOT_FOUND when it is off. */
-export function viewBytes (sql: Sql, volume: VolumeRow, range: BlockRange): Iterable<BlockData> {
-  return bytesAt(sql, volume.id, viewTime(sql, volume), range)
+/** The bytes of the view's image within `range`; VIEW_NOT_FOUND when it is off. */
+export function viewBytes (sql: Sql, volume: VolumeRow, range: BlockRange): Buffer {
+  return imageBytes(sql, volume.id, range, viewTime(sql, volume))
+}
+
+/** The runs of the view's image within `range` that are not zeros; VIEW_NOT_FOUND when it is off. */
+export function viewAllocated (sql: Sql, volume: VolumeRow, range: BlockRange): BlockRun[] {
+  return allocatedRuns(sql, volume.id, range, viewTime(sql, volume))
 }

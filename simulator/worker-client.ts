@@ -7,7 +7,9 @@ import { extname } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { Worker } from 'node:worker_threads'
 import { CdpError } from '../src/errors.js'
+import { clockOriginNow, realNow } from './clock.js'
 import type { ViewListener } from './control.js'
+import { dataVersionOf, InfoCache } from './info-cache.js'
 import { harnessOver, type Harness } from './harness.js'
 import type { SimulatorOptions } from './options.js'
 import type { Simulator } from './simulator.js'
@@ -49,7 +51,10 @@ function startWorker (workerData: WorkerStart): Worker {
 
 /** Opens a Simulator in a worker thread; rejects with its reason when it cannot open (a bad file, a bad topology). */
 export async function openWorkerSimulator (options: SimulatorOptions, { testHooks = false, readyWithinMs = READY_WITHIN_MS }: WorkerSimulatorOptions = {}): Promise<WorkerSimulator> {
-  const worker = startWorker({ options, testHooks })
+  // The worker's clock reads as the info cache's: both start from one origin.
+  const clockOptions = options.clock.mode === 'real' ? { ...options.clock, origin: options.clock.origin ?? clockOriginNow() } : options.clock
+  const changes = new BigInt64Array(new SharedArrayBuffer(BigInt64Array.BYTES_PER_ELEMENT))
+  const worker = startWorker({ options: { ...options, clock: clockOptions }, testHooks, changes: changes.buffer as SharedArrayBuffer })
   const pending = new Map<number, { resolve: (value: unknown) => void, reject: (error: Error) => void }>()
   const viewListeners: ViewListener[] = []
   let nextId = 0
@@ -85,6 +90,19 @@ export async function openWorkerSimulator (options: SimulatorOptions, { testHook
 
   await new Promise<void>((resolve, reject) => { started = { resolve, reject } })
   started = undefined
+  let dataVersion: ReturnType<typeof dataVersionOf>
+  try {
+    dataVersion = dataVersionOf(options.db)
+  } catch (error) {
+    await worker.terminate()
+    throw error
+  }
+  const origin = clockOptions.mode === 'real' ? clockOptions.origin : undefined
+  const infoCache = new InfoCache({
+    changes: () => Atomics.load(changes, 0),
+    dataVersion: dataVersion.read,
+    now: () => origin === undefined ? undefined : realNow(origin)
+  })
 
   const call = async (method: CallMessage['method'], args: unknown[]): Promise<unknown> => {
     if (stoppedBy !== undefined) throw new CdpError('SIMULATOR_STOPPED', stoppedBy.message)
@@ -97,6 +115,7 @@ export async function openWorkerSimulator (options: SimulatorOptions, { testHook
   const remote = Object.fromEntries(REMOTE_METHODS.map((method) => [method, async (...args: unknown[]) => await call(method, args)])) as Remote<Pick<Simulator, RemoteMethod>>
   return {
     ...remote,
+    info: async (ref) => await infoCache.info(ref, remote.infoEntry),
     ready: async () => { await withinMs(call('ready', []), readyWithinMs) },
     close: async () => {
       if (closing) return
@@ -104,6 +123,7 @@ export async function openWorkerSimulator (options: SimulatorOptions, { testHook
       try {
         if (stoppedBy === undefined) await call('close', [])
       } finally {
+        dataVersion.close()
         await worker.terminate()
       }
     },

@@ -9,7 +9,7 @@ import type { Simulator } from './simulator.js'
 
 /** The Simulator's calls the worker answers (CdpBackend, SimulatorControl, HarnessControl, the exports'). */
 export const REMOTE_METHODS = [
-  ...CDP_OPERATIONS, 'ready', 'close',
+  ...CDP_OPERATIONS, 'ready', 'close', 'infoEntry', 'changeCount',
   'clock', 'advance', 'write', 'image', 'viewImage', 'recoverable', 'journalStats', 'readImage', 'readView',
   'volumes', 'viewFacts', 'allocated', 'setHostOnline', 'setDiskState', 'setVmRunning',
   'reset', 'saveState', 'loadState', 'takeSnapshots'
@@ -23,6 +23,8 @@ export type TestHook = typeof TEST_HOOKS[number]
 export interface WorkerStart {
   options: SimulatorOptions
   testHooks: boolean
+  /** One BigInt64 the worker sets to the simulator's change count after every call, before its reply. */
+  changes: SharedArrayBuffer
 }
 
 export interface CallMessage {

@@ -7,7 +7,8 @@ import { type CallMessage, errorsInside, REMOTE_METHODS, TEST_HOOKS, toWire, typ
 
 if (parentPort === null) throw new Error('worker-thread.ts runs only as a worker thread (worker-client.ts starts it)')
 const port = parentPort
-const { options, testHooks } = workerData as WorkerStart
+const { options, testHooks, changes: changesBuffer } = workerData as WorkerStart
+const changes = new BigInt64Array(changesBuffer)
 
 const methods = new Set<string>(REMOTE_METHODS)
 const hooks = new Set<string>(testHooks ? TEST_HOOKS : [])
@@ -40,10 +41,17 @@ async function answer ({ id, method, args }: CallMessage): Promise<void> {
     if (methods.has(method)) value = await (simulator[method as keyof Simulator] as (...a: unknown[]) => unknown).apply(simulator, args)
     else if (hooks.has(method)) value = method === 'stallForTest' ? stallForTest(args[0] as number) : crashForTest()
     else throw new Error(`the simulator worker has no call ${method}`)
+    publishChanges()
     port.postMessage({ id, value, errors: errorsInside(value) })
   } catch (error) {
+    publishChanges()
     port.postMessage({ id, failed: toWire(error) })
   }
+}
+
+/** Before a reply: the main thread's info cache then drops what this call changed before the caller hears of it. */
+function publishChanges (): void {
+  Atomics.store(changes, 0, simulator.changeCount())
 }
 
 port.on('message', (message: CallMessage) => { void answer(message) })

@@ -7,7 +7,7 @@ export const image = defineCommand({
   summary: 'Download a volume\'s image as raw bytes (now, or at a recoverable point with --at)',
   description: [
     'Writes GET /sim/v1/volumes/VOLUME/image/raw[?at=NS] to FILE and prints the bytes written.',
-    'Its digest (GET …/image) is computable from those bytes; see the README, "Block devices (NBD)".'
+    'Its digest (GET …/image) is computable from those bytes; see docs/simulator.md, "Block devices (NBD)".'
   ].join('\n'),
   positionals: 'VOLUME',
   options: {

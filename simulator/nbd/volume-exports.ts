@@ -7,13 +7,14 @@ import { BLOCK_SIZE, MAX_BLOCKS_PER_CALL } from '../content.js'
 import type { Awaitable, NbdNames, SimulatorControl, ViewListener } from '../control.js'
 import { NbdError, type BlockDevice, type Extent } from './device.js'
 import { ExportTable } from './exports.js'
+import type { BlockRun } from '../point-in-time.js'
 import { ERRNO } from './protocol.js'
 import { listenNbd, type NbdServer } from './server.js'
 
 /** What the exports read and write: the Simulator, in process or in its worker thread. */
 export type VolumeSource = Pick<SimulatorControl, 'readImage' | 'readView' | 'write' | 'volumes' | 'viewFacts'> & {
-  /** The allocated blocks (ascending) of a block-aligned range of the volume, or of its view. */
-  allocated: (volumeUuid: string, offset: number, length: number, view: boolean) => Awaitable<number[]>
+  /** The runs of allocated blocks (ascending) of a block-aligned range of the volume, or of its view. */
+  allocated: (volumeUuid: string, offset: number, length: number, view: boolean) => Awaitable<BlockRun[]>
   /** Told of each view that goes on or off, before the call that did it answers. */
   onViewChange: (listener: ViewListener) => void
 }
@@ -98,20 +99,17 @@ function viewDevice (sim: VolumeSource, uuid: string, size: number): BlockDevice
   }
 }
 
-/** Data extents for the allocated blocks (ascending), holes of zeros between them. */
-export function extentsOf (allocated: number[], offset: number, length: number): Extent[] {
+/** Data extents for the runs of allocated blocks (ascending, apart), holes of zeros between them. */
+export function extentsOf (allocated: BlockRun[], offset: number, length: number): Extent[] {
   const extents: Extent[] = []
   const add = (bytes: number, hole: boolean): void => {
-    if (bytes === 0) return
-    const last = extents.at(-1)
-    if (last !== undefined && last.hole === hole) last.length += bytes
-    else extents.push({ length: bytes, hole, zero: hole })
+    if (bytes > 0) extents.push({ length: bytes, hole, zero: hole })
   }
   let at = offset
-  for (const block of allocated) {
-    add(block * BLOCK_SIZE - at, true)
-    add(BLOCK_SIZE, false)
-    at = (block + 1) * BLOCK_SIZE
+  for (const run of allocated) {
+    add(run.first * BLOCK_SIZE - at, true)
+    add(run.count * BLOCK_SIZE, false)
+    at = (run.first + run.count) * BLOCK_SIZE
   }
   add(offset + length - at, true)
   return extents

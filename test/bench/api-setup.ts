@@ -3,14 +3,17 @@
 // and the data the info and list benchmarks read.
 import autocannon from 'autocannon'
 import Fastify from 'fastify'
+import { request } from 'undici'
 import { buildApp } from '../../src/app.js'
 import type { CdpBackend, VolumeRef } from '../../src/backend/port.js'
-import { loadTopology, openSimulator, type Simulator, type Topology } from '../../simulator/index.js'
+import { openSimulator, type Simulator, type Topology } from '../../simulator/index.js'
 import { benchTopology } from './sim-setup.js'
+import { DEMO, demoTopology } from '../helpers/demo.js'
 
 export const CDP = '/v1/volume/internal/cdp'
 const CONNECTIONS = 50
 const DURATION_SECONDS = 5
+const WARM_UP_SECONDS = 1
 
 export async function listenApp (backend: CdpBackend): Promise<{ base: string, close: () => Promise<void> }> {
   const app = await buildApp({ backend })
@@ -26,15 +29,26 @@ export async function listenBare (body: string): Promise<{ base: string, close: 
   return { base: `${base}/bare`, close: () => bare.close() }
 }
 
+/** One request's time in ms, its body read to the end; anything but 200 fails the benchmark. */
+export async function timedRequest (url: string, init: Parameters<typeof request>[1] = {}): Promise<number> {
+  const start = performance.now()
+  const res = await request(url, init)
+  await res.body.text()
+  if (res.statusCode !== 200) throw new Error(`${url}: ${res.statusCode}`)
+  return performance.now() - start
+}
+
 /** Requests per second (mean) over one run; non-2xx answers fail the benchmark. */
-export async function requestsPerSecond (url: string): Promise<number> {
-  const result = await autocannon({ url, connections: CONNECTIONS, duration: DURATION_SECONDS })
+export async function requestsPerSecond (url: string, duration = DURATION_SECONDS): Promise<number> {
+  const result = await autocannon({ url, connections: CONNECTIONS, duration })
   if (result.non2xx > 0 || result.errors > 0) throw new Error(`${url}: ${result.non2xx} non-2xx, ${result.errors} errors`)
   return Math.round(result.requests.average)
 }
 
+export interface AgainstBare { rps: number, bare_rps: number, bytes: number, ratio: number }
+
 /** The subject against the bare route returning the same bytes. */
-export async function againstBare (sim: Simulator, path: string): Promise<BareFigures> {
+export async function againstBare (sim: Simulator, path: string): Promise<AgainstBare> {
   const app = await listenApp(sim)
   try {
     return await againstBareAt(app.base, path)
@@ -43,13 +57,14 @@ export async function againstBare (sim: Simulator, path: string): Promise<BareFi
   }
 }
 
-export interface BareFigures { rps: number, bare_rps: number, bytes: number, ratio: number }
-
-/** `path` on the app listening at `base` against the bare route returning the same bytes. */
-export async function againstBareAt (base: string, path: string): Promise<BareFigures> {
+/** `path` on a server already listening at `base` against the bare route returning the same bytes. */
+export async function againstBareAt (base: string, path: string): Promise<AgainstBare> {
   const body = await (await fetch(`${base}${path}`)).text()
   const bare = await listenBare(body)
   try {
+    // Both warmed up first: measured cold, the subject would pay for compiling the code the bare route then finds compiled.
+    await requestsPerSecond(`${base}${path}`, WARM_UP_SECONDS)
+    await requestsPerSecond(bare.base, WARM_UP_SECONDS)
     const rps = await requestsPerSecond(`${base}${path}`)
     const bareRps = await requestsPerSecond(bare.base)
     return { rps, bare_rps: bareRps, bytes: Buffer.byteLength(body), ratio: Number((rps / bareRps).toFixed(3)) }
@@ -68,9 +83,9 @@ const SECOND = 1_000_000_000n
  * 40 blocks, so 100 one-block writes fill three segments.
  */
 export async function infoData (db: string, snapshots = 100): Promise<BenchData & { ref: VolumeRef }> {
-  const topology = loadTopology('fixtures/demo-topology.json')
-  const cluster = 'ee3ae4de-811a-45b5-b339-f7ad45872c33'
-  const volume = 'ddc4adf3-830e-4ec3-b1dc-85571aea15c7'
+  const topology = demoTopology
+  const cluster = DEMO.cluster
+  const volume = DEMO.cdp1
   const sim = openSimulator({ db, topology, clock: { mode: 'manual' }, snapshotIntervalSeconds: 60, segmentCapacity: 40n * 4096n })
   const ref = { cluster_uuid: cluster, volume_uuid: volume }
   await sim.edit({ cdp_priority: 'mid', reserve_capacity: 1n << 30n, reserve_duration: 10n ** 6n }, [ref])

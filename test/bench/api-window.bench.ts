@@ -2,11 +2,12 @@
 // the same segments and ten times the journal (writes and snapshots): the answer is the same
 // size, so its cost should barely grow (target growth ≤ 2). Each is served against a bare
 // Fastify route answering the same bytes in the same run.
-import { loadTopology, openSimulator, type Simulator } from '../../simulator/index.js'
+import { openSimulator, type Simulator } from '../../simulator/index.js'
 import type { VolumeRef } from '../../src/backend/port.js'
 import type { BenchResult } from './run.js'
 import { againstBare, CDP } from './api-setup.js'
 import { seconds } from './sim-setup.js'
+import { DEMO, demoTopology } from '../helpers/demo.js'
 
 const SEGMENTS = 100
 const SNAPSHOTS = 10_000
@@ -20,9 +21,9 @@ interface WindowData { sim: Simulator, ref: VolumeRef, path: string }
 /** cdp-1 of the demo cluster with `segments` full segments and `snapshots` snapshots spread over them. */
 export async function windowData (segments: number, snapshots: number): Promise<WindowData> {
   const perSegment = snapshots / segments
-  const topology = loadTopology('fixtures/demo-topology.json')
-  const cluster = 'ee3ae4de-811a-45b5-b339-f7ad45872c33'
-  const volume = 'ddc4adf3-830e-4ec3-b1dc-85571aea15c7'
+  const topology = demoTopology
+  const cluster = DEMO.cluster
+  const volume = DEMO.cdp1
   const sim = openSimulator({
     db: ':memory:', topology, clock: { mode: 'manual' }, snapshotIntervalSeconds: Number(INTERVAL_SECONDS), segmentCapacity: BigInt(perSegment * BLOCK)
   })

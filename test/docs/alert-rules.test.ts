@@ -1,19 +1,17 @@
-// The README's example Prometheus alert rules (the yaml block of "Observability") are a rule
+// The example Prometheus alert rules (docs/operations.md, the yaml block of "Observability") are a rule
 // file Prometheus can load, and every metric and label they name is on a live /metrics: one
 // CDP volume on, one off, so every series exists.
-import { readFileSync } from 'node:fs'
 import t from 'tap'
 import { parse } from 'yaml'
 import { DEMO, openTestApp } from '../helpers/app.js'
+import { fencedBlock } from '../helpers/markdown.js'
+
+const RULES_PAGE = 'docs/operations.md'
 
 interface Rule { alert: string, expr: string, for: string, labels: { severity: string }, annotations: { summary: string } }
 
-function readmeRules (): Rule[] {
-  const readme = readFileSync('README.md', 'utf8')
-  const section = readme.slice(readme.indexOf('\n## Observability'), readme.indexOf('\n## ', readme.indexOf('\n## Observability') + 1))
-  const block = /```yaml\n([\s\S]*?)```/.exec(section)?.[1]
-  if (block === undefined) throw new Error('no yaml block in README "Observability"')
-  const file = parse(block) as { groups: Array<{ name: string, rules: Rule[] }> }
+function documentedRules (): Rule[] {
+  const file = parse(fencedBlock(RULES_PAGE, 'Observability', 'yaml', 'groups:')) as { groups: Array<{ name: string, rules: Rule[] }> }
   return file.groups.flatMap((group) => group.rules)
 }
 
@@ -28,8 +26,8 @@ function named (expr: string): { metrics: Map<string, Array<[string, string]>>, 
   return { metrics, matchedOn }
 }
 
-t.test('the README alert rules parse, and name only metrics and labels /metrics has', async (t) => {
-  const rules = readmeRules()
+t.test('the documented alert rules parse, and name only metrics and labels /metrics has', async (t) => {
+  const rules = documentedRules()
   t.same(rules.map((r) => r.alert), ['CdpHistoryBelow85Percent', 'CdpHistoryBelow75Percent', 'CdpHistoryShrinking', 'CdpProtectionGaugesIncomplete'])
   t.match(rules[0]?.expr, /0\.85 \*/)
   t.match(rules[1]?.expr, /0\.75 \*/)

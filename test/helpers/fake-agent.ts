@@ -1,5 +1,6 @@
 // Small fault-injecting agents on 127.0.0.1 for the AgentBackend tests: each answers as
 // its test scripts it (an envelope, garbage, silence, a reset) and records what it saw.
+// A script that throws (one not written for the request) is answered with an empty 500.
 import { createServer as createHttpServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import { createServer as createHttpsServer, type ServerOptions } from 'node:https'
 import { once } from 'node:events'
@@ -8,9 +9,12 @@ import { pipeline } from 'node:stream/promises'
 import type { AddressInfo } from 'node:net'
 import { createAgentBackend, type AgentBackend, type AgentBackendOptions } from '../../src/backend/agent/backend.js'
 import type { CdpListItem } from '../../src/backend/port.js'
+import { AgentFeature, UINT64_STRINGS_MEDIA } from '../../src/backend/agent/protocol.js'
 import { CdpError, Scode, type ScodeName } from '../../src/errors.js'
+import { stringifyUint64Strings } from '../../src/json.js'
 import { parseLossless, stringifyLossless } from './app.js'
 import type { AgentRoute } from '../../src/backend/agent/routing.js'
+import { DEMO } from './demo.js'
 
 /** An answer written whole. */
 export interface Written { status: number, body: string, headers?: Record<string, string> }
@@ -35,8 +39,14 @@ export interface Seen {
 export interface FakeAgent {
   url: string
   port: number
+  /**
+   * Every request but `/health`, which the client also asks in the background once an agent
+   * has answered (to learn its features), at a moment no test should depend on.
+   */
   seen: Seen[]
-  /** The requests for one operation. */
+  /** The `/health` requests. */
+  health: Seen[]
+  /** The requests for one operation (`/health` included). */
   count: (op: string) => number
   close: () => Promise<void>
 }
@@ -47,6 +57,18 @@ export function ok (data: unknown): Written {
   return { status: 200, body: stringifyLossless({ scode: 0, desc: '', message: 'success', message_cn: '成功', stack: null, data }) }
 }
 
+/** `ok`, as an agent listing `uint64-strings` answers a request that accepts it. */
+export function okStrings (data: unknown): Written {
+  return {
+    status: 200,
+    body: stringifyUint64Strings({ scode: 0, desc: '', message: 'success', message_cn: '成功', stack: null, data }),
+    headers: { 'content-type': UINT64_STRINGS_MEDIA }
+  }
+}
+
+/** The health answer of an agent that lists `uint64-strings`. */
+export const HEALTH_WITH_STRINGS = ok({ protocol: 1, features: [AgentFeature.uint64Strings] })
+
 export function fail (code: ScodeName, desc = ''): Written {
   const { scode, status, message, message_cn: messageCn } = Scode[code]
   return { status, body: stringifyLossless({ scode, desc, message, message_cn: messageCn, stack: null, data: null }) }
@@ -55,14 +77,21 @@ export function fail (code: ScodeName, desc = ''): Written {
 /** Starts an agent on 127.0.0.1 (a given port, to play an agent coming back), stopped at teardown. */
 export async function startAgent (t: Teardown, handle: (seen: Seen) => Reply | Promise<Reply>, options: { port?: number, tls?: ServerOptions } = {}): Promise<FakeAgent> {
   const seen: Seen[] = []
+  const health: Seen[] = []
   const listener = (req: IncomingMessage, res: ServerResponse): void => {
     const chunks: Buffer[] = []
     req.on('data', (chunk: Buffer) => chunks.push(chunk))
     req.on('end', async () => {
       const text = Buffer.concat(chunks).toString('utf8')
       const request: Seen = { op: (req.url ?? '').replace(/^\/agent\/v1/, ''), body: text === '' ? undefined : parseLossless(text), headers: req.headers }
-      seen.push(request)
-      const reply = await handle(request)
+      ;(request.op === '/health' ? health : seen).push(request)
+      let reply: Reply
+      try {
+        reply = await handle(request)
+      } catch {
+        // A script that did not expect the request (a background health probe, say).
+        reply = { status: 500, body: '' }
+      }
       if (reply === 'hang') return
       if (reply === 'reset') {
         req.socket.resetAndDestroy()
@@ -95,7 +124,8 @@ export async function startAgent (t: Teardown, handle: (seen: Seen) => Reply | P
     url: `${options.tls === undefined ? 'http' : 'https'}://127.0.0.1:${port}`,
     port,
     seen,
-    count: (op) => seen.filter((request) => request.op === op).length,
+    health,
+    count: (op) => [...seen, ...health].filter((request) => request.op === op).length,
     close
   }
 }
@@ -110,21 +140,17 @@ export async function freePort (): Promise<number> {
   return port
 }
 
-export const CLUSTER = 'ee3ae4de-811a-45b5-b339-f7ad45872c33'
-export const NAMESPACE = '6a2cef30-d8f8-4268-aad0-172834d95768'
-export const OTHER_NAMESPACE = '0d6f3b8e-2c1a-4f5e-9b7d-3e8a1c2b4d60'
-
 /** One route of the demo cluster to these URLs (all its namespaces). */
 export function wholeCluster (...urls: string[]): AgentRoute[] {
-  return [{ cluster_uuid: CLUSTER, urls }]
+  return [{ cluster_uuid: DEMO.cluster, urls }]
 }
 
 /** Where the fake agents' volumes live: the demo cluster, tenant ken. */
 const KEN_IN_CLUSTER = {
-  cluster_uuid: CLUSTER,
+  cluster_uuid: DEMO.cluster,
   cluster_name: 'cluster_name_236',
   cluster_mode: '',
-  tenant: '257d6354-be6d-45ec-b65d-e961d6a1274b',
+  tenant: DEMO.ken,
   tenant_name: 'ken'
 }
 
@@ -168,6 +194,23 @@ export async function failure (call: Promise<unknown>): Promise<CdpError> {
     throw err
   }
   throw new Error('expected the call to fail')
+}
+
+/** An info answer whose times are above 2^53 (and one at 2^64−1): any rounding would show. */
+export const INFO = {
+  cdp_info: [{
+    snaps: [{ name: 'CDP-auto-1630060807', time: 1630060807123456789n }],
+    seq: 0n,
+    startTime: 1630060807123456789n,
+    use: 4096n,
+    capacity: 32212254720n,
+    ioStartTime: 1630060807123456789n,
+    ioLastTime: 18446744073709551615n,
+    online: true,
+    usd_maddr: '10.30.12.237',
+    usd_path: '/dev/sdd'
+  }],
+  host_uuid: ''
 }
 
 /** A list item as an agent reports it. */

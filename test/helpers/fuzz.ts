@@ -9,6 +9,7 @@ import fc from 'fast-check'
 import type { FastifyInstance, InjectOptions } from 'fastify'
 import { Scode, scodeName } from '../../src/errors.js'
 import { parseLossless } from './app.js'
+import { DEMO } from './demo.js'
 
 // ---------------------------------------------------------------- JSON text with anything in it
 
@@ -62,7 +63,7 @@ const notJson: fc.Arbitrary<Json> = fc.constantFrom('NaN', 'Infinity', '01', '+1
 const NASTY_STRINGS = [
   '', ' ', '\u0000', 'a\u0000b', '\ud800', '\udfff', 'a\ud800b', '\u202eexe.txt', '\u200f\u05e9\u05dc\u05d5\u05dd', '😀', 'ÅÄÖ', '中文卷',
   ...UINT64_EDGES, '-1', '1e3', ' 1', '1 ', '0x10', '1.5', "' OR 1=1 --", '%', '_', '%_%', '../../etc/passwd', '__proto__', 'constructor',
-  'EE3AE4DE-811A-45B5-B339-F7AD45872C33', '{ee3ae4de-811a-45b5-b339-f7ad45872c33}', 'ee3ae4de811a45b5b339f7ad45872c33', 'true', 'null', 'on ', 'MID',
+  DEMO.cluster.toUpperCase(), `{${DEMO.cluster}}`, DEMO.cluster.replaceAll('-', ''), 'true', 'null', 'on ', 'MID',
   'x'.repeat(257), 'y'.repeat(70_000)
 ]
 

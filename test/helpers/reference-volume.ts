@@ -73,7 +73,7 @@ function replay (writes: TimedWrite[]): Image {
 }
 
 // The model's own tokens: one per distinct block content the test wrote (0 for zeros). Images
-// are digested by test/simulator/model/content.ts from the bytes those contents stand for, as the README
+// are digested by test/simulator/model/content.ts from the bytes those contents stand for, as docs/simulator.md
 // documents the digest, not by the simulator's code.
 const contents: Content[] = [ZERO]
 const tokens = new Map<string, number>([[contentKey(ZERO), 0]])

@@ -1,31 +1,10 @@
-// What the simulator's tests share: the demo topology's ids, a simulator per test on its own
+// What the simulator's tests share: a simulator of the demo topology per test on its own
 // in-memory database with a manual clock, and the small steps every scenario takes.
 import type { Test } from 'tap'
-import { fileURLToPath } from 'node:url'
 import { type BatchOutcome, type CdpPolicy, NS_PER_SECOND, type PointInTime, type VolumeRef } from '../../src/backend/port.js'
 import { BLOCK_SIZE } from '../../simulator/content.js'
-import { type Simulator, type SimulatorOptions, loadTopology, openSimulator } from '../../simulator/index.js'
-import { DEMO } from './app.js'
-
-export const demoTopology = loadTopology(fileURLToPath(new URL('../../fixtures/demo-topology.json', import.meta.url)))
-
-// The demo's ids under the names the simulator's tests use (one source: DEMO).
-export const CLUSTER = DEMO.cluster
-export const KEN = DEMO.ken
-export const LIN = DEMO.lin
-export const KEN_NAMESPACE = DEMO.namespace
-export const LIN_NAMESPACE = DEMO.linNamespace
-export const HOST_237 = DEMO.host1
-export const HOST_238 = DEMO.host2
-export const KEN_VM = DEMO.kenVm
-export const KEN_VM_VOLUME = DEMO.kenVolume
-export const VOL_1 = DEMO.vol1
-export const CDP_1 = DEMO.cdp1
-export const LIN_VM_VOLUME = DEMO.linVolume
-export const LIN_DATA = DEMO.linData
-
-export const NS_PER_S = NS_PER_SECOND
-export const KIB4 = BLOCK_SIZE
+import { type Simulator, type SimulatorOptions, openSimulator } from '../../simulator/index.js'
+import { DEMO, demoTopology } from './demo.js'
 
 /** A simulator of the demo cluster on a fresh in-memory database and a manual clock. */
 export function openDemo (t: Test, options: Partial<SimulatorOptions> = {}): Simulator {
@@ -37,8 +16,8 @@ export function openDemo (t: Test, options: Partial<SimulatorOptions> = {}): Sim
 /** How a request names one of the demo cluster's volumes. */
 export function ref (volumeUuid: string, tenant?: string): VolumeRef {
   return tenant === undefined
-    ? { cluster_uuid: CLUSTER, volume_uuid: volumeUuid }
-    : { cluster_uuid: CLUSTER, tenant, volume_uuid: volumeUuid }
+    ? { cluster_uuid: DEMO.cluster, volume_uuid: volumeUuid }
+    : { cluster_uuid: DEMO.cluster, tenant, volume_uuid: volumeUuid }
 }
 
 export function policy (reserveCapacity: bigint, reserveDuration: bigint, priority: CdpPolicy['cdp_priority'] = 'mid'): CdpPolicy {
@@ -61,12 +40,12 @@ export async function failure (fn: () => unknown): Promise<string> {
 }
 
 export function advanceSeconds (sim: Simulator, seconds: number): bigint {
-  return sim.advance(BigInt(seconds) * NS_PER_S)
+  return sim.advance(BigInt(seconds) * NS_PER_SECOND)
 }
 
 /** Writes one block of a repeated byte at the clock's now. */
 export function writeBlock (sim: Simulator, volumeUuid: string, block: number, fill: number): bigint {
-  return sim.write(volumeUuid, [{ offset: block * KIB4, length: KIB4, fill }]).time
+  return sim.write(volumeUuid, [{ offset: block * BLOCK_SIZE, length: BLOCK_SIZE, fill }]).time
 }
 
 /**

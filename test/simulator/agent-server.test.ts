@@ -3,12 +3,11 @@
 // catalogue's scode and HTTP status, and the control API on the same app.
 import t, { type Test } from 'tap'
 import { buildAgentServer } from '../../simulator/agent-server.js'
-import { AGENT_PREFIX } from '../../src/backend/agent/protocol.js'
+import { AGENT_PREFIX, UINT64_STRINGS_MEDIA, operations } from '../../src/backend/agent/protocol.js'
+import { decodeStrings } from '../../src/schemas/wire.js'
 import { SECOND, call, parseLossless, stringifyLossless } from '../helpers/app.js'
-import {
-  CDP_1, CLUSTER, HOST_237, KEN, KEN_NAMESPACE, KEN_VM_VOLUME, LIN, LIN_NAMESPACE, LIN_VM_VOLUME, VOL_1,
-  openDemo, ref, writeBlock
-} from '../helpers/simulator.js'
+import { openDemo, ref, writeBlock } from '../helpers/simulator.js'
+import { DEMO } from '../helpers/demo.js'
 
 /** Not a whole second, and above 2^53: any rounding would show. */
 const START = 1630057893506590075n
@@ -27,74 +26,74 @@ function ok (data: unknown) {
 }
 
 const cdp1Identity = {
-  cluster_uuid: CLUSTER,
+  cluster_uuid: DEMO.cluster,
   cluster_name: 'cluster_name_236',
   cluster_mode: '',
-  tenant: KEN,
+  tenant: DEMO.ken,
   tenant_name: 'ken',
   multiple: false,
   vm_type: '',
-  volume_uuid: CDP_1,
+  volume_uuid: DEMO.cdp1,
   volume_name: 'cdp-1',
   owner: ''
 }
 
-t.test('health answers the protocol version in the envelope', async (t) => {
+t.test('health answers the protocol version and the features it lists, in the envelope', async (t) => {
   const { post } = await openAgent(t)
   const res = await post('/health', {})
   t.equal(res.status, 200)
-  t.strictSame(res.body, ok({ protocol: 1 }))
+  t.strictSame(res.body, ok({ protocol: 1, features: ['uint64-strings'] }))
 })
 
 t.test('edit, enable and disable answer one result per volume; a failed volume does not stop the others', async (t) => {
   const { post, sim } = await openAgent(t)
   const edit = await post('/edit', {
     policy: { cdp_priority: 'high', reserve_capacity: 32212254720, reserve_duration: '3600' },
-    volumes: [ref(CDP_1), ref(UNKNOWN)]
+    volumes: [ref(DEMO.cdp1), ref(UNKNOWN)]
   })
   t.equal(edit.status, 200)
   t.strictSame(edit.body.data.results[0], { scode: 0, desc: '', volume: cdp1Identity })
   t.equal(edit.body.data.results[1].scode, 3002, 'VOLUME_NOT_FOUND for the unknown volume')
   t.equal(edit.body.data.results[1].volume.volume_uuid, UNKNOWN, 'the failure still names the volume')
-  const enable = await post('/enable', { volumes: [ref(CDP_1)] })
+  const enable = await post('/enable', { volumes: [ref(DEMO.cdp1)] })
   t.strictSame(enable.body, ok({ results: [{ scode: 0, desc: '', volume: cdp1Identity }] }))
-  const listed = await sim.list({ cluster_uuid: CLUSTER, page_num: 0, page_size: 0 })
-  t.match(listed.List, [{ volume_uuid: CDP_1, cdp_state: 'on', cdp_priority: 'high', reserve_capacity: 32212254720n, reserve_duration: 3600n }])
-  const disable = await post('/disable', { volumes: [ref(CDP_1), ref(VOL_1)] })
-  t.strictSame(disable.body.data.results.map((r: { scode: number }) => r.scode), [0, 3003], 'VOL_1 has no CDP: CDP_NOT_FOUND')
-  t.equal((await sim.list({ cluster_uuid: CLUSTER, page_num: 0, page_size: 0 })).List[0]?.cdp_state, 'off')
+  const listed = await sim.list({ cluster_uuid: DEMO.cluster, page_num: 0, page_size: 0 })
+  t.match(listed.List, [{ volume_uuid: DEMO.cdp1, cdp_state: 'on', cdp_priority: 'high', reserve_capacity: 32212254720n, reserve_duration: 3600n }])
+  const disable = await post('/disable', { volumes: [ref(DEMO.cdp1), ref(DEMO.vol1)] })
+  t.strictSame(disable.body.data.results.map((r: { scode: number }) => r.scode), [0, 3003], 'vol-1 has no CDP: CDP_NOT_FOUND')
+  t.equal((await sim.list({ cluster_uuid: DEMO.cluster, page_num: 0, page_size: 0 })).List[0]?.cdp_state, 'off')
 })
 
 t.test('list answers the cluster, each range\'s total and the first `limit` items (0: all)', async (t) => {
   const { post } = await openAgent(t)
-  await post('/enable', { volumes: [ref(CDP_1), ref(VOL_1), ref(KEN_VM_VOLUME), ref(LIN_VM_VOLUME)] })
-  const all = await post('/list', { cluster_uuid: CLUSTER, limit: 0 })
+  await post('/enable', { volumes: [ref(DEMO.cdp1), ref(DEMO.vol1), ref(DEMO.kenVolume), ref(DEMO.linVolume)] })
+  const all = await post('/list', { cluster_uuid: DEMO.cluster, limit: 0 })
   t.equal(all.status, 200)
-  t.strictSame(all.body.data.cluster, { uuid: CLUSTER, name: 'cluster_name_236', mode: '' })
-  t.strictSame(all.body.data.ranges, [{ namespace_uuid: KEN_NAMESPACE, total_count: 3 }, { namespace_uuid: LIN_NAMESPACE, total_count: 1 }])
+  t.strictSame(all.body.data.cluster, { uuid: DEMO.cluster, name: 'cluster_name_236', mode: '' })
+  t.strictSame(all.body.data.ranges, [{ namespace_uuid: DEMO.namespace, total_count: 3 }, { namespace_uuid: DEMO.linNamespace, total_count: 1 }])
   t.equal(all.body.data.items.length, 4)
   t.strictSame(all.body.data.items.map((i: { volume_name: string }) => i.volume_name), [...all.body.data.items.map((i: { volume_name: string }) => i.volume_name)].sort())
   t.strictSame(Object.keys(all.body.data.items[0]).sort(), [
     'cdp_create_time', 'cdp_priority', 'cdp_state', 'cluster_mode', 'cluster_name', 'cluster_uuid', 'reserve_capacity',
     'reserve_duration', 'tenant', 'tenant_name', 'vm_name', 'vm_uuid', 'volume_name', 'volume_uuid'
   ])
-  const two = await post('/list', { cluster_uuid: CLUSTER, limit: 2 })
+  const two = await post('/list', { cluster_uuid: DEMO.cluster, limit: 2 })
   t.strictSame(two.body.data.items, all.body.data.items.slice(0, 2), 'limit keeps the first items')
   t.strictSame(two.body.data.ranges, all.body.data.ranges, 'totals are whole whatever the limit')
 })
 
 t.test('list covers only the namespaces asked for, minus those excluded, as the tenant sees them', async (t) => {
   const { post } = await openAgent(t)
-  await post('/enable', { volumes: [ref(CDP_1), ref(LIN_VM_VOLUME)] })
-  const only = await post('/list', { cluster_uuid: CLUSTER, namespaces: [LIN_NAMESPACE], limit: 0 })
-  t.strictSame(only.body.data.ranges, [{ namespace_uuid: LIN_NAMESPACE, total_count: 1 }])
-  t.strictSame(only.body.data.items.map((i: { volume_uuid: string }) => i.volume_uuid), [LIN_VM_VOLUME])
-  const except = await post('/list', { cluster_uuid: CLUSTER, exclude_namespaces: [LIN_NAMESPACE], limit: 0 })
-  t.strictSame(except.body.data.ranges, [{ namespace_uuid: KEN_NAMESPACE, total_count: 1 }])
-  const lin = await post('/list', { cluster_uuid: CLUSTER, tenant: LIN, filter_name: 'LIN', limit: 0 })
-  t.strictSame(lin.body.data.ranges, [{ namespace_uuid: LIN_NAMESPACE, total_count: 1 }])
-  const none = await post('/list', { cluster_uuid: CLUSTER, tenant: LIN, namespaces: [KEN_NAMESPACE], limit: 0 })
-  t.strictSame(none.body.data, { cluster: { uuid: CLUSTER, name: 'cluster_name_236', mode: '' }, ranges: [], items: [] },
+  await post('/enable', { volumes: [ref(DEMO.cdp1), ref(DEMO.linVolume)] })
+  const only = await post('/list', { cluster_uuid: DEMO.cluster, namespaces: [DEMO.linNamespace], limit: 0 })
+  t.strictSame(only.body.data.ranges, [{ namespace_uuid: DEMO.linNamespace, total_count: 1 }])
+  t.strictSame(only.body.data.items.map((i: { volume_uuid: string }) => i.volume_uuid), [DEMO.linVolume])
+  const except = await post('/list', { cluster_uuid: DEMO.cluster, exclude_namespaces: [DEMO.linNamespace], limit: 0 })
+  t.strictSame(except.body.data.ranges, [{ namespace_uuid: DEMO.namespace, total_count: 1 }])
+  const lin = await post('/list', { cluster_uuid: DEMO.cluster, tenant: DEMO.lin, filter_name: 'LIN', limit: 0 })
+  t.strictSame(lin.body.data.ranges, [{ namespace_uuid: DEMO.linNamespace, total_count: 1 }])
+  const none = await post('/list', { cluster_uuid: DEMO.cluster, tenant: DEMO.lin, namespaces: [DEMO.namespace], limit: 0 })
+  t.strictSame(none.body.data, { cluster: { uuid: DEMO.cluster, name: 'cluster_name_236', mode: '' }, ranges: [], items: [] },
     'no range left still names the cluster')
   const unknown = await post('/list', { cluster_uuid: UNKNOWN, limit: 0 })
   t.equal(unknown.status, 404)
@@ -103,68 +102,87 @@ t.test('list covers only the namespaces asked for, minus those excluded, as the 
 
 t.test('uint64 travels exactly: info prints ns as JSON integers; the same digits select that point', async (t) => {
   const { app, post, sim } = await openAgent(t)
-  await post('/enable', { volumes: [ref(CDP_1)] })
-  writeBlock(sim, CDP_1, 0, 1)
+  await post('/enable', { volumes: [ref(DEMO.cdp1)] })
+  writeBlock(sim, DEMO.cdp1, 0, 1)
   sim.advance(17n * SECOND + 633539189n)
-  const between = writeBlock(sim, CDP_1, 0, 2)
+  const between = writeBlock(sim, DEMO.cdp1, 0, 2)
   sim.advance(10n * SECOND)
-  writeBlock(sim, CDP_1, 0, 3)
-  const raw = (await app.inject({ method: 'POST', url: `${AGENT_PREFIX}/info`, payload: { volume: ref(CDP_1) } })).body
+  writeBlock(sim, DEMO.cdp1, 0, 3)
+  const raw = (await app.inject({ method: 'POST', url: `${AGENT_PREFIX}/info`, payload: { volume: ref(DEMO.cdp1) } })).body
   t.match(raw, '"snaps":[{"name":"CDP-auto-1630057893","time":1630057893506590075}]')
   t.match(raw, '"startTime":1630057893506590075,')
-  const info = await post('/info', { volume: ref(CDP_1) })
-  t.strictSame(info.body.data, parseLossless(stringifyLossless(await sim.info(ref(CDP_1)))), 'the whole answer is the simulator\'s')
+  const info = await post('/info', { volume: ref(DEMO.cdp1) })
+  t.strictSame(info.body.data, parseLossless(stringifyLossless(await sim.info(ref(DEMO.cdp1)))), 'the whole answer is the simulator\'s')
   for (const timestamp of [between, between.toString()]) {
     // A JSON integer above 2^53, written out digit for digit.
-    const body = `{"volume":${stringifyLossless(ref(CDP_1))},"point":{"snapshot_name":"CDP-auto-1630057893","timestamp":${typeof timestamp === 'bigint' ? timestamp.toString() : `"${timestamp}"`}}}`
+    const body = `{"volume":${stringifyLossless(ref(DEMO.cdp1))},"point":{"snapshot_name":"CDP-auto-1630057893","timestamp":${typeof timestamp === 'bigint' ? timestamp.toString() : `"${timestamp}"`}}}`
     const on = await post('/view/on', body)
-    t.strictSame(on.body, ok({ host_uuid: HOST_237 }), `view on (${typeof timestamp})`)
-    t.strictSame(sim.viewImage(CDP_1), sim.image(CDP_1, between), 'the view is the image at that ns')
-    t.not(sim.viewImage(CDP_1).digest, sim.image(CDP_1, between - 1n).digest, 'and not the ns before')
-    t.equal((await post('/info', { volume: ref(CDP_1) })).body.data.host_uuid, HOST_237, 'info names the view host')
-    t.strictSame((await post('/view/off', { volume: ref(CDP_1) })).body, ok({}))
+    t.strictSame(on.body, ok({ host_uuid: DEMO.host1 }), `view on (${typeof timestamp})`)
+    t.strictSame(sim.viewImage(DEMO.cdp1), sim.image(DEMO.cdp1, between), 'the view is the image at that ns')
+    t.not(sim.viewImage(DEMO.cdp1).digest, sim.image(DEMO.cdp1, between - 1n).digest, 'and not the ns before')
+    t.equal((await post('/info', { volume: ref(DEMO.cdp1) })).body.data.host_uuid, DEMO.host1, 'info names the view host')
+    t.strictSame((await post('/view/off', { volume: ref(DEMO.cdp1) })).body, ok({}))
   }
+})
+
+t.test('asked for uint64 strings, an answer says so in its media type and writes each uint64 as decimal digits; a failure stays plain', async (t) => {
+  const { app, post, sim } = await openAgent(t)
+  await post('/enable', { volumes: [ref(DEMO.cdp1)] })
+  writeBlock(sim, DEMO.cdp1, 0, 1)
+  const asked = async (path: string, payload: unknown) =>
+    await app.inject({ method: 'POST', url: `${AGENT_PREFIX}${path}`, headers: { accept: UINT64_STRINGS_MEDIA }, payload: payload as object })
+  const info = await asked('/info', { volume: ref(DEMO.cdp1) })
+  t.equal(info.headers['content-type'], UINT64_STRINGS_MEDIA)
+  t.match(info.body, '"snaps":[{"name":"CDP-auto-1630057893","time":"1630057893506590075"}]')
+  t.match(info.body, '"seq":"0","startTime":"1630057893506590075",')
+  t.strictSame(decodeStrings(operations.info.answer, (JSON.parse(info.body) as { data: unknown }).data, 'AGENT_BAD_RESPONSE'), await sim.info(ref(DEMO.cdp1)))
+  const list = await asked('/list', { cluster_uuid: DEMO.cluster, limit: 1 })
+  t.match(list.body, '"reserve_duration":"86400"')
+  t.match(list.body, '"cdp_create_time":1630057893,', 'other integers stay JSON numbers')
+  const missing = await asked('/info', { volume: ref(UNKNOWN) })
+  t.equal(missing.statusCode, 404)
+  t.match(missing.headers['content-type'], /^application\/json; charset=utf-8$/)
 })
 
 t.test('revert rolls the volume back to the point; refusals carry their scode and status', async (t) => {
   const { post, sim } = await openAgent(t)
-  await post('/enable', { volumes: [ref(CDP_1), ref(KEN_VM_VOLUME)] })
-  writeBlock(sim, CDP_1, 0, 1)
+  await post('/enable', { volumes: [ref(DEMO.cdp1), ref(DEMO.kenVolume)] })
+  writeBlock(sim, DEMO.cdp1, 0, 1)
   sim.advance(SECOND)
   const point = { snapshot_name: 'CDP-auto-1630057893', timestamp: sim.clock().now }
-  writeBlock(sim, CDP_1, 0, 2)
-  await post('/view/on', { volume: ref(CDP_1), point })
-  const again = await post('/view/on', { volume: ref(CDP_1), point })
+  writeBlock(sim, DEMO.cdp1, 0, 2)
+  await post('/view/on', { volume: ref(DEMO.cdp1), point })
+  const again = await post('/view/on', { volume: ref(DEMO.cdp1), point })
   t.equal(again.status, 409)
   t.equal(again.body.scode, 4003, 'VIEW_ALREADY_ON')
-  const refused = await post('/revert', { volume: ref(CDP_1), point })
+  const refused = await post('/revert', { volume: ref(DEMO.cdp1), point })
   t.strictSame([refused.status, refused.body.scode, refused.body.data, refused.body.stack], [409, 4004, null, null], 'VIEW_IS_ON')
-  await post('/view/off', { volume: ref(CDP_1) })
-  t.strictSame((await post('/revert', { volume: ref(CDP_1), point })).body, ok({}))
-  t.equal(sim.image(CDP_1).digest, sim.image(CDP_1, point.timestamp).digest, 'the volume is as it was then')
-  const inUse = await post('/revert', { volume: ref(KEN_VM_VOLUME), point })
+  await post('/view/off', { volume: ref(DEMO.cdp1) })
+  t.strictSame((await post('/revert', { volume: ref(DEMO.cdp1), point })).body, ok({}))
+  t.equal(sim.image(DEMO.cdp1).digest, sim.image(DEMO.cdp1, point.timestamp).digest, 'the volume is as it was then')
+  const inUse = await post('/revert', { volume: ref(DEMO.kenVolume), point })
   t.strictSame([inUse.status, inUse.body.scode], [409, 4005], 'VOLUME_IN_USE')
-  const noView = await post('/view/off', { volume: ref(CDP_1) })
+  const noView = await post('/view/off', { volume: ref(DEMO.cdp1) })
   t.strictSame([noView.status, noView.body.scode], [404, 3006], 'VIEW_NOT_FOUND')
-  const notMine = await post('/info', { volume: ref(CDP_1, LIN) })
+  const notMine = await post('/info', { volume: ref(DEMO.cdp1, DEMO.lin) })
   t.strictSame([notMine.status, notMine.body.scode], [404, 3002], 'another tenant\'s volume is not found')
 })
 
 t.test('clean without usd_seq deletes the whole CDP; usd_seq 0 deletes segment 0 only', async (t) => {
   const { post, sim } = await openAgent(t)
-  await post('/enable', { volumes: [ref(CDP_1)] })
-  writeBlock(sim, CDP_1, 0, 1)
-  await post('/disable', { volumes: [ref(CDP_1)] })
-  await post('/enable', { volumes: [ref(CDP_1)] })
-  const seqs = async () => (await sim.info(ref(CDP_1))).cdp_info.map((s) => s.seq)
+  await post('/enable', { volumes: [ref(DEMO.cdp1)] })
+  writeBlock(sim, DEMO.cdp1, 0, 1)
+  await post('/disable', { volumes: [ref(DEMO.cdp1)] })
+  await post('/enable', { volumes: [ref(DEMO.cdp1)] })
+  const seqs = async () => (await sim.info(ref(DEMO.cdp1))).cdp_info.map((s) => s.seq)
   t.strictSame(await seqs(), [0n, 1n])
-  t.equal((await post('/clean', { volume: ref(CDP_1), usd_seq: 1 })).body.scode, 4002, 'the active segment: SEGMENT_ACTIVE')
-  t.strictSame((await post('/clean', { volume: ref(CDP_1), usd_seq: 0 })).body, ok({}))
+  t.equal((await post('/clean', { volume: ref(DEMO.cdp1), usd_seq: 1 })).body.scode, 4002, 'the active segment: SEGMENT_ACTIVE')
+  t.strictSame((await post('/clean', { volume: ref(DEMO.cdp1), usd_seq: 0 })).body, ok({}))
   t.strictSame(await seqs(), [1n], 'usd_seq 0 removed segment 0 only')
-  t.equal((await post('/clean', { volume: ref(CDP_1) })).body.scode, 4001, 'whole CDP while on: CDP_IS_ON')
-  await post('/disable', { volumes: [ref(CDP_1)] })
-  t.strictSame((await post('/clean', { volume: ref(CDP_1) })).body, ok({}))
-  const gone = await post('/info', { volume: ref(CDP_1) })
+  t.equal((await post('/clean', { volume: ref(DEMO.cdp1) })).body.scode, 4001, 'whole CDP while on: CDP_IS_ON')
+  await post('/disable', { volumes: [ref(DEMO.cdp1)] })
+  t.strictSame((await post('/clean', { volume: ref(DEMO.cdp1) })).body, ok({}))
+  const gone = await post('/info', { volume: ref(DEMO.cdp1) })
   t.strictSame([gone.status, gone.body.scode], [404, 3003], 'no CDP left: CDP_NOT_FOUND')
 })
 
@@ -174,38 +192,38 @@ t.test('a body that does not fit its operation is a 400 INVALID_PARAMETER and ch
   const bad: Array<[string, string, unknown]> = [
     ['edit', 'no volumes', { policy }],
     ['edit', 'an empty volume list', { policy, volumes: [] }],
-    ['edit', 'an unknown priority', { policy: { ...policy, cdp_priority: 'urgent' }, volumes: [ref(CDP_1)] }],
-    ['edit', 'reserve_capacity "abc"', { policy: { ...policy, reserve_capacity: 'abc' }, volumes: [ref(CDP_1)] }],
-    ['edit', 'a negative reserve_duration', { policy: { ...policy, reserve_duration: -1 }, volumes: [ref(CDP_1)] }],
-    ['edit', 'a fractional reserve_duration', { policy: { ...policy, reserve_duration: 1.5 }, volumes: [ref(CDP_1)] }],
-    ['edit', 'reserve_capacity of 2^64', `{"policy":{"cdp_priority":"mid","reserve_capacity":18446744073709551616,"reserve_duration":1},"volumes":[${stringifyLossless(ref(CDP_1))}]}`],
-    ['enable', 'a malformed volume uuid', { volumes: [{ cluster_uuid: CLUSTER, volume_uuid: 'ddc4adf3-830e-4ec3-b1dc-85571aea15c' }] }],
-    ['enable', 'volumes as an object', { volumes: ref(CDP_1) }],
+    ['edit', 'an unknown priority', { policy: { ...policy, cdp_priority: 'urgent' }, volumes: [ref(DEMO.cdp1)] }],
+    ['edit', 'reserve_capacity "abc"', { policy: { ...policy, reserve_capacity: 'abc' }, volumes: [ref(DEMO.cdp1)] }],
+    ['edit', 'a negative reserve_duration', { policy: { ...policy, reserve_duration: -1 }, volumes: [ref(DEMO.cdp1)] }],
+    ['edit', 'a fractional reserve_duration', { policy: { ...policy, reserve_duration: 1.5 }, volumes: [ref(DEMO.cdp1)] }],
+    ['edit', 'reserve_capacity of 2^64', `{"policy":{"cdp_priority":"mid","reserve_capacity":18446744073709551616,"reserve_duration":1},"volumes":[${stringifyLossless(ref(DEMO.cdp1))}]}`],
+    ['enable', 'a malformed volume uuid', { volumes: [{ cluster_uuid: DEMO.cluster, volume_uuid: 'ddc4adf3-830e-4ec3-b1dc-85571aea15c' }] }],
+    ['enable', 'volumes as an object', { volumes: ref(DEMO.cdp1) }],
     ['disable', 'no body', undefined],
-    ['list', 'limit "10"', { cluster_uuid: CLUSTER, limit: '10' }],
-    ['list', 'no limit', { cluster_uuid: CLUSTER }],
-    ['list', 'a malformed namespace', { cluster_uuid: CLUSTER, namespaces: ['ken'], limit: 0 }],
+    ['list', 'limit "10"', { cluster_uuid: DEMO.cluster, limit: '10' }],
+    ['list', 'no limit', { cluster_uuid: DEMO.cluster }],
+    ['list', 'a malformed namespace', { cluster_uuid: DEMO.cluster, namespaces: ['ken'], limit: 0 }],
     ['info', 'no volume', {}],
-    ['clean', 'usd_seq -1', { volume: ref(CDP_1), usd_seq: -1 }],
-    ['clean', 'usd_seq "zero"', { volume: ref(CDP_1), usd_seq: 'zero' }],
-    ['view/on', 'no point', { volume: ref(CDP_1) }],
-    ['view/on', 'an empty snapshot name', { volume: ref(CDP_1), point: { ...point, snapshot_name: '' } }],
-    ['revert', 'timestamp as a float', { volume: ref(CDP_1), point: { ...point, timestamp: 1.5 } }],
-    ['revert', 'a body that is an array', [ref(CDP_1)]]
+    ['clean', 'usd_seq -1', { volume: ref(DEMO.cdp1), usd_seq: -1 }],
+    ['clean', 'usd_seq "zero"', { volume: ref(DEMO.cdp1), usd_seq: 'zero' }],
+    ['view/on', 'no point', { volume: ref(DEMO.cdp1) }],
+    ['view/on', 'an empty snapshot name', { volume: ref(DEMO.cdp1), point: { ...point, snapshot_name: '' } }],
+    ['revert', 'timestamp as a float', { volume: ref(DEMO.cdp1), point: { ...point, timestamp: 1.5 } }],
+    ['revert', 'a body that is an array', [ref(DEMO.cdp1)]]
   ]
   const { post, sim } = await openAgent(t)
-  await post('/enable', { volumes: [ref(CDP_1)] })
-  writeBlock(sim, CDP_1, 0, 1)
+  await post('/enable', { volumes: [ref(DEMO.cdp1)] })
+  writeBlock(sim, DEMO.cdp1, 0, 1)
   sim.advance(SECOND)
-  writeBlock(sim, CDP_1, 0, 2)
-  const before = { info: await sim.info(ref(CDP_1)), image: sim.image(CDP_1), list: await sim.list({ cluster_uuid: CLUSTER, page_num: 0, page_size: 0 }) }
+  writeBlock(sim, DEMO.cdp1, 0, 2)
+  const before = { info: await sim.info(ref(DEMO.cdp1)), image: sim.image(DEMO.cdp1), list: await sim.list({ cluster_uuid: DEMO.cluster, page_num: 0, page_size: 0 }) }
   for (const [op, what, body] of bad) {
     const res = await post(`/${op}`, body)
     t.equal(res.status, 400, `${op} with ${what}: 400`)
     t.match(res.body, { scode: 1002, message: 'invalid request parameter', message_cn: '请求参数不合法', stack: null, data: null }, `${op} with ${what}: INVALID_PARAMETER`)
     t.not(res.body.desc, '', `${op} with ${what}: desc names the fault`)
   }
-  t.strictSame({ info: await sim.info(ref(CDP_1)), image: sim.image(CDP_1), list: await sim.list({ cluster_uuid: CLUSTER, page_num: 0, page_size: 0 }) }, before, 'nothing changed')
+  t.strictSame({ info: await sim.info(ref(DEMO.cdp1)), image: sim.image(DEMO.cdp1), list: await sim.list({ cluster_uuid: DEMO.cluster, page_num: 0, page_size: 0 }) }, before, 'nothing changed')
 })
 
 t.test('malformed JSON, other content types and unknown operations get the envelope', async (t) => {
@@ -224,16 +242,16 @@ t.test('the simulator control API is mounted at /sim/v1 on the same app', async 
   const { app, post } = await openAgent(t, 1630053321n * SECOND)
   t.strictSame((await call(app, 'GET', '/sim/v1/clock')).body, ok({ now: 1630053321n * SECOND, mode: 'manual' }))
   t.strictSame((await call(app, 'POST', '/sim/v1/clock/advance', { seconds: 5 })).body.data.now, 1630053326n * SECOND)
-  await post('/enable', { volumes: [ref(CDP_1)] })
-  const written = await call(app, 'POST', `/sim/v1/volumes/${CDP_1}/writes`, { writes: [{ offset: 0, length: 4096, fill: 7 }] })
+  await post('/enable', { volumes: [ref(DEMO.cdp1)] })
+  const written = await call(app, 'POST', `/sim/v1/volumes/${DEMO.cdp1}/writes`, { writes: [{ offset: 0, length: 4096, fill: 7 }] })
   t.strictSame(written.body.data, { count: 1, time: 1630053326n * SECOND + 1n }, 'the ns after the enable')
-  const info = await post('/info', { volume: ref(CDP_1) })
+  const info = await post('/info', { volume: ref(DEMO.cdp1) })
   t.equal(info.body.data.cdp_info[0].ioLastTime, 1630053326n * SECOND + 1n, 'the agent sees the control API\'s write')
 })
 
 t.test('edit below the minimums gets the same scodes over the agent protocol', async (t) => {
   const { post } = await openAgent(t)
-  const small = await post('/edit', { policy: { cdp_priority: 'mid', reserve_capacity: 0, reserve_duration: 60 }, volumes: [ref(CDP_1)] })
-  const short = await post('/edit', { policy: { cdp_priority: 'mid', reserve_capacity: 4096, reserve_duration: 0 }, volumes: [ref(CDP_1)] })
+  const small = await post('/edit', { policy: { cdp_priority: 'mid', reserve_capacity: 0, reserve_duration: 60 }, volumes: [ref(DEMO.cdp1)] })
+  const short = await post('/edit', { policy: { cdp_priority: 'mid', reserve_capacity: 4096, reserve_duration: 0 }, volumes: [ref(DEMO.cdp1)] })
   t.strictSame([small.body.data.results[0].scode, short.body.data.results[0].scode], [1030, 1031])
 })

@@ -1,68 +1,68 @@
 // Auto snapshots: every interval while CDP is on, none while off, at most one a second.
 import t from 'tap'
-import {
-  CDP_1, NS_PER_S, advanceSeconds, failure, openDemo, policy, ref, writeBlock
-} from '../helpers/simulator.js'
+import { advanceSeconds, failure, openDemo, policy, ref, writeBlock } from '../helpers/simulator.js'
+import { DEMO } from '../helpers/demo.js'
+import { NS_PER_SECOND } from '../../src/backend/port.js'
 
 t.test('auto snapshots come every interval while CDP is on', async (t) => {
   const sim = openDemo(t, { snapshotIntervalSeconds: 10 })
   const start = sim.clock().now
-  await sim.enable([ref(CDP_1)])
+  await sim.enable([ref(DEMO.cdp1)])
   advanceSeconds(sim, 35)
-  const [segment] = (await sim.info(ref(CDP_1))).cdp_info
-  t.same(segment?.snaps.map((s) => s.time), [0n, 10n, 20n, 30n].map((s) => start + s * NS_PER_S))
-  t.same(segment?.snaps.map((s) => s.name), [0n, 10n, 20n, 30n].map((s) => `CDP-auto-${start / NS_PER_S + s}`))
+  const [segment] = (await sim.info(ref(DEMO.cdp1))).cdp_info
+  t.same(segment?.snaps.map((s) => s.time), [0n, 10n, 20n, 30n].map((s) => start + s * NS_PER_SECOND))
+  t.same(segment?.snaps.map((s) => s.name), [0n, 10n, 20n, 30n].map((s) => `CDP-auto-${start / NS_PER_SECOND + s}`))
 })
 
 t.test('no auto snapshots while CDP is off', async (t) => {
   const sim = openDemo(t, { snapshotIntervalSeconds: 10 })
-  await sim.enable([ref(CDP_1)])
-  await sim.disable([ref(CDP_1)])
+  await sim.enable([ref(DEMO.cdp1)])
+  await sim.disable([ref(DEMO.cdp1)])
   advanceSeconds(sim, 100)
-  const [segment] = (await sim.info(ref(CDP_1))).cdp_info
+  const [segment] = (await sim.info(ref(DEMO.cdp1))).cdp_info
   t.equal(segment?.snaps.length, 1)
 })
 
 t.test('a segment opened in the second of the newest snapshot opens with its own: recoverable from its start', async (t) => {
   const sim = openDemo(t)
   const first = sim.advance(100_000_000n)
-  await sim.enable([ref(CDP_1)])
+  await sim.enable([ref(DEMO.cdp1)])
   sim.advance(100_000_000n)
-  await sim.disable([ref(CDP_1)])
+  await sim.disable([ref(DEMO.cdp1)])
   const reenabledAt = sim.advance(100_000_000n)
-  await sim.enable([ref(CDP_1)])
-  const name = `CDP-auto-${first / NS_PER_S}`
-  const segments = (await sim.info(ref(CDP_1))).cdp_info
+  await sim.enable([ref(DEMO.cdp1)])
+  const name = `CDP-auto-${first / NS_PER_SECOND}`
+  const segments = (await sim.info(ref(DEMO.cdp1))).cdp_info
   t.same(segments.map((s) => [s.seq, s.snaps]), [[0n, [{ name, time: first }]], [1n, [{ name, time: reenabledAt }]]],
     'both segments have a snapshot of that second, each at its own start')
-  t.same(sim.recoverable(CDP_1).ranges.map((r) => r.from), [first, reenabledAt])
-  const written = writeBlock(sim, CDP_1, 0, 9)
-  await sim.revert(ref(CDP_1), { snapshot_name: name, timestamp: reenabledAt })
-  t.not(sim.image(CDP_1).digest, sim.image(CDP_1, written).digest, 'the name and a time in segment 1 name its start')
-  t.equal(await failure(() => sim.viewOn(ref(CDP_1), { snapshot_name: name, timestamp: reenabledAt - 1n })), 'SNAPSHOT_NOT_BASE',
+  t.same(sim.recoverable(DEMO.cdp1).ranges.map((r) => r.from), [first, reenabledAt])
+  const written = writeBlock(sim, DEMO.cdp1, 0, 9)
+  await sim.revert(ref(DEMO.cdp1), { snapshot_name: name, timestamp: reenabledAt })
+  t.not(sim.image(DEMO.cdp1).digest, sim.image(DEMO.cdp1, written).digest, 'the name and a time in segment 1 name its start')
+  t.equal(await failure(() => sim.viewOn(ref(DEMO.cdp1), { snapshot_name: name, timestamp: reenabledAt - 1n })), 'SNAPSHOT_NOT_BASE',
     'between the two segments (CDP off) the name is no base')
 })
 
 t.test('auto snapshots: at most one a second in a segment', async (t) => {
   const sim = openDemo(t, { snapshotIntervalSeconds: 1 })
   const start = sim.advance(500_000_000n)
-  await sim.enable([ref(CDP_1)])
-  const snapshot = await sim.takeSnapshots([CDP_1])
+  await sim.enable([ref(DEMO.cdp1)])
+  const snapshot = await sim.takeSnapshots([DEMO.cdp1])
   t.same(snapshot.map((s) => s.taken), [false], 'the segment already has this second\'s')
   advanceSeconds(sim, 3)
-  const [segment] = (await sim.info(ref(CDP_1))).cdp_info
-  t.same(segment?.snaps.map((s) => s.time), [0n, 1n, 2n, 3n].map((s) => start + s * NS_PER_S))
+  const [segment] = (await sim.info(ref(DEMO.cdp1))).cdp_info
+  t.same(segment?.snaps.map((s) => s.time), [0n, 1n, 2n, 3n].map((s) => start + s * NS_PER_SECOND))
 })
 
 t.test('auto snapshots after a long clock jump: the interval\'s ticks inside the window, none before it', async (t) => {
   const sim = openDemo(t, { snapshotIntervalSeconds: 10 })
-  await sim.edit(policy(1024n ** 3n, 60n), [ref(CDP_1)])
-  await sim.enable([ref(CDP_1)])
+  await sim.edit(policy(1024n ** 3n, 60n), [ref(DEMO.cdp1)])
+  await sim.enable([ref(DEMO.cdp1)])
   const enabledAt = sim.clock().now
-  const now = sim.advance(1003n * NS_PER_S)
-  const ticks = [950n, 960n, 970n, 980n, 990n, 1000n].map((s) => enabledAt + s * NS_PER_S)
-  t.same((await sim.info(ref(CDP_1))).cdp_info.flatMap((s) => s.snaps.map((sn) => sn.time)), ticks, 'ticks keep the cadence from the enable')
-  t.same(sim.recoverable(CDP_1).ranges.map((r) => [r.from, r.to]), [[ticks[0], now]])
-  sim.advance(7n * NS_PER_S)
-  t.equal((await sim.info(ref(CDP_1))).cdp_info[0]?.snaps.at(-1)?.time, enabledAt + 1010n * NS_PER_S, 'and the next one comes on time')
+  const now = sim.advance(1003n * NS_PER_SECOND)
+  const ticks = [950n, 960n, 970n, 980n, 990n, 1000n].map((s) => enabledAt + s * NS_PER_SECOND)
+  t.same((await sim.info(ref(DEMO.cdp1))).cdp_info.flatMap((s) => s.snaps.map((sn) => sn.time)), ticks, 'ticks keep the cadence from the enable')
+  t.same(sim.recoverable(DEMO.cdp1).ranges.map((r) => [r.from, r.to]), [[ticks[0], now]])
+  sim.advance(7n * NS_PER_SECOND)
+  t.equal((await sim.info(ref(DEMO.cdp1))).cdp_info[0]?.snaps.at(-1)?.time, enabledAt + 1010n * NS_PER_SECOND, 'and the next one comes on time')
 })

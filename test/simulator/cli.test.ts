@@ -5,7 +5,8 @@ import { join } from 'node:path'
 import t from 'tap'
 import { SECOND } from '../helpers/app.js'
 import { cdpSim, startAgent } from '../helpers/cdp-sim.js'
-import { CDP_1, CLUSTER, LIN_NAMESPACE, LIN_VM_VOLUME, ref } from '../helpers/simulator.js'
+import { ref } from '../helpers/simulator.js'
+import { DEMO } from '../helpers/demo.js'
 
 const AGENT_OPTIONS = ['--host', '--port', '--topology', '--db', '--clock', '--clock-start', '--snapshot-interval', '--namespace', '--log-level', '--help']
 
@@ -51,9 +52,9 @@ t.test('a bad command, option or value exits non-zero with one line on stderr', 
 t.test('agent answers the agent protocol and the control API, and SIGTERM stops it with 0', async (t) => {
   const agent = await startAgent(t, ['--clock', 'manual', '--clock-start', '1630057893506590075'])
   const health = await agent.post('/agent/v1/health', {})
-  t.strictSame(health, { status: 200, body: { scode: 0, message: 'success', message_cn: '成功', desc: '', stack: null, data: { protocol: 1 } } })
+  t.strictSame(health, { status: 200, body: { scode: 0, message: 'success', message_cn: '成功', desc: '', stack: null, data: { protocol: 1, features: ['uint64-strings'] } } })
   t.strictSame((await agent.get('/sim/v1/clock')).body.data, { now: 1630057893506590075n, mode: 'manual' }, 'ns exact over the wire')
-  t.equal((await agent.post('/agent/v1/enable', { volumes: [ref(CDP_1)] })).body.data.results[0].scode, 0)
+  t.equal((await agent.post('/agent/v1/enable', { volumes: [ref(DEMO.cdp1)] })).body.data.results[0].scode, 0)
   t.equal(await agent.stop('SIGTERM'), 0)
 })
 
@@ -66,26 +67,26 @@ t.test('SIGINT stops it with 0 too', async (t) => {
 t.test('a file --db keeps CDP state and the manual clock across a restart', async (t) => {
   const db = join(t.testdir(), 'agent.db')
   const first = await startAgent(t, ['--db', db, '--clock', 'manual'])
-  await first.post('/agent/v1/enable', { volumes: [ref(CDP_1)] })
+  await first.post('/agent/v1/enable', { volumes: [ref(DEMO.cdp1)] })
   const advanced = (await first.post('/sim/v1/clock/advance', { seconds: 60 })).body.data.now
   t.equal(await first.stop(), 0)
 
   const second = await startAgent(t, ['--db', db, '--clock', 'manual'])
   t.equal((await second.get('/sim/v1/clock')).body.data.now, advanced, 'the clock did not move back')
-  const list = await second.post('/agent/v1/list', { cluster_uuid: CLUSTER, limit: 0 })
-  t.match(list.body.data.items, [{ volume_uuid: CDP_1, cdp_state: 'on' }], 'CDP is still on')
-  const info = await second.post('/agent/v1/info', { volume: ref(CDP_1) })
+  const list = await second.post('/agent/v1/list', { cluster_uuid: DEMO.cluster, limit: 0 })
+  t.match(list.body.data.items, [{ volume_uuid: DEMO.cdp1, cdp_state: 'on' }], 'CDP is still on')
+  const info = await second.post('/agent/v1/info', { volume: ref(DEMO.cdp1) })
   t.equal(info.body.data.cdp_info[0].startTime, advanced - 60n * SECOND, 'the journal is still there')
   t.equal(await second.stop(), 0)
 })
 
 t.test('--namespace serves only that namespace and its volumes', async (t) => {
-  const agent = await startAgent(t, ['--namespace', LIN_NAMESPACE])
-  t.equal((await agent.post('/agent/v1/enable', { volumes: [ref(LIN_VM_VOLUME)] })).body.data.results[0].scode, 0)
-  const list = await agent.post('/agent/v1/list', { cluster_uuid: CLUSTER, limit: 0 })
-  t.strictSame(list.body.data.ranges, [{ namespace_uuid: LIN_NAMESPACE, total_count: 1 }], 'one range: lin\'s')
-  t.strictSame(list.body.data.items.map((i: { volume_uuid: string }) => i.volume_uuid), [LIN_VM_VOLUME])
-  const ken = await agent.post('/agent/v1/info', { volume: ref(CDP_1) })
+  const agent = await startAgent(t, ['--namespace', DEMO.linNamespace])
+  t.equal((await agent.post('/agent/v1/enable', { volumes: [ref(DEMO.linVolume)] })).body.data.results[0].scode, 0)
+  const list = await agent.post('/agent/v1/list', { cluster_uuid: DEMO.cluster, limit: 0 })
+  t.strictSame(list.body.data.ranges, [{ namespace_uuid: DEMO.linNamespace, total_count: 1 }], 'one range: lin\'s')
+  t.strictSame(list.body.data.items.map((i: { volume_uuid: string }) => i.volume_uuid), [DEMO.linVolume])
+  const ken = await agent.post('/agent/v1/info', { volume: ref(DEMO.cdp1) })
   t.strictSame([ken.status, ken.body.scode], [404, 3002], 'a volume of another namespace is not found here')
   t.equal(await agent.stop(), 0)
 })

@@ -9,7 +9,8 @@ import { createAgentBackend } from '../../src/backend/agent/backend.js'
 import { AGENT_PREFIX } from '../../src/backend/agent/protocol.js'
 import { Scode } from '../../src/errors.js'
 import { call } from '../helpers/app.js'
-import { CDP_1, CLUSTER, VOL_1, openDemo, ref } from '../helpers/simulator.js'
+import { openDemo, ref } from '../helpers/simulator.js'
+import { DEMO } from '../helpers/demo.js'
 
 const FAULTS = '/sim/v1/faults'
 
@@ -20,7 +21,7 @@ async function openAgent (t: Test) {
     app,
     addRule: async (rule: Record<string, unknown>) => await call(app, 'POST', FAULTS, rule),
     rules: async () => (await call(app, 'GET', FAULTS)).body.data.rules as Array<{ id: string, matched: number, fired: number }>,
-    info: async (volumeUuid: string = CDP_1) => await call(app, 'POST', `${AGENT_PREFIX}/info`, { volume: ref(volumeUuid) })
+    info: async (volumeUuid: string = DEMO.cdp1) => await call(app, 'POST', `${AGENT_PREFIX}/info`, { volume: ref(volumeUuid) })
   }
 }
 
@@ -36,7 +37,7 @@ t.test('a bad rule is a 400 envelope and is not stored', async (t) => {
     ['count 0', { operation: 'info', probability: 1, count: 0, scode: 5002 }],
     ['latency over a minute', { operation: 'info', probability: 1, latency_ms: 60_001 }],
     ['seed above uint32', { operation: 'info', probability: 1, scode: 5002, seed: 2 ** 32 }],
-    ['list with a volume', { operation: 'list', volume_uuid: CDP_1, probability: 1, scode: 5002 }],
+    ['list with a volume', { operation: 'list', volume_uuid: DEMO.cdp1, probability: 1, scode: 5002 }],
     ['a volume that is no uuid', { operation: 'info', volume_uuid: 'cdp-1', probability: 1, scode: 5002 }],
     ['nbd_read without NBD exports', { operation: 'nbd_read', probability: 1, scode: 5002 }]
   ]
@@ -50,13 +51,13 @@ t.test('a bad rule is a 400 envelope and is not stored', async (t) => {
 
 t.test('a rule with an scode fails the call with that envelope and status, only for its volume', async (t) => {
   const { addRule, rules, info } = await openAgent(t)
-  const added = await addRule({ operation: 'info', volume_uuid: CDP_1.toUpperCase(), probability: 1, scode: Scode.SEGMENT_OFFLINE.scode, seed: 1 })
+  const added = await addRule({ operation: 'info', volume_uuid: DEMO.cdp1.toUpperCase(), probability: 1, scode: Scode.SEGMENT_OFFLINE.scode, seed: 1 })
   t.equal(added.status, 200)
-  t.match(added.body.data, { operation: 'info', volume_uuid: CDP_1, probability: 1, scode: 4008, seed: 1, matched: 0, fired: 0 })
-  const hit = await info(CDP_1)
+  t.match(added.body.data, { operation: 'info', volume_uuid: DEMO.cdp1, probability: 1, scode: 4008, seed: 1, matched: 0, fired: 0 })
+  const hit = await info(DEMO.cdp1)
   t.equal(hit.status, 409)
   t.match(hit.body, { scode: 4008, message: Scode.SEGMENT_OFFLINE.message, data: null })
-  t.equal((await info(VOL_1)).body.scode, Scode.CDP_NOT_FOUND.scode, 'another volume meets the simulator itself')
+  t.equal((await info(DEMO.vol1)).body.scode, Scode.CDP_NOT_FOUND.scode, 'another volume meets the simulator itself')
   t.match(await rules(), [{ id: added.body.data.id, matched: 1, fired: 1 }])
 })
 
@@ -110,26 +111,26 @@ t.test('drop resets the connection: AgentBackend meets it as AGENT_UNREACHABLE, 
   const { app, addRule, rules } = await openAgent(t)
   await app.listen({ host: '127.0.0.1', port: 0 })
   const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`
-  const backend = createAgentBackend({ routes: [{ cluster_uuid: CLUSTER, urls: [url] }], timeoutMs: 5000, retries: 2, concurrency: 4, backoffMs: 1 })
+  const backend = createAgentBackend({ routes: [{ cluster_uuid: DEMO.cluster, urls: [url] }], timeoutMs: 5000, retries: 2, concurrency: 4, backoffMs: 1 })
   t.teardown(() => backend.close())
   await addRule({ operation: 'info', probability: 1, drop: true })
-  const error = await backend.info(ref(CDP_1)).then(() => undefined, (err: unknown) => err as { code: string, desc: string })
+  const error = await backend.info(ref(DEMO.cdp1)).then(() => undefined, (err: unknown) => err as { code: string, desc: string })
   t.equal(error?.code, 'AGENT_UNREACHABLE', `AGENT_UNREACHABLE (${error?.desc ?? ''})`)
   t.match(await rules(), [{ fired: 3 }], 'the first attempt and both retries were dropped')
 
   await call(app, 'DELETE', FAULTS)
   await addRule({ operation: 'info', probability: 1, count: 1, drop: true })
-  await t.rejects(backend.info(ref(CDP_1)), { code: 'CDP_NOT_FOUND' }, 'one drop, then the retry reaches the simulator')
+  await t.rejects(backend.info(ref(DEMO.cdp1)), { code: 'CDP_NOT_FOUND' }, 'one drop, then the retry reaches the simulator')
 })
 
 t.test('a rule naming one volume of a group fires for the group call; groupMembers names no volume', async (t) => {
   const { app, addRule, rules } = await openAgent(t)
-  t.equal((await addRule({ operation: 'groupRevert', volume_uuid: VOL_1, probability: 1, scode: Scode.BACKEND_UNAVAILABLE.scode })).status, 200)
-  const group = await call(app, 'POST', `${AGENT_PREFIX}/group/revert`, { volumes: [ref(CDP_1), ref(VOL_1)], timestamp: 1 })
+  t.equal((await addRule({ operation: 'groupRevert', volume_uuid: DEMO.vol1, probability: 1, scode: Scode.BACKEND_UNAVAILABLE.scode })).status, 200)
+  const group = await call(app, 'POST', `${AGENT_PREFIX}/group/revert`, { volumes: [ref(DEMO.cdp1), ref(DEMO.vol1)], timestamp: 1 })
   t.match(group, { status: 503, body: { scode: Scode.BACKEND_UNAVAILABLE.scode } })
-  const other = await call(app, 'POST', `${AGENT_PREFIX}/group/revert`, { volumes: [ref(CDP_1)], timestamp: 1 })
+  const other = await call(app, 'POST', `${AGENT_PREFIX}/group/revert`, { volumes: [ref(DEMO.cdp1)], timestamp: 1 })
   t.equal(other.body.scode, 0, 'a group without that volume is not hit')
   t.same((await rules()).map((r) => [r.matched, r.fired]), [[1, 1]])
-  t.match(await addRule({ operation: 'groupMembers', volume_uuid: VOL_1, probability: 1, scode: Scode.BACKEND_UNAVAILABLE.scode }),
+  t.match(await addRule({ operation: 'groupMembers', volume_uuid: DEMO.vol1, probability: 1, scode: Scode.BACKEND_UNAVAILABLE.scode }),
     { status: 400, body: { scode: Scode.INVALID_PARAMETER.scode } })
 })

@@ -5,43 +5,43 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
 import { type Simulator, openSimulator } from '../../simulator/index.js'
-import {
-  CDP_1, CLUSTER, HOST_237, KIB4, VOL_1, advanceSeconds, demoTopology, failure, openDemo, pointAt, ref, writeBlock
-} from '../helpers/simulator.js'
+import { advanceSeconds, failure, openDemo, pointAt, ref, writeBlock } from '../helpers/simulator.js'
+import { DEMO, demoTopology } from '../helpers/demo.js'
+import { BLOCK_SIZE } from '../../simulator/content.js'
 
 t.test('a host offline: its segments report online false and their points are unusable', async (t) => {
   const sim = openDemo(t)
-  await sim.enable([ref(CDP_1)])
+  await sim.enable([ref(DEMO.cdp1)])
   advanceSeconds(sim, 1)
-  const at = writeBlock(sim, CDP_1, 0, 1)
-  const point = await pointAt(sim, ref(CDP_1), at)
-  sim.setHostOnline(HOST_237, false)
-  t.same((await sim.info(ref(CDP_1))).cdp_info.map((s) => s.online), [false])
-  t.same(sim.recoverable(CDP_1).ranges, [], 'no recoverable range on an offline host')
-  t.equal(await failure(() => sim.image(CDP_1, at)), 'POINT_NOT_RECOVERABLE')
-  t.equal(await failure(() => sim.viewOn(ref(CDP_1), point)), 'SEGMENT_OFFLINE')
-  t.equal(await failure(() => sim.revert(ref(CDP_1), point)), 'SEGMENT_OFFLINE')
+  const at = writeBlock(sim, DEMO.cdp1, 0, 1)
+  const point = await pointAt(sim, ref(DEMO.cdp1), at)
+  sim.setHostOnline(DEMO.host1, false)
+  t.same((await sim.info(ref(DEMO.cdp1))).cdp_info.map((s) => s.online), [false])
+  t.same(sim.recoverable(DEMO.cdp1).ranges, [], 'no recoverable range on an offline host')
+  t.equal(await failure(() => sim.image(DEMO.cdp1, at)), 'POINT_NOT_RECOVERABLE')
+  t.equal(await failure(() => sim.viewOn(ref(DEMO.cdp1), point)), 'SEGMENT_OFFLINE')
+  t.equal(await failure(() => sim.revert(ref(DEMO.cdp1), point)), 'SEGMENT_OFFLINE')
 })
 
 t.test('a host back online: its segments and points return', async (t) => {
   const sim = openDemo(t)
-  await sim.enable([ref(CDP_1)])
+  await sim.enable([ref(DEMO.cdp1)])
   advanceSeconds(sim, 1)
-  const at = writeBlock(sim, CDP_1, 0, 1)
-  const image = sim.image(CDP_1, at).digest
-  const ranges = sim.recoverable(CDP_1).ranges
-  sim.setHostOnline(HOST_237, false)
-  sim.setHostOnline(HOST_237, true)
-  t.same((await sim.info(ref(CDP_1))).cdp_info.map((s) => s.online), [true])
-  t.same(sim.recoverable(CDP_1).ranges, ranges)
-  t.equal(sim.image(CDP_1, at).digest, image)
+  const at = writeBlock(sim, DEMO.cdp1, 0, 1)
+  const image = sim.image(DEMO.cdp1, at).digest
+  const ranges = sim.recoverable(DEMO.cdp1).ranges
+  sim.setHostOnline(DEMO.host1, false)
+  sim.setHostOnline(DEMO.host1, true)
+  t.same((await sim.info(ref(DEMO.cdp1))).cdp_info.map((s) => s.online), [true])
+  t.same(sim.recoverable(DEMO.cdp1).ranges, ranges)
+  t.equal(sim.image(DEMO.cdp1, at).digest, image)
 })
 
 t.test('a new CDP is placed on a disk whose host is online', async (t) => {
   const sim = openDemo(t)
-  sim.setHostOnline(HOST_237, false)
-  await sim.enable([ref(CDP_1)])
-  t.match((await sim.info(ref(CDP_1))).cdp_info[0], { usd_maddr: '10.30.12.238', usd_path: '/dev/sde' })
+  sim.setHostOnline(DEMO.host1, false)
+  await sim.enable([ref(DEMO.cdp1)])
+  t.match((await sim.info(ref(DEMO.cdp1))).cdp_info[0], { usd_maddr: '10.30.12.238', usd_path: '/dev/sde' })
 })
 
 t.test('an unknown host or VM is HOST_NOT_FOUND / VM_NOT_FOUND', async (t) => {
@@ -52,27 +52,27 @@ t.test('an unknown host or VM is HOST_NOT_FOUND / VM_NOT_FOUND', async (t) => {
 
 t.test('writes must be 4 KiB aligned and inside the volume, else INVALID_WRITE and nothing is written', async (t) => {
   const sim = openDemo(t)
-  const before = sim.image(VOL_1).digest
+  const before = sim.image(DEMO.vol1).digest
   const size = 10 * 1024 ** 3
   const bad = [
-    { offset: 100, length: KIB4, fill: 1 },
-    { offset: 0, length: KIB4 + 1, fill: 1 },
+    { offset: 100, length: BLOCK_SIZE, fill: 1 },
+    { offset: 0, length: BLOCK_SIZE + 1, fill: 1 },
     { offset: 0, length: 0, fill: 1 },
-    { offset: size - KIB4, length: 2 * KIB4, fill: 1 },
-    { offset: size, data: new Uint8Array(KIB4) },
+    { offset: size - BLOCK_SIZE, length: 2 * BLOCK_SIZE, fill: 1 },
+    { offset: size, data: new Uint8Array(BLOCK_SIZE) },
     { offset: 0, data: new Uint8Array(100) },
-    { offset: 0, length: KIB4, fill: 256 }
+    { offset: 0, length: BLOCK_SIZE, fill: 256 }
   ]
   for (const write of bad) {
-    t.equal(await failure(() => sim.write(VOL_1, [{ offset: 0, length: KIB4, fill: 9 }, write])), 'INVALID_WRITE', JSON.stringify(write))
+    t.equal(await failure(() => sim.write(DEMO.vol1, [{ offset: 0, length: BLOCK_SIZE, fill: 9 }, write])), 'INVALID_WRITE', JSON.stringify(write))
   }
-  t.equal(sim.image(VOL_1).digest, before, 'not even the good write before the bad one')
-  t.equal(await failure(() => sim.write(VOL_1, [{ offset: size - KIB4, length: KIB4, fill: 1 }])), 'no error', 'the last block is inside')
+  t.equal(sim.image(DEMO.vol1).digest, before, 'not even the good write before the bad one')
+  t.equal(await failure(() => sim.write(DEMO.vol1, [{ offset: size - BLOCK_SIZE, length: BLOCK_SIZE, fill: 1 }])), 'no error', 'the last block is inside')
 })
 
 t.test('writing to an unknown volume is VOLUME_NOT_FOUND', async (t) => {
   const sim = openDemo(t)
-  t.equal(await failure(() => sim.write('00000000-0000-4000-8000-000000000000', [{ offset: 0, length: KIB4, fill: 1 }])), 'VOLUME_NOT_FOUND')
+  t.equal(await failure(() => sim.write('00000000-0000-4000-8000-000000000000', [{ offset: 0, length: BLOCK_SIZE, fill: 1 }])), 'VOLUME_NOT_FOUND')
 })
 
 t.test('a manual clock moves only when told', async (t) => {
@@ -96,17 +96,17 @@ t.test('a database file keeps its state across close and reopen', async (t) => {
   t.teardown(() => rmSync(dir, { recursive: true, force: true }))
   const options = { db: join(dir, 'sim.db'), topology: demoTopology, clock: { mode: 'manual' as const }, snapshotIntervalSeconds: 10 }
   const first = openSimulator(options)
-  await first.enable([ref(CDP_1)])
+  await first.enable([ref(DEMO.cdp1)])
   advanceSeconds(first, 3)
-  const at = writeBlock(first, CDP_1, 2, 7)
+  const at = writeBlock(first, DEMO.cdp1, 2, 7)
   advanceSeconds(first, 30)
   const stateOf = async (sim: Simulator) => ({
     clock: sim.clock().now,
-    list: await sim.list({ cluster_uuid: CLUSTER, page_num: 0, page_size: 0 }),
-    info: await sim.info(ref(CDP_1)),
-    ranges: sim.recoverable(CDP_1).ranges,
-    image: sim.image(CDP_1).digest,
-    imageAt: sim.image(CDP_1, at).digest
+    list: await sim.list({ cluster_uuid: DEMO.cluster, page_num: 0, page_size: 0 }),
+    info: await sim.info(ref(DEMO.cdp1)),
+    ranges: sim.recoverable(DEMO.cdp1).ranges,
+    image: sim.image(DEMO.cdp1).digest,
+    imageAt: sim.image(DEMO.cdp1, at).digest
   })
   const state = await stateOf(first)
   await first.close()

@@ -3,20 +3,23 @@
 import t from 'tap'
 import fc from 'fast-check'
 import type { Simulator } from '../../simulator/index.js'
-import { CDP_1, KIB4, NS_PER_S, advanceSeconds, failure, openDemo, pointAt, policy, ref } from '../helpers/simulator.js'
+import { advanceSeconds, failure, openDemo, pointAt, policy, ref } from '../helpers/simulator.js'
+import { DEMO } from '../helpers/demo.js'
+import { BLOCK_SIZE } from '../../simulator/content.js'
+import { NS_PER_SECOND } from '../../src/backend/port.js'
 
 t.test('the recoverable window is the total length of the recoverable ranges: gaps and time since a disable do not count', async (t) => {
   const sim = openDemo(t)
-  const windowOf = (): number | undefined => sim.journalStats().find((s) => s.volume_uuid === CDP_1)?.window_seconds
-  await sim.enable([ref(CDP_1)])
+  const windowOf = (): number | undefined => sim.journalStats().find((s) => s.volume_uuid === DEMO.cdp1)?.window_seconds
+  await sim.enable([ref(DEMO.cdp1)])
   advanceSeconds(sim, 10)
-  await sim.disable([ref(CDP_1)])
+  await sim.disable([ref(DEMO.cdp1)])
   advanceSeconds(sim, 100)
   t.equal(windowOf(), 10, 'the disabled time is not recoverable')
-  await sim.enable([ref(CDP_1)])
+  await sim.enable([ref(DEMO.cdp1)])
   advanceSeconds(sim, 5)
   t.equal(windowOf(), 15, 'two ranges, the gap between left out')
-  const ranges = sim.recoverable(CDP_1).ranges
+  const ranges = sim.recoverable(DEMO.cdp1).ranges
   t.equal(ranges.length, 2)
 })
 
@@ -31,7 +34,7 @@ type IoStep =
 
 const ioStep: fc.Arbitrary<IoStep> = fc.oneof(
   { weight: 5, arbitrary: fc.record({ op: fc.constant('write' as const), block: fc.integer({ min: 0, max: 7 }), blocks: fc.integer({ min: 1, max: 3 }), fill: fc.integer({ min: 0, max: 3 }) }) },
-  { weight: 2, arbitrary: fc.record({ op: fc.constant('advance' as const), ns: fc.constantFrom(1n, 300_000_000n, NS_PER_S, 7n * NS_PER_S) }) },
+  { weight: 2, arbitrary: fc.record({ op: fc.constant('advance' as const), ns: fc.constantFrom(1n, 300_000_000n, NS_PER_SECOND, 7n * NS_PER_SECOND) }) },
   { weight: 1, arbitrary: fc.constant({ op: 'toggle' as const }) },
   { weight: 2, arbitrary: fc.record({ op: fc.constant('revert' as const), back: fc.nat() }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('clean' as const), seq: fc.nat({ max: 6 }) }) },
@@ -43,15 +46,15 @@ interface History { points: bigint[], on: boolean }
 
 /** Each step as a client would take it; a refused call (a cleaned active segment, say) is part of the history too. */
 async function takeStep (sim: Simulator, s: IoStep, history: History): Promise<void> {
-  const volume = ref(CDP_1)
+  const volume = ref(DEMO.cdp1)
   const { points } = history
-  if (s.op === 'write') points.push(sim.write(CDP_1, [{ offset: s.block * KIB4, length: s.blocks * KIB4, fill: s.fill }]).time)
+  if (s.op === 'write') points.push(sim.write(DEMO.cdp1, [{ offset: s.block * BLOCK_SIZE, length: s.blocks * BLOCK_SIZE, fill: s.fill }]).time)
   else if (s.op === 'advance') sim.advance(s.ns)
   else if (s.op === 'toggle') {
     await (history.on ? sim.disable([volume]) : sim.enable([volume]))
     history.on = !history.on
   } else if (s.op === 'clean') await failure(() => sim.clean(volume, BigInt(s.seq)))
-  else if (s.op === 'limit') await sim.edit(policy(BigInt(s.blocks * KIB4), 5n), [volume])
+  else if (s.op === 'limit') await sim.edit(policy(BigInt(s.blocks * BLOCK_SIZE), 5n), [volume])
   else if (s.op === 'view') {
     if ((await sim.info(volume)).host_uuid !== '') await sim.viewOff(volume)
     else await failure(async () => await sim.viewOn(volume, await pointAt(sim, volume, points.at(-1) ?? 0n)))
@@ -62,13 +65,13 @@ async function takeStep (sim: Simulator, s: IoStep, history: History): Promise<v
 
 t.test('io times: startTime ≤ ioStartTime ≤ ioLastTime, both 0 exactly when a segment holds no journal rows', async (t) => {
   await t.resolves(fc.assert(fc.asyncProperty(fc.array(ioStep, { minLength: 1, maxLength: 25 }), async (steps) => {
-    const sim = openDemo(t, { segmentCapacity: 3n * BigInt(KIB4), snapshotIntervalSeconds: 2 })
+    const sim = openDemo(t, { segmentCapacity: 3n * BigInt(BLOCK_SIZE), snapshotIntervalSeconds: 2 })
     try {
-      await sim.enable([ref(CDP_1)])
+      await sim.enable([ref(DEMO.cdp1)])
       const history: History = { points: [], on: true }
       for (const s of steps) {
         await takeStep(sim, s, history)
-        for (const segment of (await sim.info(ref(CDP_1))).cdp_info) {
+        for (const segment of (await sim.info(ref(DEMO.cdp1))).cdp_info) {
           const held = segment.use > 0n
           const io = `usd_seq ${segment.seq}: use ${segment.use}, startTime ${segment.startTime}, io ${segment.ioStartTime}–${segment.ioLastTime} after ${s.op}`
           if (held !== (segment.ioStartTime !== 0n) || held !== (segment.ioLastTime !== 0n)) throw new Error(io)

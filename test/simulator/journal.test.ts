@@ -1,139 +1,140 @@
 // The journal: segments, and what enable, disable and a full segment do.
 import t from 'tap'
 import { DEFAULTS } from '../../simulator/index.js'
-import {
-  CDP_1, KIB4, NS_PER_S, advanceSeconds, failure, openDemo, policy, ref, writeBlock
-} from '../helpers/simulator.js'
+import { advanceSeconds, failure, openDemo, policy, ref, writeBlock } from '../helpers/simulator.js'
+import { DEMO } from '../helpers/demo.js'
+import { BLOCK_SIZE } from '../../simulator/content.js'
+import { NS_PER_SECOND } from '../../src/backend/port.js'
 
 t.test('enable opens segment seq 0 with an auto snapshot CDP-auto-<unix seconds> at the enable time', async (t) => {
   const sim = openDemo(t)
   const enabledAt = sim.advance(123_456_789n)
-  await sim.enable([ref(CDP_1)])
-  const { cdp_info: segments } = await sim.info(ref(CDP_1))
+  await sim.enable([ref(DEMO.cdp1)])
+  const { cdp_info: segments } = await sim.info(ref(DEMO.cdp1))
   t.equal(segments.length, 1)
   const [segment] = segments
   t.match(segment, { seq: 0n, startTime: enabledAt, use: 0n, online: true, usd_maddr: '10.30.12.237', usd_path: '/dev/sdd' })
-  t.same(segment?.snaps, [{ name: `CDP-auto-${enabledAt / NS_PER_S}`, time: enabledAt }])
+  t.same(segment?.snaps, [{ name: `CDP-auto-${enabledAt / NS_PER_SECOND}`, time: enabledAt }])
   t.equal(String(segment?.snaps[0]?.time).slice(0, 10), segment?.snaps[0]?.name.slice('CDP-auto-'.length),
     'the snapshot time\'s seconds prefix is the name\'s')
-  t.same(sim.recoverable(CDP_1).ranges, [{ from: enabledAt, to: enabledAt, seq: 0n }])
+  t.same(sim.recoverable(DEMO.cdp1).ranges, [{ from: enabledAt, to: enabledAt, seq: 0n }])
 })
 
 t.test('a journaled write counts its blocks in the segment\'s use and io times', async (t) => {
   const sim = openDemo(t)
-  await sim.enable([ref(CDP_1)])
+  await sim.enable([ref(DEMO.cdp1)])
   advanceSeconds(sim, 1)
-  const first = sim.write(CDP_1, [{ offset: 0, length: 3 * KIB4, fill: 7 }]).time
+  const first = sim.write(DEMO.cdp1, [{ offset: 0, length: 3 * BLOCK_SIZE, fill: 7 }]).time
   advanceSeconds(sim, 1)
-  const last = writeBlock(sim, CDP_1, 9, 8)
-  const [segment] = (await sim.info(ref(CDP_1))).cdp_info
-  t.match(segment, { use: BigInt(4 * KIB4), ioStartTime: first, ioLastTime: last })
+  const last = writeBlock(sim, DEMO.cdp1, 9, 8)
+  const [segment] = (await sim.info(ref(DEMO.cdp1))).cdp_info
+  t.match(segment, { use: BigInt(4 * BLOCK_SIZE), ioStartTime: first, ioLastTime: last })
 })
 
 t.test('disable closes the active segment: the journal stops and its range ends there', async (t) => {
   const sim = openDemo(t)
   const enabledAt = sim.clock().now
-  await sim.enable([ref(CDP_1)])
+  await sim.enable([ref(DEMO.cdp1)])
   const disabledAt = advanceSeconds(sim, 5)
-  await sim.disable([ref(CDP_1)])
+  await sim.disable([ref(DEMO.cdp1)])
   advanceSeconds(sim, 5)
-  writeBlock(sim, CDP_1, 0, 1)
-  const [segment] = (await sim.info(ref(CDP_1))).cdp_info
+  writeBlock(sim, DEMO.cdp1, 0, 1)
+  const [segment] = (await sim.info(ref(DEMO.cdp1))).cdp_info
   t.match(segment, { seq: 0n, use: 0n }, 'writes while off are not journaled')
-  t.same(sim.recoverable(CDP_1).ranges, [{ from: enabledAt, to: disabledAt, seq: 0n }])
-  t.same(await sim.clean(ref(CDP_1), 0n), undefined, 'a closed segment may be cleaned')
+  t.same(sim.recoverable(DEMO.cdp1).ranges, [{ from: enabledAt, to: disabledAt, seq: 0n }])
+  t.same(await sim.clean(ref(DEMO.cdp1), 0n), undefined, 'a closed segment may be cleaned')
 })
 
 t.test('enable again opens the next seq and journals what changed while off', async (t) => {
   const sim = openDemo(t)
-  await sim.enable([ref(CDP_1)])
-  await sim.disable([ref(CDP_1)])
+  await sim.enable([ref(DEMO.cdp1)])
+  await sim.disable([ref(DEMO.cdp1)])
   advanceSeconds(sim, 2)
-  writeBlock(sim, CDP_1, 3, 4)
+  writeBlock(sim, DEMO.cdp1, 3, 4)
   const enabledAt = advanceSeconds(sim, 2)
-  await sim.enable([ref(CDP_1)])
-  const segments = (await sim.info(ref(CDP_1))).cdp_info
+  await sim.enable([ref(DEMO.cdp1)])
+  const segments = (await sim.info(ref(DEMO.cdp1))).cdp_info
   t.same(segments.map((s) => s.seq), [0n, 1n])
-  t.match(segments[1], { use: BigInt(KIB4), startTime: enabledAt, ioStartTime: enabledAt })
-  t.equal(sim.image(CDP_1, enabledAt).digest, sim.image(CDP_1).digest, 'the new segment starts from the live image')
+  t.match(segments[1], { use: BigInt(BLOCK_SIZE), startTime: enabledAt, ioStartTime: enabledAt })
+  t.equal(sim.image(DEMO.cdp1, enabledAt).digest, sim.image(DEMO.cdp1).digest, 'the new segment starts from the live image')
 })
 
 t.test('a full segment closes and the next seq opens on a disk with room', async (t) => {
-  const sim = openDemo(t, { segmentCapacity: 2n * BigInt(KIB4) })
-  await sim.enable([ref(CDP_1)])
+  const sim = openDemo(t, { segmentCapacity: 2n * BigInt(BLOCK_SIZE) })
+  await sim.enable([ref(DEMO.cdp1)])
   advanceSeconds(sim, 1)
-  const at = sim.write(CDP_1, [{ offset: 0, length: 3 * KIB4, fill: 5 }]).time
-  const segments = (await sim.info(ref(CDP_1))).cdp_info
+  const at = sim.write(DEMO.cdp1, [{ offset: 0, length: 3 * BLOCK_SIZE, fill: 5 }]).time
+  const segments = (await sim.info(ref(DEMO.cdp1))).cdp_info
   t.same(segments.map((s) => [s.seq, s.use, s.capacity]), [[0n, 8192n, 8192n], [1n, 4096n, 8192n]])
   t.match(segments[1], { startTime: at, usd_maddr: '10.30.12.237' })
-  t.equal(await failure(() => sim.clean(ref(CDP_1), 1n)), 'SEGMENT_ACTIVE', 'the new segment is the active one')
-  t.equal(await failure(() => sim.clean(ref(CDP_1), 0n)), 'no error', 'the full one is closed')
+  t.equal(await failure(() => sim.clean(ref(DEMO.cdp1), 1n)), 'SEGMENT_ACTIVE', 'the new segment is the active one')
+  t.equal(await failure(() => sim.clean(ref(DEMO.cdp1), 0n)), 'no error', 'the full one is closed')
 })
 
 t.test('the segment capacity never exceeds the volume\'s reserve_capacity', async (t) => {
   const sim = openDemo(t)
-  await sim.edit({ cdp_priority: 'mid', reserve_capacity: 3n * BigInt(KIB4), reserve_duration: 3600n }, [ref(CDP_1)])
-  await sim.enable([ref(CDP_1)])
-  const [segment] = (await sim.info(ref(CDP_1))).cdp_info
-  t.equal(segment?.capacity, 3n * BigInt(KIB4))
+  await sim.edit({ cdp_priority: 'mid', reserve_capacity: 3n * BigInt(BLOCK_SIZE), reserve_duration: 3600n }, [ref(DEMO.cdp1)])
+  await sim.enable([ref(DEMO.cdp1)])
+  const [segment] = (await sim.info(ref(DEMO.cdp1))).cdp_info
+  t.equal(segment?.capacity, 3n * BigInt(BLOCK_SIZE))
   t.ok(DEFAULTS.segmentCapacity > (segment?.capacity ?? 0n), 'below the simulator\'s segment size')
 })
 
 t.test('seqs go up by one for each segment opened, whether by enable or by a full segment', async (t) => {
-  const sim = openDemo(t, { segmentCapacity: BigInt(KIB4) })
-  await sim.enable([ref(CDP_1)])
+  const sim = openDemo(t, { segmentCapacity: BigInt(BLOCK_SIZE) })
+  await sim.enable([ref(DEMO.cdp1)])
   advanceSeconds(sim, 1)
-  sim.write(CDP_1, [{ offset: 0, length: 2 * KIB4, fill: 1 }])
-  await sim.disable([ref(CDP_1)])
+  sim.write(DEMO.cdp1, [{ offset: 0, length: 2 * BLOCK_SIZE, fill: 1 }])
+  await sim.disable([ref(DEMO.cdp1)])
   advanceSeconds(sim, 1)
-  await sim.enable([ref(CDP_1)])
-  t.same((await sim.info(ref(CDP_1))).cdp_info.map((s) => s.seq), [0n, 1n, 2n])
+  await sim.enable([ref(DEMO.cdp1)])
+  t.same((await sim.info(ref(DEMO.cdp1))).cdp_info.map((s) => s.seq), [0n, 1n, 2n])
 })
 
 t.test('a removed segment\'s seq is never reused: not after a clean, not after retention folds it away', async (t) => {
-  const sim = openDemo(t, { segmentCapacity: BigInt(KIB4) })
-  await sim.edit(policy(1024n ** 3n, 10n), [ref(CDP_1)])
-  await sim.enable([ref(CDP_1)])
+  const sim = openDemo(t, { segmentCapacity: BigInt(BLOCK_SIZE) })
+  await sim.edit(policy(1024n ** 3n, 10n), [ref(DEMO.cdp1)])
+  await sim.enable([ref(DEMO.cdp1)])
   advanceSeconds(sim, 1)
-  sim.write(CDP_1, [{ offset: 0, length: 2 * KIB4, fill: 1 }])
-  await sim.disable([ref(CDP_1)])
-  await sim.clean(ref(CDP_1), 1n)
+  sim.write(DEMO.cdp1, [{ offset: 0, length: 2 * BLOCK_SIZE, fill: 1 }])
+  await sim.disable([ref(DEMO.cdp1)])
+  await sim.clean(ref(DEMO.cdp1), 1n)
   advanceSeconds(sim, 1)
-  await sim.enable([ref(CDP_1)])
-  t.same((await sim.info(ref(CDP_1))).cdp_info.map((s) => s.seq), [0n, 2n], 'seq 1 was cleaned; the next one opened is 2')
+  await sim.enable([ref(DEMO.cdp1)])
+  t.same((await sim.info(ref(DEMO.cdp1))).cdp_info.map((s) => s.seq), [0n, 2n], 'seq 1 was cleaned; the next one opened is 2')
   advanceSeconds(sim, 60)
-  t.same((await sim.info(ref(CDP_1))).cdp_info.map((s) => s.seq), [2n], 'retention folded seq 0 away')
-  sim.write(CDP_1, [{ offset: 0, length: 2 * KIB4, fill: 2 }])
-  t.same((await sim.info(ref(CDP_1))).cdp_info.map((s) => s.seq), [2n, 3n], 'the next one opened is 3')
+  t.same((await sim.info(ref(DEMO.cdp1))).cdp_info.map((s) => s.seq), [2n], 'retention folded seq 0 away')
+  sim.write(DEMO.cdp1, [{ offset: 0, length: 2 * BLOCK_SIZE, fill: 2 }])
+  t.same((await sim.info(ref(DEMO.cdp1))).cdp_info.map((s) => s.seq), [2n, 3n], 'the next one opened is 3')
 })
 
 t.test('a new CDP after a clean of the whole CDP starts again at seq 0: it is a new journal, and the old seqs name nothing', async (t) => {
   const sim = openDemo(t)
-  await sim.enable([ref(CDP_1)])
-  await sim.disable([ref(CDP_1)])
+  await sim.enable([ref(DEMO.cdp1)])
+  await sim.disable([ref(DEMO.cdp1)])
   advanceSeconds(sim, 1)
-  await sim.enable([ref(CDP_1)])
-  await sim.disable([ref(CDP_1)])
-  await sim.clean(ref(CDP_1))
+  await sim.enable([ref(DEMO.cdp1)])
+  await sim.disable([ref(DEMO.cdp1)])
+  await sim.clean(ref(DEMO.cdp1))
   advanceSeconds(sim, 1)
-  await sim.enable([ref(CDP_1)])
-  t.same((await sim.info(ref(CDP_1))).cdp_info.map((s) => s.seq), [0n])
+  await sim.enable([ref(DEMO.cdp1)])
+  t.same((await sim.info(ref(DEMO.cdp1))).cdp_info.map((s) => s.seq), [0n])
 })
 
 t.test('enable journals the blocks whose journal end a clean of the newest segment moved back', async (t) => {
   const sim = openDemo(t)
-  await sim.enable([ref(CDP_1)])
+  await sim.enable([ref(DEMO.cdp1)])
   advanceSeconds(sim, 1)
-  writeBlock(sim, CDP_1, 5, 1)
-  await sim.disable([ref(CDP_1)])
+  writeBlock(sim, DEMO.cdp1, 5, 1)
+  await sim.disable([ref(DEMO.cdp1)])
   advanceSeconds(sim, 1)
-  await sim.enable([ref(CDP_1)])
+  await sim.enable([ref(DEMO.cdp1)])
   advanceSeconds(sim, 1)
-  writeBlock(sim, CDP_1, 5, 2)
-  await sim.disable([ref(CDP_1)])
-  await sim.clean(ref(CDP_1), 1n)
+  writeBlock(sim, DEMO.cdp1, 5, 2)
+  await sim.disable([ref(DEMO.cdp1)])
+  await sim.clean(ref(DEMO.cdp1), 1n)
   const enabledAt = advanceSeconds(sim, 1)
-  await sim.enable([ref(CDP_1)])
-  t.equal(sim.image(CDP_1, enabledAt).digest, sim.image(CDP_1).digest, 'the new segment starts from the live image')
-  t.same((await sim.info(ref(CDP_1))).cdp_info.map((s) => [s.seq, s.use]), [[0n, BigInt(KIB4)], [2n, BigInt(KIB4)]])
+  await sim.enable([ref(DEMO.cdp1)])
+  t.equal(sim.image(DEMO.cdp1, enabledAt).digest, sim.image(DEMO.cdp1).digest, 'the new segment starts from the live image')
+  t.same((await sim.info(ref(DEMO.cdp1))).cdp_info.map((s) => [s.seq, s.use]), [[0n, BigInt(BLOCK_SIZE)], [2n, BigInt(BLOCK_SIZE)]])
 })

@@ -4,8 +4,8 @@ import { fork } from 'node:child_process'
 import { once } from 'node:events'
 import { join } from 'node:path'
 import t from 'tap'
-import { loadTopology, openSimulator } from '../../simulator/index.js'
-import { CLUSTER } from '../helpers/simulator.js'
+import { openSimulator } from '../../simulator/index.js'
+import { DEMO, demoTopology } from '../helpers/demo.js'
 
 t.test('processes opening one new database file at once all start, and it is seeded once', async (t) => {
   const dir = t.testdir({})
@@ -15,8 +15,8 @@ t.test('processes opening one new database file at once all start, and it is see
     t.teardown(() => { for (const child of children) if (child.exitCode === null) child.kill('SIGKILL') })
     const codes = await Promise.all(children.map(async (child) => (await once(child, 'exit'))[0]))
     t.same(codes, [0, 0, 0], `round ${round}: every process opened the file`)
-    const sim = openSimulator({ db, topology: loadTopology('fixtures/demo-topology.json'), clock: { mode: 'manual' } })
-    const list = await sim.list({ cluster_uuid: CLUSTER, page_num: 0, page_size: 0 })
+    const sim = openSimulator({ db, topology: demoTopology, clock: { mode: 'manual' } })
+    const list = await sim.list({ cluster_uuid: DEMO.cluster, page_num: 0, page_size: 0 })
     t.equal(list.each_range_list_state.length, 2, 'the topology is there once')
     await sim.close()
   }

@@ -5,9 +5,8 @@ import t from 'tap'
 import fc from 'fast-check'
 import { parseTopology } from '../../simulator/index.js'
 import type { Topology } from '../../simulator/index.js'
-import {
-  CDP_1, KEN, LIN, LIN_DATA, LIN_VM_VOLUME, VOL_1, demoTopology, openDemo, outcomes, policy, ref
-} from '../helpers/simulator.js'
+import { openDemo, outcomes, policy, ref } from '../helpers/simulator.js'
+import { DEMO, demoTopology } from '../helpers/demo.js'
 
 const TIB = 1024n ** 4n
 const GIB = 1024n ** 3n
@@ -22,49 +21,49 @@ function withQuota (tenant: string, quota: bigint): Topology {
 }
 
 t.test('a tenant with a quota may reserve up to it, and not a byte more', async (t) => {
-  const sim = openDemo(t, { topology: withQuota(KEN, TIB) })
-  t.same(outcomes(await sim.edit(policy(TIB / 2n, 60n), [ref(VOL_1)])), ['ok'])
-  t.same(outcomes(await sim.edit(policy(TIB / 2n, 60n), [ref(CDP_1)])), ['ok'], 'exactly the quota')
-  const [over] = await sim.edit(policy(TIB / 2n + 1n, 60n), [ref(CDP_1)])
+  const sim = openDemo(t, { topology: withQuota(DEMO.ken, TIB) })
+  t.same(outcomes(await sim.edit(policy(TIB / 2n, 60n), [ref(DEMO.vol1)])), ['ok'])
+  t.same(outcomes(await sim.edit(policy(TIB / 2n, 60n), [ref(DEMO.cdp1)])), ['ok'], 'exactly the quota')
+  const [over] = await sim.edit(policy(TIB / 2n + 1n, 60n), [ref(DEMO.cdp1)])
   t.equal(over?.ok === false && over.error.code, 'TENANT_QUOTA_EXCEEDED', 'one byte past the quota')
-  t.same(outcomes(await sim.edit(policy(TIB / 4n, 60n), [ref(CDP_1)])), ['ok'], 'shrinking is always allowed')
+  t.same(outcomes(await sim.edit(policy(TIB / 4n, 60n), [ref(DEMO.cdp1)])), ['ok'], 'shrinking is always allowed')
 })
 
 t.test('a quota refusal names only the tenant\'s own figures', async (t) => {
-  const sim = openDemo(t, { topology: withQuota(KEN, TIB) })
-  await sim.edit(policy(TIB, 60n), [ref(VOL_1)])
-  const [over] = await sim.edit(policy(GIB, 60n), [ref(CDP_1)])
-  t.equal(over?.ok === false && over.error.desc, `tenant ${KEN} holds ${TIB} of its quota ${TIB}; ${GIB} more does not fit`)
+  const sim = openDemo(t, { topology: withQuota(DEMO.ken, TIB) })
+  await sim.edit(policy(TIB, 60n), [ref(DEMO.vol1)])
+  const [over] = await sim.edit(policy(GIB, 60n), [ref(DEMO.cdp1)])
+  t.equal(over?.ok === false && over.error.desc, `tenant ${DEMO.ken} holds ${TIB} of its quota ${TIB}; ${GIB} more does not fit`)
 })
 
 t.test('another tenant cannot reserve what a quota sets aside', async (t) => {
   // ken's 1 TiB is set aside on the 2 TiB disk, leaving 1 TiB on each disk to the others.
-  const sim = openDemo(t, { topology: withQuota(KEN, TIB) })
-  const [tooMuch] = await sim.edit(policy(TIB + 1n, 60n), [ref(LIN_DATA, LIN)])
+  const sim = openDemo(t, { topology: withQuota(DEMO.ken, TIB) })
+  const [tooMuch] = await sim.edit(policy(TIB + 1n, 60n), [ref(DEMO.linData, DEMO.lin)])
   t.equal(tooMuch?.ok === false && tooMuch.error.code, 'INSUFFICIENT_CDP_CAPACITY')
-  t.same(outcomes(await sim.edit(policy(TIB, 60n), [ref(LIN_DATA, LIN)])), ['ok'])
-  t.same(outcomes(await sim.edit(policy(TIB, 60n), [ref(LIN_VM_VOLUME, LIN)])), ['ok'])
-  const [none] = await sim.edit(policy(1n, 60n), [ref(VOL_1, LIN)])
+  t.same(outcomes(await sim.edit(policy(TIB, 60n), [ref(DEMO.linData, DEMO.lin)])), ['ok'])
+  t.same(outcomes(await sim.edit(policy(TIB, 60n), [ref(DEMO.linVolume, DEMO.lin)])), ['ok'])
+  const [none] = await sim.edit(policy(1n, 60n), [ref(DEMO.vol1, DEMO.lin)])
   t.equal(none?.ok === false && none.error.code, 'VOLUME_NOT_FOUND', 'lin cannot name ken\'s volume')
-  t.same(outcomes(await sim.edit(policy(TIB, 60n), [ref(VOL_1, KEN)])), ['ok'], 'ken still gets its whole quota')
-  await sim.clean(ref(VOL_1, KEN))
-  t.same(outcomes(await sim.edit(policy(TIB, 60n), [ref(CDP_1, KEN)])), ['ok'], 'a cleaned CDP gives its part back to the share')
+  t.same(outcomes(await sim.edit(policy(TIB, 60n), [ref(DEMO.vol1, DEMO.ken)])), ['ok'], 'ken still gets its whole quota')
+  await sim.clean(ref(DEMO.vol1, DEMO.ken))
+  t.same(outcomes(await sim.edit(policy(TIB, 60n), [ref(DEMO.cdp1, DEMO.ken)])), ['ok'], 'a cleaned CDP gives its part back to the share')
 })
 
 t.test('what another tenant may reserve does not depend on what a quota tenant holds', async (t) => {
   // lin bisects its largest admissible reserve_capacity; the answer must be the same
   // whatever ken holds of its quota, so lin learns nothing of it.
   const largestFor = async (kenHolds: bigint[]): Promise<bigint> => {
-    const sim = openDemo(t, { topology: withQuota(KEN, TIB) })
-    const kenVolumes = [VOL_1, CDP_1]
+    const sim = openDemo(t, { topology: withQuota(DEMO.ken, TIB) })
+    const kenVolumes = [DEMO.vol1, DEMO.cdp1]
     for (const [i, holds] of kenHolds.entries()) {
-      if (holds > 0n) t.same(outcomes(await sim.edit(policy(holds, 60n), [ref(kenVolumes[i] as string, KEN)])), ['ok'])
+      if (holds > 0n) t.same(outcomes(await sim.edit(policy(holds, 60n), [ref(kenVolumes[i] as string, DEMO.ken)])), ['ok'])
     }
     let low = 0n
     let high = DISKS
     while (low < high) {
       const mid = (low + high + 1n) / 2n
-      const [outcome] = await sim.edit(policy(mid, 60n), [ref(LIN_DATA, LIN)])
+      const [outcome] = await sim.edit(policy(mid, 60n), [ref(DEMO.linData, DEMO.lin)])
       if (outcome?.ok === true) low = mid
       else high = mid - 1n
     }
@@ -81,8 +80,8 @@ t.test('what another tenant may reserve does not depend on what a quota tenant h
 
 t.test('a tenant without a quota keeps first come, first served', async (t) => {
   const sim = openDemo(t)
-  t.same(outcomes(await sim.edit(policy(2n * TIB, 60n), [ref(LIN_DATA, LIN)])), ['ok'])
-  const [rest] = await sim.edit(policy(TIB + 1n, 60n), [ref(VOL_1, KEN)])
+  t.same(outcomes(await sim.edit(policy(2n * TIB, 60n), [ref(DEMO.linData, DEMO.lin)])), ['ok'])
+  const [rest] = await sim.edit(policy(TIB + 1n, 60n), [ref(DEMO.vol1, DEMO.ken)])
   t.equal(rest?.ok === false && rest.error.code, 'INSUFFICIENT_CDP_CAPACITY')
 })
 

@@ -1,64 +1,64 @@
 // Views: a read-only image at a point, exposed on the host of its segment.
 import t from 'tap'
-import {
-  CDP_1, HOST_237, KIB4, advanceSeconds, failure, openDemo, pointAt, ref, writeBlock
-} from '../helpers/simulator.js'
+import { advanceSeconds, failure, openDemo, pointAt, ref, writeBlock } from '../helpers/simulator.js'
+import { DEMO } from '../helpers/demo.js'
+import { BLOCK_SIZE } from '../../simulator/content.js'
 
 t.test('view on exposes the image at its point on the segment\'s host', async (t) => {
   const sim = openDemo(t)
-  await sim.enable([ref(CDP_1)])
+  await sim.enable([ref(DEMO.cdp1)])
   advanceSeconds(sim, 1)
-  const at = writeBlock(sim, CDP_1, 0, 1)
-  const then = sim.image(CDP_1).digest
+  const at = writeBlock(sim, DEMO.cdp1, 0, 1)
+  const then = sim.image(DEMO.cdp1).digest
   advanceSeconds(sim, 1)
-  writeBlock(sim, CDP_1, 0, 2)
-  const { host_uuid: host } = await sim.viewOn(ref(CDP_1), await pointAt(sim, ref(CDP_1), at))
-  t.equal(host, HOST_237, 'CDP-1\'s journal is on 10.30.12.237')
-  t.same(sim.viewImage(CDP_1), { digest: then, time: at })
-  t.equal((await sim.info(ref(CDP_1))).host_uuid, HOST_237, 'info names the view\'s host')
+  writeBlock(sim, DEMO.cdp1, 0, 2)
+  const { host_uuid: host } = await sim.viewOn(ref(DEMO.cdp1), await pointAt(sim, ref(DEMO.cdp1), at))
+  t.equal(host, DEMO.host1, 'CDP-1\'s journal is on 10.30.12.237')
+  t.same(sim.viewImage(DEMO.cdp1), { digest: then, time: at })
+  t.equal((await sim.info(ref(DEMO.cdp1))).host_uuid, DEMO.host1, 'info names the view\'s host')
 })
 
 t.test('a view keeps its image while the volume goes on being written', async (t) => {
   const sim = openDemo(t)
-  await sim.enable([ref(CDP_1)])
+  await sim.enable([ref(DEMO.cdp1)])
   advanceSeconds(sim, 1)
-  const at = writeBlock(sim, CDP_1, 0, 1)
-  await sim.viewOn(ref(CDP_1), await pointAt(sim, ref(CDP_1), at))
-  const exposed = sim.viewImage(CDP_1).digest
+  const at = writeBlock(sim, DEMO.cdp1, 0, 1)
+  await sim.viewOn(ref(DEMO.cdp1), await pointAt(sim, ref(DEMO.cdp1), at))
+  const exposed = sim.viewImage(DEMO.cdp1).digest
   advanceSeconds(sim, 1)
-  writeBlock(sim, CDP_1, 0, 2)
-  t.equal(sim.viewImage(CDP_1).digest, exposed)
+  writeBlock(sim, DEMO.cdp1, 0, 2)
+  t.equal(sim.viewImage(DEMO.cdp1).digest, exposed)
 })
 
 t.test('one view per volume: a second view on is VIEW_ALREADY_ON', async (t) => {
   const sim = openDemo(t)
-  await sim.enable([ref(CDP_1)])
-  const point = await pointAt(sim, ref(CDP_1), sim.clock().now)
-  await sim.viewOn(ref(CDP_1), point)
-  t.equal(await failure(() => sim.viewOn(ref(CDP_1), point)), 'VIEW_ALREADY_ON')
+  await sim.enable([ref(DEMO.cdp1)])
+  const point = await pointAt(sim, ref(DEMO.cdp1), sim.clock().now)
+  await sim.viewOn(ref(DEMO.cdp1), point)
+  t.equal(await failure(() => sim.viewOn(ref(DEMO.cdp1), point)), 'VIEW_ALREADY_ON')
 })
 
 t.test('view off removes the view; without one it is VIEW_NOT_FOUND', async (t) => {
   const sim = openDemo(t)
-  await sim.enable([ref(CDP_1)])
-  await sim.viewOn(ref(CDP_1), await pointAt(sim, ref(CDP_1), sim.clock().now))
-  await sim.viewOff(ref(CDP_1))
-  t.equal((await sim.info(ref(CDP_1))).host_uuid, '')
-  t.equal(await failure(() => sim.viewImage(CDP_1)), 'VIEW_NOT_FOUND')
-  t.equal(await failure(() => sim.viewOff(ref(CDP_1))), 'VIEW_NOT_FOUND')
+  await sim.enable([ref(DEMO.cdp1)])
+  await sim.viewOn(ref(DEMO.cdp1), await pointAt(sim, ref(DEMO.cdp1), sim.clock().now))
+  await sim.viewOff(ref(DEMO.cdp1))
+  t.equal((await sim.info(ref(DEMO.cdp1))).host_uuid, '')
+  t.equal(await failure(() => sim.viewImage(DEMO.cdp1)), 'VIEW_NOT_FOUND')
+  t.equal(await failure(() => sim.viewOff(ref(DEMO.cdp1))), 'VIEW_NOT_FOUND')
 })
 
 t.test('a view reads through the journal at its point: a range read and its allocated blocks are the point\'s', async (t) => {
   const sim = openDemo(t)
-  await sim.enable([ref(CDP_1)])
+  await sim.enable([ref(DEMO.cdp1)])
   advanceSeconds(sim, 1)
-  sim.write(CDP_1, [{ offset: 0, length: 3 * KIB4, fill: 1 }])
-  const at = writeBlock(sim, CDP_1, 1, 0)
+  sim.write(DEMO.cdp1, [{ offset: 0, length: 3 * BLOCK_SIZE, fill: 1 }])
+  const at = writeBlock(sim, DEMO.cdp1, 1, 0)
   advanceSeconds(sim, 1)
-  sim.write(CDP_1, [{ offset: 0, length: 4 * KIB4, fill: 2 }])
-  await sim.viewOn(ref(CDP_1), await pointAt(sim, ref(CDP_1), at))
-  const block = (fill: number): Buffer => Buffer.alloc(KIB4, fill)
-  t.same(sim.readView(CDP_1, KIB4, 3 * KIB4), Buffer.concat([block(0), block(1), block(0)]), 'blocks 1–3 as they were at the point')
-  t.same(sim.allocated(CDP_1, 0, 4 * KIB4, true), [0, 2], 'zeroed and never-written blocks are holes')
-  t.same(sim.allocated(CDP_1, 0, 4 * KIB4, false), [0, 1, 2, 3], 'the volume itself has all four')
+  sim.write(DEMO.cdp1, [{ offset: 0, length: 4 * BLOCK_SIZE, fill: 2 }])
+  await sim.viewOn(ref(DEMO.cdp1), await pointAt(sim, ref(DEMO.cdp1), at))
+  const block = (fill: number): Buffer => Buffer.alloc(BLOCK_SIZE, fill)
+  t.same(sim.readView(DEMO.cdp1, BLOCK_SIZE, 3 * BLOCK_SIZE), Buffer.concat([block(0), block(1), block(0)]), 'blocks 1–3 as they were at the point')
+  t.same(sim.allocated(DEMO.cdp1, 0, 4 * BLOCK_SIZE, true), [{ first: 0, count: 1 }, { first: 2, count: 1 }], 'zeroed and never-written blocks are holes')
+  t.same(sim.allocated(DEMO.cdp1, 0, 4 * BLOCK_SIZE, false), [{ first: 0, count: 4 }], 'the volume itself has all four')
 })

@@ -5,7 +5,10 @@
 import t from 'tap'
 import fc from 'fast-check'
 import type { Simulator } from '../../simulator/index.js'
-import { CDP_1, HOST_237, HOST_238, KIB4, NS_PER_S, openDemo, policy, ref, writeBlock } from '../helpers/simulator.js'
+import { openDemo, policy, ref, writeBlock } from '../helpers/simulator.js'
+import { DEMO } from '../helpers/demo.js'
+import { BLOCK_SIZE } from '../../simulator/content.js'
+import { NS_PER_SECOND } from '../../src/backend/port.js'
 
 type Step =
   | { kind: 'write', block: number, fill: number }
@@ -22,29 +25,29 @@ const step: fc.Arbitrary<Step> = fc.oneof(
   fc.constant({ kind: 'cleanOldest' as const })
 )
 
-const VOLUME = ref(CDP_1)
+const VOLUME = ref(DEMO.cdp1)
 
 async function play (sim: Simulator, steps: Step[]): Promise<Array<'enabled' | 'disabled'>> {
   const toggles: Array<'enabled' | 'disabled'> = ['enabled']
   let on = true
   let hostsUp = true
   for (const s of steps) {
-    if (s.kind === 'write') writeBlock(sim, CDP_1, s.block, s.fill)
-    else if (s.kind === 'advance') sim.advance(BigInt(s.seconds) * NS_PER_S)
+    if (s.kind === 'write') writeBlock(sim, DEMO.cdp1, s.block, s.fill)
+    else if (s.kind === 'advance') sim.advance(BigInt(s.seconds) * NS_PER_SECOND)
     else if (s.kind === 'toggleCdp') {
       await (on ? sim.disable([VOLUME]) : sim.enable([VOLUME]))
       toggles.push(on ? 'disabled' : 'enabled')
       on = !on
     } else if (s.kind === 'toggleHosts') {
       hostsUp = !hostsUp
-      for (const host of [HOST_237, HOST_238]) sim.setHostOnline(host, hostsUp)
+      for (const host of [DEMO.host1, DEMO.host2]) sim.setHostOnline(host, hostsUp)
     } else {
       const closed = (await sim.info(VOLUME)).cdp_info.slice(0, -1)[0] ??
         (on ? undefined : (await sim.info(VOLUME)).cdp_info[0])
       if (closed !== undefined) await sim.clean(VOLUME, closed.seq)
     }
   }
-  for (const host of [HOST_237, HOST_238]) sim.setHostOnline(host, true)
+  for (const host of [DEMO.host1, DEMO.host2]) sim.setHostOnline(host, true)
   // Hosts back: their segments count again, and the check below sees every kind of gap but offline.
   return toggles
 }
@@ -66,8 +69,8 @@ async function viewable (sim: Simulator, at: bigint): Promise<boolean> {
 
 t.test('every time in a range takes a view, no time in a gap does; events name each enable and disable', async (t) => {
   await fc.assert(fc.asyncProperty(fc.array(step, { minLength: 1, maxLength: 25 }), async (steps) => {
-    const sim = openDemo(t, { snapshotIntervalSeconds: 60, segmentCapacity: BigInt(3 * KIB4) })
-    await sim.edit(policy(BigInt(8 * KIB4), 86400n), [VOLUME])
+    const sim = openDemo(t, { snapshotIntervalSeconds: 60, segmentCapacity: BigInt(3 * BLOCK_SIZE) })
+    await sim.edit(policy(BigInt(8 * BLOCK_SIZE), 86400n), [VOLUME])
     await sim.enable([VOLUME])
     const toggles = await play(sim, steps)
     const window = await sim.window(VOLUME)

@@ -4,13 +4,14 @@ import t from 'tap'
 import { loadConfig } from '../../src/config.js'
 import { loadTokens } from '../../src/plugins/auth.js'
 import { loadTopology } from '../../simulator/index.js'
+import { DEMO, DEMO_TOPOLOGY } from '../helpers/demo.js'
 
 t.test('defaults: loopback, 8080, the demo topology in memory on a real clock', async (t) => {
   t.strictSame(loadConfig({}), {
     HOST: '127.0.0.1',
     PORT: 8080,
     CDP_BACKEND: 'simulator',
-    CDP_SIM_TOPOLOGY: 'fixtures/demo-topology.json',
+    CDP_SIM_TOPOLOGY: DEMO_TOPOLOGY,
     CDP_SIM_DB: ':memory:',
     CDP_SIM_CLOCK: 'real',
     CDP_SIM_NBD_PORT: '10809',
@@ -135,7 +136,7 @@ t.test('a file a setting names that cannot be used names the setting and the pat
 })
 
 t.test('a metrics token bound to a tenant is refused', async (t) => {
-  const dir = t.testdir({ 'tokens.json': JSON.stringify({ tokens: [{ token: 'metrics-token-0123456789', scope: 'metrics', tenant: '257d6354-be6d-45ec-b65d-e961d6a1274b' }] }) })
+  const dir = t.testdir({ 'tokens.json': JSON.stringify({ tokens: [{ token: 'metrics-token-0123456789', scope: 'metrics', tenant: DEMO.ken }] }) })
   t.throws(() => loadTokens(`${dir}/tokens.json`), /\/tokens\/0: a metrics token sees every tenant's volumes; leave out tenant/)
 })
 

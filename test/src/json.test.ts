@@ -2,7 +2,7 @@
 import fc from 'fast-check'
 import t from 'tap'
 import { CdpError } from '../../src/errors.js'
-import { duplicateKey, parseJson, toUint64 } from '../../src/json.js'
+import { duplicateKey, parseJson, parseJsonAsDoubles, toUint64 } from '../../src/json.js'
 
 t.test('integers above 2^53 keep every digit', async (t) => {
   const parsed = parseJson('{"time": 1630057893506590075, "small": 86400, "f": 0.5}') as Record<string, unknown>
@@ -51,4 +51,43 @@ t.test('duplicateKey finds none in any JSON that a serialiser writes, and finds 
     const key = keys[pick % keys.length] as string
     return duplicateKey(`${text.slice(0, -1)},${JSON.stringify(key)}:null}`) === key
   }), { numRuns: 500 })
+})
+
+t.test('a key named twice is INVALID_JSON naming it, even when both values are equal', async (t) => {
+  // lossless-json refuses a duplicate only when the values differ; equal ones are ours to refuse.
+  const err = t.throws(() => parseJson('{"volume_uuid": "x", "volume_uuid": "x"}')) as CdpError
+  t.equal(err.code, 'INVALID_JSON')
+  t.equal(err.desc, 'duplicate key "volume_uuid"')
+})
+
+t.test('a key is a key whatever JSON whitespace stands before its colon', async (t) => {
+  for (const space of [' ', '\t', '\n', '\r', ' \t\n\r']) {
+    t.equal(duplicateKey(`{"a"${space}: 1, "a"${space}: 1}`), 'a', JSON.stringify(space))
+    t.throws(() => parseJson(`{"a"${space}: 1, "a"${space}: 1}`), { code: 'INVALID_JSON' }, JSON.stringify(space))
+  }
+  t.equal(duplicateKey('{"a": ["a" , "a"]}'), undefined, 'strings in an array are not keys')
+})
+
+t.test('parseJsonAsDoubles reads what a serialiser writes as JSON.parse does, and refuses an added duplicate key', async () => {
+  // Keys and strings full of quotes, colons and backslashes: the key count must not be fooled.
+  const text = fc.string({ unit: fc.constantFrom('"', ':', '\\', ' ', 'a', '{', '}', ',') })
+  const value = fc.letrec((tie) => ({
+    value: fc.oneof({ depthSize: 'small' }, fc.integer(), text, fc.boolean(), fc.constant(null), fc.array(tie('value')), tie('object')),
+    object: fc.dictionary(text.filter((key) => key !== '__proto__' && key !== 'constructor'), tie('value'))
+  }))
+  fc.assert(fc.property(value.object.filter((object) => Object.keys(object).length > 0), fc.nat(), (object, pick) => {
+    const written = JSON.stringify(object, null, pick % 2 === 0 ? undefined : 1)
+    t.strictSame(parseJsonAsDoubles(written), JSON.parse(written))
+    const keys = Object.keys(object)
+    const key = keys[pick % keys.length] as string
+    const err = t.throws(() => parseJsonAsDoubles(`${written.trimEnd().slice(0, -1)},${JSON.stringify(key)}:null}`)) as CdpError
+    return err.code === 'INVALID_JSON' && err.desc === `duplicate key ${JSON.stringify(key)}`
+  }), { numRuns: 300 })
+})
+
+t.test('parseJsonAsDoubles refuses a forbidden key however it is written, and malformed text, as INVALID_JSON', async (t) => {
+  for (const text of ['{"__proto__": {}}', '{"a": [{"constructor": 1}]}', '{"\\u005f_proto__": 1}', '{"a": 1,}', '', '[1']) {
+    t.throws(() => parseJsonAsDoubles(text), { code: 'INVALID_JSON' }, JSON.stringify(text))
+  }
+  t.equal(({} as Record<string, unknown>).polluted, undefined, 'no prototype touched')
 })

@@ -11,11 +11,10 @@ import { Scode } from '../../src/errors.js'
 import { CDP, DEMO, callHttp, volume, type Answer } from '../helpers/app.js'
 import { spawnApiServer } from '../helpers/api-server.js'
 import { startAgent, tempDir } from '../helpers/cdp-sim.js'
-import { LIN_DATA } from '../helpers/simulator.js'
 import { type Effect, isEnvelope, possibleFinals, seededRandom } from '../helpers/serial.js'
 
 /** Volumes without a running VM (the demo's ken volume is used by one: reverts refused). */
-const VOLUMES = [DEMO.vol1, DEMO.cdp1, DEMO.linVolume, LIN_DATA]
+const VOLUMES = [DEMO.vol1, DEMO.cdp1, DEMO.linVolume, DEMO.linData]
 const ALL = [DEMO.kenVolume, ...VOLUMES]
 const PRIORITIES = ['high', 'mid', 'low'] as const
 const WORKERS_PER_API = 3

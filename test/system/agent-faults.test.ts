@@ -14,7 +14,6 @@ import { Scode } from '../../src/errors.js'
 import { demoOn, openAgentApp } from '../helpers/agent-app.js'
 import { CDP, DEMO, call, volume } from '../helpers/app.js'
 import { startAgent, tempDir } from '../helpers/cdp-sim.js'
-import { KEN_NAMESPACE, LIN_DATA, LIN_NAMESPACE } from '../helpers/simulator.js'
 import { benchTopology } from '../bench/sim-setup.js'
 import { ok, startAgent as startFakeAgent } from '../helpers/fake-agent.js'
 
@@ -107,15 +106,15 @@ t.test('an agent that accepts and never answers: AGENT_TIMEOUT 504 envelope, not
 
 t.test('one namespace\'s agent down: the other\'s volumes are served, the down one\'s fail with AGENT_UNREACHABLE; back on its db, all succeed', async (t) => {
   const dir = tempDir(t, 'cdp-agent-split-')
-  const kenArgs = ['--namespace', KEN_NAMESPACE, '--db', join(dir, 'ken.db'), '--clock', 'manual']
+  const kenArgs = ['--namespace', DEMO.namespace, '--db', join(dir, 'ken.db'), '--clock', 'manual']
   const ken = await startAgent(t, kenArgs)
-  const lin = await startAgent(t, ['--namespace', LIN_NAMESPACE, '--db', join(dir, 'lin.db'), '--clock', 'manual'])
+  const lin = await startAgent(t, ['--namespace', DEMO.linNamespace, '--db', join(dir, 'lin.db'), '--clock', 'manual'])
   const routes: AgentRoute[] = [
-    { cluster_uuid: DEMO.cluster, namespaces: [KEN_NAMESPACE], urls: [ken.url] },
+    { cluster_uuid: DEMO.cluster, namespaces: [DEMO.namespace], urls: [ken.url] },
     { cluster_uuid: DEMO.cluster, urls: [lin.url] }
   ]
   const app = await openAgentApp(t, routes, { retries: 1 })
-  const volumes = [DEMO.vol1, DEMO.linVolume, DEMO.cdp1, LIN_DATA].map((uuid) => volume(uuid))
+  const volumes = [DEMO.vol1, DEMO.linVolume, DEMO.cdp1, DEMO.linData].map((uuid) => volume(uuid))
   const edit = async () => await call(app, 'POST', `${CDP}/edit`, { ...POLICY, volumes })
   t.same((await edit()).body.data.results.map((r: Item) => r.scode), [0, 0, 0, 0], 'both agents up: all edited')
 
@@ -125,8 +124,8 @@ t.test('one namespace\'s agent down: the other\'s volumes are served, the down o
   t.same(list.body.data.List.map((i: { volume_name: string }) => i.volume_name), ['lin-data', 'lin-vm-1-volume1-0'], 'the healthy range\'s volumes')
   t.equal(list.body.data.TotalCount, 2)
   t.match(list.body.data.each_range_list_state, [
-    { namespace_uuid: KEN_NAMESPACE, total_count: 0, result: { scode: Scode.AGENT_UNREACHABLE.scode, message: Scode.AGENT_UNREACHABLE.message } },
-    { namespace_uuid: LIN_NAMESPACE, total_count: 2, result: { scode: 0 } }
+    { namespace_uuid: DEMO.namespace, total_count: 0, result: { scode: Scode.AGENT_UNREACHABLE.scode, message: Scode.AGENT_UNREACHABLE.message } },
+    { namespace_uuid: DEMO.linNamespace, total_count: 2, result: { scode: 0 } }
   ], 'the failed range is marked with its error')
   const during = await edit()
   t.equal(during.status, 200)
@@ -137,7 +136,7 @@ t.test('one namespace\'s agent down: the other\'s volumes are served, the down o
   t.match(info.body, { scode: Scode.AGENT_UNREACHABLE.scode, message_cn: Scode.AGENT_UNREACHABLE.message_cn, stack: null, data: null })
   const view = await call(app, 'POST', `${CDP}/view`, { ...volume(DEMO.cdp1), op: 'off' })
   t.equal(view.status, 502, 'a non-idempotent call to the down agent: 502 too')
-  t.equal((await call(app, 'GET', `${CDP}/info?cluster_uuid=${DEMO.cluster}&volume_uuid=${LIN_DATA}`)).status, 200, 'the healthy agent\'s volume answers')
+  t.equal((await call(app, 'GET', `${CDP}/info?cluster_uuid=${DEMO.cluster}&volume_uuid=${DEMO.linData}`)).status, 200, 'the healthy agent\'s volume answers')
 
   await startAgent(t, [...kenArgs, '--port', new URL(ken.url).port])
   t.same((await edit()).body.data.results.map((r: Item) => r.scode), [0, 0, 0, 0], 'the agent back: all edited again')

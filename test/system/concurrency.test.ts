@@ -12,13 +12,12 @@ import { Client } from 'undici'
 import { CDP, DEMO, callHttp, openTestApp, parseLossless, stringifyLossless, volume, type Answer } from '../helpers/app.js'
 import { spawnApiServer } from '../helpers/api-server.js'
 import { tempDir } from '../helpers/cdp-sim.js'
-import { LIN_DATA } from '../helpers/simulator.js'
 import { type Effect, isEnvelope, possibleFinals, seededRandom } from '../helpers/serial.js'
 import { digestOf, fillToken, type Image } from '../helpers/reference-volume.js'
 
 const SEED = Number(process.env.CDP_CONCURRENCY_SEED ?? Math.floor(Math.random() * 2 ** 31))
 /** Volumes without a running VM, and the demo's ken volume (its reverts are refused: VOLUME_IN_USE). */
-const VOLUMES = [DEMO.vol1, DEMO.cdp1, DEMO.linVolume, LIN_DATA]
+const VOLUMES = [DEMO.vol1, DEMO.cdp1, DEMO.linVolume, DEMO.linData]
 const ALL = [DEMO.kenVolume, ...VOLUMES]
 const PRIORITIES = ['high', 'mid', 'low'] as const
 const LIST_FILTERS = ['', 'vol', 'LIN', 'cdp-1', '%', 'ff3ac375']

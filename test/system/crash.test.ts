@@ -14,7 +14,6 @@ import Database from 'better-sqlite3'
 import t, { type Test } from 'tap'
 import { DEMO, type Answer } from '../helpers/app.js'
 import { type Agent, startAgent, tempDir } from '../helpers/cdp-sim.js'
-import { LIN_DATA } from '../helpers/simulator.js'
 import { isEnvelope, type Random, seededRandom } from '../helpers/serial.js'
 import { type BlockChange, digestOf, fillToken, ReferenceVolume } from '../helpers/reference-volume.js'
 
@@ -22,7 +21,7 @@ const KILLS = Number(process.env.CDP_CRASH_KILLS ?? '3')
 const SEED = Number(process.env.CDP_CRASH_SEED ?? Math.floor(Math.random() * 2 ** 31))
 /** Bounds a cycle even if the kill never came. */
 const MAX_ROUNDS = 10_000
-const VOLUMES = [DEMO.kenVolume, DEMO.vol1, DEMO.cdp1, DEMO.linVolume, LIN_DATA]
+const VOLUMES = [DEMO.kenVolume, DEMO.vol1, DEMO.cdp1, DEMO.linVolume, DEMO.linData]
 const BLOCKS = 16
 const SNAPSHOT_INTERVAL_S = 2
 const NS_PER_S = 1_000_000_000n

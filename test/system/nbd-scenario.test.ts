@@ -13,7 +13,7 @@ import { MiB, oneVolumeTopology, tool } from '../helpers/nbd.js'
 const SIZE = 64 * MiB
 const CLOCK_START = 1630053321000000000n
 
-/** The image digest as the README documents it, from raw bytes. */
+/** The image digest as docs/simulator.md documents it, from raw bytes. */
 function digestOf (image: Buffer): string {
   const digest = createHash('sha256')
   const zero = Buffer.alloc(4096)

@@ -6,6 +6,7 @@ import { createInterface } from 'node:readline'
 import t from 'tap'
 import { request } from 'undici'
 import { DEMO } from '../helpers/app.js'
+import { DEMO_TOPOLOGY } from '../helpers/demo.js'
 
 t.test('the server starts on a random loopback port, answers, and stops on SIGTERM', async (t) => {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
@@ -27,7 +28,7 @@ t.test('the server starts on a random loopback port, answers, and stops on SIGTE
   t.match(address, /^http:\/\/127\.0\.0\.1:\d+$/, 'listening on loopback')
   t.match(serving, {
     backend: 'simulator',
-    topology: 'fixtures/demo-topology.json',
+    topology: DEMO_TOPOLOGY,
     database: ':memory:',
     clock: 'manual',
     auth: 'open (loopback only)',

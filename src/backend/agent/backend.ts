@@ -16,7 +16,7 @@ import { AgentClient, scodeError, type AgentClientOptions, type AgentLog, type A
 import { mapLimit, settle, type Settled } from './fan-out.js'
 import { listRequest, mergeList } from './list-merge.js'
 import { PivotMemory, seekable, seekPage } from './list-seek.js'
-import { LIST_AFTER, type AgentAnswer, type AgentRequest } from './protocol.js'
+import { AgentFeature, type AgentAnswer, type AgentRequest } from './protocol.js'
 import { RoutingTable, type AgentRoute, type ResolvedRoute } from './routing.js'
 
 export interface AgentBackendOptions {
@@ -51,7 +51,7 @@ export class AgentBackend implements CdpBackend {
   private readonly routing: RoutingTable
   private readonly client: AgentClient
   private readonly concurrency: number
-  /** What each agent URL said of LIST_AFTER (negotiation, not data: the lists stay on the agents). */
+  /** What each agent URL said of list-after (negotiation, not data: the lists stay on the agents). */
   private readonly listAfter = new Map<string, boolean>()
   private readonly pivots = new PivotMemory()
 
@@ -125,13 +125,13 @@ export class AgentBackend implements CdpBackend {
     }
   }
 
-  /** Whether the agent at `url` advertises LIST_AFTER in its health answer; learnt once per URL. */
+  /** Whether the agent at `url` advertises list-after in its health answer; learnt once per URL. */
   private async speaksListAfter (url: string): Promise<boolean> {
     const known = this.listAfter.get(url)
     if (known !== undefined) return known
     const health = await settle(this.client.call('health', [url], {}, { retry: false }))
     if (!health.ok) return false
-    const speaks = health.value.features?.includes(LIST_AFTER) === true
+    const speaks = health.value.features?.includes(AgentFeature.listAfter) === true
     this.listAfter.set(url, speaks)
     return speaks
   }

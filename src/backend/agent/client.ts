@@ -1,14 +1,20 @@
 // The HTTP client toward node agents: one keep-alive pool per agent origin, a deadline on
 // every attempt (connect to last byte), a size bound on every answer, retries with backoff
 // for idempotent operations, replica failover, and the mapping of whatever comes back (or
-// does not) onto the scode catalogue.
+// does not) onto the scode catalogue. An agent whose `health` listed `uint64-strings` is
+// asked for answers with uint64s as decimal strings, which JSON.parse reads exactly and a
+// schema-derived decoder checks; any other agent is spoken to in plain v1.
 import { Pool, type Dispatcher } from 'undici'
 import { stringify } from 'lossless-json'
 import { Value } from '@sinclair/typebox/value'
 import { CdpError, Scode, scodeName } from '../../errors.js'
-import { parseJson } from '../../json.js'
+import { parseJson, parseJsonAsDoubles } from '../../json.js'
+import { decodeStrings } from '../../schemas/wire.js'
 import { answerLimit } from './answer-limits.js'
-import { AGENT_PREFIX, AgentEnvelope, decode, operations, type AgentAnswer, type AgentRequest, type Operation } from './protocol.js'
+import {
+  AGENT_PREFIX, AgentEnvelope, AgentFeature, UINT64_STRINGS_MEDIA, decode, namesUint64Strings, operations,
+  type AgentAnswer, type AgentRequest, type Operation
+} from './protocol.js'
 
 export interface AgentTls {
   /** PEM of the CA(s) that sign the agents' certificates (default: the system's). */
@@ -50,7 +56,8 @@ interface Failure {
   unsent: boolean
 }
 
-type Attempt = { ok: true, data: unknown } | ({ ok: false } & Failure)
+/** `strings`: the answer said its uint64s are decimal strings. */
+type Attempt = { ok: true, data: unknown, strings: boolean } | ({ ok: false } & Failure)
 
 /** Socket errors raised while connecting: nothing was sent. */
 const CONNECT_ERRORS = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_CONNECT_TIMEOUT'])
@@ -60,12 +67,17 @@ const TIMED_OUT = Symbol('agent deadline')
 export class AgentClient {
   private readonly pools = new Map<string, Pool>()
   private readonly headers: Record<string, string>
+  /** The same, asking for uint64s as decimal strings. */
+  private readonly stringHeaders: Record<string, string>
+  /** What each agent URL listed in its last `health` answer (empty: nothing, or it could not say). */
+  private readonly features = new Map<string, ReadonlySet<string>>()
 
   constructor (private readonly options: AgentClientOptions) {
     this.headers = {
       'content-type': 'application/json',
       ...(options.token === undefined ? {} : { authorization: `Bearer ${options.token}` })
     }
+    this.stringHeaders = { ...this.headers, accept: UINT64_STRINGS_MEDIA }
   }
 
   /**
@@ -84,14 +96,17 @@ export class AgentClient {
       if (round > 0) await sleep(this.backoff(round))
       tried = []
       for (const url of urls) {
-        const attempt = await this.send(op, url, path, body, limit)
+        const strings = op !== 'health' && this.features.get(url)?.has(AgentFeature.uint64Strings) === true
+        const attempt = await this.send(op, url, path, body, limit, strings)
         if (attempt.ok) {
           let data: AgentAnswer<Op>
           try {
-            data = decode(answer, attempt.data, 'AGENT_BAD_RESPONSE')
+            data = (attempt.strings ? decodeStrings : decode)(answer, attempt.data, 'AGENT_BAD_RESPONSE')
           } catch (err) {
             throw new CdpError('AGENT_BAD_RESPONSE', `${url}: ${(err as CdpError).desc}`)
           }
+          if (op === 'health') this.features.set(url, new Set((data as AgentAnswer<'health'>).features))
+          else this.learnFeatures(url)
           return this.withoutInternals(op, url, data)
         }
         if (!attempt.retryable) throw attempt.error
@@ -101,6 +116,17 @@ export class AgentClient {
       }
     }
     throw allFailed(tried)
+  }
+
+  /**
+   * Asks an agent that answered, and has not yet said what it supports, for its `health`,
+   * in the background: until then (and when it cannot say) it is spoken to in plain v1.
+   * The readiness check's `health` calls refresh what is known.
+   */
+  private learnFeatures (url: string): void {
+    if (this.features.has(url)) return
+    this.features.set(url, new Set())
+    this.call('health', [url], {}, { retry: false }).catch(() => {})
   }
 
   async close (): Promise<void> {
@@ -129,14 +155,14 @@ export class AgentClient {
     return pool
   }
 
-  private async send (op: Operation, url: string, path: string, body: string, limit: number): Promise<Attempt> {
+  private async send (op: Operation, url: string, path: string, body: string, limit: number, strings: boolean): Promise<Attempt> {
     const start = performance.now()
-    const attempt = await this.attempt(op, url, path, body, limit)
+    const attempt = await this.attempt(op, url, path, body, limit, strings)
     this.options.onAttempt?.(op, url, (performance.now() - start) / 1000, attempt.ok ? 0 : attempt.error.entry.scode)
     return attempt
   }
 
-  private async attempt (op: Operation, url: string, path: string, body: string, limit: number): Promise<Attempt> {
+  private async attempt (op: Operation, url: string, path: string, body: string, limit: number, strings: boolean): Promise<Attempt> {
     const target = new URL(url)
     const controller = new AbortController()
     // One deadline for the whole exchange: a body still trickling in when it passes is cut off.
@@ -145,7 +171,7 @@ export class AgentClient {
       const res = await this.pool(target.origin).request({
         method: 'POST',
         path: `${target.pathname.replace(/\/+$/, '')}${AGENT_PREFIX}${path}`,
-        headers: this.headers,
+        headers: strings ? this.stringHeaders : this.headers,
         body,
         signal: controller.signal
       })
@@ -154,7 +180,8 @@ export class AgentClient {
         const error = new CdpError('AGENT_BAD_RESPONSE', `${url}: answer longer than ${limit} bytes, more than a ${op} answer can need`)
         return { ok: false, error, retryable: false, unsent: false }
       }
-      return this.answerOf(op, url, res.statusCode, text)
+      const contentType = res.headers['content-type']
+      return this.answerOf(op, url, res.statusCode, text, namesUint64Strings(typeof contentType === 'string' ? contentType : undefined))
     } catch (err) {
       return { ok: false, ...transportFailure(url, err, controller.signal.aborted) }
     } finally {
@@ -165,19 +192,20 @@ export class AgentClient {
   /**
    * An answer that arrived: success only as a success envelope under a 2xx status; a
    * redirect is never followed; garbage is retryable only when it came with a 5xx.
+   * `strings`: its media type says every uint64 in it is a decimal string.
    */
-  private answerOf (op: Operation, url: string, status: number, text: string): Attempt {
+  private answerOf (op: Operation, url: string, status: number, text: string, strings: boolean): Attempt {
     const garbage = (what: string): Attempt =>
       ({ ok: false, error: new CdpError('AGENT_BAD_RESPONSE', `${url}: ${what} (HTTP ${status})`), retryable: status >= 500, unsent: false })
     if (status >= 300 && status < 400) return garbage('a redirect, which is never followed')
     let value: unknown
     try {
-      value = parseJson(text)
+      value = strings ? parseJsonAsDoubles(text) : parseJson(text)
     } catch {
       return garbage('answer is not JSON')
     }
     if (!Value.Check(AgentEnvelope, value)) return garbage('answer is not an agent envelope')
-    if (value.scode === 0) return status < 300 ? { ok: true, data: value.data } : garbage('a success envelope under a failure status')
+    if (value.scode === 0) return status < 300 ? { ok: true, data: value.data, strings } : garbage('a success envelope under a failure status')
     // The client posts only paths of the protocol: one the agent lacks is an operation added after it was built.
     if (value.scode === Scode.ROUTE_NOT_FOUND.scode) {
       return { ok: false, error: new CdpError('AGENT_OPERATION_UNSUPPORTED', `${url}: ${op}`), retryable: false, unsent: false }
@@ -236,7 +264,7 @@ async function readBounded ({ headers, body }: Dispatcher.ResponseData, limit: n
     }
     chunks.push(chunk)
   }
-  return Buffer.concat(chunks, size).toString('utf8')
+  return (chunks.length === 1 ? chunks[0] as Buffer : Buffer.concat(chunks, size)).toString('utf8')
 }
 
 function transportFailure (url: string, err: unknown, timedOut: boolean): Failure {

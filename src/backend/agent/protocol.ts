@@ -7,7 +7,8 @@
 // These schemas are the single source for both sides and for the protocol's OpenAPI file:
 // `decode` validates a body and turns its uint64 fields into bigint in one step. uint64
 // values travel as JSON integers (parse them losslessly: ns times exceed 2^53); a decimal
-// string is accepted too.
+// string is accepted too. An agent whose `health` lists the feature `uint64-strings` writes
+// them as decimal strings when asked (UINT64_STRINGS_MEDIA), which any JSON parser reads exactly.
 import { Type, type StaticDecode, type TSchema } from '@sinclair/typebox'
 import { CdpPolicy } from '../../schemas/batch.js'
 import { CdpInfo } from '../../schemas/info.js'
@@ -23,6 +24,30 @@ export { decode } from '../../schemas/wire.js'
 
 export const AGENT_PROTOCOL_VERSION = 1
 export const AGENT_PREFIX = '/agent/v1'
+
+/** The additive v1 capabilities an agent may list in its `health` answer's `features`. */
+export const AgentFeature = {
+  /** Answers with every uint64 as a decimal string, to a request that accepts UINT64_STRINGS_MEDIA. */
+  uint64Strings: 'uint64-strings',
+  /** Honours list's `after` (items after that place in list order) and answers `before`. */
+  listAfter: 'list-after'
+} as const
+
+/**
+ * The media type of an answer whose uint64s are all decimal strings: the client sends it in
+ * `Accept` to an agent that listed `uint64-strings`, and such an agent marks so its answer's
+ * `Content-Type`. Without the parameter an answer is plain v1 (uint64s as JSON integers).
+ */
+export const UINT64_STRINGS_MEDIA = 'application/json; uint64=string'
+
+/** Whether a media type (an `Accept` list or a `Content-Type`) carries `uint64=string`. */
+export function namesUint64Strings (header: string | undefined): boolean {
+  if (header === undefined) return false
+  return header.split(',').some((range) => {
+    const [type = '', ...parameters] = range.split(';').map((part) => part.trim().toLowerCase())
+    return type === 'application/json' && (parameters.includes('uint64=string') || parameters.includes('uint64="string"'))
+  })
+}
 
 // The records are the API's own (src/schemas/), in their wire form.
 export const VolumeRef = InternalVolumeIdentifier
@@ -46,9 +71,6 @@ const Empty = Type.Object({})
 
 /** A place in list order: a volume's name and uuid. */
 const ListCursor = Type.Object({ volume_name: Type.String(), volume_uuid: Uuid })
-
-/** The feature an agent's health names when its list honours `after` and answers `before`. */
-export const LIST_AFTER = 'list-after'
 
 /**
  * Every operation: its path under AGENT_PREFIX, whether the client may retry it (it has
@@ -94,14 +116,14 @@ export const operations = {
       limit: Type.Integer({ minimum: 0 }),
       /** Items skipped before the first one answered (absent: 0); the API pages long lists with it. */
       offset: Type.Optional(Type.Integer({ minimum: 0 })),
-      /** Added in v1, advertised as the feature LIST_AFTER: only the items after this one in list order (offset counts from there). */
+      /** Added in v1, advertised as the feature list-after: only the items after this one in list order (offset counts from there). */
       after: Type.Optional(ListCursor)
     }),
     answer: Type.Object({
       cluster: Type.Object({ uuid: Type.String(), name: Type.String(), mode: Type.String() }),
       ranges: Type.Array(Type.Object({ namespace_uuid: Type.String(), total_count: Type.Integer({ minimum: 0 }) })),
       items: Type.Array(wire(InternalVolumeCdpListInfo)),
-      /** With `after`: how many of the matching items are at or before it (an agent without LIST_AFTER leaves it out). */
+      /** With `after`: how many of the matching items are at or before it (an agent without list-after leaves it out). */
       before: Type.Optional(Type.Integer({ minimum: 0 }))
     })
   },
@@ -210,9 +232,12 @@ export const operations = {
   health: {
     path: '/health',
     idempotent: true,
-    summary: 'The agent is up and speaks this protocol version; `features` (added in v1, absent: none) names the additive fields it honours',
+    summary: 'The agent is up and speaks this protocol version, with the additive features it lists (absent: none)',
     request: Empty,
-    answer: Type.Object({ protocol: Type.Literal(AGENT_PROTOCOL_VERSION), features: Type.Optional(Type.Array(Type.String())) })
+    answer: Type.Object({
+      protocol: Type.Literal(AGENT_PROTOCOL_VERSION),
+      features: Type.Optional(Type.Array(Type.String(), { description: `Added in v1: ${Object.values(AgentFeature).join(', ')}; a client ignores names it does not know` }))
+    })
   }
 } as const satisfies Record<string, { path: string, idempotent: boolean, summary: string, request: TSchema, answer: TSchema }>
 

@@ -12,8 +12,8 @@ import { cdpSim, startServing, tempDir } from '../../helpers/cdp-sim.js'
 import { CONTROL_LINE, pidsWith, printed, refuses } from '../../helpers/cdp-sim-cluster.js'
 import { httpControl } from '../../src/backend/conformance/control.js'
 import { overHttp, replay } from '../../helpers/spec-replay.js'
-import { demoTopology } from '../../helpers/simulator.js'
 import { Scode } from '../../../src/errors.js'
+import { demoTopology } from '../../helpers/demo.js'
 
 const SIM = '/sim/v1'
 const KEN_VOLUME_OF = { [DEMO.namespace]: DEMO.cdp1, [DEMO.linNamespace]: DEMO.linData } as Record<string, string>

@@ -7,7 +7,9 @@ import t, { type Test } from 'tap'
 import type { Simulator } from '../../../simulator/index.js'
 import { openTestApp, SECOND, type Teardown } from '../../helpers/app.js'
 import { cdpSim, type Finished, startAgent } from '../../helpers/cdp-sim.js'
-import { CDP_1, CLUSTER, failure, HOST_237, KEN_VM, KEN_VM_VOLUME, KIB4, pointAt, ref, VOL_1, writeBlock } from '../../helpers/simulator.js'
+import { failure, pointAt, ref, writeBlock } from '../../helpers/simulator.js'
+import { DEMO } from '../../helpers/demo.js'
+import { BLOCK_SIZE } from '../../../simulator/content.js'
 
 const UNKNOWN = '00000000-0000-4000-8000-000000000000'
 
@@ -55,11 +57,11 @@ t.test('--help of each tool lists its options', async (t) => {
 
 t.test('workload --count writes exactly that many blocks, journaled, and prints what it wrote', async (t) => {
   const { url, sim } = await serve(t)
-  await sim.enable([ref(CDP_1)])
+  await sim.enable([ref(DEMO.cdp1)])
   const start = sim.clock().now
-  const before = sim.image(CDP_1).digest
+  const before = sim.image(DEMO.cdp1).digest
 
-  const run = await cdpSim(t, ['workload', '--url', url, '--volume', CDP_1, '--count', '25', '--rate', '0', '--advance-ns', String(SECOND), '--seed', '7'])
+  const run = await cdpSim(t, ['workload', '--url', url, '--volume', DEMO.cdp1, '--count', '25', '--rate', '0', '--advance-ns', String(SECOND), '--seed', '7'])
   t.equal(run.code, 0, run.stderr)
   t.equal(run.stderr, '')
   t.match(run.stdout, /^workload: 25 writes, 100\.0 KiB \(102400 bytes\) in /m)
@@ -67,24 +69,24 @@ t.test('workload --count writes exactly that many blocks, journaled, and prints 
   // The enable took the clock's start, so the first write has the next ns (one ns per change).
   t.match(run.stdout, new RegExp(`^  first write: 2021-08-27 08:35:21\\.000000001 UTC \\(${start + 1n}\\)$`, 'm'), 'first write 1 ns after the enable')
   t.match(run.stdout, new RegExp(`^  last write: +2021-08-27 08:35:45\\.000000001 UTC \\(${start + 1n + 24n * SECOND}\\)$`, 'm'), 'one second later per write')
-  const after = sim.image(CDP_1).digest
+  const after = sim.image(DEMO.cdp1).digest
   t.not(after, before, 'the image changed')
-  t.match(run.stdout, new RegExp(`^  volume ${CDP_1}: 25 writes, 100\\.0 KiB, image sha256 ${after}$`, 'm'))
+  t.match(run.stdout, new RegExp(`^  volume ${DEMO.cdp1}: 25 writes, 100\\.0 KiB, image sha256 ${after}$`, 'm'))
   t.equal(sim.clock().now, start + 1n + 25n * SECOND, 'the clock advanced after each write')
-  t.strictSame(sim.recoverable(CDP_1).ranges, [{ from: start, to: start + 1n + 25n * SECOND, seq: 0n }])
-  t.equal((await sim.info(ref(CDP_1))).cdp_info[0]?.use, 25n * BigInt(KIB4), 'the journal holds 25 blocks')
+  t.strictSame(sim.recoverable(DEMO.cdp1).ranges, [{ from: start, to: start + 1n + 25n * SECOND, seq: 0n }])
+  t.equal((await sim.info(ref(DEMO.cdp1))).cdp_info[0]?.use, 25n * BigInt(BLOCK_SIZE), 'the journal holds 25 blocks')
 })
 
 t.test('workload is reproducible with --seed, and spreads writes round robin over volumes', async (t) => {
-  const args = (seed: string): string[] => ['--volume', CDP_1, '--volume', VOL_1, '--count', '40', '--rate', '0', '--pattern', 'random', '--span', '1M', '--block-size', '8K', '--seed', seed]
+  const args = (seed: string): string[] => ['--volume', DEMO.cdp1, '--volume', DEMO.vol1, '--count', '40', '--rate', '0', '--pattern', 'random', '--span', '1M', '--block-size', '8K', '--seed', seed]
   const servers = await Promise.all([serve(t), serve(t), serve(t)])
   const runs = await Promise.all(servers.map(async ({ url }, i) => await cdpSim(t, ['workload', '--url', url, ...args(i < 2 ? '42' : '43')])))
   for (const run of runs) {
     t.equal(run.code, 0, run.stderr)
-    t.match(run.stdout, new RegExp(`^  volume ${CDP_1}: 20 writes, 160\\.0 KiB, `, 'm'))
-    t.match(run.stdout, new RegExp(`^  volume ${VOL_1}: 20 writes, 160\\.0 KiB, `, 'm'))
+    t.match(run.stdout, new RegExp(`^  volume ${DEMO.cdp1}: 20 writes, 160\\.0 KiB, `, 'm'))
+    t.match(run.stdout, new RegExp(`^  volume ${DEMO.vol1}: 20 writes, 160\\.0 KiB, `, 'm'))
   }
-  const [a, b, c] = servers.map(({ sim }) => [sim.image(CDP_1).digest, sim.image(VOL_1).digest])
+  const [a, b, c] = servers.map(({ sim }) => [sim.image(DEMO.cdp1).digest, sim.image(DEMO.vol1).digest])
   t.strictSame(a, b, 'the same seed writes the same images')
   t.not(a?.[0], c?.[0], 'another seed writes another image')
   t.not(a?.[1], c?.[1])
@@ -127,57 +129,57 @@ t.test('CDP_SIM_URL and CDP_TOKEN are the defaults of --url and --token; the opt
 
 t.test('host offline makes info show its segments offline, host online brings them back', async (t) => {
   const { url, sim } = await serve(t)
-  await sim.enable([ref(CDP_1)])
-  const online = async (): Promise<boolean | undefined> => (await sim.info(ref(CDP_1))).cdp_info[0]?.online
+  await sim.enable([ref(DEMO.cdp1)])
+  const online = async (): Promise<boolean | undefined> => (await sim.info(ref(DEMO.cdp1))).cdp_info[0]?.online
   t.equal(await online(), true)
 
-  const offline = await cdpSim(t, ['host', 'offline', HOST_237, '--url', url])
-  t.strictSame([offline.code, offline.stdout], [0, `host ${HOST_237} is offline\n`], offline.stderr)
+  const offline = await cdpSim(t, ['host', 'offline', DEMO.host1, '--url', url])
+  t.strictSame([offline.code, offline.stdout], [0, `host ${DEMO.host1} is offline\n`], offline.stderr)
   t.equal(await online(), false, 'info: online false')
 
-  const back = await cdpSim(t, ['host', 'online', HOST_237, '--url', url])
-  t.strictSame([back.code, back.stdout], [0, `host ${HOST_237} is online\n`], back.stderr)
+  const back = await cdpSim(t, ['host', 'online', DEMO.host1, '--url', url])
+  t.strictSame([back.code, back.stdout], [0, `host ${DEMO.host1} is online\n`], back.stderr)
   t.equal(await online(), true, 'info: online again')
 })
 
 t.test('vm stop lets its volume be reverted, vm start refuses it again', async (t) => {
   const { url, sim } = await serve(t)
-  await sim.enable([ref(KEN_VM_VOLUME)])
+  await sim.enable([ref(DEMO.kenVolume)])
   sim.advance(SECOND)
-  const point = await pointAt(sim, ref(KEN_VM_VOLUME), sim.clock().now)
-  writeBlock(sim, KEN_VM_VOLUME, 0, 9)
-  t.equal(await failure(async () => { await sim.revert(ref(KEN_VM_VOLUME), point) }), 'VOLUME_IN_USE', 'the demo VM runs')
+  const point = await pointAt(sim, ref(DEMO.kenVolume), sim.clock().now)
+  writeBlock(sim, DEMO.kenVolume, 0, 9)
+  t.equal(await failure(async () => { await sim.revert(ref(DEMO.kenVolume), point) }), 'VOLUME_IN_USE', 'the demo VM runs')
 
-  const stop = await cdpSim(t, ['vm', 'stop', KEN_VM, '--url', url])
-  t.strictSame([stop.code, stop.stdout], [0, `vm ${KEN_VM} is stopped\n`], stop.stderr)
-  t.equal(await failure(async () => { await sim.revert(ref(KEN_VM_VOLUME), point) }), 'no error', 'revert succeeds')
+  const stop = await cdpSim(t, ['vm', 'stop', DEMO.kenVm, '--url', url])
+  t.strictSame([stop.code, stop.stdout], [0, `vm ${DEMO.kenVm} is stopped\n`], stop.stderr)
+  t.equal(await failure(async () => { await sim.revert(ref(DEMO.kenVolume), point) }), 'no error', 'revert succeeds')
 
-  const start = await cdpSim(t, ['vm', 'start', KEN_VM, '--url', url])
-  t.strictSame([start.code, start.stdout], [0, `vm ${KEN_VM} is running\n`], start.stderr)
-  t.equal(await failure(async () => { await sim.revert(ref(KEN_VM_VOLUME), point) }), 'VOLUME_IN_USE', 'refused again')
+  const start = await cdpSim(t, ['vm', 'start', DEMO.kenVm, '--url', url])
+  t.strictSame([start.code, start.stdout], [0, `vm ${DEMO.kenVm} is running\n`], start.stderr)
+  t.equal(await failure(async () => { await sim.revert(ref(DEMO.kenVolume), point) }), 'VOLUME_IN_USE', 'refused again')
 })
 
 t.test('timeline prints the segments, their snapshots, the gap a disable leaves, and the view', async (t) => {
   const { url, sim } = await serve(t)
   const start = sim.clock().now
-  await sim.enable([ref(CDP_1)])
-  writeBlock(sim, CDP_1, 0, 1)
+  await sim.enable([ref(DEMO.cdp1)])
+  writeBlock(sim, DEMO.cdp1, 0, 1)
   sim.advance(700n * SECOND)
-  writeBlock(sim, CDP_1, 1, 2)
-  await sim.disable([ref(CDP_1)])
+  writeBlock(sim, DEMO.cdp1, 1, 2)
+  await sim.disable([ref(DEMO.cdp1)])
   sim.advance(300n * SECOND)
-  await sim.enable([ref(CDP_1)])
-  writeBlock(sim, CDP_1, 2, 3)
+  await sim.enable([ref(DEMO.cdp1)])
+  writeBlock(sim, DEMO.cdp1, 2, 3)
   sim.advance(100n * SECOND)
   const viewed = start + 650n * SECOND + 123456789n
-  const { host_uuid: viewHost } = await sim.viewOn(ref(CDP_1), await pointAt(sim, ref(CDP_1), viewed))
-  const info = await sim.info(ref(CDP_1))
+  const { host_uuid: viewHost } = await sim.viewOn(ref(DEMO.cdp1), await pointAt(sim, ref(DEMO.cdp1), viewed))
+  const info = await sim.info(ref(DEMO.cdp1))
   t.equal(info.cdp_info.length, 2, 'two segments')
 
-  const run = await cdpSim(t, ['timeline', CDP_1, '--cluster', CLUSTER, '--url', url])
+  const run = await cdpSim(t, ['timeline', DEMO.cdp1, '--cluster', DEMO.cluster, '--url', url])
   t.equal(run.code, 0, run.stderr)
   const out = run.stdout
-  t.match(out, new RegExp(`^volume +${CDP_1} +cluster ${CLUSTER}$`, 'm'))
+  t.match(out, new RegExp(`^volume +${DEMO.cdp1} +cluster ${DEMO.cluster}$`, 'm'))
   // Three changes land 1 ns after the one before (a write after each enable, the disable after a write).
   t.match(out, /^window +2021-08-27 08:35:21\.000000000 UTC → 2021-08-27 08:53:41\.000000003 UTC$/m)
   t.match(out, /^ +13m 20s recoverable in 2 ranges, 1 gap$/m)
@@ -191,7 +193,7 @@ t.test('timeline prints the segments, their snapshots, the gap a disable leaves,
   t.match(out, /^view +◆$/m, 'the view is marked on the axis')
   t.match(out, new RegExp(`^view +on host ${viewHost} at 2021-08-27 08:46:11\\.123456789 UTC$`, 'm'))
 
-  const raw = await cdpSim(t, ['timeline', CDP_1, '--cluster', CLUSTER, '--url', url, '--raw'])
+  const raw = await cdpSim(t, ['timeline', DEMO.cdp1, '--cluster', DEMO.cluster, '--url', url, '--raw'])
   t.equal(raw.code, 0, raw.stderr)
   t.match(raw.stdout, new RegExp(`^view +on host ${viewHost} at 2021-08-27 08:46:11\\.123456789 UTC \\(${viewed}\\)$`, 'm'), '--raw: the exact ns')
   t.match(raw.stdout, new RegExp(`^gap .*\\(${start + 700n * SECOND + 2n}\\) → .*\\(${start + 1000n * SECOND + 2n}\\)`, 'm'))
@@ -199,10 +201,10 @@ t.test('timeline prints the segments, their snapshots, the gap a disable leaves,
 
 t.test('timeline and workload work against a cdp-sim agent too (info over the agent protocol)', async (t) => {
   const agent = await startAgent(t, ['--clock', 'manual'])
-  t.equal((await agent.post('/agent/v1/enable', { volumes: [ref(CDP_1)] })).body.data.results[0].scode, 0)
-  const work = await cdpSim(t, ['workload', '--url', agent.url, '--volume', CDP_1, '--count', '3', '--rate', '0', '--fill', '7', '--advance-ns', String(60n * SECOND)])
+  t.equal((await agent.post('/agent/v1/enable', { volumes: [ref(DEMO.cdp1)] })).body.data.results[0].scode, 0)
+  const work = await cdpSim(t, ['workload', '--url', agent.url, '--volume', DEMO.cdp1, '--count', '3', '--rate', '0', '--fill', '7', '--advance-ns', String(60n * SECOND)])
   t.equal(work.code, 0, work.stderr)
-  const run = await cdpSim(t, ['timeline', CDP_1, '--cluster', CLUSTER, '--url', agent.url])
+  const run = await cdpSim(t, ['timeline', DEMO.cdp1, '--cluster', DEMO.cluster, '--url', agent.url])
   t.equal(run.code, 0, run.stderr)
   t.match(run.stdout, /^window +2021-08-27 08:35:21\.000000000 UTC → 2021-08-27 08:38:21\.000000001 UTC$/m)
   t.match(run.stdout, /^ {2}use +[█░]{20} 12\.0 KiB of 10\.0 GiB/m)
@@ -224,22 +226,22 @@ t.test('errors exit non-zero with one line on stderr', async (t) => {
   const closed = `http://127.0.0.1:${await closedPort()}`
   const cases: Array<[string[], RegExp]> = [
     [['clock', '--url', closed], /^cdp-sim clock: cannot reach http:\/\/127\.0\.0\.1:\d+: ECONNREFUSED$/],
-    [['workload', '--url', closed, '--volume', CDP_1, '--count', '1'], /^cdp-sim workload: cannot reach .*ECONNREFUSED$/],
-    [['timeline', CDP_1, '--cluster', CLUSTER, '--url', closed], /^cdp-sim timeline: cannot reach .*ECONNREFUSED$/],
-    [['timeline', UNKNOWN, '--cluster', CLUSTER, '--url', url], new RegExp(`^cdp-sim timeline: scode 3002 volume not found: ${UNKNOWN}$`)],
-    [['timeline', VOL_1, '--cluster', CLUSTER, '--url', url], /^cdp-sim timeline: scode 3003 volume has no CDP/],
+    [['workload', '--url', closed, '--volume', DEMO.cdp1, '--count', '1'], /^cdp-sim workload: cannot reach .*ECONNREFUSED$/],
+    [['timeline', DEMO.cdp1, '--cluster', DEMO.cluster, '--url', closed], /^cdp-sim timeline: cannot reach .*ECONNREFUSED$/],
+    [['timeline', UNKNOWN, '--cluster', DEMO.cluster, '--url', url], new RegExp(`^cdp-sim timeline: scode 3002 volume not found: ${UNKNOWN}$`)],
+    [['timeline', DEMO.vol1, '--cluster', DEMO.cluster, '--url', url], /^cdp-sim timeline: scode 3003 volume has no CDP/],
     [['workload', '--volume', UNKNOWN, '--count', '1', '--url', url], new RegExp(`^cdp-sim workload: scode 3002 volume not found: ${UNKNOWN}$`)],
     [['host', 'offline', UNKNOWN, '--url', url], /^cdp-sim host: scode 3007 host not found/],
     [['vm', 'stop', UNKNOWN, '--url', url], /^cdp-sim vm: scode 3008 virtual machine not found/],
     [['workload', '--count', '1'], /^cdp-sim workload: --volume is required/],
-    [['workload', '--volume', CDP_1, '--block-size', '1000'], /^cdp-sim workload: --block-size must be a multiple of 4096/],
-    [['workload', '--volume', CDP_1, '--pattern', 'zigzag'], /^cdp-sim workload: --pattern must be one of sequential, random, hot/],
+    [['workload', '--volume', DEMO.cdp1, '--block-size', '1000'], /^cdp-sim workload: --block-size must be a multiple of 4096/],
+    [['workload', '--volume', DEMO.cdp1, '--pattern', 'zigzag'], /^cdp-sim workload: --pattern must be one of sequential, random, hot/],
     [['workload', '--volume', 'nope'], /^cdp-sim workload: --volume must be a uuid, not "nope"/],
     [['clock', 'advance'], /^cdp-sim clock: clock advance needs exactly one of --seconds, --nanoseconds/],
-    [['host', 'sideways', HOST_237], /^cdp-sim host: expected offline or online and a HOST_UUID/],
+    [['host', 'sideways', DEMO.host1], /^cdp-sim host: expected offline or online and a HOST_UUID/],
     [['vm', 'start', 'not-a-uuid'], /^cdp-sim vm: VM_UUID must be a uuid/],
-    [['timeline', CDP_1], /^cdp-sim timeline: --cluster is required/],
-    [['timeline', CDP_1, '--cluster', CLUSTER, '--url', 'ftp://127.0.0.1'], /^cdp-sim timeline: --url must be an http:\/\/ or https:\/\/ URL/]
+    [['timeline', DEMO.cdp1], /^cdp-sim timeline: --cluster is required/],
+    [['timeline', DEMO.cdp1, '--cluster', DEMO.cluster, '--url', 'ftp://127.0.0.1'], /^cdp-sim timeline: --url must be an http:\/\/ or https:\/\/ URL/]
   ]
   await Promise.all(cases.map(async ([args, message]) => {
     const run = await cdpSim(t, args)

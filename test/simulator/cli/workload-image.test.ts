@@ -1,6 +1,6 @@
 // `cdp-sim workload` writes real seeded bytes, and `cdp-sim image` downloads them, both as
 // processes against `cdp-sim serve --port 0`: the file is the image the test builds itself by
-// applying the seed's writes (WritePattern, the generator the README documents) to zeros.
+// applying the seed's writes (WritePattern, the generator docs/simulator.md documents) to zeros.
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import t from 'tap'

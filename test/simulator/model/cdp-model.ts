@@ -50,6 +50,9 @@
  *   recoverable: not the CDP-off gap after a segment closed, not a time before the oldest
  *   snapshot, not a time after now.
  * - View on keeps the image at its point; revert is refused while a view is on.
+ * - A view pins its point: while it is on, duration still drops snapshots (its point may stop
+ *   being one to name) but nothing after the point folds, and capacity waits (use may pass
+ *   reserve_capacity). View off applies both limits in its own call.
  *
  * Clean
  * - Whole CDP: refused while on or while a view is on; removes everything but the live image.
@@ -343,7 +346,9 @@ class VolumeModel {
 
   private retain (cut: bigint): void {
     const cdp = this.cdp as Cdp
-    const over = this.use() > cdp.policy.capacity
+    // A view pins its point: capacity waits while it is on, and nothing past the point folds.
+    const pin = this.view?.time
+    const over = pin === undefined && this.use() > cdp.policy.capacity
     let keepFrom = cut
     if (over) {
       // The last of the oldest whole instants whose rows together bring use down to reserve_capacity.
@@ -359,7 +364,8 @@ class VolumeModel {
     }
     for (const segment of cdp.segments) segment.snapshots = segment.snapshots.filter((t) => t >= keepFrom)
     const oldest = this.snapshotTimes()[0] ?? this.model.now
-    if (oldest > cdp.foldPoint || (over && oldest === cdp.foldPoint)) this.fold(oldest)
+    const foldTo = pin !== undefined && pin < oldest ? pin : oldest
+    if (foldTo > cdp.foldPoint || (over && foldTo === cdp.foldPoint)) this.fold(foldTo)
   }
 
   private fold (to: bigint): void {

@@ -1,5 +1,5 @@
 // Block content as the tests know it, computed here and nowhere else: the bytes a test writes,
-// and the image digest exactly as the README documents it for clients, written from that text
+// and the image digest exactly as docs/simulator.md documents it for clients, written from that text
 // (not imported from simulator/content.ts, which is what these oracles check).
 //
 // The documented digest: sha256 over, for each block that is not all zeros, in block order,
@@ -42,7 +42,7 @@ export function bytesOf (content: Content): Uint8Array {
 /** Block index → content; a block not in the map is zero. */
 export type Image = ReadonlyMap<number, Content>
 
-/** The digest the README documents for an image. */
+/** The digest docs/simulator.md documents for an image. */
 export function digestOf (image: Image): string {
   const hash = createHash('sha256')
   const number = Buffer.alloc(8)

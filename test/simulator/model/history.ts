@@ -92,3 +92,44 @@ export const history = fc.tuple(
 export function pick<T> (items: readonly T[], f: number): T | undefined {
   return items[Math.min(items.length - 1, Math.floor(f * items.length))]
 }
+
+/**
+ * One written history that runs every kind of command the test counts, the rare ones (a gap
+ * point, use exactly at reserve_capacity, a cut exactly at the oldest snapshot) included: it runs
+ * first in every batch, so that the "every kind exercised" check does not depend on the seed.
+ */
+export const EVERY_KIND: Command[] = [
+  { kind: 'enable', volume: 0 },
+  { kind: 'write', volume: 0, block: 0, blocks: 2, content: { fill: 1 } },
+  { kind: 'write', volume: 0, block: 1, blocks: 1, content: { fill: 2 } },
+  { kind: 'advance', ns: NS },
+  { kind: 'boundary', volume: 0, at: 'beforeTick' },
+  { kind: 'boundary', volume: 0, at: 'tick' },
+  { kind: 'write', volume: 0, block: 2, blocks: 3, content: { seed: 1 } },
+  { kind: 'advance', ns: NS },
+  { kind: 'revert', volume: 0, range: 1, at: 1 },
+  { kind: 'revert', volume: 0, range: 0, at: 0 },
+  { kind: 'revert', volume: 0, range: 0, at: 0.5 },
+  { kind: 'view', volume: 0, range: 0, at: 0.5 },
+  { kind: 'view', volume: 0, range: 0, at: 0.5 },
+  { kind: 'disable', volume: 0, pause: 2n * NS },
+  { kind: 'enable', volume: 0 },
+  { kind: 'write', volume: 0, block: 0, blocks: 1, content: { fill: 3 } },
+  { kind: 'advance', ns: NS },
+  { kind: 'badPoint', volume: 0, at: 'gap', range: 0, by: 'revert' },
+  { kind: 'badPoint', volume: 0, at: 'beforeOldest', range: 0, by: 'view' },
+  { kind: 'badPoint', volume: 0, at: 'afterNow', range: 1, by: 'revert' },
+  { kind: 'clean', volume: 0, segment: 0 },
+  { kind: 'edit', volume: 0, capacity: 5n * KIB4, duration: 60n, priority: 'mid' },
+  { kind: 'fillToCapacity', volume: 0, past: 0, content: { fill: 1 } },
+  { kind: 'fillToCapacity', volume: 0, past: 1, content: { fill: 2 } },
+  { kind: 'boundary', volume: 0, at: 'cutAtOldest' },
+  { kind: 'boundary', volume: 0, at: 'cutPastOldest' },
+  { kind: 'clean', volume: 0, segment: 1 },
+  { kind: 'view', volume: 0, range: 0, at: 0 },
+  { kind: 'write', volume: 0, block: 4, blocks: 3, content: { fill: 3 } },
+  { kind: 'boundary', volume: 0, at: 'longJump' },
+  { kind: 'view', volume: 0, range: 0, at: 0 },
+  { kind: 'disable', volume: 0, pause: 0n },
+  { kind: 'cleanAll', volume: 0 }
+]

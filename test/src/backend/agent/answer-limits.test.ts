@@ -7,9 +7,10 @@ import type { AgentBackendOptions } from '../../../../src/backend/agent/backend.
 import type { AgentRoute } from '../../../../src/backend/agent/routing.js'
 import type { CdpListItem } from '../../../../src/backend/port.js'
 import type { Teardown } from '../../../helpers/app.js'
-import { CLUSTER, NAMESPACE, agentBackend, batchFrom, failure, listItem, ok, startAgent, wholeCluster, type Reply, type Seen, type Written } from '../../../helpers/fake-agent.js'
+import { agentBackend, batchFrom, failure, listItem, ok, startAgent, wholeCluster, type Reply, type Seen, type Written } from '../../../helpers/fake-agent.js'
+import { DEMO } from '../../../helpers/demo.js'
 
-const VOLUME = { cluster_uuid: CLUSTER, volume_uuid: 'ddc4adf3-830e-4ec3-b1dc-85571aea15c7' }
+const VOLUME = { cluster_uuid: DEMO.cluster, volume_uuid: DEMO.cdp1 }
 const INFO = { cdp_info: [], host_uuid: '' }
 const MiB = 1024 * 1024
 
@@ -79,7 +80,7 @@ t.test('a body still arriving at the deadline is cut off: AGENT_TIMEOUT', async 
 
 t.test('a batch answer may grow by one item\'s worth per volume sent, and no more', async (t) => {
   const uuids = ['aaaaaaaa-0000-4000-8000-000000000001', 'bbbbbbbb-0000-4000-8000-000000000002', 'cccccccc-0000-4000-8000-000000000003']
-  const volumes = uuids.map((uuid) => ({ cluster_uuid: CLUSTER, volume_uuid: uuid }))
+  const volumes = uuids.map((uuid) => ({ cluster_uuid: DEMO.cluster, volume_uuid: uuid }))
   const bound = FIXED_ANSWER_BYTES + uuids.length * ITEM_ANSWER_BYTES
   const exact = await startAgent(t, (seen) => padded(batchFrom(uuids)(seen) as Written, bound))
   t.match(await backend(t, wholeCluster(exact.url)).enable(volumes), [{ ok: true }, { ok: true }, { ok: true }])
@@ -99,8 +100,8 @@ function listing (count: number, page: (seen: Seen, items: CdpListItem[]) => Cdp
 }) {
   const items = Array.from({ length: count }, (_, i) => item(i))
   return (seen: Seen): Reply => ok({
-    cluster: { uuid: CLUSTER, name: 'cluster_name_236', mode: '' },
-    ranges: [{ namespace_uuid: NAMESPACE, total_count: count }],
+    cluster: { uuid: DEMO.cluster, name: 'cluster_name_236', mode: '' },
+    ranges: [{ namespace_uuid: DEMO.namespace, total_count: count }],
     items: page(seen, items)
   })
 }
@@ -109,7 +110,7 @@ const asked = (seen: Seen[]) => seen.map(({ body }) => [body.offset, body.limit]
 
 t.test('page_size 0 over 2,500 volumes is asked in pages of 1,000 and comes back whole, in order', async (t) => {
   const agent = await startAgent(t, listing(2500))
-  const all = await backend(t, wholeCluster(agent.url)).list({ cluster_uuid: CLUSTER, page_num: 0, page_size: 0 })
+  const all = await backend(t, wholeCluster(agent.url)).list({ cluster_uuid: DEMO.cluster, page_num: 0, page_size: 0 })
   t.strictSame(asked(agent.seen), [[undefined, LIST_PAGE_ITEMS], [1000, LIST_PAGE_ITEMS], [2000, LIST_PAGE_ITEMS]])
   t.equal(all.TotalCount, 2500)
   t.strictSame(all.List.map((i) => i.volume_name), Array.from({ length: 2500 }, (_, i) => item(i).volume_name))
@@ -117,14 +118,14 @@ t.test('page_size 0 over 2,500 volumes is asked in pages of 1,000 and comes back
 
 t.test('a list of exactly one page is one request: the total says it was all', async (t) => {
   const agent = await startAgent(t, listing(LIST_PAGE_ITEMS))
-  const all = await backend(t, wholeCluster(agent.url)).list({ cluster_uuid: CLUSTER, page_num: 0, page_size: 0 })
+  const all = await backend(t, wholeCluster(agent.url)).list({ cluster_uuid: DEMO.cluster, page_num: 0, page_size: 0 })
   t.strictSame(asked(agent.seen), [[undefined, LIST_PAGE_ITEMS]], 'no second page asked')
   t.equal(all.List.length, LIST_PAGE_ITEMS)
 })
 
 t.test('a deep page (page_num 2, page_size 700) asks whole pages up to 2,100 items and cuts its page', async (t) => {
   const agent = await startAgent(t, listing(5000))
-  const page = await backend(t, wholeCluster(agent.url)).list({ cluster_uuid: CLUSTER, page_num: 2, page_size: 700 })
+  const page = await backend(t, wholeCluster(agent.url)).list({ cluster_uuid: DEMO.cluster, page_num: 2, page_size: 700 })
   t.strictSame(asked(agent.seen), [[undefined, 1000], [1000, 1000], [2000, 1000]])
   t.strictSame(page.List.map((i) => i.volume_name), Array.from({ length: 700 }, (_, i) => item(1400 + i).volume_name))
   t.equal(page.TotalCount, 5000)
@@ -132,28 +133,28 @@ t.test('a deep page (page_num 2, page_size 700) asks whole pages up to 2,100 ite
 
 t.test('a page that fits in one request is asked as it is', async (t) => {
   const agent = await startAgent(t, listing(5000))
-  await backend(t, wholeCluster(agent.url)).list({ cluster_uuid: CLUSTER, page_num: 1, page_size: 500 })
+  await backend(t, wholeCluster(agent.url)).list({ cluster_uuid: DEMO.cluster, page_num: 1, page_size: 500 })
   t.strictSame(asked(agent.seen), [[undefined, 1000]])
 })
 
 t.test('an agent that ignores offset is caught by the repeated volumes: its range fails, nothing is doubled', async (t) => {
   const agent = await startAgent(t, listing(2500, ({ body }, items) => items.slice(0, Number(body.limit))))
-  const all = await backend(t, wholeCluster(agent.url)).list({ cluster_uuid: CLUSTER, page_num: 0, page_size: 0 })
+  const all = await backend(t, wholeCluster(agent.url)).list({ cluster_uuid: DEMO.cluster, page_num: 0, page_size: 0 })
   t.strictSame(all.List, [])
   t.match(all.each_range_list_state, [{ total_count: 0, error: { code: 'AGENT_BAD_RESPONSE', desc: /page at offset 1000 repeats volume/ } }])
 })
 
 t.test('a list answer with more items than asked is AGENT_BAD_RESPONSE', async (t) => {
   const agent = await startAgent(t, listing(2500, (_seen, items) => items.slice(0, LIST_PAGE_ITEMS + 1)))
-  const all = await backend(t, wholeCluster(agent.url)).list({ cluster_uuid: CLUSTER, page_num: 0, page_size: 0 })
+  const all = await backend(t, wholeCluster(agent.url)).list({ cluster_uuid: DEMO.cluster, page_num: 0, page_size: 0 })
   t.match(all.each_range_list_state, [{ error: { code: 'AGENT_BAD_RESPONSE', desc: /1001 list items for a page of 1000/ } }])
 })
 
 t.test('a list answer may grow by one item\'s worth per item asked, and no more', async (t) => {
   const bound = FIXED_ANSWER_BYTES + 10 * ITEM_ANSWER_BYTES
   const exact = await startAgent(t, (seen) => padded(listing(10)(seen) as Written, bound))
-  t.equal((await backend(t, wholeCluster(exact.url)).list({ cluster_uuid: CLUSTER, page_num: 0, page_size: 10 })).List.length, 10)
+  t.equal((await backend(t, wholeCluster(exact.url)).list({ cluster_uuid: DEMO.cluster, page_num: 0, page_size: 10 })).List.length, 10)
   const over = await startAgent(t, (seen) => padded(listing(10)(seen) as Written, bound + 1))
-  const page = await backend(t, wholeCluster(over.url)).list({ cluster_uuid: CLUSTER, page_num: 0, page_size: 10 })
+  const page = await backend(t, wholeCluster(over.url)).list({ cluster_uuid: DEMO.cluster, page_num: 0, page_size: 10 })
   t.match(page.each_range_list_state, [{ error: { code: 'AGENT_BAD_RESPONSE', desc: /answer longer than/ } }])
 })

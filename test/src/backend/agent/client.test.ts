@@ -3,25 +3,11 @@
 // agent's INTERNAL detail may reach, recovery, and the bearer token.
 import t from 'tap'
 import { Scode } from '../../../../src/errors.js'
-import { CLUSTER, agentBackend, batchFrom, fail, failure, freePort, identity, ok, startAgent, wholeCluster, type Reply } from '../../../helpers/fake-agent.js'
+import { INFO, agentBackend, batchFrom, fail, failure, freePort, identity, ok, startAgent, wholeCluster, type Reply, type Seen } from '../../../helpers/fake-agent.js'
+import { DEMO } from '../../../helpers/demo.js'
 
-const VOLUME = { cluster_uuid: CLUSTER, volume_uuid: 'ddc4adf3-830e-4ec3-b1dc-85571aea15c7' }
+const VOLUME = { cluster_uuid: DEMO.cluster, volume_uuid: DEMO.cdp1 }
 const POINT = { snapshot_name: 'CDP-auto-1630060807', timestamp: 1630060862000000007n }
-const INFO = {
-  cdp_info: [{
-    snaps: [{ name: 'CDP-auto-1630060807', time: 1630060807123456789n }],
-    seq: 0n,
-    startTime: 1630060807123456789n,
-    use: 4096n,
-    capacity: 32212254720n,
-    ioStartTime: 1630060807123456789n,
-    ioLastTime: 18446744073709551615n,
-    online: true,
-    usd_maddr: '10.30.12.237',
-    usd_path: '/dev/sdd'
-  }],
-  host_uuid: ''
-}
 
 const backend = agentBackend
 
@@ -145,11 +131,17 @@ t.test('replicas: a non-idempotent call that may have reached the first replica 
 })
 
 t.test('the bearer token is sent on every call; without one, no Authorization header', async (t) => {
-  const agent = await startAgent(t, ({ op }) => op === '/info' ? ok(INFO) : ok({ protocol: 1 }))
-  await backend(t, wholeCluster(agent.url), { token: 's3cret' }).info(VOLUME)
-  await backend(t, wholeCluster(agent.url), { token: 's3cret' }).ready()
-  await backend(t, wholeCluster(agent.url)).info(VOLUME)
-  t.strictSame(agent.seen.map((seen) => seen.headers.authorization), ['Bearer s3cret', 'Bearer s3cret', undefined])
+  const script = ({ op }: Seen): Reply => op === '/info' ? ok(INFO) : ok({ protocol: 1 })
+  const agent = await startAgent(t, script)
+  const withToken = backend(t, wholeCluster(agent.url), { token: 's3cret' })
+  await withToken.info(VOLUME)
+  await withToken.ready()
+  const asked = [...agent.seen, ...agent.health]
+  t.ok(asked.length >= 2)
+  t.ok(asked.every((seen) => seen.headers.authorization === 'Bearer s3cret'), 'health included')
+  const plain = await startAgent(t, script)
+  await backend(t, wholeCluster(plain.url)).info(VOLUME)
+  t.strictSame(plain.seen.map((seen) => seen.headers.authorization), [undefined])
 })
 
 t.test('an agent URL with a path prefix keeps it', async (t) => {
@@ -205,7 +197,7 @@ t.test('a batch item\'s INTERNAL detail goes to the log; the item keeps its scod
       : { scode: Scode.CDP_IS_ON.scode, desc: 'disable it first', volume: identity(uuid) })
   }))
   const { lines, log } = capturingLog()
-  const [leaky, refused] = await backend(t, wholeCluster(agent.url), { log }).enable([VOLUME, { cluster_uuid: CLUSTER, volume_uuid: other }])
+  const [leaky, refused] = await backend(t, wholeCluster(agent.url), { log }).enable([VOLUME, { cluster_uuid: DEMO.cluster, volume_uuid: other }])
   t.match(leaky, { ok: false, error: { code: 'INTERNAL', desc: '' } })
   t.match(refused, { ok: false, error: { code: 'CDP_IS_ON', desc: 'disable it first' } })
   t.strictSame(lines.map(({ details }) => details), [{ agent: agent.url, operation: 'enable', desc: LEAK }])

@@ -3,7 +3,8 @@
 // an agent that fails, is down, or lacks the operation is counted and the others still count;
 // an answer that breaks the protocol is a failure of that agent only.
 import t from 'tap'
-import { fail, ok, startAgent, agentBackend, CLUSTER, freePort, type Seen } from '../../../helpers/fake-agent.js'
+import { fail, ok, startAgent, agentBackend, freePort, type Seen } from '../../../helpers/fake-agent.js'
+import { DEMO } from '../../../helpers/demo.js'
 
 const OTHER_CLUSTER = '1f0c6a52-3b7e-4d2a-9c8e-5a4b3c2d1e0f'
 const standing = (uuid: string) => ({ volume_uuid: uuid, configured_seconds: 86400, actual_seconds: 60, on_seconds: 60, trimmed_by_capacity: false })
@@ -20,8 +21,8 @@ t.test('standings of every agent, merged by volume uuid and cut to the limit; th
   const b = await startAgent(t, having([uuid(4), uuid(2)]))
   // b serves two clusters: it is still asked once.
   const backend = agentBackend(t, [
-    { cluster_uuid: CLUSTER, namespaces: ['6a2cef30-d8f8-4268-aad0-172834d95768'], urls: [a.url] },
-    { cluster_uuid: CLUSTER, urls: [b.url] },
+    { cluster_uuid: DEMO.cluster, namespaces: [DEMO.namespace], urls: [a.url] },
+    { cluster_uuid: DEMO.cluster, urls: [b.url] },
     { cluster_uuid: OTHER_CLUSTER, urls: [b.url] }
   ])
   const all = await backend.protection(10)
@@ -41,7 +42,7 @@ t.test('a failing, a down and an old agent are counted; a bad answer fails only 
   const old = await startAgent(t, () => fail('ROUTE_NOT_FOUND'))
   const garbled = await startAgent(t, () => ok({ total_count: 1, volumes: [{ volume_uuid: uuid(9) }] }))
   const down = `http://127.0.0.1:${await freePort()}`
-  const backend = agentBackend(t, [good, failing, old, garbled].map((agent) => ({ cluster_uuid: CLUSTER, urls: [agent.url] }))
+  const backend = agentBackend(t, [good, failing, old, garbled].map((agent) => ({ cluster_uuid: DEMO.cluster, urls: [agent.url] }))
     .map((route, i) => i === 0 ? route : { ...route, namespaces: [uuid(100 + i)] })
     .concat([{ cluster_uuid: OTHER_CLUSTER, urls: [down] }]), { retries: 0 })
   const survey = await backend.protection(10)

@@ -6,7 +6,8 @@ import { createAgentBackend } from '../../../../src/backend/agent/backend.js'
 import type { AgentRoute } from '../../../../src/backend/agent/routing.js'
 import type { CdpListItem } from '../../../../src/backend/port.js'
 import { CdpError } from '../../../../src/errors.js'
-import { CLUSTER, NAMESPACE, OTHER_NAMESPACE, batchFrom, fail, freePort, identity, listItem, ok, startAgent, type Reply, type Seen } from '../../../helpers/fake-agent.js'
+import { batchFrom, fail, freePort, identity, listItem, ok, startAgent, type Reply, type Seen } from '../../../helpers/fake-agent.js'
+import { DEMO } from '../../../helpers/demo.js'
 
 const A = 'aaaaaaaa-0000-4000-8000-000000000001'
 const B = 'bbbbbbbb-0000-4000-8000-000000000002'
@@ -14,15 +15,15 @@ const NOWHERE = 'cccccccc-0000-4000-8000-000000000003'
 const UNKNOWN_CLUSTER = '99999999-0000-4000-8000-000000000000'
 const POLICY = { cdp_priority: 'mid' as const, reserve_capacity: 32212254720n, reserve_duration: 86400n }
 
-const ref = (uuid: string, cluster = CLUSTER) => ({ cluster_uuid: cluster, volume_uuid: uuid })
+const ref = (uuid: string, cluster = DEMO.cluster) => ({ cluster_uuid: cluster, volume_uuid: uuid })
 
 interface Teardown { teardown: (fn: () => unknown) => void }
 
-/** The demo cluster split: NAMESPACE on `named`, every other namespace on `rest`. */
+/** The demo cluster split: DEMO.namespace on `named`, every other namespace on `rest`. */
 function split (named: string, rest: string): AgentRoute[] {
   return [
-    { cluster_uuid: CLUSTER, namespaces: [NAMESPACE], urls: [named] },
-    { cluster_uuid: CLUSTER, urls: [rest] }
+    { cluster_uuid: DEMO.cluster, namespaces: [DEMO.namespace], urls: [named] },
+    { cluster_uuid: DEMO.cluster, urls: [rest] }
   ]
 }
 
@@ -61,7 +62,7 @@ t.test('batch: an agent that is down fails only the volumes no agent found', asy
   const outcomes = await backend(t, split(named.url, await down())).enable([ref(A), ref(B)])
   t.match(outcomes, [
     { ok: true, volume: identity(A) },
-    { ok: false, volume: { volume_uuid: B, cluster_uuid: CLUSTER }, error: { code: 'AGENT_UNREACHABLE' } }
+    { ok: false, volume: { volume_uuid: B, cluster_uuid: DEMO.cluster }, error: { code: 'AGENT_UNREACHABLE' } }
   ])
 })
 
@@ -87,7 +88,7 @@ t.test('batch: an answer that does not match the volumes sent is that agent\'s b
 
 t.test('batch: volumes of an unknown cluster are CLUSTER_NOT_FOUND, the others proceed', async (t) => {
   const agent = await startAgent(t, batchFrom([A]))
-  const outcomes = await backend(t, [{ cluster_uuid: CLUSTER, urls: [agent.url] }]).enable([ref(NOWHERE, UNKNOWN_CLUSTER), ref(A)])
+  const outcomes = await backend(t, [{ cluster_uuid: DEMO.cluster, urls: [agent.url] }]).enable([ref(NOWHERE, UNKNOWN_CLUSTER), ref(A)])
   t.match(outcomes, [
     { ok: false, volume: { cluster_uuid: UNKNOWN_CLUSTER, volume_uuid: NOWHERE }, error: { code: 'CLUSTER_NOT_FOUND' } },
     { ok: true, volume: identity(A) }
@@ -137,7 +138,7 @@ t.test('one agent behind several routes is asked once per call', async (t) => {
 
 t.test('an unknown cluster is CLUSTER_NOT_FOUND (404) for single-volume calls and list', async (t) => {
   const agent = await startAgent(t, holding([A]))
-  const b = backend(t, [{ cluster_uuid: CLUSTER, urls: [agent.url] }])
+  const b = backend(t, [{ cluster_uuid: DEMO.cluster, urls: [agent.url] }])
   for (const call of [b.info(ref(A, UNKNOWN_CLUSTER)), b.clean(ref(A, UNKNOWN_CLUSTER)), b.list({ cluster_uuid: UNKNOWN_CLUSTER, page_num: 0, page_size: 0 })]) {
     const err = await call.catch((e: unknown) => e)
     t.match(err, { code: 'CLUSTER_NOT_FOUND', desc: UNKNOWN_CLUSTER })
@@ -150,6 +151,7 @@ t.test('fan-out keeps at most `concurrency` agents in flight', async (t) => {
   let inFlight = 0
   let most = 0
   const slowly = async (seen: Seen): Promise<Reply> => {
+    if (seen.op === '/health') return ok({ protocol: 1 })
     most = Math.max(most, ++inFlight)
     await new Promise((resolve) => setTimeout(resolve, 20))
     inFlight--
@@ -159,7 +161,7 @@ t.test('fan-out keeps at most `concurrency` agents in flight', async (t) => {
   const routes: AgentRoute[] = []
   // The last is the cluster's catch-all, which every routing table needs.
   for (const [i, ns] of namespaces.entries()) {
-    routes.push({ cluster_uuid: CLUSTER, ...(i < namespaces.length - 1 ? { namespaces: [ns] } : {}), urls: [(await startAgent(t, slowly)).url] })
+    routes.push({ cluster_uuid: DEMO.cluster, ...(i < namespaces.length - 1 ? { namespaces: [ns] } : {}), urls: [(await startAgent(t, slowly)).url] })
   }
   const outcomes = await backend(t, routes).enable([ref(A)])
   t.match(outcomes, [{ ok: false, error: { code: 'VOLUME_NOT_FOUND' } }], 'every agent was asked')
@@ -170,7 +172,7 @@ t.test('fan-out keeps at most `concurrency` agents in flight', async (t) => {
 
 const item = listItem
 
-const CLUSTER_INFO = { uuid: CLUSTER, name: 'cluster_name_236', mode: '' }
+const CLUSTER_INFO = { uuid: DEMO.cluster, name: 'cluster_name_236', mode: '' }
 
 /** An agent serving one namespace's sorted items, honouring `offset` and `limit` as a real agent does. */
 function listing (namespace: string, items: CdpListItem[]) {
@@ -188,45 +190,45 @@ const NAMED_ITEMS = [item('alpha', A), item('delta', 'dddddddd-0000-4000-8000-00
 const REST_ITEMS = [item('beta', B), item('gamma', NOWHERE), item('zeta', 'eeeeeeee-0000-4000-8000-000000000005')]
 
 t.test('list: both routes are asked for enough to fill the page, and the page is cut from the merge', async (t) => {
-  const named = await startAgent(t, listing(NAMESPACE, NAMED_ITEMS))
-  const rest = await startAgent(t, listing(OTHER_NAMESPACE, REST_ITEMS))
+  const named = await startAgent(t, listing(DEMO.namespace, NAMED_ITEMS))
+  const rest = await startAgent(t, listing(DEMO.linNamespace, REST_ITEMS))
   const b = backend(t, split(named.url, rest.url))
-  const page = await b.list({ cluster_uuid: CLUSTER, tenant: '257d6354-be6d-45ec-b65d-e961d6a1274b', filter_name: 'a', page_num: 1, page_size: 2 })
-  t.strictSame(named.seen[0]?.body, { cluster_uuid: CLUSTER, tenant: '257d6354-be6d-45ec-b65d-e961d6a1274b', filter_name: 'a', namespaces: [NAMESPACE], limit: 4 })
-  t.strictSame(rest.seen[0]?.body, { cluster_uuid: CLUSTER, tenant: '257d6354-be6d-45ec-b65d-e961d6a1274b', filter_name: 'a', exclude_namespaces: [NAMESPACE], limit: 4 })
+  const page = await b.list({ cluster_uuid: DEMO.cluster, tenant: DEMO.ken, filter_name: 'a', page_num: 1, page_size: 2 })
+  t.strictSame(named.seen[0]?.body, { cluster_uuid: DEMO.cluster, tenant: DEMO.ken, filter_name: 'a', namespaces: [DEMO.namespace], limit: 4 })
+  t.strictSame(rest.seen[0]?.body, { cluster_uuid: DEMO.cluster, tenant: DEMO.ken, filter_name: 'a', exclude_namespaces: [DEMO.namespace], limit: 4 })
   t.strictSame(page.List.map((i) => i.volume_name), ['delta', 'gamma'], 'alpha beta | delta gamma | zeta')
   t.equal(page.TotalCount, 5)
   t.strictSame(page.each_range_list_state, [
-    { cluster_uuid: CLUSTER, cluster_name: 'cluster_name_236', cluster_mode: '', namespace_uuid: NAMESPACE, total_count: 2 },
-    { cluster_uuid: CLUSTER, cluster_name: 'cluster_name_236', cluster_mode: '', namespace_uuid: OTHER_NAMESPACE, total_count: 3 }
+    { cluster_uuid: DEMO.cluster, cluster_name: 'cluster_name_236', cluster_mode: '', namespace_uuid: DEMO.namespace, total_count: 2 },
+    { cluster_uuid: DEMO.cluster, cluster_name: 'cluster_name_236', cluster_mode: '', namespace_uuid: DEMO.linNamespace, total_count: 3 }
   ])
   t.equal(page.List[0]?.reserve_capacity, 18446744073709551615n, 'uint64 exact')
 })
 
 t.test('list: page_size 0 asks every route for a first page and returns the whole merge', async (t) => {
-  const named = await startAgent(t, listing(NAMESPACE, NAMED_ITEMS))
-  const rest = await startAgent(t, listing(OTHER_NAMESPACE, REST_ITEMS))
-  const all = await backend(t, split(named.url, rest.url)).list({ cluster_uuid: CLUSTER, page_num: 0, page_size: 0 })
+  const named = await startAgent(t, listing(DEMO.namespace, NAMED_ITEMS))
+  const rest = await startAgent(t, listing(DEMO.linNamespace, REST_ITEMS))
+  const all = await backend(t, split(named.url, rest.url)).list({ cluster_uuid: DEMO.cluster, page_num: 0, page_size: 0 })
   t.strictSame([named, rest].map((agent) => agent.seen.map((seen) => seen.body.limit)), [[LIST_PAGE_ITEMS], [LIST_PAGE_ITEMS]], 'a short list is one page')
   t.strictSame(all.List.map((i) => i.volume_name), ['alpha', 'beta', 'delta', 'gamma', 'zeta'])
 })
 
 t.test('list: a page past the end is empty with the true total', async (t) => {
-  const named = await startAgent(t, listing(NAMESPACE, NAMED_ITEMS))
-  const rest = await startAgent(t, listing(OTHER_NAMESPACE, REST_ITEMS))
-  const page = await backend(t, split(named.url, rest.url)).list({ cluster_uuid: CLUSTER, page_num: 9, page_size: 10 })
+  const named = await startAgent(t, listing(DEMO.namespace, NAMED_ITEMS))
+  const rest = await startAgent(t, listing(DEMO.linNamespace, REST_ITEMS))
+  const page = await backend(t, split(named.url, rest.url)).list({ cluster_uuid: DEMO.cluster, page_num: 9, page_size: 10 })
   t.strictSame(page.List, [])
   t.equal(page.TotalCount, 5)
 })
 
 t.test('list: a failed namespace route marks its ranges; the healthy route still answers', async (t) => {
-  const rest = await startAgent(t, listing(OTHER_NAMESPACE, REST_ITEMS))
-  const page = await backend(t, split(await down(), rest.url)).list({ cluster_uuid: CLUSTER, page_num: 0, page_size: 10 })
+  const rest = await startAgent(t, listing(DEMO.linNamespace, REST_ITEMS))
+  const page = await backend(t, split(await down(), rest.url)).list({ cluster_uuid: DEMO.cluster, page_num: 0, page_size: 10 })
   t.strictSame(page.List.map((i) => i.volume_name), ['beta', 'gamma', 'zeta'])
   t.equal(page.TotalCount, 3)
   t.match(page.each_range_list_state, [
-    { cluster_uuid: CLUSTER, cluster_name: 'cluster_name_236', namespace_uuid: NAMESPACE, total_count: 0, error: { code: 'AGENT_UNREACHABLE' } },
-    { namespace_uuid: OTHER_NAMESPACE, total_count: 3 }
+    { cluster_uuid: DEMO.cluster, cluster_name: 'cluster_name_236', namespace_uuid: DEMO.namespace, total_count: 0, error: { code: 'AGENT_UNREACHABLE' } },
+    { namespace_uuid: DEMO.linNamespace, total_count: 3 }
   ])
   t.notOk('error' in (page.each_range_list_state[1] ?? {}), 'the healthy range carries no error')
 })
@@ -236,21 +238,21 @@ t.test('list: a failed catch-all route is one range with namespace_uuid ""; with
   const rest = await startAgent(t, () => ({ status: 500, body: '<html>bad gateway</html>' }))
   const b = createAgentBackend({ routes: split(named.url, rest.url), timeoutMs: 100, retries: 0, concurrency: 2 })
   t.teardown(() => b.close())
-  const page = await b.list({ cluster_uuid: CLUSTER, page_num: 0, page_size: 10 })
+  const page = await b.list({ cluster_uuid: DEMO.cluster, page_num: 0, page_size: 10 })
   t.strictSame(page.List, [])
   t.equal(page.TotalCount, 0)
   t.match(page.each_range_list_state, [
-    { cluster_uuid: CLUSTER, cluster_name: '', cluster_mode: '', namespace_uuid: NAMESPACE, total_count: 0, error: { code: 'AGENT_TIMEOUT' } },
-    { cluster_uuid: CLUSTER, cluster_name: '', cluster_mode: '', namespace_uuid: '', total_count: 0, error: { code: 'AGENT_BAD_RESPONSE' } }
+    { cluster_uuid: DEMO.cluster, cluster_name: '', cluster_mode: '', namespace_uuid: DEMO.namespace, total_count: 0, error: { code: 'AGENT_TIMEOUT' } },
+    { cluster_uuid: DEMO.cluster, cluster_name: '', cluster_mode: '', namespace_uuid: '', total_count: 0, error: { code: 'AGENT_BAD_RESPONSE' } }
   ])
 })
 
 t.test('list: ranges narrowed by the query are asked only of the routes serving them', async (t) => {
-  const named = await startAgent(t, listing(NAMESPACE, NAMED_ITEMS))
-  const rest = await startAgent(t, listing(OTHER_NAMESPACE, REST_ITEMS))
-  const page = await backend(t, split(named.url, rest.url)).list({ cluster_uuid: CLUSTER, page_num: 0, page_size: 0, namespaces: [OTHER_NAMESPACE] })
+  const named = await startAgent(t, listing(DEMO.namespace, NAMED_ITEMS))
+  const rest = await startAgent(t, listing(DEMO.linNamespace, REST_ITEMS))
+  const page = await backend(t, split(named.url, rest.url)).list({ cluster_uuid: DEMO.cluster, page_num: 0, page_size: 0, namespaces: [DEMO.linNamespace] })
   t.equal(named.seen.length, 0)
-  t.strictSame(rest.seen[0]?.body.namespaces, [OTHER_NAMESPACE])
+  t.strictSame(rest.seen[0]?.body.namespaces, [DEMO.linNamespace])
   t.equal(page.TotalCount, 3)
 })
 

@@ -7,9 +7,10 @@ import { join } from 'node:path'
 import t from 'tap'
 import { createAgentBackend } from '../../../../src/backend/agent/backend.js'
 import type { AgentTls } from '../../../../src/backend/agent/client.js'
-import { CLUSTER, ok, startAgent, wholeCluster } from '../../../helpers/fake-agent.js'
+import { ok, startAgent, wholeCluster } from '../../../helpers/fake-agent.js'
+import { DEMO } from '../../../helpers/demo.js'
 
-const VOLUME = { cluster_uuid: CLUSTER, volume_uuid: 'ddc4adf3-830e-4ec3-b1dc-85571aea15c7' }
+const VOLUME = { cluster_uuid: DEMO.cluster, volume_uuid: DEMO.cdp1 }
 const INFO = { cdp_info: [], host_uuid: '' }
 
 function hasOpenssl (): boolean {
