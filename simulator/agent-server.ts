@@ -60,7 +60,7 @@ function handlers (simulator: CdpBackend): Handlers {
     edit: async ({ policy, volumes }) => batchAnswer(await simulator.edit(policy, volumes)),
     enable: async ({ volumes }) => batchAnswer(await simulator.enable(volumes)),
     disable: async ({ volumes }) => batchAnswer(await simulator.disable(volumes)),
-    list: async ({ cluster_uuid: clusterUuid, tenant, filter_name: filterName, namespaces, exclude_namespaces: excludeNamespaces, limit, offset = 0 }) => {
+    list: async ({ cluster_uuid: clusterUuid, tenant, filter_name: filterName, namespaces, exclude_namespaces: excludeNamespaces, limit, offset = 0, after }) => {
       // The API pages by whole pages (offset a multiple of limit); any other offset reads from the start and skips.
       const aligned = limit > 0 && offset % limit === 0
       const result = await simulator.list({
@@ -70,7 +70,8 @@ function handlers (simulator: CdpBackend): Handlers {
         namespaces,
         exclude_namespaces: excludeNamespaces,
         page_num: aligned ? offset / limit : 0,
-        page_size: aligned || limit === 0 ? limit : offset + limit
+        page_size: aligned || limit === 0 ? limit : offset + limit,
+        ...(after === undefined ? {} : { after })
       })
       // The cluster's name and mode come with each range; when no range is left (all
       // excluded, or none visible to the tenant) a one-item look at the whole cluster names it.
@@ -79,7 +80,8 @@ function handlers (simulator: CdpBackend): Handlers {
       return {
         cluster: { uuid: named?.cluster_uuid ?? clusterUuid, name: named?.cluster_name ?? '', mode: named?.cluster_mode ?? '' },
         ranges: result.each_range_list_state.map((range) => ({ namespace_uuid: range.namespace_uuid, total_count: range.total_count })),
-        items: aligned ? result.List : result.List.slice(offset)
+        items: aligned ? result.List : result.List.slice(offset),
+        ...(result.before === undefined ? {} : { before: result.before })
       }
     },
     info: async ({ volume }) => await simulator.info(volume),
@@ -107,7 +109,7 @@ function handlers (simulator: CdpBackend): Handlers {
     groupViewOff: async ({ volumes }) => groupAnswer(await simulator.groupViewOff(volumes)),
     groupRevert: async ({ volumes, timestamp }) => groupAnswer(await simulator.groupRevert(volumes, timestamp)),
     changes: async ({ volume, ...query }) => await simulator.changes(volume, query),
-    health: async () => ({ protocol: AGENT_PROTOCOL_VERSION, features: [AgentFeature.uint64Strings] })
+    health: async () => ({ protocol: AGENT_PROTOCOL_VERSION, features: [AgentFeature.uint64Strings, AgentFeature.listAfter] })
   }
 }
 

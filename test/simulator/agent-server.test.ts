@@ -32,7 +32,7 @@ t.test('health answers the protocol version and the features it lists, in the en
   const { post } = await openAgent(t)
   const res = await post('/health', {})
   t.equal(res.status, 200)
-  t.strictSame(res.body, ok({ protocol: 1, features: ['uint64-strings'] }))
+  t.strictSame(res.body, ok({ protocol: 1, features: ['uint64-strings', 'list-after'] }))
 })
 
 t.test('edit, enable and disable answer one result per volume; a failed volume does not stop the others', async (t) => {

@@ -52,7 +52,7 @@ t.test('a bad command, option or value exits non-zero with one line on stderr', 
 t.test('agent answers the agent protocol and the control API, and SIGTERM stops it with 0', async (t) => {
   const agent = await startAgent(t, ['--clock', 'manual', '--clock-start', '1630057893506590075'])
   const health = await agent.post('/agent/v1/health', {})
-  t.strictSame(health, { status: 200, body: { scode: 0, message: 'success', message_cn: '成功', desc: '', stack: null, data: { protocol: 1, features: ['uint64-strings'] } } })
+  t.strictSame(health, { status: 200, body: { scode: 0, message: 'success', message_cn: '成功', desc: '', stack: null, data: { protocol: 1, features: ['uint64-strings', 'list-after'] } } })
   t.strictSame((await agent.get('/sim/v1/clock')).body.data, { now: 1630057893506590075n, mode: 'manual' }, 'ns exact over the wire')
   t.equal((await agent.post('/agent/v1/enable', { volumes: [ref(DEMO.cdp1)] })).body.data.results[0].scode, 0)
   t.equal(await agent.stop('SIGTERM'), 0)

@@ -13,12 +13,13 @@ import type {
 import { identityFromRef } from '../identity.js'
 import type { CdpEventsPage, EventsQuery } from '../../schemas/events.js'
 import type { WindowFacts } from '../../schemas/window.js'
-import { CdpError, Scode } from '../../errors.js'
+import { CdpError, isCdpError, Scode } from '../../errors.js'
 import { LIST_PAGE_ITEMS } from './answer-limits.js'
 import { AgentClient, scodeError, type AgentClientOptions, type AgentLog, type AgentTls } from './client.js'
 import { mapLimit, settle, type Settled } from './fan-out.js'
 import { listRequest, mergeList } from './list-merge.js'
-import type { AgentAnswer, AgentRequest } from './protocol.js'
+import { PivotMemory, seekable, seekPage } from './list-seek.js'
+import { AgentFeature, type AgentAnswer, type AgentRequest } from './protocol.js'
 import { RoutingTable, type AgentRoute, type ResolvedRoute } from './routing.js'
 
 export interface AgentBackendOptions {
@@ -53,6 +54,9 @@ export class AgentBackend implements CdpBackend {
   private readonly routing: RoutingTable
   private readonly client: AgentClient
   private readonly concurrency: number
+  /** What each agent URL said of list-after (negotiation, not data: the lists stay on the agents). */
+  private readonly listAfter = new Map<string, boolean>()
+  private readonly pivots = new PivotMemory()
 
   constructor (options: AgentBackendOptions) {
     this.routing = new RoutingTable(options.routes)
@@ -85,9 +89,54 @@ export class AgentBackend implements CdpBackend {
       const request = listRequest(query, route)
       return request === undefined ? [] : [{ route, request }]
     })
+    if (seekable(query)) {
+      const rank = query.page_num * query.page_size
+      const only = asked.length === 1 ? asked[0] : undefined
+      // One agent: its page is the page, asked for by offset (plain v1).
+      if (only !== undefined) {
+        const request = { ...only.request, limit: query.page_size, offset: rank }
+        return mergeList(query, [{ request, answer: await settle(this.client.call('list', only.route.urls, request)) }], rank)
+      }
+      const sought = await this.seek(query, asked)
+      if (sought !== undefined) return sought
+    }
     const parts = await mapLimit(asked, this.concurrency, async ({ route, request }) =>
       ({ request, answer: await settle(this.listOf(route, request)) }))
     return mergeList(query, parts)
+  }
+
+  /**
+   * A deep page across several agents by the keyset cursor, when every agent advertises it;
+   * undefined when one does not, or when any agent fails meanwhile (the plain way then
+   * reports the failure range by range).
+   */
+  private async seek (query: ListQuery, asked: ReadonlyArray<{ route: ResolvedRoute, request: AgentRequest<'list'> }>): Promise<ListResult | undefined> {
+    const urls = [...new Set(asked.flatMap(({ route }) => route.urls))]
+    const speaks = await mapLimit(urls, this.concurrency, async (url) => await this.speaksListAfter(url))
+    if (!speaks.every(Boolean)) return undefined
+    try {
+      const { answers, skipped } = await seekPage(query, asked.length, this.concurrency, async (i, ask) => {
+        const { route, request } = asked[i] as typeof asked[number]
+        return await this.client.call('list', route.urls, { ...request, ...ask })
+      }, this.pivots)
+      return mergeList(query, asked.map(({ request }, i) => ({ request, answer: { ok: true, value: answers[i] as AgentAnswer<'list'> } })), skipped)
+    } catch (err) {
+      if (!isCdpError(err)) throw err
+      // An agent may have been replaced by one without the cursor: ask its health again next time.
+      for (const url of urls) this.listAfter.delete(url)
+      return undefined
+    }
+  }
+
+  /** Whether the agent at `url` advertises list-after in its health answer; learnt once per URL. */
+  private async speaksListAfter (url: string): Promise<boolean> {
+    const known = this.listAfter.get(url)
+    if (known !== undefined) return known
+    const health = await settle(this.client.call('health', [url], {}, { retry: false }))
+    if (!health.ok) return false
+    const speaks = health.value.features?.includes(AgentFeature.listAfter) === true
+    this.listAfter.set(url, speaks)
+    return speaks
   }
 
   /**

@@ -37,7 +37,8 @@ export interface RouteList {
   answer: Settled<ListAnswer>
 }
 
-export function mergeList (query: ListQuery, parts: readonly RouteList[]): ListResult {
+/** `skipped`: how many of the list's items come before the parts' items (a page sought with the cursor). */
+export function mergeList (query: ListQuery, parts: readonly RouteList[], skipped = 0): ListResult {
   const healthy = parts.flatMap(({ answer }) => answer.ok ? [answer.value] : [])
   const cluster = healthy[0]?.cluster ?? { uuid: query.cluster_uuid.toLowerCase(), name: '', mode: '' }
   const where = { cluster_uuid: cluster.uuid, cluster_name: cluster.name, cluster_mode: cluster.mode }
@@ -47,7 +48,7 @@ export function mergeList (query: ListQuery, parts: readonly RouteList[]): ListR
     return (request.namespaces ?? ['']).map((namespace) => ({ ...where, namespace_uuid: namespace, error: answer.error, total_count: 0 }))
   })
   const items = healthy.flatMap((answer) => answer.items).sort(compareListKeys)
-  const start = query.page_num * query.page_size
+  const start = query.page_num * query.page_size - skipped
   return {
     TotalCount: ranges.reduce((sum, range) => sum + range.total_count, 0),
     List: query.page_size === 0 ? items : items.slice(start, start + query.page_size),

@@ -28,7 +28,9 @@ export const AGENT_PREFIX = '/agent/v1'
 /** The additive v1 capabilities an agent may list in its `health` answer's `features`. */
 export const AgentFeature = {
   /** Answers with every uint64 as a decimal string, to a request that accepts UINT64_STRINGS_MEDIA. */
-  uint64Strings: 'uint64-strings'
+  uint64Strings: 'uint64-strings',
+  /** Honours list's `after` (items after that place in list order) and answers `before`. */
+  listAfter: 'list-after'
 } as const
 
 /**
@@ -66,6 +68,9 @@ const ADDED = 'Added in v1 (an agent without it answers ROUTE_NOT_FOUND)'
 const ALL_OR_NOTHING = 'all or nothing in one transaction: when a volume refuses (not found here included), none changes and the others answer GROUP_NOT_APPLIED'
 
 const Empty = Type.Object({})
+
+/** A place in list order: a volume's name and uuid. */
+const ListCursor = Type.Object({ volume_name: Type.String(), volume_uuid: Uuid })
 
 /**
  * Every operation: its path under AGENT_PREFIX, whether the client may retry it (it has
@@ -110,12 +115,16 @@ export const operations = {
       exclude_namespaces: Type.Optional(Type.Array(Uuid)),
       limit: Type.Integer({ minimum: 0 }),
       /** Items skipped before the first one answered (absent: 0); the API pages long lists with it. */
-      offset: Type.Optional(Type.Integer({ minimum: 0 }))
+      offset: Type.Optional(Type.Integer({ minimum: 0 })),
+      /** Added in v1, advertised as the feature list-after: only the items after this one in list order (offset counts from there). */
+      after: Type.Optional(ListCursor)
     }),
     answer: Type.Object({
       cluster: Type.Object({ uuid: Type.String(), name: Type.String(), mode: Type.String() }),
       ranges: Type.Array(Type.Object({ namespace_uuid: Type.String(), total_count: Type.Integer({ minimum: 0 }) })),
-      items: Type.Array(wire(InternalVolumeCdpListInfo))
+      items: Type.Array(wire(InternalVolumeCdpListInfo)),
+      /** With `after`: how many of the matching items are at or before it (an agent without list-after leaves it out). */
+      before: Type.Optional(Type.Integer({ minimum: 0 }))
     })
   },
   info: {
