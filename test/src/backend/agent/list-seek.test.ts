@@ -13,7 +13,7 @@ import type { AgentRoute } from '../../../../src/backend/agent/routing.js'
 import type { CdpListItem, ListQuery } from '../../../../src/backend/port.js'
 import { compareListKeys } from '../../../../src/list-order.js'
 import { ok, startAgent, type FakeAgent } from '../../../helpers/fake-agent.js'
-import { parseLossless, stringifyLossless } from '../../../helpers/app.js'
+import { parseExact, printExact } from '../../../../src/json.js'
 
 const CLUSTER = randomUUID()
 const TENANT = randomUUID()
@@ -48,8 +48,8 @@ async function plainV1 (t: Test, agent: Agent): Promise<FakeAgent> {
   return await startAgent(t, async ({ op, body }) => {
     if (op === '/health') return ok({ protocol: 1 })
     const { after: _after, ...plain } = body as Record<string, unknown>
-    const answer = await fetch(`${agent.url}${AGENT_PREFIX}${op}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: stringifyLossless(plain) })
-    const envelope = parseLossless(await answer.text()) as { data: Record<string, unknown> }
+    const answer = await fetch(`${agent.url}${AGENT_PREFIX}${op}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: printExact(plain) })
+    const envelope = parseExact(await answer.text()) as { data: Record<string, unknown> }
     const { before: _before, ...data } = envelope.data
     return ok(data)
   })
@@ -91,7 +91,7 @@ t.test('a deep page asks each agent a few short questions, and a remembered page
   // Counting agents in front of the real ones: they pass everything through, features included.
   const counted = await Promise.all(agents.map(async (agent) => {
     const fake = await startAgent(t, async ({ op, body }) => {
-      const answer = await fetch(`${agent.url}${AGENT_PREFIX}${op}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: stringifyLossless(body ?? {}) })
+      const answer = await fetch(`${agent.url}${AGENT_PREFIX}${op}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: printExact(body ?? {}) })
       return { status: answer.status, body: await answer.text() }
     })
     return { namespace: agent.namespace, url: fake.url, fake }
