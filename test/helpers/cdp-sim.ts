@@ -56,8 +56,10 @@ export async function startAgent (t: Teardown, args: string[] = [], preload: str
  * group is the URL). `preload`: modules run before it (node --import, through tsx).
  */
 export async function startServing (t: Teardown, args: string[], urlLine: RegExp, preload: string[] = []): Promise<Agent> {
-  const imports = preload.length === 0 ? [] : ['--import', 'tsx', ...preload.flatMap((p) => ['--import', p])]
-  const child = spawn(process.execPath, [...imports, BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+  // A preload is TypeScript, so the command runs from source through tsx, its worker thread too
+  // (the built one would start a worker that cannot load the preload's .ts).
+  const entry = preload.length === 0 ? [BIN] : ['--import', 'tsx', ...preload.flatMap((p) => ['--import', p]), 'simulator/cli.ts']
+  const child = spawn(process.execPath, [...entry, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
   t.teardown(() => { if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL') })
   // 'close', not 'exit': by then its stderr has been read to the end.
   const exited = once(child, 'close') as Promise<[number | null]>
