@@ -54,8 +54,6 @@ export class AgentBackend implements CdpBackend {
   private readonly routing: RoutingTable
   private readonly client: AgentClient
   private readonly concurrency: number
-  /** What each agent URL said of list-after (negotiation, not data: the lists stay on the agents). */
-  private readonly listAfter = new Map<string, boolean>()
   private readonly pivots = new PivotMemory()
 
   constructor (options: AgentBackendOptions) {
@@ -112,7 +110,7 @@ export class AgentBackend implements CdpBackend {
    */
   private async seek (query: ListQuery, asked: ReadonlyArray<{ route: ResolvedRoute, request: AgentRequest<'list'> }>): Promise<ListResult | undefined> {
     const urls = [...new Set(asked.flatMap(({ route }) => route.urls))]
-    const speaks = await mapLimit(urls, this.concurrency, async (url) => await this.speaksListAfter(url))
+    const speaks = await mapLimit(urls, this.concurrency, async (url) => await this.client.supports(url, AgentFeature.listAfter))
     if (!speaks.every(Boolean)) return undefined
     try {
       const { answers, skipped } = await seekPage(query, asked.length, this.concurrency, async (i, ask) => {
@@ -123,20 +121,9 @@ export class AgentBackend implements CdpBackend {
     } catch (err) {
       if (!isCdpError(err)) throw err
       // An agent may have been replaced by one without the cursor: ask its health again next time.
-      for (const url of urls) this.listAfter.delete(url)
+      this.client.forgetFeatures(urls)
       return undefined
     }
-  }
-
-  /** Whether the agent at `url` advertises list-after in its health answer; learnt once per URL. */
-  private async speaksListAfter (url: string): Promise<boolean> {
-    const known = this.listAfter.get(url)
-    if (known !== undefined) return known
-    const health = await settle(this.client.call('health', [url], {}, { retry: false }))
-    if (!health.ok) return false
-    const speaks = health.value.features?.includes(AgentFeature.listAfter) === true
-    this.listAfter.set(url, speaks)
-    return speaks
   }
 
   /**

@@ -11,6 +11,7 @@ import { CdpError, Scode, scodeName } from '../../errors.js'
 import { parseJson, parseJsonAsDoubles } from '../../json.js'
 import { decodeStrings } from '../../schemas/wire.js'
 import { answerLimit } from './answer-limits.js'
+import { settle } from './fan-out.js'
 import {
   AGENT_PREFIX, AgentEnvelope, AgentFeature, UINT64_STRINGS_MEDIA, decode, namesUint64Strings, operations,
   type AgentAnswer, type AgentRequest, type Operation
@@ -63,6 +64,8 @@ type Attempt = { ok: true, data: unknown, strings: boolean } | ({ ok: false } & 
 const CONNECT_ERRORS = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_CONNECT_TIMEOUT'])
 const TIMEOUT_ERRORS = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT'])
 const TIMED_OUT = Symbol('agent deadline')
+/** What an agent is taken to list while its background `health` call is on its way. */
+const NOT_YET_SAID: ReadonlySet<string> = new Set()
 
 export class AgentClient {
   private readonly pools = new Map<string, Pool>()
@@ -125,8 +128,24 @@ export class AgentClient {
    */
   private learnFeatures (url: string): void {
     if (this.features.has(url)) return
-    this.features.set(url, new Set())
+    this.features.set(url, NOT_YET_SAID)
     this.call('health', [url], {}, { retry: false }).catch(() => {})
+  }
+
+  /**
+   * Whether the agent at `url` lists `feature`: from its last `health` answer, or from a
+   * `health` call now when it has not answered one yet (false when it cannot say).
+   */
+  async supports (url: string, feature: string): Promise<boolean> {
+    const known = this.features.get(url)
+    if (known !== undefined && known !== NOT_YET_SAID) return known.has(feature)
+    const health = await settle(this.call('health', [url], {}, { retry: false }))
+    return health.ok && health.value.features?.includes(feature) === true
+  }
+
+  /** Forgets what `urls` listed (an agent may have been replaced): their next `health` says again. */
+  forgetFeatures (urls: readonly string[]): void {
+    for (const url of urls) this.features.delete(url)
   }
 
   async close (): Promise<void> {
