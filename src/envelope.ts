@@ -12,7 +12,8 @@ export interface Envelope<T> {
 }
 
 export function succeeded<T> (data: T): Envelope<T> {
-  return { ...SUCCESS, desc: '', stack: null, data }
+  // Written out rather than spread from SUCCESS: V8 builds a spread-then-more object slowly.
+  return { scode: SUCCESS.scode, desc: '', message: SUCCESS.message, message_cn: SUCCESS.message_cn, stack: null, data }
 }
 
 export function failed<T> (error: CdpError, data: T): Envelope<T> {
