@@ -36,6 +36,18 @@ function printedIfAsked (query: ListQuery, result: ListResult): ListResult {
   return { ...result, List: [], printed_list: new TextEncoder().encode(printListItems(result.List)) }
 }
 
+/**
+ * The bytes an answer hands over rather than copies: a read's range or a printed list. Cloned,
+ * a 256 KiB read cost the main thread a copy and the collector its work, more than the read
+ * itself; handed over, the main thread gets the worker's memory. Only bytes that fill their
+ * whole ArrayBuffer (nothing else of the worker's shares it) are handed over.
+ */
+function handedOver (value: unknown): ArrayBuffer[] {
+  const bytes = value instanceof Uint8Array ? value : (value as Partial<ListResult> | undefined)?.printed_list
+  if (bytes === undefined || !(bytes.buffer instanceof ArrayBuffer)) return []
+  return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? [bytes.buffer] : []
+}
+
 let simulator: Simulator
 try {
   simulator = new Simulator(options)
@@ -54,8 +66,7 @@ async function answer ({ id, method, args }: CallMessage): Promise<void> {
     else if (hooks.has(method)) value = method === 'stallForTest' ? stallForTest(args[0] as number) : crashForTest()
     else throw new Error(`the simulator worker has no call ${method}`)
     publishChanges()
-    const printed = (value as Partial<ListResult> | undefined)?.printed_list
-    port.postMessage({ id, value, errors: errorsInside(value) }, printed === undefined ? [] : [printed.buffer as ArrayBuffer])
+    port.postMessage({ id, value, errors: errorsInside(value) }, handedOver(value))
   } catch (error) {
     publishChanges()
     port.postMessage({ id, failed: toWire(error) })

@@ -1,7 +1,10 @@
-// The transmission phase: requests one at a time, in the order they arrive, each answered
-// once the device has done it (a write's reply means it is applied; FLUSH follows every
-// earlier write). A request the export cannot serve gets an NBD error and the connection
-// goes on; only a bad request magic (the stream is lost) or the client leaving ends it.
+// The transmission phase: requests in the order they arrive, each answered once the device
+// has done it (a write's reply means it is applied; FLUSH follows every earlier write), the
+// replies in request order. A run of reads is asked of the device at once, up to
+// READS_AHEAD_BYTES, so a device in another thread works on the next while this one writes
+// the last; any other request waits until the reads before it are answered. A request the
+// export cannot serve gets an NBD error and the connection goes on; only a bad request
+// magic (the stream is lost) or the client leaving ends it.
 // Replies are held back while further requests are already buffered, and go out
 // together before the server waits on the client, so a queue of requests costs one socket
 // write, not one each, and no reply waits for a request the client has not sent.
@@ -39,8 +42,15 @@ const ALLOWED_FLAGS: Record<number, number> = {
 const REPLY_BACKLOG = 8 * 1024 * 1024
 /** Bytes of replies held back at most before they go out, requests waiting or not. */
 const REPLY_BATCH = 1024 * 1024
+/** Bytes of reads asked of the device at most before the oldest one's reply is awaited. */
+const READS_AHEAD_BYTES = 8 * 1024 * 1024
 
 const WRITES: number[] = [CMD.WRITE, CMD.TRIM, CMD.WRITE_ZEROES]
+/** Requests that change nothing: they may be under way together. */
+const READS: number[] = [CMD.READ, CMD.BLOCK_STATUS]
+
+/** A request's reply: the parts that go to the socket, in order. */
+type Reply = Uint8Array[]
 
 /** Replies held back until the server would wait on the client, then written together. */
 class HeldReplies {
@@ -49,9 +59,11 @@ class HeldReplies {
 
   constructor (private readonly socket: Socket) {}
 
-  write (part: Uint8Array): void {
-    this.parts.push(part)
-    this.bytes += part.length
+  write (reply: Reply): void {
+    for (const part of reply) {
+      this.parts.push(part)
+      this.bytes += part.length
+    }
     if (this.bytes > REPLY_BATCH) this.send()
   }
 
@@ -66,13 +78,44 @@ class HeldReplies {
   }
 }
 
+/** Reads under way, oldest first, each reply written to `out` in request order. */
+class ReadsAhead {
+  private readonly reads: Array<{ reply: Promise<Reply>, bytes: number, settled: boolean }> = []
+  /** What the reads under way asked for. */
+  bytes = 0
+
+  constructor (private readonly out: HeldReplies) {}
+
+  add (reply: Promise<Reply>, bytes: number): void {
+    const read = { reply, bytes, settled: false }
+    void reply.then(() => { read.settled = true })
+    this.reads.push(read)
+    this.bytes += bytes
+  }
+
+  async answerOldest (): Promise<void> {
+    const oldest = this.reads.shift()!
+    this.bytes -= oldest.bytes
+    // Waiting on the device is waiting too: the replies done so far go out first.
+    if (!oldest.settled) this.out.send()
+    this.out.write(await oldest.reply)
+  }
+
+  async answerAll (): Promise<void> {
+    while (this.reads.length > 0) await this.answerOldest()
+  }
+}
+
 /** Serves requests until NBD_CMD_DISC. */
 export async function transmit (socket: Socket, reader: SocketReader, session: Session): Promise<void> {
-  const { device, revoked } = session.export
   const out = new HeldReplies(socket)
+  const ahead = new ReadsAhead(out)
   // What the client has sent already is read without a word; before waiting, replies go out.
   const read = async (length: number): Promise<Buffer> => {
-    if (!reader.holds(length)) out.send()
+    if (!reader.holds(length)) {
+      await ahead.answerAll()
+      out.send()
+    }
     return await reader.read(length)
   }
   for (;;) {
@@ -86,40 +129,49 @@ export async function transmit (socket: Socket, reader: SocketReader, session: S
       offset: Number(header.readBigUInt64BE(16)),
       length: header.readUInt32BE(24)
     }
-    if (request.type === CMD.DISC) {
-      out.send()
-      return
-    }
-
-    let payload: Buffer | undefined
-    if (request.type === CMD.WRITE) {
-      // The payload follows whatever the verdict, and must be consumed to stay in step.
-      if (request.length > MAX_PAYLOAD) {
+    if (READS.includes(request.type)) {
+      ahead.add(serve(session, request, undefined), request.length)
+      while (ahead.bytes > READS_AHEAD_BYTES) await ahead.answerOldest()
+    } else {
+      // A write, FLUSH or DISC follows the reads before it.
+      await ahead.answerAll()
+      if (request.type === CMD.DISC) {
         out.send()
-        await reader.skip(request.length)
-        sendError(out, session, request, ERRNO.EINVAL, `a write carries at most ${MAX_PAYLOAD} bytes`)
-        continue
+        return
       }
-      payload = await read(request.length)
-    }
-
-    const refusal = revoked.aborted
-      ? { errno: ERRNO.ESHUTDOWN, message: 'the export was withdrawn' }
-      : check(request, device, session)
-    if (refusal !== undefined) sendError(out, session, request, refusal.errno, refusal.message)
-    else {
-      try {
-        await execute(out, session, device, request, payload)
-      } catch (error) {
-        if (error instanceof NbdError) sendError(out, session, request, error.errno, error.message)
-        else sendError(out, session, request, ERRNO.EIO, 'the export failed to serve the request')
+      let payload: Buffer | undefined
+      if (request.type === CMD.WRITE) {
+        // The payload follows whatever the verdict, and must be consumed to stay in step.
+        if (request.length > MAX_PAYLOAD) {
+          out.send()
+          await reader.skip(request.length)
+          out.write(errorReply(session, request, ERRNO.EINVAL, `a write carries at most ${MAX_PAYLOAD} bytes`))
+          continue
+        }
+        payload = await read(request.length)
       }
+      out.write(await serve(session, request, payload))
     }
     // Replies may queue up to a few requests' worth; a client that stops reading stops us.
     if (socket.writableLength > REPLY_BACKLOG) {
       out.send()
       await once(socket, 'drain')
     }
+  }
+}
+
+/** The reply to a request, an NBD error if the export cannot serve it; the device is asked at once. */
+async function serve (session: Session, request: Request, payload: Buffer | undefined): Promise<Reply> {
+  const { device, revoked } = session.export
+  const refusal = revoked.aborted
+    ? { errno: ERRNO.ESHUTDOWN, message: 'the export was withdrawn' }
+    : check(request, device, session)
+  if (refusal !== undefined) return errorReply(session, request, refusal.errno, refusal.message)
+  try {
+    return await execute(session, device, request, payload)
+  } catch (error) {
+    if (error instanceof NbdError) return errorReply(session, request, error.errno, error.message)
+    return errorReply(session, request, ERRNO.EIO, 'the export failed to serve the request')
   }
 }
 
@@ -147,12 +199,11 @@ function check (request: Request, device: BlockDevice, session: Session): { errn
   return undefined
 }
 
-async function execute (out: HeldReplies, session: Session, device: BlockDevice, request: Request, payload: Buffer | undefined): Promise<void> {
+async function execute (session: Session, device: BlockDevice, request: Request, payload: Buffer | undefined): Promise<Reply> {
   const { offset, length } = request
   switch (request.type) {
     case CMD.READ:
-      sendData(out, session, request, await device.read(offset, length))
-      return
+      return dataReply(session, request, await device.read(offset, length))
     case CMD.WRITE:
       await device.write(offset, payload!)
       break
@@ -166,28 +217,24 @@ async function execute (out: HeldReplies, session: Session, device: BlockDevice,
       await device.writeZeroes(offset, length)
       break
     case CMD.BLOCK_STATUS:
-      sendBlockStatus(out, request, await device.extents(offset, length))
-      return
+      return blockStatusReply(request, await device.extents(offset, length))
   }
   // FUA asks for the write to be durable before the reply; every write here is.
-  sendDone(out, session, request)
+  return doneReply(session, request)
 }
 
-function sendDone (out: HeldReplies, session: Session, request: Request): void {
-  if (session.structured) out.write(chunkHeader(request, REPLY_FLAG_DONE, REPLY_TYPE.NONE, 0))
-  else out.write(simpleHeader(request, 0))
+function doneReply (session: Session, request: Request): Reply {
+  return [session.structured ? chunkHeader(request, REPLY_FLAG_DONE, REPLY_TYPE.NONE, 0) : simpleHeader(request, 0)]
 }
 
-function sendData (out: HeldReplies, session: Session, request: Request, data: Uint8Array): void {
-  if (session.structured) {
-    const header = chunkHeader(request, REPLY_FLAG_DONE, REPLY_TYPE.OFFSET_DATA, 8 + data.length, 8)
-    header.writeBigUInt64BE(BigInt(request.offset), 20)
-    out.write(header)
-  } else out.write(simpleHeader(request, 0))
-  out.write(data)
+function dataReply (session: Session, request: Request, data: Uint8Array): Reply {
+  if (!session.structured) return [simpleHeader(request, 0), data]
+  const header = chunkHeader(request, REPLY_FLAG_DONE, REPLY_TYPE.OFFSET_DATA, 8 + data.length, 8)
+  header.writeBigUInt64BE(BigInt(request.offset), 20)
+  return [header, data]
 }
 
-function sendBlockStatus (out: HeldReplies, request: Request, extents: Array<{ length: number, hole: boolean, zero: boolean }>): void {
+function blockStatusReply (request: Request, extents: Array<{ length: number, hole: boolean, zero: boolean }>): Reply {
   const wanted = (request.flags & CMD_FLAG.REQ_ONE) !== 0 ? extents.slice(0, 1) : extents
   const descriptors: Array<[number, number]> = []
   let covered = 0
@@ -204,20 +251,17 @@ function sendBlockStatus (out: HeldReplies, request: Request, extents: Array<{ l
     reply.writeUInt32BE(length, 24 + 8 * i)
     reply.writeUInt32BE(status, 28 + 8 * i)
   })
-  out.write(reply)
+  return [reply]
 }
 
-function sendError (out: HeldReplies, session: Session, request: Request, errno: Errno, message: string): void {
-  if (!session.structured) {
-    out.write(simpleHeader(request, errno))
-    return
-  }
+function errorReply (session: Session, request: Request, errno: Errno, message: string): Reply {
+  if (!session.structured) return [simpleHeader(request, errno)]
   const text = Buffer.from(message)
   const reply = chunkHeader(request, REPLY_FLAG_DONE, REPLY_TYPE.ERROR, 6 + text.length, 6 + text.length)
   reply.writeUInt32BE(errno, 20)
   reply.writeUInt16BE(text.length, 24)
   text.copy(reply, 26)
-  out.write(reply)
+  return [reply]
 }
 
 function simpleHeader (request: Request, errno: number): Buffer {

@@ -1,5 +1,6 @@
 // For the NBD benchmarks: a 256 MiB random image on disk, an `nbdkit memory` peer on
-// 127.0.0.1, and nbdcopy timed against either. Best of three runs each, alternating, so
+// 127.0.0.1, and nbdcopy timed against either, with the simulator in its worker thread (as
+// served) and in process. Best of three runs each, alternating, so
 // both see the same machine.
 import { execFile, spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
@@ -9,7 +10,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { serveVolumeExports, type VolumeExports } from '../../simulator/nbd/volume-exports.js'
-import { benchSimulator, type BenchSim, seconds } from './sim-setup.js'
+import { openSimulator, openWorkerSimulator, type Simulator, type WorkerSimulator } from '../../simulator/index.js'
+import { benchOptions, benchTopology, enableAll, seconds } from './sim-setup.js'
 
 const run = promisify(execFile)
 export const IMAGE_BYTES = 256 * 1024 * 1024
@@ -61,19 +63,48 @@ export async function bestOf (subject: () => Promise<void>, peer: () => Promise<
   return { subject: mibs(best.subject), peer: mibs(best.peer) }
 }
 
+/** Where the exports' simulator runs: in its worker thread, as npm start and cdp-sim agent serve it, or in process. */
+export type SimulatorPlace = 'worker' | 'in process'
+
+export interface NbdBench {
+  sim: Simulator | WorkerSimulator
+  cluster: string
+  volumes: string[]
+}
+
+async function openNbdBench (place: SimulatorPlace): Promise<NbdBench> {
+  const topology = benchTopology(1, IMAGE_BYTES)
+  const sim = place === 'worker' ? await openWorkerSimulator(benchOptions(topology)) : openSimulator(benchOptions(topology))
+  return { sim, ...await enableAll(sim, topology) }
+}
+
 /** A simulator with one 256 MiB CDP volume behind NBD exports, a random image and an nbdkit peer, all closed after `measure`. */
-export async function againstNbdkit (measure: (setup: { bench: BenchSim, exports: VolumeExports, image: string, peer: string }) => Promise<{ subject: number, peer: number }>): Promise<{ subject: number, peer: number, ratio: number }> {
+export async function againstNbdkit (place: SimulatorPlace, measure: (setup: { bench: NbdBench, exports: VolumeExports, image: string, peer: string }) => Promise<{ subject: number, peer: number }>): Promise<{ subject: number, peer: number, ratio: number }> {
   const image = await randomImage()
-  const bench = await benchSimulator(1, 600, IMAGE_BYTES)
+  const bench = await openNbdBench(place)
   const exports = await serveVolumeExports(bench.sim, { port: 0, secretNames: false })
   const peer = await nbdkitMemory()
   try {
     const result = await measure({ bench, exports, image: image.path, peer: peer.uri })
-    return { ...result, ratio: Number((result.subject / result.peer).toFixed(3)) }
+    return { subject: result.subject, peer: result.peer, ratio: Number((result.subject / result.peer).toFixed(3)) }
   } finally {
     peer.close()
     await exports.server.close()
     await bench.sim.close()
     await image.remove()
+  }
+}
+
+/** The figures of a subject measured served from the worker (`ratio`) and in process (`in_process_ratio`). */
+export async function servedAndInProcess (unit: string, measure: (place: SimulatorPlace) => Promise<{ subject: number, peer: number, ratio: number }>): Promise<Record<string, number>> {
+  const served = await measure('worker')
+  const inProcess = await measure('in process')
+  return {
+    [unit]: served.subject,
+    nbdkit_mib_per_s: served.peer,
+    ratio: served.ratio,
+    [`in_process_${unit}`]: inProcess.subject,
+    in_process_nbdkit_mib_per_s: inProcess.peer,
+    in_process_ratio: inProcess.ratio
   }
 }

@@ -102,6 +102,29 @@ t.test('a list longer than a step: printed in the worker, the same bytes and hea
   t.ok(worker.bytes.equals(local.bytes), 'byte for byte')
 })
 
+t.test('bytes read through the worker are the in-process reads, each its own (handed over, never shared)', async (t) => {
+  const worker = await openWorkerHarness(options())
+  t.teardown(() => worker.simulator.close())
+  const local = openHarness(options())
+  t.teardown(() => local.simulator.close())
+  const data = Buffer.alloc(3 * 4096)
+  for (let i = 0; i < data.length; i++) data[i] = (i * 7 + (i >> 12)) & 0xff
+  // Blocks 0-2 written, 3 a hole, 4 a fill: ranges all stored, with holes, and all holes.
+  const writes = [{ offset: 0, data }, { offset: 4 * 4096, length: 4096, fill: 9 }]
+  await worker.simulator.write(DEMO.vol1, writes)
+  local.simulator.write(DEMO.vol1, writes)
+  const ranges: Array<[offset: number, length: number]> = [[0, 3 * 4096], [4096, 4 * 4096], [5 * 4096, 2 * 4096], [0, 4096]]
+  const first = []
+  for (const [offset, length] of ranges) {
+    const bytes = await worker.simulator.readImage(DEMO.vol1, offset, length)
+    t.ok(Buffer.isBuffer(bytes), `${offset}+${length} is a Buffer`)
+    t.same(bytes, local.simulator.readImage(DEMO.vol1, offset, length), `${offset}+${length}`)
+    first.push(bytes)
+  }
+  const again = await Promise.all(ranges.map(async ([offset, length]) => await worker.simulator.readImage(DEMO.vol1, offset, length)))
+  t.same(again, first, 'read again, the same bytes; the first answers are intact')
+})
+
 t.test('a worker that dies turns calls into 503 SIMULATOR_STOPPED and reports why', async (t) => {
   const { base, simulator } = await serveWorker(t)
   // Sent as the worker dies: it is refused in flight or at once, by the same 503.
