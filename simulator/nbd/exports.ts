@@ -2,6 +2,9 @@
 // opened it get errors from then on. With secret names on (the server has API tokens), a
 // name is `<name>/<secret>`: the secret comes back from publish() for the control API to
 // reveal, a name without the right secret is unknown, and NBD_OPT_LIST lists nothing.
+// An export's device and revocation signal are made when a client first opens it: a server
+// offers every volume of the cluster (100,000 in a large topology), and a device's closures
+// with an AbortController cost about 2.4 KB each, where most exports are never opened.
 import { randomBytes, timingSafeEqual } from 'node:crypto'
 import type { BlockDevice } from './device.js'
 
@@ -11,9 +14,13 @@ export interface Export {
   readonly revoked: AbortSignal
 }
 
-interface Entry extends Export {
+/** A device, or what makes it when the export is first opened. */
+export type DeviceSource = BlockDevice | (() => BlockDevice)
+
+interface Entry {
+  source: DeviceSource
   secret: Buffer | undefined
-  controller: AbortController
+  opened?: Export & { controller: AbortController }
 }
 
 export class ExportTable {
@@ -22,28 +29,40 @@ export class ExportTable {
   constructor (private readonly secretNames: boolean) {}
 
   /** Offers device as name (replacing and revoking any export of that name); answers the name a client must ask for. */
-  publish (name: string, device: BlockDevice): string {
+  publish (name: string, device: DeviceSource): string {
     this.withdraw(name)
-    const controller = new AbortController()
     const secret = this.secretNames ? randomBytes(16).toString('hex') : undefined
-    this.entries.set(name, {
-      device,
-      controller,
-      revoked: controller.signal,
-      secret: secret === undefined ? undefined : Buffer.from(secret)
-    })
-    return secret === undefined ? name : `${name}/${secret}`
+    this.entries.set(name, { source: device, secret: secret === undefined ? undefined : Buffer.from(secret) })
+    return this.nameOf(name) as string
+  }
+
+  /** The name a client must ask for to open `name`'s export (with its secret, when names carry one); undefined when it is not offered. */
+  nameOf (name: string): string | undefined {
+    const entry = this.entries.get(name)
+    if (entry === undefined) return undefined
+    return entry.secret === undefined ? name : `${name}/${entry.secret.toString()}`
   }
 
   withdraw (name: string): void {
     const entry = this.entries.get(name)
     if (entry === undefined) return
     this.entries.delete(name)
-    entry.controller.abort()
+    entry.opened?.controller.abort()
   }
 
   /** The export a client's name opens, if any. */
   open (requested: string): Export | undefined {
+    const entry = this.entryFor(requested)
+    if (entry === undefined) return undefined
+    if (entry.opened === undefined) {
+      const controller = new AbortController()
+      const device = typeof entry.source === 'function' ? entry.source() : entry.source
+      entry.opened = { device, controller, revoked: controller.signal }
+    }
+    return entry.opened
+  }
+
+  private entryFor (requested: string): Entry | undefined {
     if (!this.secretNames) return this.entries.get(requested)
     const slash = requested.lastIndexOf('/')
     if (slash < 0) return undefined

@@ -25,15 +25,9 @@ export interface VolumeExports extends NbdNames {
 
 export async function serveVolumeExports (sim: VolumeSource, options: { port: number, secretNames: boolean }): Promise<VolumeExports> {
   const table = new ExportTable(options.secretNames)
-  const names = new Map<string, string>()
-  const publish = (key: string, device: BlockDevice): void => { names.set(key, table.publish(key, device)) }
-  const withdraw = (key: string): void => {
-    names.delete(key)
-    table.withdraw(key)
-  }
   const showView = (uuid: string, size: number, on: boolean): void => {
-    if (on) publish(`view/${uuid}`, viewDevice(sim, uuid, size))
-    else withdraw(`view/${uuid}`)
+    if (on) table.publish(`view/${uuid}`, () => viewDevice(sim, uuid, size))
+    else table.withdraw(`view/${uuid}`)
   }
   const viewIsOn = async (uuid: string): Promise<boolean> => {
     try {
@@ -45,10 +39,10 @@ export async function serveVolumeExports (sim: VolumeSource, options: { port: nu
     }
   }
   const sizes = new Map<string, number>()
-  for (const volume of await sim.volumes()) {
-    sizes.set(volume.uuid, volume.size)
-    publish(`volume/${volume.uuid}`, volumeDevice(sim, volume.uuid, volume.size))
-    if (volume.cdp_state !== 'none') showView(volume.uuid, volume.size, await viewIsOn(volume.uuid))
+  for (const { uuid, size, cdp_state: state } of await sim.volumes()) {
+    sizes.set(uuid, size)
+    table.publish(`volume/${uuid}`, () => volumeDevice(sim, uuid, size))
+    if (state !== 'none') showView(uuid, size, await viewIsOn(uuid))
   }
   sim.onViewChange((uuid, on) => {
     const size = sizes.get(uuid)
@@ -57,7 +51,7 @@ export async function serveVolumeExports (sim: VolumeSource, options: { port: nu
   const server = await listenNbd(table, options.port)
   return {
     server,
-    exportName: (volumeUuid, kind) => names.get(`${kind}/${volumeUuid.toLowerCase()}`),
+    exportName: (volumeUuid, kind) => table.nameOf(`${kind}/${volumeUuid.toLowerCase()}`),
     uri: (name) => `nbd://127.0.0.1:${server.port}/${name}`
   }
 }

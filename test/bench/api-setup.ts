@@ -99,6 +99,20 @@ export async function infoData (db: string, snapshots = 100): Promise<BenchData 
   return { sim, topology, ref, path: `${CDP}/info?cluster_uuid=${cluster}&volume_uuid=${volume}` }
 }
 
+/** The first page of 10 of the cluster's CDP volumes whose name holds `filter`. */
+export function listPath (topology: Topology, filter: string): string {
+  return `${CDP}/list?cluster_uuid=${topology.clusters[0]?.uuid ?? ''}&page_num=0&page_size=10&filter_name=${filter}`
+}
+
+/** Every volume of the topology's one cluster gets CDP, a thousand volumes a call. */
+export async function enableCdpOnAll (backend: Pick<CdpBackend, 'edit'>, topology: Topology): Promise<void> {
+  const cluster = topology.clusters[0]?.uuid ?? ''
+  const refs = topology.volumes.map((v) => ({ cluster_uuid: cluster, volume_uuid: v.uuid }))
+  for (let i = 0; i < refs.length; i += 1000) {
+    await backend.edit({ cdp_priority: 'mid', reserve_capacity: 1n << 30n, reserve_duration: 86400n }, refs.slice(i, i + 1000))
+  }
+}
+
 /**
  * `volumes` CDP volumes named vol-000000…, and the first page of 10 of those whose name
  * holds `filter` ("vol-0999" at 100,000 volumes: vol-099900 … vol-099999, 100 of them).
@@ -106,10 +120,6 @@ export async function infoData (db: string, snapshots = 100): Promise<BenchData 
 export async function listData (db: string, volumes: number, filter: string): Promise<BenchData> {
   const topology = benchTopology(volumes)
   const sim = openSimulator({ db, topology, clock: { mode: 'manual' } })
-  const cluster = topology.clusters[0]?.uuid ?? ''
-  const refs = topology.volumes.map((v) => ({ cluster_uuid: cluster, volume_uuid: v.uuid }))
-  for (let i = 0; i < refs.length; i += 1000) {
-    await sim.edit({ cdp_priority: 'mid', reserve_capacity: 1n << 30n, reserve_duration: 86400n }, refs.slice(i, i + 1000))
-  }
-  return { sim, topology, path: `${CDP}/list?cluster_uuid=${cluster}&page_num=0&page_size=10&filter_name=${filter}` }
+  await enableCdpOnAll(sim, topology)
+  return { sim, topology, path: listPath(topology, filter) }
 }

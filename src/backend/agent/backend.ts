@@ -13,12 +13,12 @@ import type {
 import { identityFromRef } from '../identity.js'
 import type { CdpEventsPage, EventsQuery } from '../../schemas/events.js'
 import type { WindowFacts } from '../../schemas/window.js'
-import { CdpError, isCdpError, Scode } from '../../errors.js'
+import { CdpError, Scode } from '../../errors.js'
 import { LIST_PAGE_ITEMS } from './answer-limits.js'
 import { AgentClient, scodeError, type AgentClientOptions, type AgentLog, type AgentTls } from './client.js'
 import { mapLimit, settle, type Settled } from './fan-out.js'
 import { listRequest, mergeList } from './list-merge.js'
-import { PivotMemory, seekable, seekPage } from './list-seek.js'
+import { CursorNotSpoken, PivotMemory, seekable, seekPage } from './list-seek.js'
 import { AgentFeature, type AgentAnswer, type AgentRequest } from './protocol.js'
 import { RoutingTable, type AgentRoute, type ResolvedRoute } from './routing.js'
 
@@ -104,24 +104,25 @@ export class AgentBackend implements CdpBackend {
   }
 
   /**
-   * A deep page across several agents by the keyset cursor, when every agent advertises it;
-   * undefined when one does not, or when any agent fails meanwhile (the plain way then
-   * reports the failure range by range).
+   * A deep page across several agents by the keyset cursor, unless an agent says it lacks
+   * it (its `health` does not list it, or it answers `after` without `before`): undefined
+   * then, and the page goes the plain way. An agent that cannot say (its `health` failed)
+   * is sought with the rest; when it fails, its ranges carry its error.
    */
   private async seek (query: ListQuery, asked: ReadonlyArray<{ route: ResolvedRoute, request: AgentRequest<'list'> }>): Promise<ListResult | undefined> {
     const urls = [...new Set(asked.flatMap(({ route }) => route.urls))]
     const speaks = await mapLimit(urls, this.concurrency, async (url) => await this.client.supports(url, AgentFeature.listAfter))
-    if (!speaks.every(Boolean)) return undefined
+    if (speaks.includes(false)) return undefined
     try {
-      const { answers, skipped } = await seekPage(query, asked.length, this.concurrency, async (i, ask) => {
+      const { parts, skipped } = await seekPage(query, asked.length, this.concurrency, async (i, ask) => {
         const { route, request } = asked[i] as typeof asked[number]
         return await this.client.call('list', route.urls, { ...request, ...ask })
       }, this.pivots)
-      return mergeList(query, asked.map(({ request }, i) => ({ request, answer: { ok: true, value: answers[i] as AgentAnswer<'list'> } })), skipped)
+      return mergeList(query, asked.map(({ request }, i) => ({ request, answer: parts[i] as Settled<AgentAnswer<'list'>> })), skipped)
     } catch (err) {
-      if (!isCdpError(err)) throw err
-      // An agent may have been replaced by one without the cursor: ask its health again next time.
-      this.client.forgetFeatures(urls)
+      if (!(err instanceof CursorNotSpoken)) throw err
+      // The agent was replaced by one without the cursor: its next `health` says so.
+      this.client.forgetFeatures((asked[err.agent] as typeof asked[number]).route.urls)
       return undefined
     }
   }

@@ -134,13 +134,14 @@ export class AgentClient {
 
   /**
    * Whether the agent at `url` lists `feature`: from its last `health` answer, or from a
-   * `health` call now when it has not answered one yet (false when it cannot say).
+   * `health` call now when it has not answered one yet; undefined when it cannot say (that
+   * call failed).
    */
-  async supports (url: string, feature: string): Promise<boolean> {
+  async supports (url: string, feature: string): Promise<boolean | undefined> {
     const known = this.features.get(url)
     if (known !== undefined && known !== NOT_YET_SAID) return known.has(feature)
     const health = await settle(this.call('health', [url], {}, { retry: false }))
-    return health.ok && health.value.features?.includes(feature) === true
+    return health.ok ? health.value.features?.includes(feature) === true : undefined
   }
 
   /** Forgets what `urls` listed (an agent may have been replaced): their next `health` says again. */
