@@ -11,7 +11,7 @@ import { isRecording } from './disk-faults.js'
 import { recordEvent } from './events.js'
 import type { Cadence } from './options.js'
 import { differencesAt } from './point-in-time.js'
-import type { Sql } from './sql.js'
+import { insertRows, type Sql } from './sql.js'
 
 /** Turns CDP on (the caller knows it is off). */
 export function enableCdp (sql: Sql, cdp: CdpRow, now: Ns, cadence: Cadence): void {
@@ -48,8 +48,9 @@ function openSegment (sql: Sql, cdp: CdpRow, now: Ns, segmentCapacity: bigint): 
 export function applyWrite (sql: Sql, volumeId: bigint, changes: BlockChange[], now: Ns, cadence: Cadence): void {
   const last = new Map<number, number>()
   for (const { block, token } of changes) last.set(block, token)
-  const upsert = sql.prepare('INSERT INTO live_block (volume_id, block, token) VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET token = excluded.token')
-  for (const [block, token] of last) upsert.run(volumeId, block, token)
+  const live: unknown[] = []
+  for (const [block, token] of last) live.push(volumeId, block, token)
+  insertRows(sql, 'INSERT INTO live_block (volume_id, block, token) VALUES', 'ON CONFLICT DO UPDATE SET token = excluded.token', 3, live)
   const cdp = cdpOf(sql, volumeId)
   if (cdp === undefined) return
   // While CDP is off, or its disk (disk-faults.ts) is failed or full, the journal records
@@ -64,13 +65,15 @@ function appendJournal (sql: Sql, cdp: CdpRow, changes: Map<number, number>, now
   if (cdp.active_seq === null || cdp.active_use === null || cdp.active_capacity === null) {
     throw new Error(`volume ${cdp.volume_id} has CDP on but no active segment`)
   }
-  const insert = sql.prepare('INSERT INTO journal (volume_id, seq, time, block, token) VALUES (?, ?, ?, ?, ?)')
   const segment = { seq: cdp.active_seq, use: cdp.active_use, capacity: cdp.active_capacity, added: 0n }
+  const rows: unknown[] = []
   let total = 0n
   let rolled = false
   // io times are those of the segment's rows: a segment given none keeps them as they were.
   const flush = (): void => {
     if (segment.added === 0n) return
+    insertRows(sql, 'INSERT INTO journal (volume_id, seq, time, block, token) VALUES', '', 5, rows)
+    rows.length = 0
     sql.run(`UPDATE segment SET use = use + ?, io_start_time = coalesce(io_start_time, ?), io_last_time = ?
       WHERE volume_id = ? AND seq = ?`, segment.added, now, now, cdp.volume_id, segment.seq)
     total += segment.added
@@ -86,7 +89,7 @@ function appendJournal (sql: Sql, cdp: CdpRow, changes: Map<number, number>, now
       Object.assign(segment, { seq: opened.active_seq, use: 0n, capacity: opened.active_capacity, added: 0n })
       rolled = true
     }
-    insert.run(cdp.volume_id, segment.seq, now, block, token)
+    rows.push(cdp.volume_id, segment.seq, now, block, token)
     segment.added += BLOCK_BYTES
   }
   flush()

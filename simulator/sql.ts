@@ -59,3 +59,19 @@ export function sqlOver (db: Database, onDiskFull: () => void = () => {}): Sql {
     close: () => { if (db.open) db.close() }
   }
 }
+
+/** Rows one INSERT carries at most: a statement run per row cost about twice as much per row. */
+const ROWS_PER_INSERT = 64
+
+/**
+ * Inserts rows of `width` values each (`values`, flat, row after row) with `insert` (an
+ * `INSERT … VALUES` clause without its rows) and `after` (an ON CONFLICT clause, or empty),
+ * up to ROWS_PER_INSERT rows per statement, in order.
+ */
+export function insertRows (sql: Sql, insert: string, after: string, width: number, values: unknown[]): void {
+  const row = `(${Array(width).fill('?').join(', ')})`
+  for (let at = 0; at < values.length; at += width * ROWS_PER_INSERT) {
+    const chunk = values.slice(at, at + width * ROWS_PER_INSERT)
+    sql.prepare(`${insert} ${Array(chunk.length / width).fill(row).join(', ')} ${after}`).run(chunk)
+  }
+}

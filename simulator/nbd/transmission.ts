@@ -42,8 +42,8 @@ const ALLOWED_FLAGS: Record<number, number> = {
 const REPLY_BACKLOG = 8 * 1024 * 1024
 /** Bytes of replies held back at most before they go out, requests waiting or not. */
 const REPLY_BATCH = 1024 * 1024
-/** Bytes of reads asked of the device at most before the oldest one's reply is awaited. */
-const READS_AHEAD_BYTES = 8 * 1024 * 1024
+/** Bytes of reads asked of the device at most before the oldest one's reply is awaited: enough to keep a worker busy; 8 MiB held replies back longer and cost more CPU. */
+const READS_AHEAD_BYTES = 1 * 1024 * 1024
 
 const WRITES: number[] = [CMD.WRITE, CMD.TRIM, CMD.WRITE_ZEROES]
 /** Requests that change nothing: they may be under way together. */
