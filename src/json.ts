@@ -122,9 +122,29 @@ export function printExact (value: unknown): string {
   return stringify(value) ?? ''
 }
 
-/** JSON with every bigint written as its decimal string (what a `uint64-strings` peer sends). */
+/**
+ * JSON with every bigint written as its decimal string (what a `uint64-strings` peer sends):
+ * a copy with the bigints as strings, printed by the engine's JSON.stringify. A replacer
+ * function, called for every key and value, took an agent's list answer of 10 items 40 µs
+ * here against 24 µs, and an agent prints one such answer per list call.
+ */
 export function stringifyUint64Strings (value: unknown): string {
-  return JSON.stringify(value, (_key, item: unknown) => typeof item === 'bigint' ? item.toString() : item)
+  return JSON.stringify(bigintsAsStrings(value))
+}
+
+function bigintsAsStrings (value: unknown): unknown {
+  if (typeof value === 'bigint') return value.toString()
+  // What has a toJSON (a Date, a Buffer) prints as that says, as it would have.
+  if (typeof value !== 'object' || value === null || typeof (value as { toJSON?: unknown }).toJSON === 'function') return value
+  if (Array.isArray(value)) return value.map(bigintsAsStrings)
+  const copy: Record<string, unknown> = {}
+  for (const key of Object.keys(value)) {
+    const item = bigintsAsStrings((value as Record<string, unknown>)[key])
+    // An own `__proto__` key stays a key (an assignment would set the copy's prototype).
+    if (key === '__proto__') Object.defineProperty(copy, key, { value: item, enumerable: true, writable: true, configurable: true })
+    else copy[key] = item
+  }
+  return copy
 }
 
 /** How many keys the parsed value's objects hold, refusing a forbidden one; iterative, as nesting is unbounded. */

@@ -2,15 +2,15 @@
 // route serving the same bytes: a selective filter (vol-0999, the target), a broad one
 // (vol-0: a tenth of the volumes at 1,000,000, all of them at 100,000) and page 5,000 of
 // the whole list. The server is as npm start configures it: the simulator (database in
-// memory) in its worker thread, metrics on. Then the same server as its own process, for its
-// resident memory (server-rss.ts).
+// memory) in its worker thread, metrics on. `serverRss` adds the same server as its own
+// process, for its resident memory (server-rss.ts).
 import type { BenchResult } from './run.js'
 import { buildSimulatorApp, openWorkerHarness } from '../../simulator/index.js'
 import { againstBareAt, enableCdpOnAll, listPath } from './api-setup.js'
 import { serverRss } from './server-rss.js'
 import { benchTopology } from './sim-setup.js'
 
-export async function listFigures (volumes: number): Promise<BenchResult> {
+export async function listFigures (volumes: number, { serverRss: withServerRss = false } = {}): Promise<BenchResult> {
   const topology = benchTopology(volumes)
   const harness = await openWorkerHarness({ db: ':memory:', topology, clock: { mode: 'manual' } })
   await enableCdpOnAll(harness.simulator, topology)
@@ -40,5 +40,5 @@ export async function listFigures (volumes: number): Promise<BenchResult> {
   } finally {
     await app.close()
   }
-  return { ...figures, ...await serverRss(topology, [path, broadPath, deepPath]) }
+  return withServerRss ? { ...figures, ...await serverRss(topology, [path, broadPath, deepPath]) } : figures
 }

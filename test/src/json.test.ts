@@ -2,7 +2,7 @@
 import fc from 'fast-check'
 import t from 'tap'
 import { CdpError } from '../../src/errors.js'
-import { duplicateKey, parseJson, parseJsonAsDoubles, toUint64 } from '../../src/json.js'
+import { duplicateKey, parseJson, parseJsonAsDoubles, stringifyUint64Strings, toUint64 } from '../../src/json.js'
 
 t.test('integers above 2^53 keep every digit', async (t) => {
   const parsed = parseJson('{"time": 1630057893506590075, "small": 86400, "f": 0.5}') as Record<string, unknown>
@@ -90,4 +90,17 @@ t.test('a key is a key whatever JSON whitespace stands before its colon', async 
     t.throws(() => parseJson(`{"a"${space}: 1, "a"${space}: 1}`), { code: 'INVALID_JSON' }, JSON.stringify(space))
   }
   t.equal(duplicateKey('{"a": ["a" , "a"]}'), undefined, 'strings in an array are not keys')
+})
+
+t.test('stringifyUint64Strings prints what JSON.stringify prints with each bigint as its decimal string', async (t) => {
+  // Any JSON value, with bigints among its values, a Date, and an own __proto__ key.
+  const { tree } = fc.letrec((tie) => ({
+    tree: fc.oneof({ depthSize: 'small' }, fc.jsonValue({ maxDepth: 0 }), fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }), fc.date({ noInvalidDate: true }), tie('array'), tie('object')),
+    array: fc.array(tie('tree'), { maxLength: 4 }),
+    object: fc.dictionary(fc.oneof(fc.string(), fc.constant('__proto__')), tie('tree'), { maxKeys: 4 })
+  }))
+  fc.assert(fc.property(tree, (value) => {
+    const expected = JSON.stringify(value, (_key, item: unknown) => typeof item === 'bigint' ? item.toString() : item)
+    t.equal(stringifyUint64Strings(value), expected)
+  }), { numRuns: 300 })
 })

@@ -17,7 +17,7 @@ import { CdpError, Scode } from '../../errors.js'
 import { LIST_PAGE_ITEMS } from './answer-limits.js'
 import { AgentClient, scodeError, type AgentClientOptions, type AgentLog, type AgentTls } from './client.js'
 import { mapLimit, settle, type Settled } from './fan-out.js'
-import { listRequest, mergeList } from './list-merge.js'
+import { askFrom, listRequest, mergeList } from './list-merge.js'
 import { CursorNotSpoken, PivotMemory, seekable, seekPage } from './list-seek.js'
 import { AgentFeature, type AgentAnswer, type AgentRequest } from './protocol.js'
 import { RoutingTable, type AgentRoute, type ResolvedRoute } from './routing.js'
@@ -116,7 +116,7 @@ export class AgentBackend implements CdpBackend {
     try {
       const { parts, skipped } = await seekPage(query, asked.length, this.concurrency, async (i, ask) => {
         const { route, request } = asked[i] as typeof asked[number]
-        return await this.client.call('list', route.urls, { ...request, ...ask })
+        return await this.client.call('list', route.urls, askFrom(request, ask))
       }, this.pivots)
       return mergeList(query, asked.map(({ request }, i) => ({ request, answer: parts[i] as Settled<AgentAnswer<'list'>> })), skipped)
     } catch (err) {

@@ -4,6 +4,7 @@
 import { compareListKeys } from '../../list-order.js'
 import type { ListQuery, ListResult, RangeState } from '../port.js'
 import type { Settled } from './fan-out.js'
+import type { SeekAsk } from './list-seek.js'
 import type { AgentAnswer, AgentRequest } from './protocol.js'
 import type { ResolvedRoute } from './routing.js'
 
@@ -31,6 +32,21 @@ export function listRequest (query: ListQuery, route: ResolvedRoute): AgentReque
   }
 }
 
+/**
+ * `request` from where a seek's `ask` says. Built field by field, as is each range below:
+ * V8 takes microseconds to spread one object into another, and both run per agent per page.
+ */
+export function askFrom (request: AgentRequest<'list'>, { after, offset, limit }: SeekAsk): AgentRequest<'list'> {
+  const asked: AgentRequest<'list'> = { cluster_uuid: request.cluster_uuid, limit }
+  if (request.tenant !== undefined) asked.tenant = request.tenant
+  if (request.filter_name !== undefined) asked.filter_name = request.filter_name
+  if (request.namespaces !== undefined) asked.namespaces = request.namespaces
+  if (request.exclude_namespaces !== undefined) asked.exclude_namespaces = request.exclude_namespaces
+  if (offset !== undefined) asked.offset = offset
+  if (after !== undefined) asked.after = after
+  return asked
+}
+
 /** One route's part of a list: what it was asked, and how it answered. */
 export interface RouteList {
   request: AgentRequest<'list'>
@@ -41,11 +57,15 @@ export interface RouteList {
 export function mergeList (query: ListQuery, parts: readonly RouteList[], skipped = 0): ListResult {
   const healthy = parts.flatMap(({ answer }) => answer.ok ? [answer.value] : [])
   const cluster = healthy[0]?.cluster ?? { uuid: query.cluster_uuid.toLowerCase(), name: '', mode: '' }
-  const where = { cluster_uuid: cluster.uuid, cluster_name: cluster.name, cluster_mode: cluster.mode }
+  const { uuid, name, mode } = cluster
   const ranges = parts.flatMap(({ request, answer }): RangeState[] => {
-    if (answer.ok) return answer.value.ranges.map((range) => ({ ...where, ...range }))
+    if (answer.ok) {
+      return answer.value.ranges.map((range) =>
+        ({ cluster_uuid: uuid, cluster_name: name, cluster_mode: mode, namespace_uuid: range.namespace_uuid, total_count: range.total_count }))
+    }
     // A catch-all route's ranges are unknown while it is down: one entry stands for them.
-    return (request.namespaces ?? ['']).map((namespace) => ({ ...where, namespace_uuid: namespace, error: answer.error, total_count: 0 }))
+    return (request.namespaces ?? ['']).map((namespace) =>
+      ({ cluster_uuid: uuid, cluster_name: name, cluster_mode: mode, namespace_uuid: namespace, error: answer.error, total_count: 0 }))
   })
   const items = healthy.flatMap((answer) => answer.items).sort(compareListKeys)
   const start = query.page_num * query.page_size - skipped
