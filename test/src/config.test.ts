@@ -140,6 +140,30 @@ t.test('a metrics token bound to a tenant is refused', async (t) => {
   t.throws(() => loadTokens(`${dir}/tokens.json`), /\/tokens\/0: a metrics token sees every tenant's volumes; leave out tenant/)
 })
 
+t.test('a tokens file is refused for each rule it breaks, and taken when it keeps them all', async (t) => {
+  const good = { token: '0123456789abcdef', tenant: DEMO.ken, name: 'ken' }
+  const files: Record<string, unknown> = {
+    'good.json': { tokens: [good, { token: 'metrics-token-0123456789', scope: 'metrics' }] },
+    'fifteen.json': { tokens: [{ ...good, token: '0123456789abcde' }] },
+    'tenant.json': { tokens: [{ ...good, tenant: 'ken' }] },
+    'scope.json': { tokens: [{ token: '0123456789abcdef', scope: 'admin' }] },
+    'extra-key.json': { tokens: [{ ...good, role: 'admin' }] },
+    'extra-top.json': { tokens: [good], admins: [] },
+    'none.json': { tokens: [] }
+  }
+  const dir = t.testdir(Object.fromEntries(Object.entries(files).map(([name, body]) => [name, JSON.stringify(body)])))
+  t.strictSame(loadTokens(`${dir}/good.json`).map((token) => token.token), ['0123456789abcdef', 'metrics-token-0123456789'], '16 characters is enough')
+  const refused = (name: string, where: RegExp): void => {
+    t.throws(() => loadTokens(`${dir}/${name}`), new RegExp(`^invalid configuration: CDP_AUTH_TOKENS_FILE \\(.*${name.replace('.', '\\.')}\\): ${where.source}`), name)
+  }
+  refused('fifteen.json', /\/tokens\/0\/token: /)
+  refused('tenant.json', /\/tokens\/0\/tenant: /)
+  refused('scope.json', /\/tokens\/0\/scope: /)
+  refused('extra-key.json', /\/tokens\/0\/role: Unexpected property/)
+  refused('extra-top.json', /\/admins: Unexpected property/)
+  refused('none.json', /\/tokens: /)
+})
+
 t.test('CORS origins: a comma-separated list of scheme://host[:port], off when unset', async (t) => {
   t.equal(loadConfig({}).CDP_CORS_ORIGINS, undefined, 'off by default')
   const origins = 'http://127.0.0.1:3000,https://console.example.test'

@@ -6,6 +6,7 @@ import cors from '@fastify/cors'
 import type { InjectOptions } from 'fastify'
 import { CDP, DEMO, SECOND, openTestApp } from '../../helpers/app.js'
 import { parseExact, printExact } from '../../../src/json.js'
+import { matches } from '../../../src/plugins/auth.js'
 
 const TOKENS = [
   { token: 'global-token-0123456789', name: 'console' },
@@ -188,4 +189,60 @@ t.test('no route, or another method on a known path: every caller gets the same 
     t.notOk(answers.some((a) => a.status === 401 || a.status === 403), `${method} ${url}: no token asked or refused`)
     t.same(new Set(answers.map((a) => JSON.stringify(a))).size, 1, `${method} ${url}: the same answer for every caller`)
   }
+})
+
+t.test('each refusal says why: no token, an unknown token, the wrong kind of token, another tenant', async (t) => {
+  const { app } = await openTestApp(t, { app: { tokens: [...TOKENS, { token: 'metrics-token-0123456789', scope: 'metrics' }] } })
+  const desc = async (url: string, token?: string) => {
+    const res = await app.inject({ method: 'GET', url, headers: token === undefined ? {} : { authorization: `Bearer ${token}` } })
+    return [res.statusCode, JSON.parse(res.body).desc]
+  }
+  const list = `${CDP}/list?cluster_uuid=${DEMO.cluster}`
+  t.same(await desc(list), [401, 'send Authorization: Bearer <token>'])
+  t.same(await desc(list, HOLDERS.unknown), [401, 'unknown token'])
+  t.same(await desc('/sim/v1/clock', HOLDERS.ken), [403, 'this endpoint acts across tenants: it needs a global token'])
+  t.same(await desc('/metrics', HOLDERS.ken), [403, 'metrics need a global or a metrics token'])
+  t.same(await desc(list, 'metrics-token-0123456789'), [403, 'a metrics token may read /metrics only'])
+  t.same(await desc(`${list}&tenant=${DEMO.ken}`, HOLDERS.lin), [403, `the token may not act on tenant ${DEMO.ken}`])
+})
+
+t.test('a global token may name any tenant: it acts for that tenant', async (t) => {
+  const { app, point } = await open(t)
+  for (const tenant of [DEMO.ken, DEMO.lin]) {
+    const answer = await send(app, endpoints(point)[3] as Endpoint, HOLDERS.global, tenant)
+    t.equal(answer.status, 200, `list naming ${tenant === DEMO.ken ? 'ken' : 'lin'}`)
+    t.same(answer.body.data.List.map((v: { volume_uuid: string }) => v.volume_uuid), tenant === DEMO.ken ? [DEMO.cdp1] : [], 'that tenant\'s CDP volumes')
+  }
+})
+
+t.test('a public route covers its own path, or what is under it when it ends in *', async (t) => {
+  t.ok(matches({ url: '/healthz' }, '/healthz', 'GET'))
+  t.notOk(matches({ url: '/healthz' }, '/healthy', 'GET'), 'not a path that only shares its start')
+  t.ok(matches({ url: '/docs/*' }, '/docs/json', 'GET'))
+  t.notOk(matches({ url: '/docs/*' }, '/doc', 'GET'))
+  t.notOk(matches({ url: '/healthz', method: 'GET' }, '/healthz', 'POST'), 'another method')
+})
+
+t.test('an authenticated request is logged at debug with the holder\'s name and tenant, never the token', async (t) => {
+  const lines: string[] = []
+  const stream = { write: (line: string) => { lines.push(line) } }
+  const { app } = await openTestApp(t, { app: { tokens: [...TOKENS, { token: 'nameless-token-0123456789' }], logger: { level: 'debug', stream } } })
+  for (const token of [HOLDERS.ken, 'nameless-token-0123456789']) {
+    await app.inject({ method: 'GET', url: `${CDP}/list?cluster_uuid=${DEMO.cluster}`, headers: { authorization: `Bearer ${token ?? ''}` } })
+  }
+  const authenticated = lines.map((line) => JSON.parse(line)).filter((entry) => entry.msg === 'authenticated')
+  t.same(authenticated.map((entry) => [entry.token, entry.tenant]), [['ken', DEMO.ken], ['unnamed', undefined]])
+  t.notOk(lines.some((line) => line.includes('token-0123456789')), 'no token in the log')
+})
+
+t.test('the Authorization header is "Bearer", one or more spaces, and the token: nothing before or after it', async (t) => {
+  const { app } = await openTestApp(t, { app: { tokens: TOKENS } })
+  const status = async (authorization: string) =>
+    (await app.inject({ method: 'GET', url: `${CDP}/list?cluster_uuid=${DEMO.cluster}`, headers: { authorization } })).statusCode
+  const token = HOLDERS.global ?? ''
+  t.equal(await status(`Bearer ${token}`), 200)
+  t.equal(await status(`bearer  ${token}`), 200, 'any case, more than one space')
+  t.equal(await status(`Basic Bearer ${token}`), 401, 'another scheme in front')
+  t.equal(await status(`Bearer ${token} extra`), 401, 'more after the token')
+  t.equal(await status(`Bearer${token}`), 401, 'no space')
 })
