@@ -22,9 +22,13 @@ function stallForTest (ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms)
 }
 
-/** A test's stand-in for a bug that kills the thread: an exception nothing catches. */
-function crashForTest (): void {
-  setImmediate(() => { throw new Error('crashForTest: the simulator worker thread was told to crash') })
+/**
+ * A test's stand-in for a bug that kills the thread: an exception nothing catches, thrown as
+ * the message is taken, so no call behind it is answered (thrown a turn later, a call that
+ * arrived meanwhile could still be answered, and a test of calls in flight raced it).
+ */
+function crashForTest (): never {
+  throw new Error('crashForTest: the simulator worker thread was told to crash')
 }
 
 /**
@@ -63,7 +67,7 @@ async function answer ({ id, method, args }: CallMessage): Promise<void> {
     let value: unknown
     if (method === 'list') value = printedIfAsked(args[0] as ListQuery, await simulator.list(args[0] as ListQuery))
     else if (methods.has(method)) value = await (simulator[method as keyof Simulator] as (...a: unknown[]) => unknown).apply(simulator, args)
-    else if (hooks.has(method)) value = method === 'stallForTest' ? stallForTest(args[0] as number) : crashForTest()
+    else if (hooks.has(method)) value = stallForTest(args[0] as number)
     else throw new Error(`the simulator worker has no call ${method}`)
     publishChanges()
     port.postMessage({ id, value, errors: errorsInside(value) }, handedOver(value))
@@ -78,5 +82,8 @@ function publishChanges (): void {
   Atomics.store(changes, 0, simulator.changeCount())
 }
 
-port.on('message', (message: CallMessage) => { void answer(message) })
+port.on('message', (message: CallMessage) => {
+  if (message.method === 'crashForTest' && hooks.has(message.method)) crashForTest()
+  void answer(message)
+})
 tell({ event: 'started' })
