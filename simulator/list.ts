@@ -17,7 +17,7 @@ interface ListScope {
   filter: string
 }
 
-/** A page row as an array, in ITEM_COLUMNS order: V8 spreads better-sqlite3's row objects slowly (half of a page's cost). */
+/** A page row as an array, in ITEM_COLUMNS order, written out field by field into its item (listCdps). */
 type ItemRow = [tenant: string, tenant_name: string, volume_uuid: string, volume_name: string, vm_name: string, vm_uuid: string,
   reserve_duration: bigint, reserve_capacity: bigint, cdp_create_time: bigint, cdp_state: CdpListItem['cdp_state'], cdp_priority: CdpListItem['cdp_priority']]
 

@@ -104,8 +104,8 @@ export function listPath (topology: Topology, filter: string): string {
   return `${CDP}/list?cluster_uuid=${topology.clusters[0]?.uuid ?? ''}&page_num=0&page_size=10&filter_name=${filter}`
 }
 
-/** Every volume of the topology's one cluster gets CDP, a thousand volumes a call. */
-export async function enableCdpOnAll (backend: Pick<CdpBackend, 'edit'>, topology: Topology): Promise<void> {
+/** Every volume of the topology's one cluster gets a CDP policy (edit, no enable), a thousand volumes a call: that is what list lists. */
+export async function configureCdpOnAll (backend: Pick<CdpBackend, 'edit'>, topology: Topology): Promise<void> {
   const cluster = topology.clusters[0]?.uuid ?? ''
   const refs = topology.volumes.map((v) => ({ cluster_uuid: cluster, volume_uuid: v.uuid }))
   for (let i = 0; i < refs.length; i += 1000) {
@@ -120,6 +120,6 @@ export async function enableCdpOnAll (backend: Pick<CdpBackend, 'edit'>, topolog
 export async function listData (db: string, volumes: number, filter: string): Promise<BenchData> {
   const topology = benchTopology(volumes)
   const sim = openSimulator({ db, topology, clock: { mode: 'manual' } })
-  await enableCdpOnAll(sim, topology)
+  await configureCdpOnAll(sim, topology)
   return { sim, topology, path: listPath(topology, filter) }
 }

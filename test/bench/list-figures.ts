@@ -6,14 +6,14 @@
 // process, for its resident memory (server-rss.ts).
 import type { BenchResult } from './run.js'
 import { buildSimulatorApp, openWorkerHarness } from '../../simulator/index.js'
-import { againstBareAt, enableCdpOnAll, listPath } from './api-setup.js'
+import { againstBareAt, configureCdpOnAll, listPath } from './api-setup.js'
 import { serverRss } from './server-rss.js'
 import { benchTopology } from './sim-setup.js'
 
 export async function listFigures (volumes: number, { serverRss: withServerRss = false } = {}): Promise<BenchResult> {
   const topology = benchTopology(volumes)
   const harness = await openWorkerHarness({ db: ':memory:', topology, clock: { mode: 'manual' } })
-  await enableCdpOnAll(harness.simulator, topology)
+  await configureCdpOnAll(harness.simulator, topology)
   const path = listPath(topology, 'vol-0999')
   const cluster = topology.clusters[0]?.uuid ?? ''
   const total = (await harness.simulator.list({ cluster_uuid: cluster, filter_name: 'vol-0999', page_num: 0, page_size: 10 })).TotalCount
