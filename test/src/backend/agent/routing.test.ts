@@ -39,6 +39,7 @@ t.test('a bad routing file is refused, naming the file and the fault', async (t)
     ['a broken URL with credentials', JSON.stringify({ routes: [route({ urls: ['http://u:s3cret-pw@[127.0.0.1:1'] })] }), /not a URL/],
     ['a cluster without a catch-all route', JSON.stringify({ routes: [route({ namespaces: [DEMO.namespace] })] }), /needs one route without namespaces/],
     ['an unknown key', JSON.stringify({ routes: [route({ url: 'x' })] }), /\/routes\/0/],
+    ['an unknown key at the top', JSON.stringify({ routes: [route({})], route: [] }), /\/route: Unexpected property/],
     ['two catch-all routes', JSON.stringify({ routes: [route({}), route({})] }), /two routes without namespaces/],
     ['a namespace served twice', JSON.stringify({ routes: [route({ namespaces: [DEMO.namespace] }), route({ namespaces: [DEMO.namespace.toUpperCase()] })] }), /served by two routes/],
     ['an empty namespace list', JSON.stringify({ routes: [route({ namespaces: [] })] }), /\/routes\/0\/namespaces/]
@@ -50,6 +51,10 @@ t.test('a bad routing file is refused, naming the file and the fault', async (t)
     t.notMatch((error as Error | undefined)?.message, 's3cret-pw', `${what}: no password in the message`)
   }
   t.throws(() => loadAgentRoutes(join(dir, 'missing.json')), /CDP_AGENTS \(.*missing\.json\): cannot read it: ENOENT/)
+  const file = join(dir, 'agents.json')
+  writeFileSync(file, JSON.stringify({ routes: [route({}), route({})] }))
+  t.throws(() => loadAgentRoutes(file), { message: `invalid configuration: CDP_AGENTS (${file}): /routes/1: cluster ${DEMO.cluster} has two routes without namespaces` },
+    'a rule the schema cannot say is named after the file alone')
 })
 
 t.test('routes given in code are held to the file\'s rules, each refusal naming `routes` and the fault', async (t) => {
