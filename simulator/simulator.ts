@@ -53,7 +53,7 @@ import { seedTopology } from './seed.js'
 import { type Sql, sqlOver } from './sql.js'
 import { loadState, resetState, saveState } from './state.js'
 import { takeSnapshotNow } from './auto-snapshots.js'
-import type { Topology } from './topology.js'
+import { type Topology, topologyOf } from './topology.js'
 import { type ViewFacts, viewAllocated, viewBytes, viewFacts, viewImage, viewOff, viewOn } from './view.js'
 import { protectionSurvey, protectionWindow } from './window.js'
 import { eventsOf, recordHostState } from './events.js'
@@ -71,7 +71,7 @@ export class Simulator implements CdpBackend, SimulatorControl, HarnessControl {
   private diskFull = false
   private readonly clk: Clock
   /** Where a reset goes back to: the topology and a manual clock's start. */
-  private topology: Topology
+  private resetTopology: () => Topology
   private readonly clockStart: Ns | undefined
   private readonly cadence: Cadence
   /** The namespaces served through CdpBackend; undefined: all. */
@@ -80,11 +80,12 @@ export class Simulator implements CdpBackend, SimulatorControl, HarnessControl {
   private readonly viewListeners: ViewListener[] = []
 
   constructor (options: SimulatorOptions) {
+    const { topology, again } = topologyOf(options.topology)
     const db = openDatabase(options.db)
     db.defaultSafeIntegers(true)
-    seedTopology(db, options.topology)
+    seedTopology(db, topology)
     this.db = db
-    this.topology = options.topology
+    this.resetTopology = again
     this.clockStart = options.clock.mode === 'manual' ? options.clock.start ?? DEFAULTS.manualClockStart : undefined
     this.dbPath = options.db
     this.served = options.namespaces === undefined ? undefined : new Set(options.namespaces.map((ns) => ns.toLowerCase()))
@@ -375,8 +376,8 @@ export class Simulator implements CdpBackend, SimulatorControl, HarnessControl {
 
   /** Back to the topology's first state (another topology when given); a manual clock to its start. */
   reset (topology?: Topology): void {
-    resetState(this.db, topology ?? this.topology, this.clockStart)
-    if (topology !== undefined) this.topology = topology
+    resetState(this.db, topology ?? this.resetTopology(), this.clockStart)
+    if (topology !== undefined) this.resetTopology = () => topology
     this.writeTargets.clear()
   }
 
