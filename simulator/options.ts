@@ -3,13 +3,13 @@
 import { NS_PER_SECOND, type Ns } from '../src/backend/port.js'
 import type { ClockOrigin } from './clock.js'
 import type { ClockMode } from './control.js'
-import type { Topology } from './topology.js'
+import type { Topology, TopologyFile } from './topology.js'
 
 export interface SimulatorOptions {
   /** A file path, or ':memory:'. A file keeps its state across restarts. */
   db: string
-  /** Loaded into an empty database; an existing database keeps its own topology. */
-  topology: Topology
+  /** Loaded into an empty database; an existing database keeps its own topology. A file is read by the simulator (npm start: in its worker thread). */
+  topology: Topology | TopologyFile
   /**
    * Serve only these namespaces' volumes through CdpBackend (an agent's slice of a cluster
    * whose agents share one database); absent: all. The control API still sees every volume.

@@ -47,13 +47,13 @@ import { ListIndex } from './list-index.js'
 import { type Cadence, DEFAULTS, type SimulatorOptions } from './options.js'
 import { allocatedRuns, type BlockRange, type BlockRun, imageAt, imageBytes, liveImage, recoverableRanges, requireRecoverable } from './point-in-time.js'
 import { revert } from './revert.js'
-import { changeTime, recordChange } from './timeline.js'
+import { changeTime, changeTimeAfter, recordChange } from './timeline.js'
 import { openDatabase } from './schema.js'
 import { seedTopology } from './seed.js'
 import { type Sql, sqlOver } from './sql.js'
 import { loadState, resetState, saveState } from './state.js'
 import { takeSnapshotNow } from './auto-snapshots.js'
-import type { Topology } from './topology.js'
+import { type Topology, topologyOf } from './topology.js'
 import { type ViewFacts, viewAllocated, viewBytes, viewFacts, viewImage, viewOff, viewOn } from './view.js'
 import { protectionSurvey, protectionWindow } from './window.js'
 import { eventsOf, recordHostState } from './events.js'
@@ -71,7 +71,7 @@ export class Simulator implements CdpBackend, SimulatorControl, HarnessControl {
   private diskFull = false
   private readonly clk: Clock
   /** Where a reset goes back to: the topology and a manual clock's start. */
-  private topology: Topology
+  private resetTopology: () => Topology
   private readonly clockStart: Ns | undefined
   private readonly cadence: Cadence
   /** The namespaces served through CdpBackend; undefined: all. */
@@ -80,11 +80,12 @@ export class Simulator implements CdpBackend, SimulatorControl, HarnessControl {
   private readonly viewListeners: ViewListener[] = []
 
   constructor (options: SimulatorOptions) {
+    const { topology, again } = topologyOf(options.topology)
     const db = openDatabase(options.db)
     db.defaultSafeIntegers(true)
-    seedTopology(db, options.topology)
+    seedTopology(db, topology)
     this.db = db
-    this.topology = options.topology
+    this.resetTopology = again
     this.clockStart = options.clock.mode === 'manual' ? options.clock.start ?? DEFAULTS.manualClockStart : undefined
     this.dbPath = options.db
     this.served = options.namespaces === undefined ? undefined : new Set(options.namespaces.map((ns) => ns.toLowerCase()))
@@ -262,10 +263,11 @@ export class Simulator implements CdpBackend, SimulatorControl, HarnessControl {
     return this.sql.inTransaction(() => {
       const volume = this.writeTarget(volumeUuid)
       const changes = toBlockChanges(writes, volume.size, (bytes) => internBlock(this.sql, bytes))
-      const now = this.change(volume.id, (now) => {
-        applyWrite(this.sql, volume.id, changes, now, this.cadence)
-        return now
-      })
+      // As change() does, with the CDP row read once: it holds the last change and the journal's state.
+      const cdp = cdpOf(this.sql, volume.id)
+      const now = changeTimeAfter(this.clk, cdp?.last_change)
+      applyWrite(this.sql, volume.id, cdp, changes, now, this.cadence)
+      recordChange(this.sql, volume.id, now)
       return { count: writes.length, time: now }
     })
   }
@@ -374,8 +376,8 @@ export class Simulator implements CdpBackend, SimulatorControl, HarnessControl {
 
   /** Back to the topology's first state (another topology when given); a manual clock to its start. */
   reset (topology?: Topology): void {
-    resetState(this.db, topology ?? this.topology, this.clockStart)
-    if (topology !== undefined) this.topology = topology
+    resetState(this.db, topology ?? this.resetTopology(), this.clockStart)
+    if (topology !== undefined) this.resetTopology = () => topology
     this.writeTargets.clear()
   }
 

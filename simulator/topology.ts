@@ -1,5 +1,6 @@
 // The cluster a simulator models, as a fixture file describes it. Checked on load so a typo
 // in a fixture is a clear message, not a half-loaded cluster.
+import { deflateRawSync, inflateRawSync } from 'node:zlib'
 import { Type, type Static } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
 import { fromSettingFile, readJsonFile } from '../src/json-file.js'
@@ -99,6 +100,21 @@ export function quotaShares (topology: Topology, source = 'topology'): QuotaShar
 export function loadTopology (path: string, setting = 'CDP_SIM_TOPOLOGY'): Topology {
   const raw = readJsonFile(setting, path)
   return fromSettingFile(setting, path, () => parseTopology(raw, 'topology'))
+}
+
+/** A topology file named by a setting, for the simulator to read itself (in its worker thread, so the main thread never holds it). */
+export interface TopologyFile { file: string, setting: string }
+
+/**
+ * A topology, and how to have it again for a reset. From a file, what is kept is the
+ * parsed value re-serialised and compressed (about a twentieth of the objects' memory at
+ * 100,000 volumes), not the objects: the topology is needed again only when reset.
+ */
+export function topologyOf (source: Topology | TopologyFile): { topology: Topology, again: () => Topology } {
+  if (!('file' in source)) return { topology: source, again: () => source }
+  const topology = loadTopology(source.file, source.setting)
+  const kept = deflateRawSync(JSON.stringify(topology), { level: 1 })
+  return { topology, again: () => JSON.parse(inflateRawSync(kept).toString()) as Topology }
 }
 
 /**

@@ -5,12 +5,21 @@ import { readFileSync } from 'node:fs'
 import type { Static, TSchema } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
 
-/** What names a file: a variable, or a command-line flag. */
-const where = (setting: string, path: string): string => `invalid configuration: ${setting} (${path})`
+const INVALID = 'invalid configuration: '
 
-/** Runs a loader over a file a setting names; whatever it throws (or rejects with) comes back naming both. */
+/** What names a file: a variable, or a command-line flag. */
+const where = (setting: string, path: string): string => `${INVALID}${setting} (${path})`
+
+/**
+ * Runs a loader over a file a setting names; whatever it throws (or rejects with) comes back
+ * naming both, unless it already names a setting of its own (the simulator's database
+ * opener reads the topology file too).
+ */
 export function fromSettingFile<T> (setting: string, path: string, load: (path: string) => T): T {
-  const named = (err: unknown): Error => new Error(`${where(setting, path)}: ${(err as Error).message}`)
+  const named = (err: unknown): Error => {
+    const { message } = err as Error
+    return message.startsWith(INVALID) ? err as Error : new Error(`${where(setting, path)}: ${message}`)
+  }
   try {
     const loaded = load(path)
     return loaded instanceof Promise ? loaded.catch((err: unknown) => { throw named(err) }) as T : loaded

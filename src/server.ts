@@ -16,12 +16,13 @@ async function openBackend (config: Config, metrics: Metrics, log: AgentLog, sec
     const { openAgentBackend } = await import('./backend/agent/open.js')
     return { backend: openAgentBackend(config, metrics.observeAgentCall, log) }
   }
-  const { harnessAppOptions, loadTopology, openWorkerHarness } = await import('../simulator/index.js')
-  const topology = loadTopology(config.CDP_SIM_TOPOLOGY)
+  const { harnessAppOptions, openWorkerHarness } = await import('../simulator/index.js')
   // The simulator's SQLite work runs in a worker thread: a long call never holds up /healthz.
+  // The worker reads the topology file itself: the main thread needs none of it, and a
+  // topology parsed here would leave its heap grown by the whole file.
   const harness = await fromSettingFile('CDP_SIM_DB', config.CDP_SIM_DB, async (db) => await openWorkerHarness({
     db,
-    topology,
+    topology: { file: config.CDP_SIM_TOPOLOGY, setting: 'CDP_SIM_TOPOLOGY' },
     clock: {
       mode: config.CDP_SIM_CLOCK,
       ...(config.CDP_SIM_CLOCK_START === undefined ? {} : { start: BigInt(config.CDP_SIM_CLOCK_START) })

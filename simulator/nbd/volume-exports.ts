@@ -24,7 +24,17 @@ export interface VolumeExports extends NbdNames {
 }
 
 export async function serveVolumeExports (sim: VolumeSource, options: { port: number, secretNames: boolean }): Promise<VolumeExports> {
-  const table = new ExportTable(options.secretNames)
+  // Every volume stands as `volume/<uuid>` from the start; a name is made only when asked for.
+  const sizes = new Map<string, number>()
+  const volumePrefix = 'volume/'
+  const table = new ExportTable(options.secretNames, {
+    sourceOf: (name) => {
+      const uuid = name.startsWith(volumePrefix) ? name.slice(volumePrefix.length) : ''
+      const size = sizes.get(uuid)
+      return size === undefined ? undefined : () => volumeDevice(sim, uuid, size)
+    },
+    names: () => Array.from(sizes.keys(), (uuid) => `${volumePrefix}${uuid}`)
+  })
   const showView = (uuid: string, size: number, on: boolean): void => {
     if (on) table.publish(`view/${uuid}`, () => viewDevice(sim, uuid, size))
     else table.withdraw(`view/${uuid}`)
@@ -38,10 +48,8 @@ export async function serveVolumeExports (sim: VolumeSource, options: { port: nu
       return false
     }
   }
-  const sizes = new Map<string, number>()
   for (const { uuid, size, cdp_state: state } of await sim.volumes()) {
     sizes.set(uuid, size)
-    table.publish(`volume/${uuid}`, () => volumeDevice(sim, uuid, size))
     if (state !== 'none') showView(uuid, size, await viewIsOn(uuid))
   }
   sim.onViewChange((uuid, on) => {

@@ -1,11 +1,12 @@
 // The harness calls of /sim/v1 on the API built as `npm start` builds it over the simulator:
 // reset really restores, save → change → load restores exactly, a junk file changes
 // nothing, snapshots on demand (at most one a second), and fault rules on the API itself.
-import { writeFileSync } from 'node:fs'
+import { copyFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import t, { type Test } from 'tap'
 import type { FastifyInstance } from 'fastify'
-import { buildSimulatorApp, loadTopology, openHarness } from '../../simulator/index.js'
+import { buildSimulatorApp, loadTopology, openHarness, openWorkerHarness } from '../../simulator/index.js'
+import { fromSettingFile } from '../../src/json-file.js'
 import { CDP, DEMO, DEMO_TOPOLOGY, SECOND, call, volume } from '../helpers/app.js'
 import { tempDir } from '../helpers/cdp-sim.js'
 import { Scode } from '../../src/errors.js'
@@ -57,6 +58,28 @@ t.test('reset restores the first state: the fingerprint equals a fresh one, the 
   t.strictSame((await call(app, 'GET', `${SIM}/faults`)).body.data.rules, [], 'fault rules are gone too')
   await makeHistory(app)
   t.equal((await call(app, 'GET', `${CDP}/info?cluster_uuid=${DEMO.cluster}&volume_uuid=${DEMO.cdp1}`)).body.data.host_uuid, DEMO.host1, 'the reset simulator works as before')
+})
+
+t.test('a simulator that read its topology file itself (npm start: in the worker) resets to what the file held when it opened', async (t) => {
+  const file = join(tempDir(t, 'cdp-reset-file-'), 'topology.json')
+  copyFileSync(DEMO_TOPOLOGY, file)
+  const app = await buildSimulatorApp(await openWorkerHarness({ db: ':memory:', topology: { file, setting: 'CDP_SIM_TOPOLOGY' }, clock: { mode: 'manual' } }))
+  t.teardown(() => app.close())
+  const fresh = await fingerprint(app)
+  await makeHistory(app)
+  // Kept from the start, as a topology given as an object is: the file is read once.
+  writeFileSync(file, '{')
+  t.equal((await call(app, 'POST', `${SIM}/reset`)).status, 200)
+  t.equal(await fingerprint(app), fresh, 'lists, infos, images and clock as fresh')
+})
+
+t.test('a topology file the simulator cannot read is named by its own setting, not by the database setting around it', async (t) => {
+  const open = async (file: string) => await fromSettingFile('CDP_SIM_DB', ':memory:', async (db) =>
+    await openWorkerHarness({ db, topology: { file, setting: 'CDP_SIM_TOPOLOGY' }, clock: { mode: 'manual' } }))
+  await t.rejects(open('/nope.json'), /^invalid configuration: CDP_SIM_TOPOLOGY \(\/nope\.json\): cannot read it: ENOENT/)
+  const bad = join(tempDir(t, 'cdp-bad-topology-'), 'topology.json')
+  writeFileSync(bad, JSON.stringify({ ...topology, volumes: [{ ...topology.volumes[0], size: 100 }] }))
+  await t.rejects(open(bad), { message: `invalid configuration: CDP_SIM_TOPOLOGY (${bad}): topology: /volumes/0/size must be a multiple of 4096` })
 })
 
 t.test('reset with a topology loads it; a bad topology is a 400 and changes nothing', async (t) => {

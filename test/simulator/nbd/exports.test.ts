@@ -42,3 +42,48 @@ t.test('with secret names, nameOf answers the name with its secret, and only tha
   t.ok(table.open(name))
   t.strictSame(table.listed(), [])
 })
+
+/** Standing exports `standing/0` … `standing/<count - 1>`, counting the devices made. */
+function standing (count: number): { made: () => number, exports: ConstructorParameters<typeof ExportTable>[1] } {
+  let made = 0
+  const names = Array.from({ length: count }, (_, i) => `standing/${i}`)
+  return {
+    made: () => made,
+    exports: {
+      sourceOf: (name) => names.includes(name) ? () => { made++; return new MemoryDevice(4096) } : undefined,
+      names: () => names
+    }
+  }
+}
+
+t.test('standing exports are offered and listed without an entry each; a device is made on the first open only', async (t) => {
+  const { made, exports } = standing(2)
+  const table = new ExportTable(false, exports)
+  table.publish('view/a', new MemoryDevice(4096))
+  t.strictSame(table.listed(), ['standing/0', 'standing/1', 'view/a'])
+  t.equal(table.nameOf('standing/1'), 'standing/1')
+  t.equal(table.nameOf('standing/2'), undefined, 'a name the lookup does not know is not offered')
+  t.equal(table.open('standing/2'), undefined)
+  const first = table.open('standing/0')
+  t.equal(table.open('standing/0'), first, 'openers share one export')
+  t.equal(made(), 1)
+  table.clear()
+  t.ok(first?.revoked.aborted, 'closing the table revokes the opened standing exports')
+})
+
+t.test('with secret names, a standing export opens only with its secret, which stays the same and differs per name and per table', async (t) => {
+  const table = new ExportTable(true, standing(2).exports)
+  const name = table.nameOf('standing/0') ?? ''
+  t.match(name, /^standing\/0\/[0-9a-f]{32}$/)
+  t.equal(table.nameOf('standing/0'), name, 'the same name every time it is asked for')
+  t.not(table.nameOf('standing/1')?.slice(-32), name.slice(-32), 'another export has another secret')
+  t.not(new ExportTable(true, standing(2).exports).nameOf('standing/0'), name, 'another server has other secrets')
+  t.equal(table.open('standing/0'), undefined, 'the bare name opens nothing')
+  t.equal(table.open(`${name.slice(0, -1)}${name.endsWith('0') ? '1' : '0'}`), undefined, 'nor a wrong secret')
+  t.equal(table.open(`standing/1/${name.slice(-32)}`), undefined, "nor another export's secret")
+  const opened = table.open(name)
+  t.ok(opened)
+  t.equal(table.open(`${name.slice(0, -1)}${name.endsWith('0') ? '1' : '0'}`), undefined, 'a wrong secret opens nothing once it is open either')
+  t.equal(table.open(name), opened)
+  t.strictSame(table.listed(), [])
+})
