@@ -4,14 +4,17 @@
 import type { Ns } from '../src/backend/port.js'
 import { scheduleFirstSnapshot, stopSnapshots } from './auto-snapshots.js'
 import { catchUp } from './catch-up.js'
-import { type CdpRow, cdpOf, requireCdp } from './cdp.js'
+import { type CdpRow, requireCdp } from './cdp.js'
 import { MAX_TIME } from './clock.js'
 import { BLOCK_BYTES, type BlockChange } from './content.js'
 import { isRecording } from './disk-faults.js'
 import { recordEvent } from './events.js'
 import type { Cadence } from './options.js'
 import { differencesAt } from './point-in-time.js'
-import { insertRows, type Sql } from './sql.js'
+import { rowInserter, type Sql } from './sql.js'
+
+const insertLive = rowInserter('INSERT INTO live_block (volume_id, block, token) VALUES', 'ON CONFLICT DO UPDATE SET token = excluded.token', 3)
+const insertJournal = rowInserter('INSERT INTO journal (volume_id, seq, time, block, token) VALUES', '', 5)
 
 /** Turns CDP on (the caller knows it is off). */
 export function enableCdp (sql: Sql, cdp: CdpRow, now: Ns, cadence: Cadence): void {
@@ -44,14 +47,13 @@ function openSegment (sql: Sql, cdp: CdpRow, now: Ns, segmentCapacity: bigint): 
   scheduleFirstSnapshot(sql, cdp.volume_id, now)
 }
 
-/** Applies block changes to the live volume, journaling them when CDP is on. */
-export function applyWrite (sql: Sql, volumeId: bigint, changes: BlockChange[], now: Ns, cadence: Cadence): void {
+/** Applies block changes to the live volume, journaling them when CDP is on; `cdp` is the volume's CDP as the change found it. */
+export function applyWrite (sql: Sql, volumeId: bigint, cdp: CdpRow | undefined, changes: BlockChange[], now: Ns, cadence: Cadence): void {
   const last = new Map<number, number>()
   for (const { block, token } of changes) last.set(block, token)
   const live: unknown[] = []
   for (const [block, token] of last) live.push(volumeId, block, token)
-  insertRows(sql, 'INSERT INTO live_block (volume_id, block, token) VALUES', 'ON CONFLICT DO UPDATE SET token = excluded.token', 3, live)
-  const cdp = cdpOf(sql, volumeId)
+  insertLive(sql, live)
   if (cdp === undefined) return
   // While CDP is off, or its disk (disk-faults.ts) is failed or full, the journal records
   // nothing: the live content alone changes, and the block waits for the next enable or heal.
@@ -72,7 +74,7 @@ function appendJournal (sql: Sql, cdp: CdpRow, changes: Map<number, number>, now
   // io times are those of the segment's rows: a segment given none keeps them as they were.
   const flush = (): void => {
     if (segment.added === 0n) return
-    insertRows(sql, 'INSERT INTO journal (volume_id, seq, time, block, token) VALUES', '', 5, rows)
+    insertJournal(sql, rows)
     rows.length = 0
     sql.run(`UPDATE segment SET use = use + ?, io_start_time = coalesce(io_start_time, ?), io_last_time = ?
       WHERE volume_id = ? AND seq = ?`, segment.added, now, now, cdp.volume_id, segment.seq)

@@ -3,6 +3,7 @@
 // changed since the point, not the volume.
 import type { Ns, PointInTime } from '../src/backend/port.js'
 import { CdpError } from '../src/errors.js'
+import { cdpOf } from './cdp.js'
 import { applyWrite, blocksChangedSince } from './journal.js'
 import type { Cadence } from './options.js'
 import { differencesAt, resolvePoint } from './point-in-time.js'
@@ -19,6 +20,6 @@ export function revert (sql: Sql, volume: VolumeRow, point: PointInTime, now: Ns
   // Only blocks changed since the point can differ from its image: the cost is theirs.
   const changes = differencesAt(sql, volume.id, at.time, blocksChangedSince(sql, volume.id, at.time))
     .map(({ block, at: token }) => ({ block, token }))
-  applyWrite(sql, volume.id, changes, now, cadence)
+  applyWrite(sql, volume.id, cdpOf(sql, volume.id), changes, now, cadence)
   recordEvent(sql, volume.id, now, 'reverted', { seq: at.seq, to: at.time })
 }

@@ -47,7 +47,7 @@ import { ListIndex } from './list-index.js'
 import { type Cadence, DEFAULTS, type SimulatorOptions } from './options.js'
 import { allocatedRuns, type BlockRange, type BlockRun, imageAt, imageBytes, liveImage, recoverableRanges, requireRecoverable } from './point-in-time.js'
 import { revert } from './revert.js'
-import { changeTime, recordChange } from './timeline.js'
+import { changeTime, changeTimeAfter, recordChange } from './timeline.js'
 import { openDatabase } from './schema.js'
 import { seedTopology } from './seed.js'
 import { type Sql, sqlOver } from './sql.js'
@@ -263,10 +263,11 @@ export class Simulator implements CdpBackend, SimulatorControl, HarnessControl {
     return this.sql.inTransaction(() => {
       const volume = this.writeTarget(volumeUuid)
       const changes = toBlockChanges(writes, volume.size, (bytes) => internBlock(this.sql, bytes))
-      const now = this.change(volume.id, (now) => {
-        applyWrite(this.sql, volume.id, changes, now, this.cadence)
-        return now
-      })
+      // As change() does, with the CDP row read once: it holds the last change and the journal's state.
+      const cdp = cdpOf(this.sql, volume.id)
+      const now = changeTimeAfter(this.clk, cdp?.last_change)
+      applyWrite(this.sql, volume.id, cdp, changes, now, this.cadence)
+      recordChange(this.sql, volume.id, now)
       return { count: writes.length, time: now }
     })
   }

@@ -64,14 +64,24 @@ export function sqlOver (db: Database, onDiskFull: () => void = () => {}): Sql {
 const ROWS_PER_INSERT = 64
 
 /**
- * Inserts rows of `width` values each (`values`, flat, row after row) with `insert` (an
+ * An inserter of rows of `width` values each (given flat, row after row) with `insert` (an
  * `INSERT … VALUES` clause without its rows) and `after` (an ON CONFLICT clause, or empty),
- * up to ROWS_PER_INSERT rows per statement, in order.
+ * up to ROWS_PER_INSERT rows per statement, in order. Each statement's text is built once
+ * per row count: building it per call was a tenth of a one-block write.
  */
-export function insertRows (sql: Sql, insert: string, after: string, width: number, values: unknown[]): void {
+export function rowInserter (insert: string, after: string, width: number): (sql: Sql, values: unknown[]) => void {
   const row = `(${Array(width).fill('?').join(', ')})`
-  for (let at = 0; at < values.length; at += width * ROWS_PER_INSERT) {
-    const chunk = values.slice(at, at + width * ROWS_PER_INSERT)
-    sql.prepare(`${insert} ${Array(chunk.length / width).fill(row).join(', ')} ${after}`).run(chunk)
+  const texts: string[] = []
+  const textFor = (rows: number): string => (texts[rows] ??= `${insert} ${Array(rows).fill(row).join(', ')} ${after}`)
+  const chunkLength = width * ROWS_PER_INSERT
+  return (sql, values) => {
+    if (values.length <= chunkLength) {
+      if (values.length > 0) sql.prepare(textFor(values.length / width)).run(values)
+      return
+    }
+    for (let at = 0; at < values.length; at += chunkLength) {
+      const chunk = values.slice(at, at + chunkLength)
+      sql.prepare(textFor(chunk.length / width)).run(chunk)
+    }
   }
 }

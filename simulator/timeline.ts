@@ -11,8 +11,12 @@ import type { Sql } from './sql.js'
 
 /** When a change to the volume happens: now, or 1 ns after its last change if that is not before now. */
 export function changeTime (sql: Sql, clock: Clock, volumeId: bigint): Ns {
-  const last = sql.get<{ last_change: bigint }>('SELECT last_change FROM cdp WHERE volume_id = ?', volumeId)?.last_change
-  return last === undefined ? clock.now() : clock.after(last)
+  return changeTimeAfter(clock, sql.get<{ last_change: bigint }>('SELECT last_change FROM cdp WHERE volume_id = ?', volumeId)?.last_change)
+}
+
+/** The same for a caller that has read the volume's last change (undefined: the volume has no CDP). */
+export function changeTimeAfter (clock: Clock, lastChange: Ns | undefined): Ns {
+  return lastChange === undefined ? clock.now() : clock.after(lastChange)
 }
 
 export function recordChange (sql: Sql, volumeId: bigint, time: Ns): void {

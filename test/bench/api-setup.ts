@@ -6,7 +6,7 @@ import Fastify from 'fastify'
 import { request } from 'undici'
 import { buildApp } from '../../src/app.js'
 import type { CdpBackend, VolumeRef } from '../../src/backend/port.js'
-import { openSimulator, type Simulator, type Topology } from '../../simulator/index.js'
+import { openSimulator, type BlockWrite, type Simulator, type SimulatorOptions, type Topology } from '../../simulator/index.js'
 import { benchTopology } from './sim-setup.js'
 import { DEMO, demoTopology } from '../helpers/demo.js'
 
@@ -80,23 +80,37 @@ export interface BenchData { sim: Simulator, topology: Topology, path: string }
 
 const SECOND = 1_000_000_000n
 
+/** The info benchmarks' options for a simulator over `db`: a segment holds 40 blocks, an auto snapshot a minute. */
+export const infoOptions = (db: string): SimulatorOptions =>
+  ({ db, topology: demoTopology, clock: { mode: 'manual' }, snapshotIntervalSeconds: 60, segmentCapacity: 40n * 4096n })
+
+/** What building the info volume calls: the in-process simulator and the worker's alike. */
+type InfoBuilder = Pick<CdpBackend, 'edit' | 'enable'> & {
+  write: (volume: string, writes: BlockWrite[]) => unknown
+  advance: (by: bigint) => unknown
+}
+
 /**
- * cdp-1 of the demo cluster with `snapshots` auto snapshots a minute apart; a segment holds
- * 40 blocks, so 100 one-block writes fill three segments.
+ * Gives cdp-1 of the demo cluster `snapshots` auto snapshots a minute apart (one one-block
+ * write each: 100 fill three segments); answers its info request.
  */
-export async function infoData (db: string, snapshots = 100): Promise<BenchData & { ref: VolumeRef }> {
-  const topology = demoTopology
+export async function buildInfoVolume (sim: InfoBuilder, snapshots = 100): Promise<{ ref: VolumeRef, path: string }> {
   const cluster = DEMO.cluster
   const volume = DEMO.cdp1
-  const sim = openSimulator({ db, topology, clock: { mode: 'manual' }, snapshotIntervalSeconds: 60, segmentCapacity: 40n * 4096n })
   const ref = { cluster_uuid: cluster, volume_uuid: volume }
   await sim.edit({ cdp_priority: 'mid', reserve_capacity: 1n << 30n, reserve_duration: 10n ** 6n }, [ref])
   await sim.enable([ref])
   for (let i = 0; i < snapshots; i++) {
-    sim.write(volume, [{ offset: (i % 64) * 4096, length: 4096, fill: i % 256 }])
-    sim.advance(60n * SECOND)
+    await sim.write(volume, [{ offset: (i % 64) * 4096, length: 4096, fill: i % 256 }])
+    await sim.advance(60n * SECOND)
   }
-  return { sim, topology, ref, path: `${CDP}/info?cluster_uuid=${cluster}&volume_uuid=${volume}` }
+  return { ref, path: `${CDP}/info?cluster_uuid=${cluster}&volume_uuid=${volume}` }
+}
+
+/** buildInfoVolume's volume in an in-process simulator over `db`. */
+export async function infoData (db: string, snapshots = 100): Promise<BenchData & { ref: VolumeRef }> {
+  const sim = openSimulator(infoOptions(db))
+  return { sim, topology: demoTopology, ...await buildInfoVolume(sim, snapshots) }
 }
 
 /** The first page of 10 of the cluster's CDP volumes whose name holds `filter`. */

@@ -189,3 +189,139 @@ t.test('an active view pins its point: use may pass reserve_capacity while it is
   t.ok(await useOf(sim) <= 3n * BLOCK, 'and stays within it')
   t.ok(sim.recoverable(DEMO.cdp1).ranges.length > 0, 'and the newest history is still recoverable')
 })
+
+/** cdp-1's trims, oldest first: what each says of how the history was cut. */
+async function trimsOf (sim: Simulator): Promise<Array<{ kind: string, from?: bigint, to?: bigint, bytes?: bigint }>> {
+  const { events } = await sim.events(ref(DEMO.cdp1), { page_num: 0, page_size: 0 })
+  return events.filter((e) => e.kind.startsWith('trimmed_')).map(({ kind, from, to, bytes }) => ({ kind, from, to, bytes }))
+}
+
+t.test('a trim by duration is an event: from the oldest point before it to the oldest after, with the journal bytes it folded; a catch-up that trims nothing records none', async (t) => {
+  const sim = openDemo(t, { snapshotIntervalSeconds: 10 })
+  await sim.edit(policy(1024n ** 3n, 60n), [ref(DEMO.cdp1)])
+  // Created a second before the enable: the base then lies before the oldest snapshot.
+  advanceSeconds(sim, 1)
+  await sim.enable([ref(DEMO.cdp1)])
+  const enabledAt = sim.clock().now
+  advanceSeconds(sim, 1)
+  sim.write(DEMO.cdp1, [{ offset: 0, length: 2 * BLOCK_SIZE, fill: 1 }])
+  advanceSeconds(sim, 5)
+  await sim.info(ref(DEMO.cdp1))
+  t.same(await trimsOf(sim), [], 'no trim while all of the history is inside the window')
+  t.equal(await useOf(sim), 2n * BLOCK)
+  advanceSeconds(sim, 60)
+  const oldest = sim.recoverable(DEMO.cdp1).ranges[0]?.from
+  t.ok(oldest !== undefined && oldest > enabledAt, 'the enable\'s snapshot left the window')
+  t.same(await trimsOf(sim), [{ kind: 'trimmed_by_duration', from: enabledAt, to: oldest, bytes: 2n * BLOCK }])
+  t.equal(await useOf(sim), 0n)
+  advanceSeconds(sim, 1)
+  await sim.info(ref(DEMO.cdp1))
+  t.equal((await trimsOf(sim)).length, 1, 'a second later the oldest snapshot is still inside: no new trim')
+})
+
+t.test('a trim by capacity is an event of its own kind, naming the oldest point before and after and the bytes folded', async (t) => {
+  const sim = openDemo(t, { snapshotIntervalSeconds: 1 })
+  await sim.edit(policy(2n * BLOCK, 3600n), [ref(DEMO.cdp1)])
+  await sim.enable([ref(DEMO.cdp1)])
+  const enabledAt = sim.clock().now
+  for (let i = 0; i < 2; i++) {
+    sim.advance(NS_PER_SECOND + 1_000_000n)
+    writeBlock(sim, DEMO.cdp1, i, i + 1)
+  }
+  t.same(await trimsOf(sim), [], 'exactly full: nothing trimmed')
+  sim.advance(NS_PER_SECOND + 1_000_000n)
+  writeBlock(sim, DEMO.cdp1, 2, 3)
+  const oldest = sim.recoverable(DEMO.cdp1).ranges[0]?.from
+  t.same(await trimsOf(sim), [{ kind: 'trimmed_by_capacity', from: enabledAt, to: oldest, bytes: BLOCK }])
+})
+
+t.test('both limits at once: the later cut wins, and at one instant the trim is by duration', async (t) => {
+  const sim = openDemo(t, { snapshotIntervalSeconds: 10 })
+  await sim.enable([ref(DEMO.cdp1)])
+  advanceSeconds(sim, 1)
+  const first = writeBlock(sim, DEMO.cdp1, 0, 1)
+  advanceSeconds(sim, 30)
+  sim.write(DEMO.cdp1, [{ offset: BLOCK_SIZE, length: 2 * BLOCK_SIZE, fill: 2 }])
+  // Capacity alone would fold the first write's instant; 30 s of the window's 60 are gone too.
+  sim.advance(first + 90n * NS_PER_SECOND - sim.clock().now)
+  await sim.edit(policy(2n * BLOCK, 60n), [ref(DEMO.cdp1)])
+  const now = sim.clock().now
+  t.ok(sim.recoverable(DEMO.cdp1).ranges.every((r) => r.from >= now - 60n * NS_PER_SECOND), 'nothing older than the window is left')
+  t.equal((await trimsOf(sim)).at(-1)?.kind, 'trimmed_by_duration')
+
+  const same = openDemo(t, { snapshotIntervalSeconds: 10 })
+  await same.enable([ref(DEMO.cdp1)])
+  advanceSeconds(same, 1)
+  const at = writeBlock(same, DEMO.cdp1, 0, 1)
+  advanceSeconds(same, 30)
+  same.write(DEMO.cdp1, [{ offset: BLOCK_SIZE, length: 2 * BLOCK_SIZE, fill: 2 }])
+  // The edit lands exactly 60 s after the first write: both limits cut at its instant.
+  same.advance(at + 60n * NS_PER_SECOND - same.clock().now)
+  await same.edit(policy(2n * BLOCK, 60n), [ref(DEMO.cdp1)])
+  t.equal(same.clock().now, at + 60n * NS_PER_SECOND, 'the edit took the ns the test meant')
+  t.equal((await trimsOf(same)).at(-1)?.kind, 'trimmed_by_duration')
+})
+
+t.test('blocks journaled at the base\'s own ns stay in the journal while use is within reserve_capacity', async (t) => {
+  const sim = openDemo(t)
+  await sim.edit(policy(2n * BLOCK, 3600n), [ref(DEMO.cdp1)])
+  sim.write(DEMO.cdp1, [{ offset: 0, length: 2 * BLOCK_SIZE, fill: 3 }])
+  await sim.enable([ref(DEMO.cdp1)])
+  advanceSeconds(sim, 1)
+  t.equal(await useOf(sim), 2n * BLOCK, 'use equal to reserve_capacity is not over it: nothing folds')
+  t.same(await trimsOf(sim), [])
+})
+
+t.test('an active view at a point after the oldest snapshot folds nothing past that snapshot: the points between stay as they were', async (t) => {
+  const sim = openDemo(t, { snapshotIntervalSeconds: 10 })
+  await sim.edit(policy(1024n ** 3n, 60n), [ref(DEMO.cdp1)])
+  await sim.enable([ref(DEMO.cdp1)])
+  const enabledAt = sim.clock().now
+  advanceSeconds(sim, 1)
+  writeBlock(sim, DEMO.cdp1, 0, 1)
+  advanceSeconds(sim, 11)
+  writeBlock(sim, DEMO.cdp1, 0, 2)
+  advanceSeconds(sim, 9)
+  const viewed = writeBlock(sim, DEMO.cdp1, 0, 3)
+  const between = enabledAt + 15n * NS_PER_SECOND
+  const before = sim.image(DEMO.cdp1, between).digest
+  await sim.viewOn(ref(DEMO.cdp1), await pointAt(sim, ref(DEMO.cdp1), viewed))
+  sim.advance(enabledAt + 65n * NS_PER_SECOND - sim.clock().now)
+  t.ok((sim.recoverable(DEMO.cdp1).ranges[0]?.from ?? 0n) > enabledAt, 'the enable\'s snapshot left the window')
+  t.equal(sim.image(DEMO.cdp1, between).digest, before, 'a point between the oldest snapshot and the view\'s keeps its image')
+  // Each trim starts where the one before it ended, the view's pin notwithstanding.
+  for (let i = 0; i < 4; i++) advanceSeconds(sim, 10)
+  const trims = await trimsOf(sim)
+  t.ok(trims.length >= 2, `${trims.length} trims while the view was on`)
+  t.ok(trims.every((trim, i) => i === 0 || trim.from === trims[i - 1]?.to), 'each trim\'s from is the last one\'s to')
+})
+
+t.test('rows journaled in the ns of the last fold stay while a view is on at that ns, even when the snapshots before leave the window', async (t) => {
+  const sim = openDemo(t, { snapshotIntervalSeconds: 10 })
+  await sim.edit(policy(1024n ** 3n, 60n), [ref(DEMO.cdp1)])
+  // Written while CDP is off: the enable journals both blocks in its own ns, where its first catch-up put the base.
+  sim.write(DEMO.cdp1, [{ offset: 0, length: 2 * BLOCK_SIZE, fill: 3 }])
+  await sim.enable([ref(DEMO.cdp1)])
+  const enabledAt = sim.clock().now
+  t.equal(await useOf(sim), 2n * BLOCK)
+  await sim.viewOn(ref(DEMO.cdp1), await pointAt(sim, ref(DEMO.cdp1), enabledAt))
+  advanceSeconds(sim, 65)
+  t.ok((sim.recoverable(DEMO.cdp1).ranges[0]?.from ?? 0n) > enabledAt, 'the enable\'s snapshot left the window')
+  t.equal(await useOf(sim), 2n * BLOCK, 'the rows at the view\'s point are not past it, and no limit asks for them: they stay')
+  t.equal(Buffer.compare(sim.readView(DEMO.cdp1, 0, 2 * BLOCK_SIZE), Buffer.alloc(2 * BLOCK_SIZE, 3)), 0, 'and the view shows them')
+})
+
+t.test('a reserve_duration longer than the clock has run cuts nothing, and within capacity no catch-up records a trim', async (t) => {
+  const sim = openDemo(t, { snapshotIntervalSeconds: 10 })
+  // The cut lies before the clock's zero: no point is too old.
+  await sim.edit(policy(1024n ** 3n, 2n ** 62n), [ref(DEMO.cdp1)])
+  advanceSeconds(sim, 1)
+  await sim.enable([ref(DEMO.cdp1)])
+  const enabledAt = sim.clock().now
+  for (let i = 0; i < 5; i++) {
+    advanceSeconds(sim, 10)
+    writeBlock(sim, DEMO.cdp1, i, i + 1)
+  }
+  t.same(await trimsOf(sim), [])
+  t.equal(sim.recoverable(DEMO.cdp1).ranges[0]?.from, enabledAt, 'the first point is still the enable')
+})

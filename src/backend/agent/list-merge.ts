@@ -20,8 +20,8 @@ export function listRequest (query: ListQuery, route: ResolvedRoute): AgentReque
   const wanted = route.namespaces === undefined ? only : route.namespaces.filter((ns) => only === undefined || only.includes(ns))
   const namespaces = wanted?.filter((ns) => !except.includes(ns))
   if (namespaces?.length === 0) return undefined
-  // (page_num + 1) * page_size can pass 2^53; no cluster holds that many volumes.
-  const limit = query.page_size === 0 ? 0 : Math.min(Number.MAX_SAFE_INTEGER, (query.page_num + 1) * query.page_size)
+  // page_size 0 (everything) gives limit 0; (page_num + 1) * page_size can pass 2^53, which no cluster holds.
+  const limit = Math.min(Number.MAX_SAFE_INTEGER, (query.page_num + 1) * query.page_size)
   return {
     cluster_uuid: query.cluster_uuid,
     ...(query.tenant === undefined ? {} : { tenant: query.tenant }),

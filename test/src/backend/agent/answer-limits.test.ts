@@ -2,7 +2,8 @@
 // (exactly at the bound it is taken, one byte past it dropped), a body still arriving at the
 // deadline is cut off, and a long list is asked for in pages and put together.
 import t from 'tap'
-import { FIXED_ANSWER_BYTES, ITEM_ANSWER_BYTES, LIST_PAGE_ITEMS } from '../../../../src/backend/agent/answer-limits.js'
+import { FIXED_ANSWER_BYTES, ITEM_ANSWER_BYTES, LIST_PAGE_ITEMS, answerLimit } from '../../../../src/backend/agent/answer-limits.js'
+import { operations, type AgentRequest, type Operation } from '../../../../src/backend/agent/protocol.js'
 import type { AgentBackendOptions } from '../../../../src/backend/agent/backend.js'
 import type { AgentRoute } from '../../../../src/backend/agent/routing.js'
 import type { CdpListItem } from '../../../../src/backend/port.js'
@@ -87,6 +88,21 @@ t.test('a batch answer may grow by one item\'s worth per volume sent, and no mor
   const over = await startAgent(t, (seen) => padded(batchFrom(uuids)(seen) as Written, bound + 1))
   const outcomes = await backend(t, wholeCluster(over.url)).enable(volumes)
   t.ok(outcomes.every((outcome) => !outcome.ok && outcome.error.code === 'AGENT_BAD_RESPONSE'), 'every volume of the batch fails')
+})
+
+t.test('each operation\'s bound: a batch grows by an item per volume sent, protection per standing asked, a list per item asked up to a page; the rest is the fixed part', async (t) => {
+  const volumes = [VOLUME, VOLUME, VOLUME]
+  const batches = new Set<Operation>(['edit', 'enable', 'disable', 'groupViewOn', 'groupViewOff', 'groupRevert'])
+  for (const op of Object.keys(operations) as Operation[]) {
+    // Every field a bound could be read from, whatever the operation: only its own may count.
+    const request = { volumes, limit: 7, cluster_uuid: DEMO.cluster } as unknown as AgentRequest<typeof op>
+    const expected = op === 'list' || op === 'protection' ? 7 : batches.has(op) ? volumes.length : 0
+    t.equal(answerLimit(op, request), FIXED_ANSWER_BYTES + expected * ITEM_ANSWER_BYTES, op)
+  }
+  const list = (limit: number) => answerLimit('list', { cluster_uuid: DEMO.cluster, limit })
+  t.equal(list(LIST_PAGE_ITEMS), FIXED_ANSWER_BYTES + LIST_PAGE_ITEMS * ITEM_ANSWER_BYTES, 'a page of items')
+  t.equal(list(LIST_PAGE_ITEMS + 1), list(LIST_PAGE_ITEMS), 'a longer list is read a page at a time')
+  t.equal(list(0), list(LIST_PAGE_ITEMS), 'and so is all of it (limit 0)')
 })
 
 function item (i: number): CdpListItem {

@@ -1,0 +1,27 @@
+// Plants mutants by hand, one at a time: each [label, text, replacement] of a JSON list
+// replaces its one occurrence in FILE, the test file runs, and FILE is restored. Prints
+// KILLED or SURVIVED per mutant. Run it in a worktree of its own: FILE is edited in place.
+//   node test/mutation/plant.mjs FILE TEST_FILE MUTANTS.json
+import { spawnSync } from 'node:child_process'
+import { readFileSync, writeFileSync } from 'node:fs'
+
+const [file, testFile, list] = process.argv.slice(2)
+if (list === undefined) {
+  console.error('usage: node test/mutation/plant.mjs FILE TEST_FILE MUTANTS.json')
+  process.exit(2)
+}
+const source = readFileSync(file, 'utf8')
+for (const [label, text, replacement] of JSON.parse(readFileSync(list, 'utf8'))) {
+  const found = source.split(text).length - 1
+  if (found !== 1) {
+    console.log(`SKIPPED ${label}: its text occurs ${found} times`)
+    continue
+  }
+  writeFileSync(file, source.replace(text, () => replacement))
+  try {
+    const run = spawnSync('npx', ['tap', '--disable-coverage', '-R', 'silent', testFile], { stdio: 'ignore' })
+    console.log(`${run.status === 0 ? 'SURVIVED' : 'KILLED'} ${label}`)
+  } finally {
+    writeFileSync(file, source)
+  }
+}
