@@ -181,3 +181,64 @@ t.test('a range read is its blocks read one by one, live, at a point and in a vi
     }
   }), { numRuns: 100 }))
 })
+
+t.test('a read of the volume now answers the bytes last written, at a point the bytes then, and its allocated runs are maximal', async (t) => {
+  const sim = await openCdp1(t)
+  const fills = (...bytes: number[]): Buffer => Buffer.concat(bytes.map((b) => Buffer.alloc(BLOCK_SIZE, b)))
+  sim.write(DEMO.cdp1, [{ offset: 0, length: 2 * BLOCK_SIZE, fill: 1 }, { offset: 3 * BLOCK_SIZE, length: BLOCK_SIZE, fill: 3 }])
+  const before = sim.clock().now
+  advanceSeconds(sim, 1)
+  writeBlock(sim, DEMO.cdp1, 1, 2)
+  t.same(sim.readImage(DEMO.cdp1, 0, 5 * BLOCK_SIZE), fills(1, 2, 0, 3, 0), 'now: the newest bytes of each block, zeros where none was written')
+  t.same(sim.readImage(DEMO.cdp1, 0, 5 * BLOCK_SIZE, before), fills(1, 1, 0, 3, 0), 'at the point before the last write')
+  t.same(sim.allocated(DEMO.cdp1, 0, 5 * BLOCK_SIZE, false), [{ first: 0, count: 2 }, { first: 3, count: 1 }], 'adjacent written blocks are one run')
+})
+
+t.test('a segment whose host is offline or whose disk failed holds no recoverable time and names no point; a full disk\'s segment still does', async (t) => {
+  const sim = await openCdp1(t)
+  advanceSeconds(sim, 1)
+  const at = writeBlock(sim, DEMO.cdp1, 0, 1)
+  const point = await pointAt(sim, ref(DEMO.cdp1), at)
+  advanceSeconds(sim, 1)
+  const ranges = sim.recoverable(DEMO.cdp1).ranges
+  t.ok(ranges.length > 0)
+  sim.setHostOnline(DEMO.host1, false)
+  t.same(sim.recoverable(DEMO.cdp1).ranges, [], 'host offline')
+  t.equal(await failure(() => sim.viewOn(ref(DEMO.cdp1), point)), 'SEGMENT_OFFLINE')
+  sim.setHostOnline(DEMO.host1, true)
+  t.same(sim.recoverable(DEMO.cdp1).ranges, ranges, 'back online: the same ranges')
+  sim.setDiskState(DEMO.host1, '/dev/sdd', 'failed')
+  t.same(sim.recoverable(DEMO.cdp1).ranges, [], 'disk failed')
+  t.equal(await failure(() => sim.image(DEMO.cdp1, at)), 'POINT_NOT_RECOVERABLE')
+  sim.setDiskState(DEMO.host1, '/dev/sdd', 'ok')
+  sim.setDiskState(DEMO.host1, '/dev/sdd', 'full')
+  t.ok(sim.recoverable(DEMO.cdp1).ranges.some((r) => r.from <= at && at <= r.to), 'disk full: the time before the fault is still a point')
+  t.equal(await failure(() => sim.image(DEMO.cdp1, at)), 'no error')
+})
+
+/** The desc of the refusal `fn` throws. */
+async function descOf (fn: () => unknown): Promise<string> {
+  try {
+    await fn()
+  } catch (err) {
+    return (err as { desc?: string }).desc ?? String(err)
+  }
+  return 'no error'
+}
+
+t.test('each refusal of a point says what it refused', async (t) => {
+  const sim = openDemo(t, { snapshotIntervalSeconds: 10 })
+  await sim.enable([ref(DEMO.cdp1)])
+  advanceSeconds(sim, 15)
+  const [first, second] = (await sim.info(ref(DEMO.cdp1))).cdp_info[0]?.snaps ?? []
+  const now = sim.clock().now
+  const early = (first?.time ?? 0n) - 1n
+  t.equal(await descOf(() => sim.image(DEMO.cdp1, early)), `${early}`, 'a time outside every range is named')
+  t.equal(await descOf(() => sim.viewOn(ref(DEMO.cdp1), { snapshot_name: first?.name ?? '', timestamp: now + 1n })),
+    `timestamp ${now + 1n} is after now (${now})`)
+  const notBase = (first?.time ?? 0n) + 1n
+  t.equal(await descOf(() => sim.viewOn(ref(DEMO.cdp1), { snapshot_name: second?.name ?? '', timestamp: notBase })),
+    `${second?.name ?? ''} covers ${second?.time ?? 0n} to ${now}, not ${notBase}`, 'the snapshot, the span it covers, and the time')
+  sim.setHostOnline(DEMO.host1, false)
+  t.equal(await descOf(() => sim.viewOn(ref(DEMO.cdp1), { snapshot_name: first?.name ?? '', timestamp: now })), 'usd_seq 0', 'the offline segment')
+})

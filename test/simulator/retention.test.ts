@@ -235,31 +235,32 @@ t.test('a trim by capacity is an event of its own kind, naming the oldest point 
   t.same(await trimsOf(sim), [{ kind: 'trimmed_by_capacity', from: enabledAt, to: oldest, bytes: BLOCK }])
 })
 
-t.test('both limits at once: the later cut wins, and at one instant the trim is by duration', async (t) => {
+/**
+ * cdp-1 with one block written a second after the enable and two more 30 s later, then the
+ * limits lowered to 2 blocks and 60 s by an edit `after` the first write: over capacity by
+ * the first write's block, and the window's cut `after` − 60 s. Answers the simulator.
+ */
+async function bothLimitsAt (t: Test, after: bigint): Promise<Simulator> {
   const sim = openDemo(t, { snapshotIntervalSeconds: 10 })
   await sim.enable([ref(DEMO.cdp1)])
   advanceSeconds(sim, 1)
   const first = writeBlock(sim, DEMO.cdp1, 0, 1)
   advanceSeconds(sim, 30)
   sim.write(DEMO.cdp1, [{ offset: BLOCK_SIZE, length: 2 * BLOCK_SIZE, fill: 2 }])
-  // Capacity alone would fold the first write's instant; 30 s of the window's 60 are gone too.
-  sim.advance(first + 90n * NS_PER_SECOND - sim.clock().now)
+  sim.advance(first + after - sim.clock().now)
   await sim.edit(policy(2n * BLOCK, 60n), [ref(DEMO.cdp1)])
+  t.equal(sim.clock().now, first + after, 'the edit took the ns the test meant')
+  return sim
+}
+
+t.test('both limits at once: the later cut wins, and at one instant the trim is by duration', async (t) => {
+  // Capacity alone would fold the first write's instant; the window cuts 30 s later.
+  const sim = await bothLimitsAt(t, 90n * NS_PER_SECOND)
   const now = sim.clock().now
   t.ok(sim.recoverable(DEMO.cdp1).ranges.every((r) => r.from >= now - 60n * NS_PER_SECOND), 'nothing older than the window is left')
   t.equal((await trimsOf(sim)).at(-1)?.kind, 'trimmed_by_duration')
-
-  const same = openDemo(t, { snapshotIntervalSeconds: 10 })
-  await same.enable([ref(DEMO.cdp1)])
-  advanceSeconds(same, 1)
-  const at = writeBlock(same, DEMO.cdp1, 0, 1)
-  advanceSeconds(same, 30)
-  same.write(DEMO.cdp1, [{ offset: BLOCK_SIZE, length: 2 * BLOCK_SIZE, fill: 2 }])
-  // The edit lands exactly 60 s after the first write: both limits cut at its instant.
-  same.advance(at + 60n * NS_PER_SECOND - same.clock().now)
-  await same.edit(policy(2n * BLOCK, 60n), [ref(DEMO.cdp1)])
-  t.equal(same.clock().now, at + 60n * NS_PER_SECOND, 'the edit took the ns the test meant')
-  t.equal((await trimsOf(same)).at(-1)?.kind, 'trimmed_by_duration')
+  // 60 s after the first write both limits cut at its instant.
+  t.equal((await trimsOf(await bothLimitsAt(t, 60n * NS_PER_SECOND))).at(-1)?.kind, 'trimmed_by_duration')
 })
 
 t.test('blocks journaled at the base\'s own ns stay in the journal while use is within reserve_capacity', async (t) => {

@@ -1,8 +1,9 @@
 // The transmission phase over a raw socket, against a device whose reads answer only when the
-// test lets them: a run of reads is asked of the device at once, their replies come in request
-// order whichever finishes first, and a write waits for the reads before it.
-import t from 'tap'
-import type { BlockDevice, Extent } from '../../../simulator/nbd/device.js'
+// test lets them: reads are asked of the device ahead, contiguous READs as one read, their
+// replies come in request order whichever finishes first, and a write waits for the reads
+// before it.
+import t, { type Test } from 'tap'
+import { NbdError, type BlockDevice, type Extent } from '../../../simulator/nbd/device.js'
 import { ExportTable } from '../../../simulator/nbd/exports.js'
 import { MemoryDevice } from '../../../simulator/nbd/memory-device.js'
 import { listenNbd } from '../../../simulator/nbd/server.js'
@@ -12,21 +13,24 @@ const CMD = { READ: 0, WRITE: 1 }
 
 /** A memory device whose reads wait until released; it notes every call as it is made. */
 class HeldReads implements BlockDevice {
-  readonly size = MiB
+  readonly size = 2 * MiB
   readonly readOnly = false
   readonly blockSize = 4096
   readonly calls: string[] = []
-  private readonly memory = new MemoryDevice(MiB)
+  /** Reads that start here fail, once released. */
+  readonly failing = new Set<number>()
+  private readonly memory = new MemoryDevice(2 * MiB)
   private readonly held: Array<() => void> = []
   private heldChanged: () => void = () => {}
 
   async read (offset: number, length: number): Promise<Uint8Array> {
-    this.calls.push(`read ${offset}`)
+    this.calls.push(`read ${offset}+${length}`)
     const bytes = this.memory.read(offset, length)
     await new Promise<void>((resolve) => {
       this.held.push(resolve)
       this.heldChanged()
     })
+    if (this.failing.has(offset)) throw new NbdError(5, 'the test failed this read')
     return bytes
   }
 
@@ -56,7 +60,7 @@ function request (type: number, handle: number, offset: number, length: number, 
   return Buffer.concat([u32(0x25609513), u16(0), u16(type), u64(BigInt(handle)), u64(BigInt(offset)), u32(length), payload])
 }
 
-t.test('reads sent together are asked at once and answered in request order; a write waits for the reads before it', async (t) => {
+async function openHeld (t: Test): Promise<{ device: HeldReads, client: RawClient }> {
   const device = new HeldReads()
   const exports = new ExportTable(false)
   const name = exports.publish('held', device)
@@ -65,15 +69,24 @@ t.test('reads sent together are asked at once and answered in request order; a w
   const client = await RawClient.connect(server.port)
   t.teardown(() => client.close())
   await client.open(name)
-  device.write(0, Buffer.alloc(3 * 4096, 1))
+  return { device, client }
+}
+
+/** Block `block`'s bytes on the held device: every byte is its number + 1. */
+const blockBytes = (block: number): Buffer => Buffer.alloc(4096, block + 1)
+
+t.test('reads sent together are asked at once and answered in request order; a write waits for the reads before it', async (t) => {
+  const { device, client } = await openHeld(t)
+  device.write(0, Buffer.alloc(5 * 4096, 1))
   device.calls.length = 0
 
+  // Apart, so each is a read of its own.
   client.send(
-    request(CMD.READ, 0, 0, 4096), request(CMD.READ, 1, 4096, 4096), request(CMD.READ, 2, 8192, 4096),
-    request(CMD.WRITE, 3, 4096, 4096, Buffer.alloc(4096, 7)), request(CMD.READ, 4, 4096, 4096)
+    request(CMD.READ, 0, 0, 4096), request(CMD.READ, 1, 8192, 4096), request(CMD.READ, 2, 16384, 4096),
+    request(CMD.WRITE, 3, 8192, 4096, Buffer.alloc(4096, 7)), request(CMD.READ, 4, 8192, 4096)
   )
   await device.whenHeld(3)
-  t.same(device.calls, ['read 0', 'read 4096', 'read 8192'], 'three reads under way together; the write not yet applied')
+  t.same(device.calls, ['read 0+4096', 'read 8192+4096', 'read 16384+4096'], 'three reads under way together; the write not yet applied')
   device.release([2, 1, 0])
   for (const handle of [0, 1, 2]) {
     const reply = await client.chunk()
@@ -82,9 +95,50 @@ t.test('reads sent together are asked at once and answered in request order; a w
   }
   t.equal(await client.errno(), 0, 'the write, answered after the reads and before the read after it is done')
   await device.whenHeld(1)
-  t.same(device.calls.slice(3), ['write 4096', 'read 4096'], 'the read after the write was asked after it')
+  t.same(device.calls.slice(3), ['write 8192', 'read 8192+4096'], 'the read after the write was asked after it')
   device.release([0])
   const last = await client.chunk()
   t.equal(last?.handle, 4)
   t.ok(last!.data.subarray(8).equals(Buffer.alloc(4096, 7)), 'the read after the write sees it')
+})
+
+t.test('contiguous READs are one device read, each answered with its own offset and bytes', async (t) => {
+  const { device, client } = await openHeld(t)
+  for (let block = 0; block < 4; block++) device.write(block * 4096, blockBytes(block))
+  device.calls.length = 0
+
+  // 0-2 continue one another; 3 starts again at block 1; 4 continues 3.
+  client.send(
+    request(CMD.READ, 0, 0, 4096), request(CMD.READ, 1, 4096, 8192), request(CMD.READ, 2, 12288, 4096),
+    request(CMD.READ, 3, 4096, 4096), request(CMD.READ, 4, 8192, 4096)
+  )
+  await device.whenHeld(2)
+  t.same(device.calls, ['read 0+16384', 'read 4096+8192'], 'two device reads for five READs')
+  device.release([1, 0])
+  const expected: Array<[number, number, number[]]> = [[0, 0, [0]], [1, 4096, [1, 2]], [2, 12288, [3]], [3, 4096, [1]], [4, 8192, [2]]]
+  for (const [handle, offset, blocks] of expected) {
+    const reply = await client.chunk()
+    t.equal(reply?.handle, handle, `reply ${handle} in its place`)
+    t.equal(reply!.data.readBigUInt64BE(0), BigInt(offset), `reply ${handle} says its own offset`)
+    t.ok(reply!.data.subarray(8).equals(Buffer.concat(blocks.map(blockBytes))), `reply ${handle} carries its own blocks`)
+  }
+})
+
+t.test('a device read ends at 1 MiB, and a failed one fails each READ of it, no other', async (t) => {
+  const { device, client } = await openHeld(t)
+  device.failing.add(0)
+  // Five 256 KiB READs from 0: the first four are one read (which fails), the fifth one of its own.
+  client.send(...[0, 1, 2, 3, 4].map((i) => request(CMD.READ, i, i * 256 * 1024, 256 * 1024)))
+  await device.whenHeld(2)
+  t.same(device.calls, [`read 0+${MiB}`, `read ${MiB}+${256 * 1024}`])
+  device.release([0, 1])
+  for (const handle of [0, 1, 2, 3]) {
+    const reply = await client.chunk()
+    t.equal(reply?.handle, handle, `reply ${handle} in its place`)
+    t.equal(reply?.type, 0x8001, `READ ${handle} of the failed read gets an error`)
+    t.equal(reply!.data.readUInt32BE(0), 5, 'the error the device gave (EIO)')
+  }
+  const fifth = await client.chunk()
+  t.equal(fifth?.handle, 4)
+  t.equal(fifth?.type, 1, 'the READ of the next device read is answered with data')
 })
