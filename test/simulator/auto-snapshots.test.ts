@@ -3,6 +3,8 @@ import t from 'tap'
 import { advanceSeconds, failure, openDemo, policy, ref, writeBlock } from '../helpers/simulator.js'
 import { DEMO } from '../helpers/demo.js'
 import { NS_PER_SECOND } from '../../src/backend/port.js'
+import { MAX_TIME } from '../../simulator/clock.js'
+import type { Simulator } from '../../simulator/index.js'
 
 t.test('auto snapshots come every interval while CDP is on', async (t) => {
   const sim = openDemo(t, { snapshotIntervalSeconds: 10 })
@@ -65,4 +67,66 @@ t.test('auto snapshots after a long clock jump: the interval\'s ticks inside the
   t.same(sim.recoverable(DEMO.cdp1).ranges.map((r) => [r.from, r.to]), [[ticks[0], now]])
   sim.advance(7n * NS_PER_SECOND)
   t.equal((await sim.info(ref(DEMO.cdp1))).cdp_info[0]?.snaps.at(-1)?.time, enabledAt + 1010n * NS_PER_SECOND, 'and the next one comes on time')
+})
+
+/** cdp-1's auto_snapshot events, oldest first: [time, to, seq]. */
+async function autoSnapshotEvents (sim: Simulator): Promise<Array<[bigint, bigint | undefined, bigint | undefined]>> {
+  const { events } = await sim.events(ref(DEMO.cdp1), { page_num: 0, page_size: 0 })
+  return events.filter((e) => e.kind === 'auto_snapshot').map((e) => [e.time, e.to, e.seq])
+}
+
+t.test('each auto snapshot taken is an event, and after a long jump only the ticks inside the window are taken; a tick exactly at the cut is inside', async (t) => {
+  const sim = openDemo(t, { snapshotIntervalSeconds: 10 })
+  await sim.edit(policy(1024n ** 3n, 60n), [ref(DEMO.cdp1)])
+  await sim.enable([ref(DEMO.cdp1)])
+  const enabledAt = sim.clock().now
+  sim.advance(1000n * NS_PER_SECOND)
+  const ticks = [940n, 950n, 960n, 970n, 980n, 990n, 1000n].map((s) => enabledAt + s * NS_PER_SECOND)
+  t.same(await autoSnapshotEvents(sim), [enabledAt, ...ticks].map((time) => [time, time, 0n]), 'the enable\'s, then the seven ticks from the cut on')
+  t.same((await sim.info(ref(DEMO.cdp1))).cdp_info.flatMap((s) => s.snaps.map((sn) => sn.time)), ticks)
+})
+
+t.test('a tick in a second the segment already has a snapshot of is neither a snapshot nor an event', async (t) => {
+  const sim = openDemo(t, { snapshotIntervalSeconds: 1 })
+  const second = sim.clock().now / NS_PER_SECOND
+  sim.advance(900_000_000n)
+  await sim.enable([ref(DEMO.cdp1)])
+  const enabledAt = sim.clock().now
+  sim.advance(300_000_000n)
+  const [taken] = await sim.takeSnapshots([DEMO.cdp1])
+  const takenAt = enabledAt + 300_000_000n
+  t.same(taken, { volume_uuid: DEMO.cdp1, name: `CDP-auto-${second + 1n}`, time: takenAt, taken: true }, 'the harness takes the next second\'s')
+  // The interval's tick 1 s after the enable falls in that same second.
+  sim.advance(800_000_000n)
+  t.same((await sim.info(ref(DEMO.cdp1))).cdp_info[0]?.snaps.map((s) => [s.name, s.time]),
+    [[`CDP-auto-${second}`, enabledAt], [`CDP-auto-${second + 1n}`, takenAt]])
+  t.same(await autoSnapshotEvents(sim), [[enabledAt, enabledAt, 0n]], 'only the enable\'s is an interval snapshot')
+})
+
+t.test('the harness snapshots only a journal that records', async (t) => {
+  const sim = openDemo(t)
+  await sim.enable([ref(DEMO.cdp1)])
+  advanceSeconds(sim, 1)
+  await sim.disable([ref(DEMO.cdp1)])
+  let refusal: unknown
+  try {
+    await sim.takeSnapshots([DEMO.cdp1])
+  } catch (err) {
+    refusal = err
+  }
+  t.match(refusal, { code: 'CDP_IS_OFF', desc: 'only a journal that records can be snapshotted' })
+})
+
+t.test('at the clock\'s last ns: a tick due exactly then is taken, and none is due after it', async (t) => {
+  // The enable lies a whole number of seconds before MAX_TIME, so a 1 s tick falls on it.
+  const sim = openDemo(t, { snapshotIntervalSeconds: 1, clock: { mode: 'manual', start: MAX_TIME - 10_001n * NS_PER_SECOND } })
+  await sim.edit(policy(1024n ** 3n, 5n), [ref(DEMO.cdp1)])
+  advanceSeconds(sim, 1)
+  await sim.enable([ref(DEMO.cdp1)])
+  t.equal(sim.clock().now, MAX_TIME - 10_000n * NS_PER_SECOND)
+  sim.advance(MAX_TIME - 1n - sim.clock().now)
+  sim.advance(1n)
+  const snaps = (await sim.info(ref(DEMO.cdp1))).cdp_info.flatMap((s) => s.snaps.map((sn) => sn.time))
+  t.equal(snaps.at(-1), MAX_TIME, 'the tick at MAX_TIME')
+  t.equal((await sim.info(ref(DEMO.cdp1))).cdp_info.length, 1, 'and a later call finds nothing more due')
 })
