@@ -30,7 +30,7 @@ export interface CdpRow {
   active_capacity: bigint | null
 }
 
-// Read as an array and named here: better-sqlite3 building a 19-property row object cost
+// Read as an array and named here: better-sqlite3 building an 18-property row object cost
 // about twice as much, and every write reads this row.
 const CDP_SELECT = `
   SELECT cdp.volume_id, cdp.priority, cdp.reserve_capacity, cdp.reserve_duration, cdp.state,

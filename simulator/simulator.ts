@@ -263,11 +263,12 @@ export class Simulator implements CdpBackend, SimulatorControl, HarnessControl {
     return this.sql.inTransaction(() => {
       const volume = this.writeTarget(volumeUuid)
       const changes = toBlockChanges(writes, volume.size, (bytes) => internBlock(this.sql, bytes))
-      // As change() does, with the CDP row read once: it holds the last change and the journal's state.
+      // The CDP row is read once: it holds the last change, which gives the write its ns, and the journal's state.
       const cdp = cdpOf(this.sql, volume.id)
-      const now = changeTimeAfter(this.clk, cdp?.last_change)
-      applyWrite(this.sql, volume.id, cdp, changes, now, this.cadence)
-      recordChange(this.sql, volume.id, now)
+      const now = this.changeAt(volume.id, changeTimeAfter(this.clk, cdp?.last_change), (now) => {
+        applyWrite(this.sql, volume.id, cdp, changes, now, this.cadence)
+        return now
+      })
       return { count: writes.length, time: now }
     })
   }
@@ -449,7 +450,11 @@ export class Simulator implements CdpBackend, SimulatorControl, HarnessControl {
 
   /** Runs one change to a volume at its own ns (timeline.ts) and records that ns. */
   private change<T> (volumeId: bigint, fn: (now: Ns) => T): T {
-    const now = changeTime(this.sql, this.clk, volumeId)
+    return this.changeAt(volumeId, changeTime(this.sql, this.clk, volumeId), fn)
+  }
+
+  /** The same at `now`, the change's ns as its caller found it. */
+  private changeAt<T> (volumeId: bigint, now: Ns, fn: (now: Ns) => T): T {
     const result = fn(now)
     recordChange(this.sql, volumeId, now)
     return result

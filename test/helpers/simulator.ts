@@ -2,6 +2,7 @@
 // in-memory database with a manual clock, and the small steps every scenario takes.
 import type { Test } from 'tap'
 import { type BatchOutcome, type CdpPolicy, NS_PER_SECOND, type PointInTime, type VolumeRef } from '../../src/backend/port.js'
+import type { CdpEvent, EventKind } from '../../src/schemas/events.js'
 import { BLOCK_SIZE } from '../../simulator/content.js'
 import { type Simulator, type SimulatorOptions, openSimulator } from '../../simulator/index.js'
 import { DEMO, demoTopology } from './demo.js'
@@ -37,14 +38,33 @@ export function outcomes (results: BatchOutcome[]): string[] {
   return results.map((r) => r.ok ? 'ok' : r.error.code)
 }
 
-/** The catalogue name of what `fn` threw (or rejected with); 'no error' when it succeeded. */
-export async function failure (fn: () => unknown): Promise<string> {
+/** What `fn` threw (or rejected with); NOTHING when it succeeded. */
+const NOTHING = Symbol('nothing thrown')
+async function thrownBy (fn: () => unknown): Promise<unknown> {
   try {
     await fn()
   } catch (err) {
-    return (err as { code?: string }).code ?? String(err)
+    return err
   }
-  return 'no error'
+  return NOTHING
+}
+
+/** The catalogue name of what `fn` threw (or rejected with); 'no error' when it succeeded. */
+export async function failure (fn: () => unknown): Promise<string> {
+  const err = await thrownBy(fn)
+  return err === NOTHING ? 'no error' : (err as { code?: string }).code ?? String(err)
+}
+
+/** The desc of the refusal `fn` threw (or rejected with); 'no error' when it succeeded. */
+export async function refusalDesc (fn: () => unknown): Promise<string> {
+  const err = await thrownBy(fn)
+  return err === NOTHING ? 'no error' : (err as { desc?: string }).desc ?? String(err)
+}
+
+/** The volume's kept events of the given kinds, oldest first. */
+export async function eventsOfKind (sim: Simulator, volumeUuid: string, ...kinds: EventKind[]): Promise<CdpEvent[]> {
+  const { events } = await sim.events(ref(volumeUuid), { page_num: 0, page_size: 0 })
+  return events.filter((e) => kinds.includes(e.kind))
 }
 
 export function advanceSeconds (sim: Simulator, seconds: number): bigint {

@@ -1,6 +1,6 @@
 // Auto snapshots: every interval while CDP is on, none while off, at most one a second.
 import t from 'tap'
-import { advanceSeconds, failure, openDemo, policy, ref, writeBlock } from '../helpers/simulator.js'
+import { advanceSeconds, eventsOfKind, failure, openDemo, policy, ref, refusalDesc, writeBlock } from '../helpers/simulator.js'
 import { DEMO } from '../helpers/demo.js'
 import { NS_PER_SECOND } from '../../src/backend/port.js'
 import { MAX_TIME } from '../../simulator/clock.js'
@@ -71,8 +71,7 @@ t.test('auto snapshots after a long clock jump: the interval\'s ticks inside the
 
 /** cdp-1's auto_snapshot events, oldest first: [time, to, seq]. */
 async function autoSnapshotEvents (sim: Simulator): Promise<Array<[bigint, bigint | undefined, bigint | undefined]>> {
-  const { events } = await sim.events(ref(DEMO.cdp1), { page_num: 0, page_size: 0 })
-  return events.filter((e) => e.kind === 'auto_snapshot').map((e) => [e.time, e.to, e.seq])
+  return (await eventsOfKind(sim, DEMO.cdp1, 'auto_snapshot')).map((e) => [e.time, e.to, e.seq])
 }
 
 t.test('each auto snapshot taken is an event, and after a long jump only the ticks inside the window are taken; a tick exactly at the cut is inside', async (t) => {
@@ -108,13 +107,8 @@ t.test('the harness snapshots only a journal that records', async (t) => {
   await sim.enable([ref(DEMO.cdp1)])
   advanceSeconds(sim, 1)
   await sim.disable([ref(DEMO.cdp1)])
-  let refusal: unknown
-  try {
-    await sim.takeSnapshots([DEMO.cdp1])
-  } catch (err) {
-    refusal = err
-  }
-  t.match(refusal, { code: 'CDP_IS_OFF', desc: 'only a journal that records can be snapshotted' })
+  t.equal(await failure(() => sim.takeSnapshots([DEMO.cdp1])), 'CDP_IS_OFF')
+  t.equal(await refusalDesc(() => sim.takeSnapshots([DEMO.cdp1])), 'only a journal that records can be snapshotted')
 })
 
 t.test('at the clock\'s last ns: a tick due exactly then is taken, and none is due after it', async (t) => {

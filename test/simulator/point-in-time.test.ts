@@ -6,7 +6,7 @@ import { BLOCK_SIZE, digestOfHashes, sha256 } from '../../simulator/content.js'
 import type { Simulator } from '../../simulator/index.js'
 import { NS_PER_SECOND } from '../../src/backend/port.js'
 import { DEMO } from '../helpers/demo.js'
-import { advanceSeconds, failure, openDemo, pointAt, policy, ref, writeBlock, openCdp1 } from '../helpers/simulator.js'
+import { advanceSeconds, failure, openDemo, pointAt, policy, ref, refusalDesc, writeBlock, openCdp1 } from '../helpers/simulator.js'
 
 t.test('the image at a time is per block the newest write at or before it', async (t) => {
   const sim = await openCdp1(t)
@@ -216,16 +216,6 @@ t.test('a segment whose host is offline or whose disk failed holds no recoverabl
   t.equal(await failure(() => sim.image(DEMO.cdp1, at)), 'no error')
 })
 
-/** The desc of the refusal `fn` throws. */
-async function descOf (fn: () => unknown): Promise<string> {
-  try {
-    await fn()
-  } catch (err) {
-    return (err as { desc?: string }).desc ?? String(err)
-  }
-  return 'no error'
-}
-
 t.test('each refusal of a point says what it refused', async (t) => {
   const sim = openDemo(t, { snapshotIntervalSeconds: 10 })
   await sim.enable([ref(DEMO.cdp1)])
@@ -233,12 +223,12 @@ t.test('each refusal of a point says what it refused', async (t) => {
   const [first, second] = (await sim.info(ref(DEMO.cdp1))).cdp_info[0]?.snaps ?? []
   const now = sim.clock().now
   const early = (first?.time ?? 0n) - 1n
-  t.equal(await descOf(() => sim.image(DEMO.cdp1, early)), `${early}`, 'a time outside every range is named')
-  t.equal(await descOf(() => sim.viewOn(ref(DEMO.cdp1), { snapshot_name: first?.name ?? '', timestamp: now + 1n })),
+  t.equal(await refusalDesc(() => sim.image(DEMO.cdp1, early)), `${early}`, 'a time outside every range is named')
+  t.equal(await refusalDesc(() => sim.viewOn(ref(DEMO.cdp1), { snapshot_name: first?.name ?? '', timestamp: now + 1n })),
     `timestamp ${now + 1n} is after now (${now})`)
   const notBase = (first?.time ?? 0n) + 1n
-  t.equal(await descOf(() => sim.viewOn(ref(DEMO.cdp1), { snapshot_name: second?.name ?? '', timestamp: notBase })),
+  t.equal(await refusalDesc(() => sim.viewOn(ref(DEMO.cdp1), { snapshot_name: second?.name ?? '', timestamp: notBase })),
     `${second?.name ?? ''} covers ${second?.time ?? 0n} to ${now}, not ${notBase}`, 'the snapshot, the span it covers, and the time')
   sim.setHostOnline(DEMO.host1, false)
-  t.equal(await descOf(() => sim.viewOn(ref(DEMO.cdp1), { snapshot_name: first?.name ?? '', timestamp: now })), 'usd_seq 0', 'the offline segment')
+  t.equal(await refusalDesc(() => sim.viewOn(ref(DEMO.cdp1), { snapshot_name: first?.name ?? '', timestamp: now })), 'usd_seq 0', 'the offline segment')
 })

@@ -1,7 +1,7 @@
 // Retention: history beyond reserve_duration or beyond reserve_capacity is folded away.
 import t, { type Test } from 'tap'
 import type { Simulator } from '../../simulator/index.js'
-import { advanceSeconds, failure, openDemo, pointAt, policy, ref, writeBlock } from '../helpers/simulator.js'
+import { advanceSeconds, eventsOfKind, failure, openDemo, pointAt, policy, ref, writeBlock } from '../helpers/simulator.js'
 import { DEMO } from '../helpers/demo.js'
 import { BLOCK_SIZE } from '../../simulator/content.js'
 import { type CdpPolicy, NS_PER_SECOND } from '../../src/backend/port.js'
@@ -192,8 +192,7 @@ t.test('an active view pins its point: use may pass reserve_capacity while it is
 
 /** cdp-1's trims, oldest first: what each says of how the history was cut. */
 async function trimsOf (sim: Simulator): Promise<Array<{ kind: string, from?: bigint, to?: bigint, bytes?: bigint }>> {
-  const { events } = await sim.events(ref(DEMO.cdp1), { page_num: 0, page_size: 0 })
-  return events.filter((e) => e.kind.startsWith('trimmed_')).map(({ kind, from, to, bytes }) => ({ kind, from, to, bytes }))
+  return (await eventsOfKind(sim, DEMO.cdp1, 'trimmed_by_duration', 'trimmed_by_capacity')).map(({ kind, from, to, bytes }) => ({ kind, from, to, bytes }))
 }
 
 t.test('a trim by duration is an event: from the oldest point before it to the oldest after, with the journal bytes it folded; a catch-up that trims nothing records none', async (t) => {

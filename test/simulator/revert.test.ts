@@ -1,6 +1,6 @@
 // Reverts: the volume rolled back in place, journaled as writes.
 import t from 'tap'
-import { advanceSeconds, failure, openDemo, pointAt, ref, writeBlock, openCdp1 } from '../helpers/simulator.js'
+import { advanceSeconds, eventsOfKind, failure, openDemo, pointAt, ref, writeBlock, openCdp1 } from '../helpers/simulator.js'
 import { DEMO } from '../helpers/demo.js'
 import { BLOCK_SIZE } from '../../simulator/content.js'
 
@@ -97,6 +97,5 @@ t.test('a revert is an event of the volume with the point it went back to and th
   await sim.revert(ref(DEMO.cdp1), await pointAt(sim, ref(DEMO.cdp1), at))
   const revertedAt = sim.clock().now
   const seq = (await sim.info(ref(DEMO.cdp1))).cdp_info[0]?.seq
-  const { events } = await sim.events(ref(DEMO.cdp1), { page_num: 0, page_size: 0 })
-  t.same(events.filter((e) => e.kind === 'reverted').map(({ id: _, ...e }) => e), [{ time: revertedAt, kind: 'reverted', seq, to: at }])
+  t.same((await eventsOfKind(sim, DEMO.cdp1, 'reverted')).map(({ id: _, ...e }) => e), [{ time: revertedAt, kind: 'reverted', seq, to: at }])
 })

@@ -1,6 +1,6 @@
 // Views: a read-only image at a point, exposed on the host of its segment.
 import t from 'tap'
-import { advanceSeconds, failure, openDemo, pointAt, ref, writeBlock, openCdp1 } from '../helpers/simulator.js'
+import { advanceSeconds, eventsOfKind, failure, openDemo, pointAt, ref, writeBlock, openCdp1 } from '../helpers/simulator.js'
 import { DEMO } from '../helpers/demo.js'
 import { BLOCK_SIZE } from '../../simulator/content.js'
 
@@ -71,8 +71,7 @@ t.test('view on and off are events of the volume, each with the view\'s segment 
   const offAt = sim.clock().now
   t.equal(await failure(() => sim.viewFacts(DEMO.cdp1)), 'VIEW_NOT_FOUND', 'and none once it is off')
   const seq = (await sim.info(ref(DEMO.cdp1))).cdp_info[0]?.seq
-  const { events } = await sim.events(ref(DEMO.cdp1), { page_num: 0, page_size: 0 })
-  t.same(events.filter((e) => e.kind === 'view_on' || e.kind === 'view_off').map(({ id: _, ...e }) => e), [
+  t.same((await eventsOfKind(sim, DEMO.cdp1, 'view_on', 'view_off')).map(({ id: _, ...e }) => e), [
     { time: onAt, kind: 'view_on', seq, to: at },
     { time: offAt, kind: 'view_off', seq, to: at }
   ])
