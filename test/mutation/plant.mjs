@@ -1,6 +1,7 @@
 // Plants mutants by hand, one at a time: each [label, text, replacement] of a JSON list
 // replaces its one occurrence in FILE, the test file runs, and FILE is restored. Prints
 // KILLED or SURVIVED per mutant. Run it in a worktree of its own: FILE is edited in place.
+// TEST_FILE may name several, comma-separated: the mutant is killed if any of them fails.
 //   node test/mutation/plant.mjs FILE TEST_FILE MUTANTS.json
 import { spawnSync } from 'node:child_process'
 import { readFileSync, writeFileSync } from 'node:fs'
@@ -19,7 +20,8 @@ for (const [label, text, replacement] of JSON.parse(readFileSync(list, 'utf8')))
   }
   writeFileSync(file, source.replace(text, () => replacement))
   try {
-    const run = spawnSync('npx', ['tap', '--disable-coverage', '-R', 'silent', testFile], { stdio: 'ignore' })
+    // A mutant that makes the tests hang is detected, as Stryker counts a timeout.
+    const run = spawnSync('npx', ['tap', '--disable-coverage', '-R', 'silent', '--timeout', '120', ...testFile.split(',')], { stdio: 'ignore' })
     console.log(`${run.status === 0 ? 'SURVIVED' : 'KILLED'} ${label}`)
   } finally {
     writeFileSync(file, source)

@@ -13,13 +13,13 @@ const CMD = { READ: 0, WRITE: 1 }
 
 /** A memory device whose reads wait until released; it notes every call as it is made. */
 class HeldReads implements BlockDevice {
-  readonly size = 2 * MiB
+  readonly size = 4 * MiB
   readonly readOnly = false
   readonly blockSize = 4096
   readonly calls: string[] = []
   /** Reads that start here fail, once released. */
   readonly failing = new Set<number>()
-  private readonly memory = new MemoryDevice(2 * MiB)
+  private readonly memory = new MemoryDevice(4 * MiB)
   private readonly held: Array<() => void> = []
   private heldChanged: () => void = () => {}
 
@@ -53,6 +53,11 @@ class HeldReads implements BlockDevice {
   release (order: number[]): void {
     const held = this.held.splice(0)
     for (const i of order) held[i]!()
+  }
+
+  /** Lets every waiting read answer, in the order asked. */
+  releaseAll (): void {
+    this.release(this.held.map((_, i) => i))
   }
 }
 
@@ -141,4 +146,130 @@ t.test('a device read ends at 1 MiB, and a failed one fails each READ of it, no 
   const fifth = await client.chunk()
   t.equal(fifth?.handle, 4)
   t.equal(fifth?.type, 1, 'the READ of the next device read is answered with data')
+})
+
+/** A device that answers at once and notes each call; `extentsOf` and `failWrite` stand in for its answers. */
+class NotingDevice implements BlockDevice {
+  readonly size = 8 * MiB
+  readonly readOnly = false
+  readonly blockSize = 4096
+  readonly calls: string[] = []
+  reads = 0
+  extentsOf: ((offset: number, length: number) => Extent[]) | undefined
+  failWrite: Error | undefined
+  private readonly memory = new MemoryDevice(8 * MiB)
+
+  read (offset: number, length: number): Uint8Array {
+    this.reads++
+    return this.memory.read(offset, length)
+  }
+
+  write (offset: number, data: Uint8Array): void {
+    if (this.failWrite !== undefined) throw this.failWrite
+    this.calls.push(`write ${offset}`)
+    this.memory.write(offset, data)
+  }
+
+  flush (): void { this.calls.push('flush') }
+  trim (offset: number, length: number): void { this.memory.trim(offset, length) }
+  writeZeroes (offset: number, length: number): void { this.memory.writeZeroes(offset, length) }
+  extents (offset: number, length: number): Extent[] { return this.extentsOf?.(offset, length) ?? this.memory.extents(offset, length) }
+}
+
+async function openNoting (t: Test): Promise<{ device: NotingDevice, client: RawClient }> {
+  const device = new NotingDevice()
+  const exports = new ExportTable(false)
+  const name = exports.publish('noting', device)
+  const server = await listenNbd(exports, 0)
+  t.teardown(() => server.close())
+  const client = await RawClient.connect(server.port)
+  t.teardown(() => client.close())
+  await client.open(name)
+  return { device, client }
+}
+
+t.test('a client that sends requests but reads no replies stops the server: replies queue to a bound, then nothing more is asked of the device', async (t) => {
+  const { device, client } = await openNoting(t)
+  client.socket.pause()
+  const READS = 400
+  client.send(...Array.from({ length: READS }, (_, i) => request(CMD.READ, i, (i % 8) * MiB, MiB)))
+  // Until the device has been asked nothing new for a while: the server waits on the client.
+  let seen = -1
+  for (let still = 0; still < 10 && device.reads < READS; still = device.reads === seen ? still + 1 : 0) {
+    seen = device.reads
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+  t.ok(device.reads < READS / 4, `${device.reads} of ${READS} 1 MiB reads asked while the client reads nothing (socket buffers, the 8 MiB backlog and 2 MiB ahead)`)
+  client.socket.resume()
+  for (let handle = 0; handle < READS; handle++) {
+    const reply = await client.chunk()
+    if (reply?.handle !== handle || reply.data.length !== 8 + MiB) t.fail(`reply ${handle} out of place or short`)
+  }
+  t.equal(device.reads, READS, 'once the client reads, every request is served')
+})
+
+t.test('block status answers no more than the request covers, whatever the device says', async (t) => {
+  const { device, client } = await openNoting(t)
+  // The device answers longer extents than asked, and an empty one after them.
+  device.extentsOf = (offset, length) => [
+    { length: length / 2, hole: true, zero: true }, { length, hole: false, zero: false }, { length: 4096, hole: true, zero: false }
+  ]
+  client.request(7, 1, MiB, MiB)
+  const reply = (await client.chunk())!
+  const descriptors: number[][] = []
+  for (let at = 4; at < reply.data.length; at += 8) descriptors.push([reply.data.readUInt32BE(at), reply.data.readUInt32BE(at + 4)])
+  t.same(descriptors, [[MiB / 2, 3], [MiB / 2, 0]], 'two descriptors covering exactly the request')
+})
+
+t.test('a device that fails a write: its NbdError reaches the client, any other failure is EIO; the connection goes on', async (t) => {
+  const { device, client } = await openNoting(t)
+  device.failWrite = new NbdError(28, 'the test filled the device')
+  client.request(CMD.WRITE, 1, 0, 4096, 0, Buffer.alloc(4096, 1))
+  let reply = (await client.chunk())!
+  t.equal(reply.type, 0x8001)
+  t.equal(reply.data.readUInt32BE(0), 28, 'ENOSPC, as the device said')
+  t.equal(reply.data.subarray(6).toString(), 'the test filled the device')
+  device.failWrite = new Error('something inside broke')
+  client.request(CMD.WRITE, 2, 0, 4096, 0, Buffer.alloc(4096, 1))
+  reply = (await client.chunk())!
+  t.equal(reply.data.readUInt32BE(0), 5, 'EIO')
+  t.equal(reply.data.subarray(6).toString(), 'the export failed to serve the request', 'nothing of the inside failure is told')
+  device.failWrite = undefined
+  client.request(CMD.WRITE, 3, 0, 4096, 0, Buffer.alloc(4096, 1))
+  t.equal(await client.errno(), 0)
+  t.same(device.calls, ['write 0'], 'only the last write landed')
+})
+
+t.test('FLUSH asks the device to flush, after the writes before it', async (t) => {
+  const { device, client } = await openNoting(t)
+  client.send(request(CMD.WRITE, 1, 0, 4096, Buffer.alloc(4096, 1)), request(CMD.WRITE, 2, 4096, 4096, Buffer.alloc(4096, 2)), request(3, 3, 0, 0))
+  for (const handle of [1, 2, 3]) t.equal(await client.errno(), 0, `request ${handle} served`)
+  t.same(device.calls, ['write 0', 'write 4096', 'flush'])
+})
+
+t.test('READs that do not continue the run, or would take it past 1 MiB, start a device read of their own', async (t) => {
+  const { device, client } = await openHeld(t)
+  // 0: 0+512K; 1 continues it to 1 MiB - 4 KiB; 2 would pass 1 MiB; 3 is before 2's end.
+  client.send(request(CMD.READ, 0, 0, 512 * 1024), request(CMD.READ, 1, 512 * 1024, 512 * 1024 - 4096),
+    request(CMD.READ, 2, MiB - 4096, 8192), request(CMD.READ, 3, 0, 4096))
+  await device.whenHeld(3)
+  t.same(device.calls, [`read 0+${MiB - 4096}`, `read ${MiB - 4096}+8192`, 'read 0+4096'])
+  device.release([0, 1, 2])
+  for (const handle of [0, 1, 2, 3]) t.equal((await client.chunk())?.handle, handle)
+})
+
+t.test('a run still growing is not cut short while older replies are awaited: 3 MiB of 4 KiB READs are three device reads of 1 MiB', async (t) => {
+  const { device, client } = await openHeld(t)
+  const READS = 768
+  client.send(...Array.from({ length: READS }, (_, i) => request(CMD.READ, i, i * 4096, 4096)))
+  let done = false
+  const replies = (async () => {
+    for (let handle = 0; handle < READS; handle++) if ((await client.chunk())?.handle !== handle) t.fail(`reply ${handle} out of place`)
+    done = true
+  })()
+  while (!done) {
+    await Promise.race([device.whenHeld(1), replies])
+    device.releaseAll()
+  }
+  t.same(device.calls, [`read 0+${MiB}`, `read ${MiB}+${MiB}`, `read ${2 * MiB}+${MiB}`])
 })
