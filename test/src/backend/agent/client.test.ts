@@ -385,7 +385,7 @@ t.test('a retry does wait: with the jitter at its top, two retries take at least
   t.ok(waited >= 0.999 * (200 + 400), `${waited.toFixed(0)} ms for waits of 200 and 400 ms`)
 })
 
-/** A bare agent that answers `health` and then every call with `INFO`, and keeps its sockets, open or closed. */
+/** A bare agent that answers `health` and then every call with `INFO`, and keeps its sockets. */
 async function socketAgent (t: Teardown): Promise<{ url: string, sockets: Socket[] }> {
   const sockets: Socket[] = []
   const server: Server = createServer((req, res) => {
@@ -393,15 +393,13 @@ async function socketAgent (t: Teardown): Promise<{ url: string, sockets: Socket
     req.on('end', () => { res.writeHead(200, { 'content-type': 'application/json' }).end(ok(req.url?.endsWith('/health') === true ? { protocol: 1 } : INFO).body) })
   })
   server.on('connection', (socket) => sockets.push(socket))
-  // Idle connections stay until the client ends them (by default the server would after 5 s).
-  server.keepAliveTimeout = 0
   server.listen(0, '127.0.0.1')
   await once(server, 'listening')
   t.teardown(() => { server.closeAllConnections(); server.close() })
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, sockets }
 }
 
-t.test('calls to one agent reuse its keep-alive connections, and close ends them', async (t) => {
+t.test('calls to one agent reuse its keep-alive connections', async (t) => {
   const agent = await socketAgent(t)
   const b = backend(t, wholeCluster(agent.url))
   // Health first, so that no background call runs beside the others.
@@ -409,8 +407,4 @@ t.test('calls to one agent reuse its keep-alive connections, and close ends them
   for (let i = 0; i < 10; i++) t.strictSame(await b.info(VOLUME), INFO)
   // (undici may open a second one while the first is being handed back.)
   t.ok(agent.sockets.length <= 2, `health and ten calls one after another: ${agent.sockets.length} connections`)
-  await b.close()
-  // Without close the connections would stay open, and this would wait.
-  await Promise.all(agent.sockets.map(async (socket) => { if (!socket.destroyed) await once(socket, 'close') }))
-  t.ok(agent.sockets.every((socket) => socket.destroyed), 'closed')
 })
