@@ -1,0 +1,264 @@
+// seekPage by itself, over agents held in memory (no sockets, so thousands of pages run in
+// a second): whatever the lists and however their names interleave, the page found is the
+// merged list's page, each agent's part starts exactly where its `before` says, the cost
+// stays a few short asks per agent, and a pivot that proved right is remembered and used
+// once. An agent that fails leaves the seek with its error; one that answers a cursor
+// without `before` ends it. The lists' order is built by the test (each key's place in one
+// global list), not taken from the code under test.
+import t from 'tap'
+import { deepStrictEqual, equal, ok } from 'node:assert/strict'
+import fc from 'fast-check'
+import { CdpError } from '../../../../src/errors.js'
+import { CursorNotSpoken, PivotMemory, seekPage, type SeekAsk } from '../../../../src/backend/agent/list-seek.js'
+import type { AgentAnswer } from '../../../../src/backend/agent/protocol.js'
+import type { ListKey } from '../../../../src/list-order.js'
+import type { ListQuery } from '../../../../src/backend/port.js'
+
+type ListAnswer = AgentAnswer<'list'>
+const CLUSTER = '0b3c6a52-94c5-4a1e-9f2f-1c7d3c1d0a01'
+/** The most items one answer may hold: a list page. */
+const PAGE_ITEMS = 1000
+/** Ranks left to skip when the rest is fetched outright. */
+const GAP = 64
+const SEED = Number(process.env.SEEK_SEED ?? Date.now() % 1_000_000)
+
+/**
+ * The global list, in order by construction: each name three times (ties go by uuid, whose
+ * first digit is the tie's rank), names ascending in their digits, a letter after them in
+ * either case (code point order decides at the digits first).
+ */
+function globalList (length: number): ListKey[] {
+  return Array.from({ length }, (_, i) => {
+    const name = Math.floor(i / 3)
+    return {
+      volume_name: `vol-${String(name).padStart(6, '0')}${'AaBb'[name % 4] ?? ''}`,
+      volume_uuid: `${i % 3}${String(i).padStart(7, '0')}-0000-4000-8000-000000000000`
+    }
+  })
+}
+
+/** Keys ordered by their place in the global list. */
+function ordering (keys: readonly ListKey[]) {
+  const place = new Map(keys.map((key, i) => [`${key.volume_name}/${key.volume_uuid}`, i]))
+  const of = (key: ListKey): number => {
+    const found = place.get(`${key.volume_name}/${key.volume_uuid}`)
+    if (found === undefined) throw new Error(`a key the test never made: ${JSON.stringify(key)}`)
+    return found
+  }
+  return { of, compare: (a: ListKey, b: ListKey) => of(a) - of(b) }
+}
+
+interface Agent {
+  list: ListKey[]
+  asks: SeekAsk[]
+  answer: (ask: SeekAsk) => ListAnswer
+}
+
+/** An agent holding `list` (in order), answering as the protocol says, over two ranges. */
+function agentOver (list: ListKey[], place: (key: ListKey) => number, speaksCursor = true): Agent {
+  const agent: Agent = {
+    list,
+    asks: [],
+    answer: (ask) => {
+      agent.asks.push(ask)
+      const { after } = ask
+      const before = after === undefined ? 0 : agent.list.filter((key) => place(key) <= place(after)).length
+      const start = before + (ask.offset ?? 0)
+      const items = agent.list.slice(start, ask.limit === 0 ? undefined : start + ask.limit).map((key) => ({ ...key }))
+      const half = Math.ceil(agent.list.length / 2)
+      return {
+        cluster: { uuid: CLUSTER, name: 'c', mode: '' },
+        ranges: [{ namespace_uuid: 'a', total_count: half }, { namespace_uuid: 'b', total_count: agent.list.length - half }],
+        items: items as unknown as ListAnswer['items'],
+        ...(after === undefined || !speaksCursor ? {} : { before })
+      }
+    }
+  }
+  return agent
+}
+
+/** The global list dealt out in runs: `runs` of [agent, length], in order. */
+function dealt (runs: ReadonlyArray<readonly [number, number]>, agents: number) {
+  const all = globalList(runs.reduce((sum, [, n]) => sum + n, 0))
+  const lists: ListKey[][] = Array.from({ length: agents }, () => [])
+  let next = 0
+  for (const [agent, n] of runs) {
+    for (let k = 0; k < n; k++) lists[agent % agents]?.push(all[next++] as ListKey)
+  }
+  return { all, lists }
+}
+
+const query = (pageNum: number, pageSize: number): ListQuery => ({ cluster_uuid: CLUSTER, page_num: pageNum, page_size: pageSize })
+
+async function seek (agents: readonly Agent[], q: ListQuery, memory = new PivotMemory()) {
+  return await seekPage(q, agents.length, 2, async (i, ask) => (agents[i] as Agent).answer(ask), memory)
+}
+
+/** What a seek gives as the API's page: the parts merged in list order, cut after `skipped`. */
+function pageOf (sought: Awaited<ReturnType<typeof seek>>, q: ListQuery, compare: (a: ListKey, b: ListKey) => number): ListKey[] {
+  const merged = sought.parts.flatMap((part) => part.ok ? part.value.items as unknown as ListKey[] : []).sort(compare)
+  const from = q.page_num * q.page_size - sought.skipped
+  return merged.slice(from, from + q.page_size).map(({ volume_name: name, volume_uuid: uuid }) => ({ volume_name: name, volume_uuid: uuid }))
+}
+
+const runs = (agents: number) => fc.array(fc.tuple(fc.integer({ min: 0, max: agents - 1 }), fc.integer({ min: 1, max: 400 })), { minLength: 1, maxLength: 14 })
+const deals = fc.integer({ min: 2, max: 4 }).chain((agents) => fc.tuple(fc.constant(agents), runs(agents)))
+/** A page by its rank, drawn around the list's length (past the end too), of a size a seek is used for. */
+const pages = (total: number) => fc.tuple(fc.integer({ min: 0, max: total + 50 }), fc.integer({ min: 1, max: 936 }))
+  .map(([rank, size]) => [Math.floor(rank / size), size] as const)
+
+t.test(`the page sought is the merged list's page, each part starting where its before says (seed ${SEED})`, async (t) => {
+  await fc.assert(fc.asyncProperty(deals.chain(([agents, r]) => {
+    const { all, lists } = dealt(r, agents)
+    return fc.tuple(fc.constant({ all, lists }), pages(all.length))
+  }), async ([{ all, lists }, [pageNum, size]]) => {
+    const { of, compare } = ordering(all)
+    const agents = lists.map((list) => agentOver(list, of))
+    const q = query(pageNum, size)
+    const rank = pageNum * size
+    const sought = await seek(agents, q)
+    deepStrictEqual(pageOf(sought, q, compare), all.slice(rank, rank + size))
+    ok(sought.skipped <= rank, 'never more skipped than the rank')
+    let before = 0
+    sought.parts.forEach((part, i) => {
+      if (!part.ok) throw new Error('no agent failed')
+      const list = lists[i] as ListKey[]
+      const at = part.value.before ?? 0
+      before += at
+      const items = (part.value.items as unknown as ListKey[]).map(of)
+      deepStrictEqual(items, list.slice(at, at + items.length).map(of), `agent ${i}: its part follows its before`)
+      equal(part.value.ranges.reduce((sum, range) => sum + range.total_count, 0), list.length, `agent ${i}: its totals`)
+    })
+    equal(before, sought.skipped, 'skipped is what the parts\' before add up to')
+  }), { seed: SEED, numRuns: 80 })
+  t.pass('every run held')
+})
+
+t.test(`a cold page costs each agent one ask, two a probe round for at most eight rounds, and a fetch a page at a time (seed ${SEED})`, async (t) => {
+  await fc.assert(fc.asyncProperty(deals.chain(([agents, r]) => {
+    const { all, lists } = dealt(r, agents)
+    return fc.tuple(fc.constant({ all, lists }), pages(all.length))
+  }), async ([{ all, lists }, [pageNum, size]]) => {
+    const { of } = ordering(all)
+    const agents = lists.map((list) => agentOver(list, of))
+    await seek(agents, query(pageNum, size))
+    // The fetch is one ask, and one more for each full page it takes to reach the page's end.
+    const fetch = 1 + Math.floor((pageNum * size + size) / PAGE_ITEMS)
+    for (const agent of agents) {
+      ok(agent.asks.length <= 1 + 2 * 8 + fetch, `asks: ${agent.asks.length}`)
+      ok(agent.asks.every((ask) => ask.limit >= 1 && ask.limit <= PAGE_ITEMS), 'every ask is of one item to a page')
+      deepStrictEqual(agent.asks[0], { limit: 1 }, 'the first ask is the top item, for the totals')
+    }
+  }), { seed: SEED, numRuns: 50 })
+  t.pass('every run held')
+})
+
+t.test('a page whose rank is at most 64 from the top is fetched outright after the first asks; one rank deeper is probed', async (t) => {
+  const { all, lists } = dealt([[0, 300], [1, 300], [2, 300]], 3)
+  const { of, compare } = ordering(all)
+  for (const [pageNum, size] of [[0, 10], [6, 10], [1, GAP], [2, GAP / 2], [GAP + 1, 1], [5, 13]] as const) {
+    const agents = lists.map((list) => agentOver(list, of))
+    const q = query(pageNum, size)
+    t.strictSame(pageOf(await seek(agents, q), q, compare), all.slice(pageNum * size, (pageNum + 1) * size))
+    const rank = pageNum * size
+    for (const agent of agents) {
+      if (rank <= GAP) t.strictSame(agent.asks, [{ limit: 1 }, { limit: rank + size }], `rank ${rank}: no probe`)
+      else t.ok(agent.asks.some((ask) => ask.offset !== undefined), `rank ${rank}: probed`)
+    }
+  }
+})
+
+t.test('a page inside the list remembers the key just before it; the next call of that rank asks each agent once from there', async (t) => {
+  const { all, lists } = dealt([[0, 700], [1, 500], [2, 900], [0, 300], [1, 200]], 3)
+  const { of, compare } = ordering(all)
+  const memory = new PivotMemory()
+  for (const [pageNum, size] of [[150, 10], [37, 40], [1, 1500 / 2], [259, 10]] as const) {
+    const q = query(pageNum, size)
+    const rank = pageNum * size
+    t.strictSame(pageOf(await seek(lists.map((list) => agentOver(list, of)), q, memory), q, compare), all.slice(rank, rank + size))
+    t.strictSame(memory.get(q, rank), all[rank - 1], `page ${pageNum} of ${size}: the pivot is item ${rank - 1}`)
+    const warm = lists.map((list) => agentOver(list, of))
+    t.strictSame(pageOf(await seek(warm, q, memory), q, compare), all.slice(rank, rank + size), 'the same page warm')
+    for (const agent of warm) t.strictSame(agent.asks, [{ after: all[rank - 1], limit: size }], 'one ask after the pivot')
+  }
+})
+
+t.test('the first page, and a page at or past the end, remember nothing', async (t) => {
+  const { all, lists } = dealt([[0, 1200], [1, 1300]], 2)
+  const { of } = ordering(all)
+  for (const [pageNum, size] of [[0, 10], [250, 10], [251, 10], [5, 500]] as const) {
+    const memory = new PivotMemory()
+    const q = query(pageNum, size)
+    const sought = await seek(lists.map((list) => agentOver(list, of)), q, memory)
+    t.equal(memory.get(q, pageNum * size), undefined, `page ${pageNum} of ${size}`)
+    if (pageNum * size >= all.length) {
+      t.ok(sought.parts.every((part) => part.ok && part.value.items.length <= 1), 'past the end: only the first asks')
+    }
+  }
+})
+
+t.test('a remembered pivot that no longer adds up is checked and dropped: the page of the lists as they are now', async (t) => {
+  await fc.assert(fc.asyncProperty(deals.chain(([agents, r]) => {
+    const { all, lists } = dealt(r, agents)
+    return fc.tuple(fc.constant({ all, lists }), pages(all.length), fc.array(fc.nat(), { maxLength: 20 }))
+  }), async ([{ all, lists }, [pageNum, size], removed]) => {
+    const { of, compare } = ordering(all)
+    const memory = new PivotMemory()
+    const q = query(pageNum, size)
+    await seek(lists.map((list) => agentOver(list, of)), q, memory)
+    const gone = new Set(removed.map((n) => all[n % all.length]))
+    const now = lists.map((list) => list.filter((key) => !gone.has(key)))
+    const rank = pageNum * size
+    const sought = await seek(now.map((list) => agentOver(list, of)), q, memory)
+    deepStrictEqual(pageOf(sought, q, compare), all.filter((key) => !gone.has(key)).slice(rank, rank + size))
+  }), { seed: SEED, numRuns: 40 })
+  t.pass('every run held')
+})
+
+t.test(`an agent that fails leaves the seek with its error; the page is the other agents' merged page (seed ${SEED})`, async (t) => {
+  await fc.assert(fc.asyncProperty(deals.chain(([agents, r]) => {
+    const { all, lists } = dealt(r, agents)
+    return fc.tuple(fc.constant({ all, lists }), pages(all.length), fc.integer({ min: 0, max: agents - 1 }), fc.integer({ min: 1, max: 12 }))
+  }), async ([{ all, lists }, [pageNum, size], failing, failAt]) => {
+    const { of, compare } = ordering(all)
+    const agents = lists.map((list) => agentOver(list, of))
+    const error = new CdpError('AGENT_UNREACHABLE', 'down')
+    const bad = agents[failing] as Agent
+    const answer = bad.answer
+    bad.answer = (ask) => {
+      if (bad.asks.length + 1 >= failAt) {
+        bad.asks.push(ask)
+        throw error
+      }
+      return answer(ask)
+    }
+    const q = query(pageNum, size)
+    const sought = await seek(agents, q)
+    const rank = pageNum * size
+    const others = all.filter((key) => !(lists[failing] as ListKey[]).includes(key))
+    const failed = sought.parts[failing]
+    if (failed?.ok === false) {
+      equal(failed.error, error, 'its part is its error')
+      deepStrictEqual(pageOf(sought, q, compare), others.slice(rank, rank + size))
+      equal(bad.asks.length, failAt, 'it is asked nothing after it failed')
+    } else {
+      ok(bad.asks.length < failAt, 'it answered every ask')
+      deepStrictEqual(pageOf(sought, q, compare), all.slice(rank, rank + size))
+    }
+    ok(sought.parts.every((part, i) => i === failing || part.ok), 'the others answered')
+  }), { seed: SEED, numRuns: 50 })
+  t.pass('every run held')
+})
+
+t.test('an agent that answers a cursor without before ends the seek, naming itself', async (t) => {
+  const { all, lists } = dealt([[0, 900], [1, 900], [2, 900]], 3)
+  const { of } = ordering(all)
+  const agents = lists.map((list, i) => agentOver(list, of, i !== 1))
+  const err = await seek(agents, query(150, 10)).then(() => undefined, (e: unknown) => e)
+  t.ok(err instanceof CursorNotSpoken)
+  t.equal((err as CursorNotSpoken).agent, 1)
+  const memory = new PivotMemory()
+  memory.set(query(150, 10), 1500, all[1499] as ListKey)
+  const warm = await seek(agents, query(150, 10), memory).then(() => undefined, (e: unknown) => e)
+  t.equal((warm as CursorNotSpoken).agent, 1, 'the remembered pivot\'s ask too')
+})
