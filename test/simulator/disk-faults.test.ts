@@ -147,11 +147,16 @@ const FAULTY = '/dev/sdd'
 const diskEvents = async (sim: Simulator, kind: 'disk_failed' | 'disk_full' | 'disk_ok') => (await eventsOfKind(sim, DEMO.cdp1, kind)).map((e) => e.time)
 const recoverableAt = (sim: Simulator, uuid: string, at: bigint) => sim.recoverable(uuid).ranges.some((r) => r.from <= at && at <= r.to)
 
-t.test('a fault cuts its span out exactly: a range ends the ns before it and starts again at the heal; segments wholly before or after it keep theirs', async (t) => {
+/** A demo simulator with CDP on cdp-1 (on FAULTY) and one block written a second in; answers that write's ns. */
+async function cdp1Written (t: Test): Promise<{ sim: Simulator, written: bigint }> {
   const sim = openDemo(t)
   await sim.enable([ref(DEMO.cdp1)])
   advanceSeconds(sim, 1)
-  const written = writeBlock(sim, DEMO.cdp1, 0, 1)
+  return { sim, written: writeBlock(sim, DEMO.cdp1, 0, 1) }
+}
+
+t.test('a fault cuts its span out exactly: a range ends the ns before it and starts again at the heal; segments wholly before or after it keep theirs', async (t) => {
+  const { sim, written } = await cdp1Written(t)
   sim.setDiskState(DEMO.host1, FAULTY, 'full')
   const [full] = await diskEvents(sim, 'disk_full')
   t.equal(full, written + 1n, 'the fault takes the ns after the last change')
@@ -176,10 +181,7 @@ t.test('a fault cuts its span out exactly: a range ends the ns before it and sta
 })
 
 t.test('back-to-back faults (failed, then full for one ns) are cut out exactly: nothing of either stays, no empty range is left', async (t) => {
-  const sim = openDemo(t)
-  await sim.enable([ref(DEMO.cdp1)])
-  advanceSeconds(sim, 1)
-  const written = writeBlock(sim, DEMO.cdp1, 0, 1)
+  const { sim, written } = await cdp1Written(t)
   sim.setDiskState(DEMO.host1, FAULTY, 'failed')
   advanceSeconds(sim, 10)
   sim.setDiskState(DEMO.host1, FAULTY, 'full')
@@ -224,10 +226,7 @@ t.test('putting a disk in the state it is in changes nothing and records nothing
 })
 
 t.test('each refusal of a faulty disk says why', async (t) => {
-  const sim = openDemo(t)
-  await sim.enable([ref(DEMO.cdp1)])
-  advanceSeconds(sim, 1)
-  const written = writeBlock(sim, DEMO.cdp1, 0, 1)
+  const { sim, written } = await cdp1Written(t)
   const snapshot = (await sim.info(ref(DEMO.cdp1))).cdp_info[0]?.snaps[0]?.name as string
   advanceSeconds(sim, 1)
   sim.setDiskState(DEMO.host1, FAULTY, 'failed')
