@@ -249,6 +249,23 @@ t.test('a cleaned middle segment of ones that rolled over: the cleaned gap runs 
   ])
 })
 
+t.test('each past disk fault is a gap of its own reason, and one still open runs to now', async (t) => {
+  const sim = openDemo(t)
+  await sim.enable([VOLUME])
+  for (const state of ['full', 'ok', 'failed', 'ok', 'full'] as const) {
+    forward(sim, 5n * S)
+    sim.setDiskState(DEMO.host1, '/dev/sdd', state)
+  }
+  const now = forward(sim, 5n * S)
+  const [full, ok, failed, okAgain, fullAgain] = (await sim.events(VOLUME, { page_num: 0, page_size: 0 })).events
+    .filter((e) => e.kind.startsWith('disk_')).map((e) => e.time) as [bigint, bigint, bigint, bigint, bigint]
+  t.same((await sim.window(VOLUME)).gaps, [
+    { from: full, to: ok - 1n, reason: 'disk_full' },
+    { from: failed, to: okAgain - 1n, reason: 'disk_failed' },
+    { from: fullAgain, to: now, reason: 'disk_full' }
+  ])
+})
+
 t.test('before the oldest segment, the time the last trim cut is its reason, and only that time', async (t) => {
   const sim = openDemo(t, { snapshotIntervalSeconds: 10 })
   await sim.edit(policy(TIB, 30n), [VOLUME])
