@@ -249,6 +249,43 @@ t.test('a cleaned middle segment of ones that rolled over: the cleaned gap runs 
   ])
 })
 
+t.test('each past disk fault is a gap of its own reason, and one still open runs to now', async (t) => {
+  const sim = openDemo(t)
+  await sim.enable([VOLUME])
+  for (const state of ['full', 'ok', 'failed', 'ok', 'full'] as const) {
+    forward(sim, 5n * S)
+    sim.setDiskState(DEMO.host1, '/dev/sdd', state)
+  }
+  const now = forward(sim, 5n * S)
+  const [full, ok, failed, okAgain, fullAgain] = (await sim.events(VOLUME, { page_num: 0, page_size: 0 })).events
+    .filter((e) => e.kind.startsWith('disk_')).map((e) => e.time) as [bigint, bigint, bigint, bigint, bigint]
+  t.same((await sim.window(VOLUME)).gaps, [
+    { from: full, to: ok - 1n, reason: 'disk_full' },
+    { from: failed, to: okAgain - 1n, reason: 'disk_failed' },
+    { from: fullAgain, to: now, reason: 'disk_full' }
+  ])
+})
+
+t.test('before the oldest segment, the time the last trim cut is its reason, and only that time', async (t) => {
+  const sim = openDemo(t, { snapshotIntervalSeconds: 10 })
+  await sim.edit(policy(TIB, 30n), [VOLUME])
+  await sim.enable([VOLUME])
+  const off = forward(sim, 105n * S)
+  await sim.disable([VOLUME])
+  const on = forward(sim, 5n * S)
+  await sim.enable([VOLUME])
+  const now = forward(sim, 5n * S)
+  const [trim] = (await sim.events(VOLUME, { page_num: 0, page_size: 0 })).events.filter((e) => e.kind === 'trimmed_by_duration').slice(-1)
+  t.ok(trim?.to !== undefined && trim.to < off, 'the last trim kept a point of seq 0')
+  await sim.clean(VOLUME, 0n)
+  // seq 0 began at the trim's oldest point; the clean leaves the time before it trimmed, and its own span cleaned.
+  t.same((await sim.window(VOLUME)).gaps, [
+    { from: now - 30n * S, to: (trim?.to ?? 0n) - 1n, reason: 'no_base_snapshot' },
+    { from: trim?.to, to: off, reason: 'cleaned' },
+    { from: off + 1n, to: on - 1n, reason: 'disabled' }
+  ])
+})
+
 t.test('every time in a range takes a view, no time in a gap does; events name each enable and disable', async (t) => {
   await fc.assert(fc.asyncProperty(fc.array(step, { minLength: 1, maxLength: 25 }), async (steps) => {
     const sim = openDemo(t, { snapshotIntervalSeconds: 60, segmentCapacity: BigInt(3 * BLOCK_SIZE) })
