@@ -1,7 +1,8 @@
 // For the NBD benchmarks: a 256 MiB random image on disk, an `nbdkit memory` peer on
 // 127.0.0.1, and nbdcopy timed against either, with the simulator in its worker thread (as
 // served) and in process. Best of three runs each, alternating, so
-// both see the same machine.
+// both see the same machine. nbdcopy runs from a launcher process (tool-launcher.ts), as a
+// user's would from a shell, not forked from the process that holds the simulator.
 import { execFile, spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
@@ -12,6 +13,7 @@ import { promisify } from 'node:util'
 import { serveVolumeExports, type VolumeExports } from '../../simulator/nbd/volume-exports.js'
 import { openSimulator, openWorkerSimulator, type Simulator, type WorkerSimulator } from '../../simulator/index.js'
 import { benchOptions, benchTopology, enableAll, seconds } from './sim-setup.js'
+import { startToolLauncher } from './tool-launcher.js'
 
 const run = promisify(execFile)
 export const IMAGE_BYTES = 256 * 1024 * 1024
@@ -45,9 +47,8 @@ export async function nbdkitMemory (): Promise<Peer> {
   return { uri, close: () => child.kill() }
 }
 
-export async function nbdcopy (from: string, to: string): Promise<void> {
-  await run('nbdcopy', [from, to])
-}
+/** Copies with nbdcopy, started by `launch`. */
+export type Nbdcopy = (from: string, to: string) => Promise<void>
 
 /** MiB/s of the fastest of RUNS copies for each of subject and peer, run alternately. */
 export async function bestOf (subject: () => Promise<void>, peer: () => Promise<void>): Promise<{ subject: number, peer: number }> {
@@ -79,19 +80,22 @@ async function openNbdBench (place: SimulatorPlace): Promise<NbdBench> {
 }
 
 /** A simulator with one 256 MiB CDP volume behind NBD exports, a random image and an nbdkit peer, all closed after `measure`. */
-export async function againstNbdkit (place: SimulatorPlace, measure: (setup: { bench: NbdBench, exports: VolumeExports, image: string, peer: string }) => Promise<{ subject: number, peer: number }>): Promise<{ subject: number, peer: number, ratio: number }> {
+export async function againstNbdkit (place: SimulatorPlace, measure: (setup: { bench: NbdBench, exports: VolumeExports, image: string, peer: string, nbdcopy: Nbdcopy }) => Promise<{ subject: number, peer: number }>): Promise<{ subject: number, peer: number, ratio: number }> {
+  const launcher = await startToolLauncher()
   const image = await randomImage()
   const bench = await openNbdBench(place)
   const exports = await serveVolumeExports(bench.sim, { port: 0, secretNames: false })
   const peer = await nbdkitMemory()
   try {
-    const result = await measure({ bench, exports, image: image.path, peer: peer.uri })
+    const nbdcopy: Nbdcopy = async (from, to) => { await launcher.run('nbdcopy', [from, to]) }
+    const result = await measure({ bench, exports, image: image.path, peer: peer.uri, nbdcopy })
     return { subject: result.subject, peer: result.peer, ratio: Number((result.subject / result.peer).toFixed(3)) }
   } finally {
     peer.close()
     await exports.server.close()
     await bench.sim.close()
     await image.remove()
+    launcher.close()
   }
 }
 

@@ -1,8 +1,12 @@
 // Which failures are the client's: Fastify's own request errors by their status, judged by
 // toCdpError directly (the app routes few of them here; the envelope they get is bad-input's).
-import t from 'tap'
+import t, { type Test } from 'tap'
 import type { FastifyError, FastifyRequest } from 'fastify'
-import { toCdpError } from '../../src/error-handler.js'
+import { request as send } from 'undici'
+import { DropConnection, toCdpError } from '../../src/error-handler.js'
+import { CdpError } from '../../src/errors.js'
+import { createHttpApp } from '../../src/http-app.js'
+import '../../src/plugins/metrics.js'
 
 const request = { headers: {}, body: undefined } as unknown as FastifyRequest
 const fastifyError = (statusCode: number | undefined): FastifyError =>
@@ -14,4 +18,53 @@ t.test('a Fastify error with a 4xx status is INVALID_PARAMETER with its message;
     t.same({ code: error?.code, desc: error?.desc }, { code: 'INVALID_PARAMETER', desc: `status ${status}` }, `${status}`)
   }
   for (const status of [undefined, 200, 399, 500, 503]) t.equal(toCdpError(fastifyError(status), request), undefined, `${String(status)}`)
+})
+
+// The handlers over an app of their own (createHttpApp, as every server here), with routes
+// that fail on purpose; its log lines are kept to read which failures were logged.
+async function failingApp (t: Test) {
+  const lines: Array<{ level: number, msg: string, err?: { message: string } }> = []
+  const app = createHttpApp({ logger: { level: 'info', stream: { write: (line: string) => { lines.push(JSON.parse(line)) } } } })
+  const answered: Array<number | undefined> = []
+  app.addHook('onResponse', async (request) => { answered.push(request.scode) })
+  app.get('/bug', async () => { throw new Error('a bug of the server') })
+  app.get('/refused', async () => { throw new CdpError('VOLUME_NOT_FOUND', 'no such volume') })
+  app.get('/drop', async () => { throw new DropConnection() })
+  app.post('/only-post', async () => ({}))
+  t.teardown(() => app.close())
+  return { app, errorsLogged: () => lines.filter((line) => line.level === 50), answered }
+}
+
+t.test('a bug is INTERNAL (5001, 500) and logged once with its error; a refusal is its own scode and not logged', async (t) => {
+  const { app, errorsLogged, answered } = await failingApp(t)
+  const bug = await app.inject('/bug')
+  t.same([bug.statusCode, bug.json().scode], [500, 5001])
+  t.match(errorsLogged(), [{ msg: 'request failed', err: { message: 'a bug of the server' } }])
+  t.equal(errorsLogged().length, 1)
+  const refused = await app.inject('/refused')
+  t.same([refused.statusCode, refused.json().scode, refused.json().desc], [404, 3002, 'no such volume'])
+  t.equal(errorsLogged().length, 1, 'the refusal added no error line')
+  t.same(answered, [5001, 3002], 'each answer leaves its scode on the request, for the metrics')
+})
+
+t.test('an unknown route names the method and the path without its query; another method lists the allowed ones', async (t) => {
+  const { app, answered } = await failingApp(t)
+  const missing = await app.inject('/no/such/route?x=1&y=2')
+  t.same([missing.statusCode, missing.json().scode, missing.json().desc, missing.headers.allow], [404, 1010, 'GET /no/such/route', undefined])
+  const wrong = await app.inject({ method: 'DELETE', url: '/only-post?x=1' })
+  t.same([wrong.statusCode, wrong.json().scode, wrong.json().desc, wrong.headers.allow], [405, 1011, 'DELETE /only-post: allowed POST', 'POST'])
+  const twice = await app.inject({ method: 'PUT', url: '/bug' })
+  t.same([twice.json().desc, twice.headers.allow], ['PUT /bug: allowed GET, HEAD', 'GET, HEAD'])
+  t.same(answered, [1010, 1011, 1011])
+})
+
+t.test('DropConnection resets the socket: the client gets no answer at all, and nothing is logged as a bug', async (t) => {
+  const { app, errorsLogged } = await failingApp(t)
+  const base = await app.listen({ host: '127.0.0.1', port: 0 })
+  await t.rejects(send(`${base}/drop`), { code: 'ECONNRESET' }, 'reset, not closed')
+  t.same(errorsLogged(), [])
+  const after = await send(`${base}/refused`)
+  t.equal(after.statusCode, 404, 'the server goes on answering')
+  await after.body.dump()
+  t.same([new DropConnection().name, new DropConnection().message], ['DropConnection', 'connection dropped on purpose'], 'its name and message say it was on purpose, in any log')
 })
