@@ -66,6 +66,12 @@ function explained (sql: Sql, cdp: CdpRow, segments: SegmentSpan[], faults: Map<
   const hole = (from: Ns, to: Ns, beforeAll: boolean): void => {
     if (from > to) return
     const trim = beforeAll ? lastTrim(sql, cdp.volume_id) : undefined
+    // The last trim's cut is its reason only up to its oldest point; what follows was not trimmed.
+    if (trim !== undefined && trim.to > from && trim.to <= to) {
+      hole(from, trim.to - 1n, true)
+      hole(trim.to, to, false)
+      return
+    }
     const otherwise: GapReason = trim !== undefined && trim.to > to
       ? (trim.kind === 'trimmed_by_capacity' ? 'trimmed_by_capacity' : 'no_base_snapshot')
       : 'disabled'

@@ -2,8 +2,9 @@
 // may name which volume.
 import t from 'tap'
 import { DEFAULTS } from '../../simulator/index.js'
-import { failure, openDemo, outcomes, policy, ref } from '../helpers/simulator.js'
-import { DEMO } from '../helpers/demo.js'
+import type { BatchOutcome } from '../../src/backend/port.js'
+import { eventsOfKind, failure, openDemo, outcomes, policy, ref } from '../helpers/simulator.js'
+import { DEMO, demoTopology } from '../helpers/demo.js'
 
 const TIB = 1024n ** 4n
 
@@ -129,4 +130,51 @@ t.test('minimums: a reserve_capacity below one block or a reserve_duration of 0 
   t.same(outcomes(await sim.edit(policy(0n, 60n), [ref(DEMO.vol1)])), ['RESERVE_CAPACITY_TOO_SMALL'])
   const [item] = (await sim.list({ cluster_uuid: DEMO.cluster, filter_name: DEMO.vol1, page_num: 0, page_size: 0 })).List
   t.match(item, { reserve_capacity: 4096n, reserve_duration: 1n }, 'the old policy stays')
+})
+
+/** The desc of each refused outcome, 'ok' for a success. */
+function descs (results: BatchOutcome[]): string[] {
+  return results.map((r) => r.ok ? 'ok' : r.error.desc)
+}
+
+t.test('each refusal of a policy says what it refused', async (t) => {
+  const sim = openDemo(t)
+  t.same(descs(await sim.edit(policy(4095n, 60n), [ref(DEMO.vol1)])), ['reserve_capacity 4095 is below one block (4096 bytes)'])
+  t.same(descs(await sim.edit(policy(4096n, 0n), [ref(DEMO.vol1)])), ['reserve_duration 0'])
+  t.same(descs(await sim.edit(policy(3n * TIB, 60n), [ref(DEMO.vol1)])), [`reserve_capacity ${3n * TIB} does not fit on any CDP disk`])
+})
+
+t.test('a policy change is an event of the volume with the old policy and the new', async (t) => {
+  const sim = openDemo(t)
+  await sim.edit(policy(TIB, 60n), [ref(DEMO.vol1)])
+  const changedAt = sim.advance(7n)
+  await sim.edit(policy(2n * TIB, 120n, 'high'), [ref(DEMO.vol1)])
+  const events = await eventsOfKind(sim, DEMO.vol1, 'policy_changed')
+  t.same(events.map((e) => [e.time, e.old, e.new]), [[changedAt, policy(TIB, 60n), policy(2n * TIB, 120n, 'high')]])
+})
+
+t.test('clean of a whole CDP gives its reservation back to its disk', async (t) => {
+  const sim = openDemo(t)
+  t.same(outcomes(await sim.edit(policy(2n * TIB, 60n), [ref(DEMO.vol1)])), ['ok'], 'fills the 2 TiB disk')
+  t.same(outcomes(await sim.edit(policy(TIB + 1n, 60n), [ref(DEMO.cdp1)])), ['INSUFFICIENT_CDP_CAPACITY'])
+  await sim.clean(ref(DEMO.vol1))
+  t.same(outcomes(await sim.edit(policy(2n * TIB, 60n), [ref(DEMO.cdp1)])), ['ok'], 'the 2 TiB disk is free again')
+})
+
+t.test('clean of a quota tenant\'s CDP gives its reservation back to the share only: what others may reserve stays', async (t) => {
+  // ken's 1 TiB quota is set aside on the 2 TiB disk: others have 1 TiB on each disk.
+  const topology = { ...demoTopology, tenants: demoTopology.tenants.map((x) => x.uuid === DEMO.ken ? { ...x, cdp_quota: Number(TIB) } : x) }
+  const sim = openDemo(t, { topology })
+  t.same(outcomes(await sim.edit(policy(TIB, 60n), [ref(DEMO.vol1, DEMO.ken)])), ['ok'])
+  await sim.clean(ref(DEMO.vol1, DEMO.ken))
+  t.same(outcomes(await sim.edit(policy(TIB + 1n, 60n), [ref(DEMO.linData, DEMO.lin)])), ['INSUFFICIENT_CDP_CAPACITY'], 'the set-aside 1 TiB is still not lin\'s')
+  t.same(outcomes(await sim.edit(policy(TIB, 60n), [ref(DEMO.cdp1, DEMO.ken)])), ['ok'], 'ken has its whole quota again')
+})
+
+t.test('a new CDP with no online, healthy CDP disk in its cluster is INSUFFICIENT_CDP_CAPACITY', async (t) => {
+  const sim = openDemo(t)
+  sim.setHostOnline(DEMO.host1, false)
+  sim.setHostOnline(DEMO.host2, false)
+  t.same(descs(await sim.edit(policy(4096n, 60n), [ref(DEMO.vol1)])), ['reserve_capacity 4096 does not fit on any CDP disk'])
+  t.equal(await failure(() => sim.info(ref(DEMO.vol1))), 'CDP_NOT_FOUND')
 })

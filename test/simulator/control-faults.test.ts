@@ -5,11 +5,13 @@
 import type { AddressInfo } from 'node:net'
 import t, { type Test } from 'tap'
 import { buildAgentServer } from '../../simulator/agent-server.js'
+import { FaultRules, type FaultRuleInput, withFaults } from '../../simulator/faults.js'
+import type { CdpOperation, VolumeRef } from '../../src/backend/port.js'
 import { createAgentBackend } from '../../src/backend/agent/backend.js'
 import { AGENT_PREFIX } from '../../src/backend/agent/protocol.js'
 import { Scode } from '../../src/errors.js'
 import { call } from '../helpers/app.js'
-import { openDemo, ref } from '../helpers/simulator.js'
+import { failure, openDemo, policy, ref } from '../helpers/simulator.js'
 import { DEMO } from '../helpers/demo.js'
 
 const FAULTS = '/sim/v1/faults'
@@ -133,4 +135,71 @@ t.test('a rule naming one volume of a group fires for the group call; groupMembe
   t.same((await rules()).map((r) => [r.matched, r.fired]), [[1, 1]])
   t.match(await addRule({ operation: 'groupMembers', volume_uuid: DEMO.vol1, probability: 1, scode: Scode.BACKEND_UNAVAILABLE.scode }),
     { status: 400, body: { scode: Scode.INVALID_PARAMETER.scode } })
+})
+
+// FaultRules and withFaults themselves, without a server: the descs of bad rules, ids, which
+// rule decides, and the volumes each operation's call names.
+t.test('a bad rule\'s desc says what is wrong with it', async (t) => {
+  const rules = new FaultRules()
+  rules.add({ id: 'RULE-A', operation: 'info', probability: 1, scode: 5002 })
+  const descs: Array<[FaultRuleInput, string]> = [
+    [{ operation: 'nbd_read', probability: 1, scode: 5002 }, 'operation nbd_read is not served by this simulator (NBD exports do not exist here)'],
+    [{ operation: 'info', probability: 1, scode: 5002, drop: true }, 'give scode or drop, not both'],
+    [{ operation: 'info', probability: 1 }, 'a rule needs an effect: scode, drop or latency_ms'],
+    [{ operation: 'info', probability: 1, latency_ms: 0, drop: false }, 'a rule needs an effect: scode, drop or latency_ms'],
+    [{ operation: 'info', probability: 1, scode: 9999 }, 'scode 9999 is not in the catalogue'],
+    [{ operation: 'list', volume_uuid: DEMO.cdp1, probability: 1, scode: 5002 }, 'list names no volume: leave volume_uuid out'],
+    [{ operation: 'groupMembers', volume_uuid: DEMO.cdp1, probability: 1, scode: 5002 }, 'groupMembers names no volume: leave volume_uuid out'],
+    [{ id: 'rule-a', operation: 'info', probability: 1, scode: 5002 }, 'a rule with id rule-a exists']
+  ]
+  for (const [input, desc] of descs) t.throws(() => rules.add(input), { code: 'INVALID_PARAMETER', desc }, desc)
+  t.strictSame(rules.list().map((r) => r.id), ['rule-a'], 'only the first rule, its id in lower case')
+  t.strictSame(rules.add({ id: 'b', operation: 'list', probability: 0.5, scode: 5002, seed: 7 }),
+    { id: 'b', operation: 'list', probability: 0.5, scode: 5002, seed: 7, matched: 0, fired: 0 }, 'a list rule without a volume is fine, and holds only what was given')
+  t.strictSame(rules.add({ id: 'c', operation: 'info', probability: 1, count: 2, latency_ms: 3, seed: 8 }),
+    { id: 'c', operation: 'info', probability: 1, count: 2, latency_ms: 3, seed: 8, matched: 0, fired: 0 })
+  rules.remove('b')
+  rules.remove('c')
+  t.ok(rules.remove('RULE-A'), 'removed by its id in any case')
+  t.strictSame(rules.list(), [])
+})
+
+t.test('the first rule that hits decides; a spent rule neither draws nor counts', async (t) => {
+  const rules = new FaultRules()
+  rules.add({ operation: 'info', probability: 1, count: 1, scode: Scode.AGENT_TIMEOUT.scode, seed: 1 })
+  rules.add({ operation: 'info', probability: 1, latency_ms: 5, drop: true, seed: 2 })
+  t.strictSame(rules.decide('info'), { latencyMs: 0, scode: Scode.AGENT_TIMEOUT.scode, drop: false })
+  const second = rules.decide('info')
+  t.strictSame([second, Object.keys(second ?? {})], [{ latencyMs: 5, drop: true }, ['latencyMs', 'drop']], 'the first is spent: the second decides, with no scode')
+  t.strictSame(rules.list().map((r) => [r.matched, r.fired]), [[1, 1], [1, 1]])
+  t.equal(rules.decide('revert'), undefined, 'no rule for another operation')
+  t.strictSame(rules.list().map((r) => r.matched), [1, 1])
+})
+
+t.test('withFaults finds the volumes each operation names in its arguments, in any case', async (t) => {
+  const sim = openDemo(t)
+  const rules = new FaultRules()
+  const guarded = withFaults(sim, rules)
+  const volumes = [ref(DEMO.vol1.toUpperCase())]
+  const point = { snapshot_name: 's', timestamp: 1n }
+  const calls: Array<[CdpOperation, () => Promise<unknown>]> = [
+    ['edit', async () => await guarded.edit(policy(1n << 30n, 3600n), volumes)],
+    ['enable', async () => await guarded.enable(volumes)],
+    ['disable', async () => await guarded.disable(volumes)],
+    ['groupViewOn', async () => await guarded.groupViewOn(volumes, 1n)],
+    ['groupViewOff', async () => await guarded.groupViewOff(volumes)],
+    ['groupRevert', async () => await guarded.groupRevert(volumes, 1n)],
+    ['info', async () => await guarded.info(volumes[0] as VolumeRef)],
+    ['viewOn', async () => await guarded.viewOn(volumes[0] as VolumeRef, point)]
+  ]
+  for (const [operation, call] of calls) {
+    rules.add({ operation, volume_uuid: DEMO.vol1, probability: 1, scode: Scode.BACKEND_UNAVAILABLE.scode })
+    await t.rejects(call(), { code: 'BACKEND_UNAVAILABLE', desc: 'injected by a simulator fault rule' }, `${operation}: the rule for its volume fires`)
+    rules.clear()
+    rules.add({ operation, volume_uuid: DEMO.cdp1, probability: 1, scode: Scode.BACKEND_UNAVAILABLE.scode })
+    t.not(await failure(call), 'BACKEND_UNAVAILABLE', `${operation}: a rule for another volume does not`)
+    t.equal(rules.clear(), 1)
+  }
+  rules.add({ operation: 'protection', volume_uuid: DEMO.vol1, probability: 1, scode: Scode.BACKEND_UNAVAILABLE.scode })
+  t.equal(await failure(async () => await guarded.protection(10)), 'no error', 'protection names no volume: a rule naming one never fires')
 })

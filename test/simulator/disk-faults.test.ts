@@ -6,9 +6,10 @@
 import { join } from 'node:path'
 import t, { type Test } from 'tap'
 import type { FastifyInstance } from 'fastify'
-import { buildSimulatorApp, loadTopology, openHarness } from '../../simulator/index.js'
+import { type Simulator, buildSimulatorApp, loadTopology, openHarness } from '../../simulator/index.js'
 import { CDP, DEMO, DEMO_TOPOLOGY, call, volume } from '../helpers/app.js'
 import { tempDir } from '../helpers/cdp-sim.js'
+import { advanceSeconds, eventsOfKind, failure, openDemo, ref, refusalDesc, writeBlock } from '../helpers/simulator.js'
 import { Scode } from '../../src/errors.js'
 
 const SIM = '/sim/v1'
@@ -136,4 +137,117 @@ t.test('a disk fault survives a restart, travels in a state file, and reset undo
   t.equal((await segment(other)).online, false, 'loaded from the state file: failed')
   t.equal((await call(other, 'POST', `${CDP}/disable`, { volumes: [volume(DEMO.cdp1)] })).body.data.success, 1)
   t.equal((await call(other, 'POST', `${CDP}/enable`, { volumes: [volume(DEMO.cdp1)] })).body.data.results[0].scode, Scode.DISK_FAULTY.scode)
+})
+
+// The rules of fault spans on the simulator itself: where each range ends and starts again,
+// the ns a fault takes, and what each refusal says.
+const FAULTY = '/dev/sdd'
+
+/** The disk event times of cdp-1 of `kind`, oldest first. */
+const diskEvents = async (sim: Simulator, kind: 'disk_failed' | 'disk_full' | 'disk_ok') => (await eventsOfKind(sim, DEMO.cdp1, kind)).map((e) => e.time)
+const recoverableAt = (sim: Simulator, uuid: string, at: bigint) => sim.recoverable(uuid).ranges.some((r) => r.from <= at && at <= r.to)
+
+/** A demo simulator with CDP on cdp-1 (on FAULTY) and one block written a second in; answers that write's ns. */
+async function cdp1Written (t: Test): Promise<{ sim: Simulator, written: bigint }> {
+  const sim = openDemo(t)
+  await sim.enable([ref(DEMO.cdp1)])
+  advanceSeconds(sim, 1)
+  return { sim, written: writeBlock(sim, DEMO.cdp1, 0, 1) }
+}
+
+t.test('a fault cuts its span out exactly: a range ends the ns before it and starts again at the heal; segments wholly before or after it keep theirs', async (t) => {
+  const { sim, written } = await cdp1Written(t)
+  sim.setDiskState(DEMO.host1, FAULTY, 'full')
+  const [full] = await diskEvents(sim, 'disk_full')
+  t.equal(full, written + 1n, 'the fault takes the ns after the last change')
+  const first = sim.recoverable(DEMO.cdp1).ranges[0]?.from as bigint
+  t.strictSame(sim.recoverable(DEMO.cdp1).ranges, [{ from: first, to: written, seq: 0n }], 'at once: the range ends the ns before the fault')
+  advanceSeconds(sim, 10)
+  sim.setDiskState(DEMO.host1, FAULTY, 'ok')
+  const [healed] = await diskEvents(sim, 'disk_ok')
+  advanceSeconds(sim, 1)
+  const closed = sim.advance(0n)
+  await sim.disable([ref(DEMO.cdp1)])
+  advanceSeconds(sim, 1)
+  await sim.enable([ref(DEMO.cdp1)])
+  advanceSeconds(sim, 1)
+  const again = writeBlock(sim, DEMO.cdp1, 1, 2)
+  sim.setDiskState(DEMO.host1, FAULTY, 'full')
+  const ranges = sim.recoverable(DEMO.cdp1).ranges
+  t.strictSame(ranges.slice(0, 2), [{ from: first, to: written, seq: 0n }, { from: healed, to: closed, seq: 0n }],
+    'the first segment: cut by the first fault, ending where it was closed (not stretched to the second fault)')
+  t.equal(ranges.length, 3)
+  t.ok((ranges[2]?.from as bigint) > closed && ranges[2]?.to === again, 'the second segment: from its own first snapshot (not the first fault\'s heal) to the ns before the second fault')
+})
+
+t.test('back-to-back faults (failed, then full for one ns) are cut out exactly: nothing of either stays, no empty range is left', async (t) => {
+  const { sim, written } = await cdp1Written(t)
+  sim.setDiskState(DEMO.host1, FAULTY, 'failed')
+  advanceSeconds(sim, 10)
+  sim.setDiskState(DEMO.host1, FAULTY, 'full')
+  sim.advance(1n)
+  sim.setDiskState(DEMO.host1, FAULTY, 'ok')
+  const [full] = await diskEvents(sim, 'disk_full')
+  const [healed] = await diskEvents(sim, 'disk_ok')
+  t.equal(healed, (full as bigint) + 1n, 'the full fault lasted one ns')
+  const now = advanceSeconds(sim, 1)
+  const first = sim.recoverable(DEMO.cdp1).ranges[0]?.from as bigint
+  t.strictSame(sim.recoverable(DEMO.cdp1).ranges, [{ from: first, to: written, seq: 0n }, { from: healed, to: now, seq: 0n }])
+})
+
+t.test('a fault begins after the newest change of every volume on its disk', async (t) => {
+  const sim = openDemo(t)
+  await sim.enable([ref(DEMO.cdp1), ref(DEMO.vol1)])
+  t.strictSame((await sim.info(ref(DEMO.vol1))).cdp_info.map((s) => s.usd_path), [FAULTY], 'both volumes journal on the disk')
+  // Each order once: whichever volume the disk's query reads last, the other wrote later.
+  for (const [older, newer] of [[DEMO.vol1, DEMO.cdp1], [DEMO.cdp1, DEMO.vol1]] as const) {
+    advanceSeconds(sim, 1)
+    writeBlock(sim, older, 0, 1)
+    advanceSeconds(sim, 1)
+    const last = writeBlock(sim, newer, 0, 2)
+    sim.setDiskState(DEMO.host1, FAULTY, 'full')
+    t.ok(recoverableAt(sim, newer, last), `${newer === DEMO.cdp1 ? 'cdp-1' : 'vol-1'}'s write just before the fault stays recoverable`)
+    advanceSeconds(sim, 1)
+    sim.setDiskState(DEMO.host1, FAULTY, 'ok')
+  }
+})
+
+t.test('putting a disk in the state it is in changes nothing and records nothing', async (t) => {
+  const sim = openDemo(t)
+  await sim.enable([ref(DEMO.cdp1)])
+  advanceSeconds(sim, 1)
+  sim.setDiskState(DEMO.host1, FAULTY, 'ok')
+  t.strictSame(await diskEvents(sim, 'disk_ok'), [], 'ok on a healthy disk')
+  sim.setDiskState(DEMO.host1, FAULTY, 'failed')
+  advanceSeconds(sim, 1)
+  const events = await sim.events(ref(DEMO.cdp1), { page_num: 0, page_size: 0 })
+  sim.setDiskState(DEMO.host1, FAULTY, 'failed')
+  t.strictSame(await sim.events(ref(DEMO.cdp1), { page_num: 0, page_size: 0 }), events, 'failed on a failed disk')
+})
+
+t.test('each refusal of a faulty disk says why', async (t) => {
+  const { sim, written } = await cdp1Written(t)
+  const snapshot = (await sim.info(ref(DEMO.cdp1))).cdp_info[0]?.snaps[0]?.name as string
+  advanceSeconds(sim, 1)
+  sim.setDiskState(DEMO.host1, FAULTY, 'failed')
+  const before = { snapshot_name: snapshot, timestamp: written }
+  t.strictSame([await failure(() => sim.viewOn(ref(DEMO.cdp1), before)), await refusalDesc(() => sim.viewOn(ref(DEMO.cdp1), before))],
+    ['SEGMENT_OFFLINE', 'its CDP disk has failed'], 'a point recorded before the failure, while the disk is failed')
+  await sim.disable([ref(DEMO.cdp1)])
+  const [refused] = await sim.enable([ref(DEMO.cdp1)])
+  t.strictSame(refused?.ok === false && [refused.error.code, refused.error.desc], ['DISK_FAULTY', 'the CDP disk is failed'])
+  sim.setDiskState(DEMO.host1, FAULTY, 'full')
+  const [again] = await sim.enable([ref(DEMO.cdp1)])
+  t.strictSame(again?.ok === false && again.error.desc, 'the CDP disk is full')
+  sim.setDiskState(DEMO.host1, FAULTY, 'ok')
+  await sim.enable([ref(DEMO.cdp1)])
+  advanceSeconds(sim, 1)
+  sim.setDiskState(DEMO.host1, FAULTY, 'full')
+  const during = advanceSeconds(sim, 1)
+  const inside = { snapshot_name: (await sim.info(ref(DEMO.cdp1))).cdp_info.at(-1)?.snaps[0]?.name as string, timestamp: during }
+  t.strictSame([await failure(() => sim.viewOn(ref(DEMO.cdp1), inside)), await refusalDesc(() => sim.viewOn(ref(DEMO.cdp1), inside))],
+    ['POINT_NOT_RECOVERABLE', `${during}: its CDP disk was full then`], 'a point inside a fault')
+  const host = DEMO.host1.toUpperCase()
+  t.strictSame([await failure(() => sim.setDiskState(host, '/dev/sdz', 'failed')), await refusalDesc(() => sim.setDiskState(host, '/dev/sdz', 'failed'))],
+    ['DISK_NOT_FOUND', `/dev/sdz on host ${host}`])
 })

@@ -11,7 +11,10 @@ import t from 'tap'
 import { createAgentBackend } from '../../src/backend/agent/backend.js'
 import type { CdpBackend, GroupResult, VolumeRef } from '../../src/backend/port.js'
 import { type ScodeName } from '../../src/errors.js'
-import { loadTopology } from '../../simulator/index.js'
+import { applyToGroup } from '../../simulator/group.js'
+import { loadTopology, openSimulator } from '../../simulator/index.js'
+import { openDatabase } from '../../simulator/schema.js'
+import { sqlOver } from '../../simulator/sql.js'
 import { httpControl } from '../src/backend/conformance/control.js'
 import { DEMO, SECOND, openTestApp } from '../helpers/app.js'
 import { startAgent, tempDir } from '../helpers/cdp-sim.js'
@@ -145,4 +148,53 @@ t.test('a reader on a second connection never sees a group half changed, while a
     t.same(await watching(backend.groupViewOff(disks.slice(1)), ['01', '00']), ['ok'])
   }
   t.ok(reads > 50, `the reader read while the calls ran (${reads} reads)`)
+})
+
+t.test('a refused group: each refusal names no base and no host; the others are GROUP_NOT_APPLIED with the base they would have used', async (t) => {
+  const { sim } = await openTestApp(t, { topology: loadTopology(GROUP.topology), snapshotIntervalSeconds: 60 })
+  await sim.enable([ref(GROUP.data)])
+  sim.advance(SECOND)
+  const point = sim.advance(SECOND)
+  const base = (await sim.info(ref(GROUP.data))).cdp_info[0]?.snaps[0]?.name
+  const result = await sim.groupRevert([ref(GROUP.data), ref(MISSING), ref(GROUP.scratch)], point)
+  t.strictSame(result.outcomes.map((o) => [o.ok ? 'ok' : o.error.code, o.snapshot_name, o.host_uuid]), [
+    ['GROUP_NOT_APPLIED', base, ''],
+    ['VOLUME_NOT_FOUND', '', ''],
+    ['CDP_NOT_FOUND', '', '']
+  ])
+  const [notApplied] = result.outcomes
+  t.equal(notApplied?.ok === false ? notApplied.error.desc : 'ok', 'another volume of the group refused')
+})
+
+t.test('a VM\'s members are its CDP volumes, carrying the tenant the caller named; a VM without one says so', async (t) => {
+  const { sim } = await openTestApp(t, { topology: loadTopology(GROUP.topology) })
+  await sim.enable([ref(GROUP.data), ref(GROUP.log)])
+  const members = await sim.groupMembers({ cluster_uuid: DEMO.cluster, vm_uuid: GROUP.vm })
+  t.strictSame(members.map((m) => Object.keys(m)), [['cluster_uuid', 'volume_uuid'], ['cluster_uuid', 'volume_uuid']], 'no tenant named, none carried')
+  t.strictSame(await sim.groupMembers({ cluster_uuid: DEMO.cluster, vm_uuid: GROUP.vm, tenant: DEMO.ken }), [
+    { cluster_uuid: DEMO.cluster, volume_uuid: GROUP.data, tenant: DEMO.ken },
+    { cluster_uuid: DEMO.cluster, volume_uuid: GROUP.log, tenant: DEMO.ken }
+  ])
+  await t.rejects(sim.groupMembers({ cluster_uuid: DEMO.cluster, vm_uuid: DEMO.kenVm }), { code: 'CDP_NOT_FOUND', desc: `vm ${DEMO.kenVm} has no volume with CDP` })
+})
+
+t.test('a bug in a member\'s step is no refusal: applyToGroup throws it as it is, and nothing stays changed', async (t) => {
+  const db = join(tempDir(t, 'cdp-group-bug-'), 'sim.db')
+  const sim = openSimulator({ db, topology: loadTopology(GROUP.topology), clock: { mode: 'manual' } })
+  t.teardown(() => sim.close())
+  await sim.enable([ref(GROUP.data), ref(GROUP.log)])
+  const connection = openDatabase(db)
+  t.teardown(() => connection.close())
+  const sql = sqlOver(connection)
+  const bug = new Error('a bug in a step')
+  const noop = { prepare: () => {}, timeOf: () => 1n, change: () => ({ snapshot_name: 's', host_uuid: 'h' }) }
+  t.throws(() => applyToGroup(sql, [ref(GROUP.data), ref(GROUP.log)], { ...noop, prepare: () => { throw bug } }), bug, 'in prepare')
+  t.throws(() => applyToGroup(sql, [ref(GROUP.data), ref(GROUP.log)], {
+    ...noop,
+    change: (volume) => {
+      sql.run('UPDATE volume SET name = ? WHERE id = ?', 'renamed', volume.id)
+      throw bug
+    }
+  }), bug, 'in change')
+  t.same(sim.volumes().filter((v) => v.name === 'renamed'), [], 'the change before the bug was rolled back')
 })

@@ -1,7 +1,7 @@
 // The journal: segments, and what enable, disable and a full segment do.
 import t from 'tap'
 import { DEFAULTS } from '../../simulator/index.js'
-import { advanceSeconds, failure, openDemo, policy, ref, writeBlock, openCdp1 } from '../helpers/simulator.js'
+import { advanceSeconds, eventsOfKind, failure, openDemo, policy, ref, writeBlock, openCdp1 } from '../helpers/simulator.js'
 import { DEMO } from '../helpers/demo.js'
 import { BLOCK_SIZE } from '../../simulator/content.js'
 import { NS_PER_SECOND } from '../../src/backend/port.js'
@@ -129,4 +129,84 @@ t.test('enable journals the blocks whose journal end a clean of the newest segme
   await sim.enable([ref(DEMO.cdp1)])
   t.equal(sim.image(DEMO.cdp1, enabledAt).digest, sim.image(DEMO.cdp1).digest, 'the new segment starts from the live image')
   t.same((await sim.info(ref(DEMO.cdp1))).cdp_info.map((s) => [s.seq, s.use]), [[0n, BigInt(BLOCK_SIZE)], [2n, BigInt(BLOCK_SIZE)]])
+})
+
+t.test('the first enable journals what the volume held before it had CDP: its first point is the live image', async (t) => {
+  const sim = openDemo(t)
+  sim.write(DEMO.cdp1, [{ offset: BLOCK_SIZE, length: 2 * BLOCK_SIZE, fill: 3 }])
+  const enabledAt = advanceSeconds(sim, 1)
+  await sim.enable([ref(DEMO.cdp1)])
+  advanceSeconds(sim, 1)
+  const expected = Buffer.concat([Buffer.alloc(BLOCK_SIZE), Buffer.alloc(2 * BLOCK_SIZE, 3)])
+  t.same(sim.readImage(DEMO.cdp1, 0, 3 * BLOCK_SIZE, enabledAt), expected)
+  t.match((await sim.info(ref(DEMO.cdp1))).cdp_info, [{ seq: 0n, use: 2n * BigInt(BLOCK_SIZE), ioStartTime: enabledAt }], 'the two blocks are journaled at the enable')
+})
+
+t.test('a write to a volume without CDP changes its content only', async (t) => {
+  const sim = openDemo(t)
+  writeBlock(sim, DEMO.cdp1, 2, 8)
+  t.same(sim.readImage(DEMO.cdp1, 2 * BLOCK_SIZE, BLOCK_SIZE), Buffer.alloc(BLOCK_SIZE, 8))
+  t.equal(await failure(() => sim.info(ref(DEMO.cdp1))), 'CDP_NOT_FOUND', 'no CDP came of it')
+})
+
+t.test('enable, a full segment and disable are events of the volume, each naming the segment it opened or closed', async (t) => {
+  const sim = openDemo(t, { segmentCapacity: BigInt(BLOCK_SIZE) })
+  const enabledAt = sim.clock().now
+  await sim.enable([ref(DEMO.cdp1)])
+  advanceSeconds(sim, 1)
+  const rolledAt = sim.write(DEMO.cdp1, [{ offset: 0, length: 2 * BLOCK_SIZE, fill: 1 }]).time
+  const disabledAt = advanceSeconds(sim, 1)
+  await sim.disable([ref(DEMO.cdp1)])
+  const events = await eventsOfKind(sim, DEMO.cdp1, 'enabled', 'segment_opened', 'segment_closed', 'disabled')
+  t.same(events.map((e) => [e.kind, e.seq, e.time]), [
+    ['enabled', undefined, enabledAt],
+    ['segment_opened', 0n, enabledAt],
+    ['segment_closed', 0n, rolledAt],
+    ['segment_opened', 1n, rolledAt],
+    ['segment_closed', 1n, disabledAt],
+    ['disabled', undefined, disabledAt]
+  ])
+})
+
+t.test('a write that finds the segment already full closes it with the io times of its own rows', async (t) => {
+  const sim = await openCdp1(t, { segmentCapacity: 2n * BigInt(BLOCK_SIZE) })
+  const filled = sim.write(DEMO.cdp1, [{ offset: 0, length: 2 * BLOCK_SIZE, fill: 1 }]).time
+  advanceSeconds(sim, 1)
+  const next = writeBlock(sim, DEMO.cdp1, 5, 2)
+  t.same((await sim.info(ref(DEMO.cdp1))).cdp_info.map((s) => [s.seq, s.use / BigInt(BLOCK_SIZE), s.ioStartTime, s.ioLastTime]), [
+    [0n, 2n, filled, filled],
+    [1n, 1n, next, next]
+  ])
+})
+
+t.test('a segment smaller than a block still takes one: a write into an empty segment never closes it', async (t) => {
+  const sim = await openCdp1(t, { segmentCapacity: BigInt(BLOCK_SIZE) / 2n })
+  const at = writeBlock(sim, DEMO.cdp1, 0, 1)
+  t.same((await sim.info(ref(DEMO.cdp1))).cdp_info.map((s) => [s.seq, s.use / BigInt(BLOCK_SIZE), s.ioStartTime]), [[0n, 1n, at]])
+})
+
+t.test('journal use past reserve_capacity is trimmed in the write that passes it', async (t) => {
+  const sim = openDemo(t, { segmentCapacity: 2n * BigInt(BLOCK_SIZE) })
+  await sim.edit(policy(3n * BigInt(BLOCK_SIZE), 3600n), [ref(DEMO.cdp1)])
+  await sim.enable([ref(DEMO.cdp1)])
+  for (let block = 0; block < 3; block++) {
+    advanceSeconds(sim, 1)
+    writeBlock(sim, DEMO.cdp1, block, 1)
+  }
+  t.same(await eventsOfKind(sim, DEMO.cdp1, 'trimmed_by_capacity'), [], 'three blocks fit')
+  advanceSeconds(sim, 1)
+  const passing = writeBlock(sim, DEMO.cdp1, 3, 1)
+  // Read nothing in the write's ns: a read there would catch the volume up at that same ns.
+  advanceSeconds(sim, 1)
+  t.same((await eventsOfKind(sim, DEMO.cdp1, 'trimmed_by_capacity')).map((e) => e.time), [passing])
+  t.same((await sim.info(ref(DEMO.cdp1))).cdp_info.map((s) => s.seq), [1n], 'the write went into seq 1, which was not full; seq 0 was folded away')
+})
+
+t.test('a segment opened by a full one has its first snapshot at its start, even when the next write closes it in the next ns', async (t) => {
+  const sim = await openCdp1(t, { segmentCapacity: BigInt(BLOCK_SIZE) })
+  const first = sim.write(DEMO.cdp1, [{ offset: 0, length: 2 * BLOCK_SIZE, fill: 1 }]).time
+  const second = writeBlock(sim, DEMO.cdp1, 2, 2)
+  t.ok(second > first)
+  const segments = (await sim.info(ref(DEMO.cdp1))).cdp_info
+  t.same(segments.slice(1).map((s) => [s.seq, s.snaps.map((snap) => snap.time)]), [[1n, [first]], [2n, [second]]])
 })

@@ -2,13 +2,15 @@
 // off and on, hosts going down and up and segments cleaned, the simulator accepts a view at
 // every time inside a range (its edges and middle) and at none inside a gap, whatever base
 // snapshot is named; and the events name every enable and disable of that history, in order.
+import { join } from 'node:path'
 import t from 'tap'
 import fc from 'fast-check'
-import type { Simulator } from '../../simulator/index.js'
+import { DEFAULTS, type Simulator } from '../../simulator/index.js'
 import { openDemo, policy, ref, writeBlock } from '../helpers/simulator.js'
 import { DEMO } from '../helpers/demo.js'
 import { BLOCK_SIZE } from '../../simulator/content.js'
 import { NS_PER_SECOND } from '../../src/backend/port.js'
+import type { WindowFacts } from '../../src/schemas/window.js'
 
 type Step =
   | { kind: 'write', block: number, fill: number }
@@ -52,6 +54,30 @@ async function play (sim: Simulator, steps: Step[]): Promise<Array<'enabled' | '
   return toggles
 }
 
+/**
+ * The window's own invariant, read from its answer alone: gaps in time order, apart from each
+ * other and from every range, and together with the ranges covering every ns from the first
+ * of either to now.
+ */
+function checkPartition (window: WindowFacts, now: bigint): void {
+  const spans = [...window.ranges.map((r) => ({ ...r, gap: false })), ...window.gaps.map((g) => ({ ...g, gap: true }))]
+    .sort((a, b) => a.from < b.from ? -1 : a.from > b.from ? 1 : 0)
+  for (const [i, gap] of window.gaps.entries()) {
+    if (gap.from > gap.to) throw new Error(`gap ${i} ends before it starts`)
+    const next = window.gaps[i + 1]
+    if (next !== undefined && next.from <= gap.to) throw new Error(`gaps ${i} and ${i + 1} overlap or are out of order`)
+    for (const range of window.ranges) {
+      if (range.from <= gap.to && gap.from <= range.to) throw new Error(`gap ${gap.from}..${gap.to} overlaps range ${range.from}..${range.to}`)
+    }
+  }
+  let covered = (spans[0]?.from ?? 0n) - 1n
+  for (const span of spans) {
+    if (span.from > covered + 1n) throw new Error(`nothing covers ${covered + 1n}..${span.from - 1n}`)
+    if (span.to > covered) covered = span.to
+  }
+  if (spans.length > 0 && covered !== now) throw new Error(`the window ends at ${covered}, not now (${now})`)
+}
+
 /** Whether some snapshot of the volume at or before `at` makes a view at `at` that the simulator accepts. */
 async function viewable (sim: Simulator, at: bigint): Promise<boolean> {
   const snaps = (await sim.info(VOLUME)).cdp_info.flatMap((segment) => segment.snaps).filter((snap) => snap.time <= at)
@@ -67,6 +93,199 @@ async function viewable (sim: Simulator, at: bigint): Promise<boolean> {
   return false
 }
 
+// Scripted histories first (each gap's reason and bounds, and the figures, written here from
+// the times the test made), the property over random histories last: a failure shows sooner.
+const S = NS_PER_SECOND
+const TIB = 1024n ** 4n
+const START = 1630053321n * S
+
+/** Advances the manual clock by `ns` and returns the new now. */
+const forward = (sim: Simulator, ns: bigint): bigint => sim.advance(ns)
+
+t.test('off and on: the time CDP was off is a disabled gap, and the figures count whole seconds, rounded down', async (t) => {
+  const begin = START + S / 2n
+  const sim = openDemo(t, { clock: { mode: 'manual', start: begin } })
+  await sim.edit(policy(TIB, 3600n), [VOLUME])
+  await sim.enable([VOLUME])
+  const off = forward(sim, 10n * S + S / 4n)
+  await sim.disable([VOLUME])
+  const on = forward(sim, 5n * S + S / 2n)
+  await sim.enable([VOLUME])
+  const now = forward(sim, 4n * S + 6n * S / 10n)
+  t.same(await sim.window(VOLUME), {
+    ranges: [{ from: begin, to: off, seq: 0n }, { from: on, to: now, seq: 1n }],
+    // The CDP was created in the second `begin` falls in: the window starts at that whole second.
+    gaps: [{ from: START, to: begin - 1n, reason: 'disabled' }, { from: off + 1n, to: on - 1n, reason: 'disabled' }],
+    configured_seconds: 3600n,
+    actual_seconds: 20n, // 20.35 s since the oldest recoverable time
+    recoverable_seconds: 14n, // 10.25 s + 4.6 s
+    on_seconds: 4n, // 4.6 s since the last enable
+    use: 0n,
+    capacity: TIB
+  })
+})
+
+t.test('a segment on an offline host is a host_offline gap from its start to now, and nothing is recoverable', async (t) => {
+  const sim = openDemo(t)
+  await sim.enable([VOLUME])
+  writeBlock(sim, DEMO.cdp1, 0, 1)
+  const now = forward(sim, 10n * S)
+  sim.setHostOnline(DEMO.host1, false)
+  t.match(await sim.window(VOLUME), {
+    ranges: [],
+    gaps: [{ from: START, to: now, reason: 'host_offline' }],
+    actual_seconds: 0n,
+    recoverable_seconds: 0n,
+    on_seconds: 10n,
+    use: BigInt(BLOCK_SIZE)
+  })
+})
+
+t.test('a cleaned segment\'s span is a cleaned gap between the disabled ones around it', async (t) => {
+  const sim = openDemo(t)
+  await sim.enable([VOLUME])
+  const off0 = forward(sim, 10n * S)
+  await sim.disable([VOLUME])
+  const on1 = forward(sim, S)
+  await sim.enable([VOLUME])
+  const off1 = forward(sim, 10n * S)
+  await sim.disable([VOLUME])
+  const on2 = forward(sim, S)
+  await sim.enable([VOLUME])
+  const now = forward(sim, 5n * S)
+  await sim.clean(VOLUME, 1n)
+  t.same((await sim.window(VOLUME)).gaps, [
+    { from: off0 + 1n, to: on1 - 1n, reason: 'disabled' },
+    { from: on1, to: off1, reason: 'cleaned' },
+    { from: off1 + 1n, to: on2 - 1n, reason: 'disabled' }
+  ])
+  t.match(await sim.window(VOLUME), { ranges: [{ from: START, to: off0, seq: 0n }, { from: on2, to: now, seq: 2n }], actual_seconds: 27n, recoverable_seconds: 15n })
+})
+
+t.test('history trimmed by duration before the oldest snapshot left is no_base_snapshot, from the cut on', async (t) => {
+  const sim = openDemo(t, { snapshotIntervalSeconds: 10 })
+  await sim.edit(policy(TIB, 30n), [VOLUME])
+  await sim.enable([VOLUME])
+  const now = forward(sim, 105n * S)
+  // Snapshots every 10 s: the oldest kept at a cut of now - 30 s is at 80 s.
+  t.match(await sim.window(VOLUME), {
+    ranges: [{ from: START + 80n * S, to: now, seq: 0n }],
+    gaps: [{ from: now - 30n * S, to: START + 80n * S - 1n, reason: 'no_base_snapshot' }],
+    actual_seconds: 25n
+  })
+})
+
+t.test('history trimmed by capacity before the oldest point left is trimmed_by_capacity, back to the creation', async (t) => {
+  const sim = openDemo(t, { snapshotIntervalSeconds: 1 })
+  await sim.edit(policy(2n * BigInt(BLOCK_SIZE), 3600n), [VOLUME])
+  await sim.enable([VOLUME])
+  for (let block = 0; block < 3; block++) {
+    forward(sim, S)
+    writeBlock(sim, DEMO.cdp1, block, 1)
+  }
+  const [oldest] = (await sim.window(VOLUME)).ranges
+  t.ok(oldest !== undefined && oldest.from > START, 'the oldest point moved on')
+  t.same((await sim.window(VOLUME)).gaps, [{ from: START, to: (oldest?.from ?? 0n) - 1n, reason: 'trimmed_by_capacity' }])
+})
+
+t.test('a time its disk was full is a disk_full gap; a failed disk\'s segment is a disk_failed gap to now', async (t) => {
+  const sim = openDemo(t)
+  await sim.enable([VOLUME])
+  forward(sim, 10n * S)
+  sim.setDiskState(DEMO.host1, '/dev/sdd', 'full')
+  forward(sim, 5n * S)
+  sim.setDiskState(DEMO.host1, '/dev/sdd', 'ok')
+  const now = forward(sim, 5n * S)
+  const [full, ok] = (await sim.events(VOLUME, { page_num: 0, page_size: 0 })).events.filter((e) => e.kind === 'disk_full' || e.kind === 'disk_ok').map((e) => e.time) as [bigint, bigint]
+  t.same((await sim.window(VOLUME)).gaps, [{ from: full, to: ok - 1n, reason: 'disk_full' }])
+  sim.setDiskState(DEMO.host1, '/dev/sdd', 'failed')
+  t.match(await sim.window(VOLUME), { ranges: [], gaps: [{ from: START, to: now, reason: 'disk_failed' }] })
+})
+
+t.test('the protection survey: the first volumes by uuid with their standing, the rest counted; an agent\'s slice only', async (t) => {
+  const db = join(t.testdir({}), 'survey.db')
+  const sim = openDemo(t, { db })
+  const volumes = [DEMO.cdp1, DEMO.vol1, DEMO.linData]
+  await sim.enable(volumes.map((uuid) => ref(uuid)))
+  await sim.edit(policy(TIB, 3600n), [ref(DEMO.linData)])
+  const now = forward(sim, 10n * S + S / 2n)
+  const standing = (uuid: string) => ({ volume_uuid: uuid, configured_seconds: uuid === DEMO.linData ? 3600n : DEFAULTS.policy.reserve_duration, actual_seconds: 10n, on_seconds: 10n, trimmed_by_capacity: false })
+  const byUuid = [...volumes].sort()
+  t.same(await sim.protection(2), { volumes: byUuid.slice(0, 2).map(standing), omitted: 1, unanswered: 0 })
+  t.same(await sim.protection(0), { volumes: [], omitted: 3, unanswered: 0 })
+  const lin = openDemo(t, { db, namespaces: [DEMO.linNamespace.toUpperCase()], clock: { mode: 'manual', start: now } })
+  t.same(await lin.protection(10), { volumes: [standing(DEMO.linData)], omitted: 0, unanswered: 0 }, 'lin\'s namespace serves lin-data alone')
+})
+
+t.test('one ns between a disable and the next enable is a disabled gap of that one ns; while off the gap runs to now', async (t) => {
+  const sim = openDemo(t)
+  await sim.enable([VOLUME])
+  const off = forward(sim, S)
+  await sim.disable([VOLUME])
+  forward(sim, 2n)
+  await sim.enable([VOLUME])
+  t.same((await sim.window(VOLUME)).gaps, [{ from: off + 1n, to: off + 1n, reason: 'disabled' }])
+  const offAgain = forward(sim, S)
+  await sim.disable([VOLUME])
+  const now = forward(sim, 3n * S)
+  t.match(await sim.window(VOLUME), { gaps: [{ from: off + 1n, to: off + 1n, reason: 'disabled' }, { from: offAgain + 1n, to: now, reason: 'disabled' }], on_seconds: 0n })
+})
+
+t.test('a cleaned middle segment of ones that rolled over: the cleaned gap runs between its neighbours\' ranges', async (t) => {
+  const sim = openDemo(t, { segmentCapacity: BigInt(BLOCK_SIZE) })
+  await sim.enable([VOLUME])
+  const rolls: bigint[] = []
+  for (let block = 0; block < 3; block++) {
+    forward(sim, S)
+    rolls.push(writeBlock(sim, DEMO.cdp1, block, 1))
+  }
+  const now = forward(sim, S)
+  const [, first, second] = rolls as [bigint, bigint, bigint]
+  t.same((await sim.info(VOLUME)).cdp_info.map((s) => s.startTime), [START, first, second], 'each write after the first opened a segment')
+  await sim.clean(VOLUME, 1n)
+  t.same(await sim.window(VOLUME).then((w) => [w.ranges, w.gaps]), [
+    [{ from: START, to: first, seq: 0n }, { from: second, to: now, seq: 2n }],
+    [{ from: first + 1n, to: second - 1n, reason: 'cleaned' }]
+  ])
+})
+
+t.test('each past disk fault is a gap of its own reason, and one still open runs to now', async (t) => {
+  const sim = openDemo(t)
+  await sim.enable([VOLUME])
+  for (const state of ['full', 'ok', 'failed', 'ok', 'full'] as const) {
+    forward(sim, 5n * S)
+    sim.setDiskState(DEMO.host1, '/dev/sdd', state)
+  }
+  const now = forward(sim, 5n * S)
+  const [full, ok, failed, okAgain, fullAgain] = (await sim.events(VOLUME, { page_num: 0, page_size: 0 })).events
+    .filter((e) => e.kind.startsWith('disk_')).map((e) => e.time) as [bigint, bigint, bigint, bigint, bigint]
+  t.same((await sim.window(VOLUME)).gaps, [
+    { from: full, to: ok - 1n, reason: 'disk_full' },
+    { from: failed, to: okAgain - 1n, reason: 'disk_failed' },
+    { from: fullAgain, to: now, reason: 'disk_full' }
+  ])
+})
+
+t.test('before the oldest segment, the time the last trim cut is its reason, and only that time', async (t) => {
+  const sim = openDemo(t, { snapshotIntervalSeconds: 10 })
+  await sim.edit(policy(TIB, 30n), [VOLUME])
+  await sim.enable([VOLUME])
+  const off = forward(sim, 105n * S)
+  await sim.disable([VOLUME])
+  const on = forward(sim, 5n * S)
+  await sim.enable([VOLUME])
+  const now = forward(sim, 5n * S)
+  const [trim] = (await sim.events(VOLUME, { page_num: 0, page_size: 0 })).events.filter((e) => e.kind === 'trimmed_by_duration').slice(-1)
+  t.ok(trim?.to !== undefined && trim.to < off, 'the last trim kept a point of seq 0')
+  await sim.clean(VOLUME, 0n)
+  // seq 0 began at the trim's oldest point; the clean leaves the time before it trimmed, and its own span cleaned.
+  t.same((await sim.window(VOLUME)).gaps, [
+    { from: now - 30n * S, to: (trim?.to ?? 0n) - 1n, reason: 'no_base_snapshot' },
+    { from: trim?.to, to: off, reason: 'cleaned' },
+    { from: off + 1n, to: on - 1n, reason: 'disabled' }
+  ])
+})
+
 t.test('every time in a range takes a view, no time in a gap does; events name each enable and disable', async (t) => {
   await fc.assert(fc.asyncProperty(fc.array(step, { minLength: 1, maxLength: 25 }), async (steps) => {
     const sim = openDemo(t, { snapshotIntervalSeconds: 60, segmentCapacity: BigInt(3 * BLOCK_SIZE) })
@@ -74,6 +293,7 @@ t.test('every time in a range takes a view, no time in a gap does; events name e
     await sim.enable([VOLUME])
     const toggles = await play(sim, steps)
     const window = await sim.window(VOLUME)
+    checkPartition(window, sim.clock().now)
     for (const range of window.ranges) {
       for (const at of [range.from, (range.from + range.to) / 2n, range.to]) {
         if (!await viewable(sim, at)) throw new Error(`${at} in range ${range.from}..${range.to} took no view`)

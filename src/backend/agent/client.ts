@@ -50,7 +50,7 @@ const DEFAULT_BACKOFF_MS = 100
 const KEEP_ALIVE_MS = 30_000
 
 /** An attempt that failed; `retryable` says whether trying again could help. */
-interface Failure {
+export interface Failure {
   error: CdpError
   retryable: boolean
   /** The request never reached the agent, so even a non-idempotent one may go to a replica. */
@@ -96,7 +96,7 @@ export class AgentClient {
     const rounds = idempotent && retry ? this.options.retries + 1 : 1
     let tried: Failure[] = []
     for (let round = 0; round < rounds; round++) {
-      if (round > 0) await sleep(this.backoff(round))
+      if (round > 0) await sleep(backoff(round, this.options.backoffMs, Math.random()))
       tried = []
       for (const url of urls) {
         const strings = op !== 'health' && this.features.get(url)?.has(AgentFeature.uint64Strings) === true
@@ -153,11 +153,6 @@ export class AgentClient {
     const pools = [...this.pools.values()]
     this.pools.clear()
     await Promise.all(pools.map(async (pool) => { await pool.close() }))
-  }
-
-  private backoff (round: number): number {
-    const ceiling = Math.min(MAX_BACKOFF_MS, (this.options.backoffMs ?? DEFAULT_BACKOFF_MS) * 2 ** (round - 1))
-    return Math.random() * ceiling
   }
 
   private pool (origin: string): Pool {
@@ -258,6 +253,14 @@ export function scodeError (scode: number, desc: string): CdpError {
   return code === undefined ? new CdpError('AGENT_BAD_RESPONSE', `unknown scode ${scode}: ${desc}`) : new CdpError(code, desc)
 }
 
+/**
+ * The wait before retry round `round` (1: the first retry): full jitter, `random` (in [0, 1))
+ * of a ceiling that starts at `backoffMs` (default 100) and doubles each round, at most 2 s.
+ */
+export function backoff (round: number, backoffMs: number | undefined, random: number): number {
+  return random * Math.min(MAX_BACKOFF_MS, (backoffMs ?? DEFAULT_BACKOFF_MS) * 2 ** (round - 1))
+}
+
 /** The failure of a call no replica answered: the last one's kind, with what each replica tried did. */
 function allFailed (tried: readonly Failure[]): CdpError {
   const last = tried[tried.length - 1] as Failure
@@ -287,7 +290,11 @@ async function readBounded ({ headers, body }: Dispatcher.ResponseData, limit: n
   return (chunks.length === 1 ? chunks[0] as Buffer : Buffer.concat(chunks, size)).toString('utf8')
 }
 
-function transportFailure (url: string, err: unknown, timedOut: boolean): Failure {
+/**
+ * What a request that got no answer became: a timeout (the deadline passed, or undici's own),
+ * or the agent unreachable; `unsent` when the socket error says the connection never opened.
+ */
+export function transportFailure (url: string, err: unknown, timedOut: boolean): Failure {
   const code = errorCode(err)
   if (timedOut || TIMEOUT_ERRORS.has(code)) {
     return { error: new CdpError('AGENT_TIMEOUT', `${url}: no answer within the deadline`), retryable: true, unsent: CONNECT_ERRORS.has(code) }

@@ -39,6 +39,8 @@ function endless (bytes: number, sent: { bytes: number }) {
 t.test('an info answer of exactly the bound is taken; one byte more is AGENT_BAD_RESPONSE', async (t) => {
   const exact = await startAgent(t, () => padded(ok(INFO), FIXED_ANSWER_BYTES))
   t.strictSame(await backend(t, wholeCluster(exact.url)).info(VOLUME), INFO)
+  const declared = await startAgent(t, () => ({ ...padded(ok(INFO), FIXED_ANSWER_BYTES), headers: { 'content-length': String(FIXED_ANSWER_BYTES) } }))
+  t.strictSame(await backend(t, wholeCluster(declared.url)).info(VOLUME), INFO, 'and so is a content-length of exactly the bound')
   const over = await startAgent(t, () => padded(ok(INFO), FIXED_ANSWER_BYTES + 1))
   const err = await failure(backend(t, wholeCluster(over.url), { retries: 2 }).info(VOLUME))
   t.equal(err.code, 'AGENT_BAD_RESPONSE')

@@ -1,10 +1,16 @@
 // AgentBackend against agents that misbehave: what each fault becomes, which calls are
 // retried (counted at the agent), replica failover and replay, HTTP status rules, what an
 // agent's INTERNAL detail may reach, recovery, and the bearer token.
+import { createServer, type Server } from 'node:http'
+import { once } from 'node:events'
+import type { AddressInfo, Socket } from 'node:net'
 import t from 'tap'
+import { backoff } from '../../../../src/backend/agent/client.js'
 import { Scode } from '../../../../src/errors.js'
-import { INFO, agentBackend, batchFrom, fail, failure, freePort, identity, ok, startAgent, wholeCluster, type Reply, type Seen } from '../../../helpers/fake-agent.js'
+import { UINT64_STRINGS_MEDIA } from '../../../../src/backend/agent/protocol.js'
+import { HEALTH_WITH_STRINGS, INFO, agentBackend, batchFrom, fail, failure, freePort, identity, ok, okStrings, startAgent, wholeCluster, type Reply, type Seen } from '../../../helpers/fake-agent.js'
 import { DEMO } from '../../../helpers/demo.js'
+import type { Teardown } from '../../../helpers/app.js'
 
 const VOLUME = { cluster_uuid: DEMO.cluster, volume_uuid: DEMO.cdp1 }
 const POINT = { snapshot_name: 'CDP-auto-1630060807', timestamp: 1630060862000000007n }
@@ -31,6 +37,13 @@ t.test('an envelope with a scode becomes that catalogue entry, never retried', a
   t.equal(agent.count('/info'), 1)
 })
 
+t.test('an agent that lacks the operation (ROUTE_NOT_FOUND) is AGENT_OPERATION_UNSUPPORTED naming the agent and the operation, not retried', async (t) => {
+  const agent = await startAgent(t, (seen) => fail('ROUTE_NOT_FOUND', `POST /agent/v1${seen.op}`))
+  const err = await failure(backend(t, wholeCluster(agent.url)).window(VOLUME))
+  t.strictSame([err.code, err.entry.status, err.desc], ['AGENT_OPERATION_UNSUPPORTED', 501, `${agent.url}: window`])
+  t.equal(agent.count('/window'), 1)
+})
+
 t.test('an envelope with a scode the catalogue lacks is a bad response', async (t) => {
   const agent = await startAgent(t, () => ({ status: 409, body: JSON.stringify({ scode: 9999, desc: 'new', message: 'm', message_cn: 'm', stack: null, data: null }) }))
   const err = await failure(backend(t, wholeCluster(agent.url)).info(VOLUME))
@@ -38,22 +51,24 @@ t.test('an envelope with a scode the catalogue lacks is a bad response', async (
   t.match(err.desc, /unknown scode 9999/)
 })
 
-const garbage: Array<[string, Reply, number]> = [
-  ['a 500 with an HTML page', { status: 500, body: '<html><body>Internal Server Error</body></html>' }, 3],
-  ['a 502 with an empty body', { status: 502, body: '' }, 3],
-  ['a 200 with invalid JSON', { status: 200, body: '{"scode":0,' }, 1],
-  ['a 200 with JSON that is not an envelope', { status: 200, body: '{"ok":true}' }, 1],
-  ['a 200 with a __proto__ key', { status: 200, body: '{"__proto__":{},"scode":0}' }, 1],
-  ['an envelope whose data has the wrong shape', ok({ cdp_info: 'none', host_uuid: '' }), 1],
-  ['an envelope whose uint64 is negative', ok({ ...INFO, cdp_info: [{ ...INFO.cdp_info[0], seq: -1 }] }), 1]
+/** What was wrong, as the detail after the agent's URL says it. */
+const garbage: Array<[string, Reply, number, RegExp]> = [
+  ['a 500 with an HTML page', { status: 500, body: '<html><body>Internal Server Error</body></html>' }, 3, /^answer is not JSON \(HTTP 500\)$/],
+  ['a 502 with an empty body', { status: 502, body: '' }, 3, /^answer is not JSON \(HTTP 502\)$/],
+  ['a 200 with invalid JSON', { status: 200, body: '{"scode":0,' }, 1, /^answer is not JSON \(HTTP 200\)$/],
+  ['a 200 with JSON that is not an envelope', { status: 200, body: '{"ok":true}' }, 1, /^answer is not an agent envelope \(HTTP 200\)$/],
+  ['a 200 with a __proto__ key', { status: 200, body: '{"__proto__":{},"scode":0}' }, 1, /^answer is not JSON \(HTTP 200\)$/],
+  ['an envelope whose data has the wrong shape', ok({ cdp_info: 'none', host_uuid: '' }), 1, /cdp_info/],
+  ['an envelope whose uint64 is negative', ok({ ...INFO, cdp_info: [{ ...INFO.cdp_info[0], seq: -1 }] }), 1, /seq/]
 ]
-for (const [what, reply, requests] of garbage) {
+for (const [what, reply, requests, detail] of garbage) {
   t.test(`${what} is AGENT_BAD_RESPONSE (502), retried only when it was a 5xx`, async (t) => {
     const agent = await startAgent(t, () => reply)
     const err = await failure(backend(t, wholeCluster(agent.url)).info(VOLUME))
     t.equal(err.code, 'AGENT_BAD_RESPONSE')
     t.equal(err.entry.status, 502)
-    t.match(err.desc, agent.url, 'the detail names the agent')
+    t.ok(err.desc.startsWith(`${agent.url}: `), 'the detail names the agent')
+    t.match(err.desc.slice(agent.url.length + 2), detail, 'and says what was wrong')
     t.equal(agent.count('/info'), requests)
   })
 }
@@ -147,7 +162,9 @@ t.test('the bearer token is sent on every call; without one, no Authorization he
 t.test('an agent URL with a path prefix keeps it', async (t) => {
   const agent = await startAgent(t, () => ok(INFO))
   await backend(t, wholeCluster(`${agent.url}/cdp/`)).info(VOLUME)
-  t.equal(agent.seen[0]?.op, '/cdp/agent/v1/info')
+  await backend(t, wholeCluster(`${agent.url}/cdp//`)).info(VOLUME)
+  await backend(t, wholeCluster(`${agent.url}/a/b`)).info(VOLUME)
+  t.strictSame(agent.seen.flatMap(({ op }) => op.endsWith('/info') ? [op] : []), ['/cdp/agent/v1/info', '/cdp/agent/v1/info', '/a/b/agent/v1/info'], 'its trailing slashes dropped')
 })
 
 t.test('a redirect is never followed and never success, whatever envelope it carries', async (t) => {
@@ -160,13 +177,26 @@ t.test('a redirect is never followed and never success, whatever envelope it car
   t.equal(elsewhere.seen.length, 0, 'the Location was not visited')
 })
 
+t.test('every status from 300 to 399 is a redirect, whatever it carries; a 400 with an envelope is that envelope\'s entry', async (t) => {
+  for (const status of [300, 399]) {
+    const agent = await startAgent(t, () => ({ ...fail('VOLUME_NOT_FOUND'), status }))
+    const err = await failure(backend(t, wholeCluster(agent.url)).info(VOLUME))
+    t.equal(err.code, 'AGENT_BAD_RESPONSE', `HTTP ${status}`)
+    t.equal(err.desc, `${agent.url}: a redirect, which is never followed (HTTP ${status})`)
+  }
+  const agent = await startAgent(t, () => fail('INVALID_PARAMETER', 'volume.volume_uuid'))
+  const err = await failure(backend(t, wholeCluster(agent.url)).info(VOLUME))
+  t.equal(err.code, 'INVALID_PARAMETER')
+  t.equal(err.desc, 'volume.volume_uuid')
+})
+
 const failureStatuses: Array<[number, number]> = [[500, 3], [503, 3], [404, 1]]
 for (const [status, requests] of failureStatuses) {
   t.test(`a success envelope under HTTP ${status} is AGENT_BAD_RESPONSE, retried only as a 5xx`, async (t) => {
     const agent = await startAgent(t, () => ({ ...ok(INFO), status }))
     const err = await failure(backend(t, wholeCluster(agent.url)).info(VOLUME))
     t.equal(err.code, 'AGENT_BAD_RESPONSE')
-    t.match(err.desc, `HTTP ${status}`)
+    t.equal(err.desc, `${agent.url}: a success envelope under a failure status (HTTP ${status})`)
     t.equal(agent.count('/info'), requests)
   })
 }
@@ -187,21 +217,30 @@ t.test('an agent\'s INTERNAL detail goes to the log, and the caller gets the cat
   t.equal(err.desc, '')
   t.equal(err.message, 'internal error')
   t.strictSame(lines, [{ details: { agent: agent.url, operation: 'info', desc: LEAK }, message: 'node agent reported an internal error' }])
+  const unlogged = await failure(backend(t, wholeCluster(agent.url)).info(VOLUME))
+  t.strictSame([unlogged.code, unlogged.desc], ['INTERNAL', ''], 'without a log, the detail is dropped all the same')
 })
 
-t.test('a batch item\'s INTERNAL detail goes to the log; the item keeps its scode and the other items their detail', async (t) => {
-  const other = 'aaaaaaaa-0000-4000-8000-000000000001'
-  const agent = await startAgent(t, ({ body }) => ok({
-    results: (body.volumes as Array<{ volume_uuid: string }>).map(({ volume_uuid: uuid }) => uuid === VOLUME.volume_uuid
-      ? { scode: Scode.INTERNAL.scode, desc: LEAK, volume: identity(uuid) }
-      : { scode: Scode.CDP_IS_ON.scode, desc: 'disable it first', volume: identity(uuid) })
-  }))
-  const { lines, log } = capturingLog()
-  const [leaky, refused] = await backend(t, wholeCluster(agent.url), { log }).enable([VOLUME, { cluster_uuid: DEMO.cluster, volume_uuid: other }])
-  t.match(leaky, { ok: false, error: { code: 'INTERNAL', desc: '' } })
-  t.match(refused, { ok: false, error: { code: 'CDP_IS_ON', desc: 'disable it first' } })
-  t.strictSame(lines.map(({ details }) => details), [{ agent: agent.url, operation: 'enable', desc: LEAK }])
-})
+const batches: Array<[string, (b: ReturnType<typeof backend>, volumes: typeof VOLUME[]) => Promise<unknown[]>]> = [
+  ['edit', async (b, volumes) => await b.edit({ cdp_priority: 'mid', reserve_capacity: 1n << 30n, reserve_duration: 86400n }, volumes)],
+  ['enable', async (b, volumes) => await b.enable(volumes)],
+  ['disable', async (b, volumes) => await b.disable(volumes)]
+]
+for (const [op, call] of batches) {
+  t.test(`a batch item's INTERNAL detail goes to the log; the item keeps its scode and the other items their detail (${op})`, async (t) => {
+    const other = 'aaaaaaaa-0000-4000-8000-000000000001'
+    const agent = await startAgent(t, ({ body }) => ok({
+      results: (body.volumes as Array<{ volume_uuid: string }>).map(({ volume_uuid: uuid }) => uuid === VOLUME.volume_uuid
+        ? { scode: Scode.INTERNAL.scode, desc: LEAK, volume: identity(uuid) }
+        : { scode: Scode.CDP_IS_ON.scode, desc: 'disable it first', volume: identity(uuid) })
+    }))
+    const { lines, log } = capturingLog()
+    const [leaky, refused] = await call(backend(t, wholeCluster(agent.url), { log }), [VOLUME, { cluster_uuid: DEMO.cluster, volume_uuid: other }])
+    t.match(leaky, { ok: false, error: { code: 'INTERNAL', desc: '' } })
+    t.match(refused, { ok: false, error: { code: 'CDP_IS_ON', desc: 'disable it first' } })
+    t.strictSame(lines.map(({ details }) => details), [{ agent: agent.url, operation: op, desc: LEAK }])
+  })
+}
 
 const nonIdempotent: Array<[string, (b: ReturnType<typeof backend>) => Promise<unknown>, string]> = [
   ['revert', async (b) => await b.revert(VOLUME, POINT), '/revert'],
@@ -220,6 +259,14 @@ for (const [what, call, op] of nonIdempotent) {
     t.equal(second.count(op), 0, 'and the second never did')
   })
 }
+
+t.test('a non-idempotent call the first replica answered with a 5xx page is not replayed on the next', async (t) => {
+  const first = await startAgent(t, () => ({ status: 500, body: '<html>oops</html>' }))
+  const second = await startAgent(t, () => ok({}))
+  t.equal((await failure(backend(t, wholeCluster(first.url, second.url)).revert(VOLUME, POINT))).code, 'AGENT_BAD_RESPONSE')
+  t.equal(first.count('/revert'), 1)
+  t.equal(second.count('/revert'), 0)
+})
 
 t.test('idempotent calls do move on to the next replica after a reset', async (t) => {
   const first = await startAgent(t, () => 'reset')
@@ -247,4 +294,117 @@ t.test('a non-idempotent call that fails on every replica it may try names each 
   const err = await failure(backend(t, wholeCluster(dead, resetting.url)).revert(VOLUME, POINT))
   t.equal(err.code, 'AGENT_UNREACHABLE')
   t.match(err.desc, new RegExp(`^${dead}: ECONNREFUSED; ${resetting.url}: `))
+})
+
+t.test('every attempt is told: the operation, the agent, how long it took, and its scode (0: answered)', async (t) => {
+  const dead = `http://127.0.0.1:${await freePort()}`
+  let calls = 0
+  const agent = await startAgent(t, () => ++calls === 1 ? { status: 503, body: 'busy' } : ok(INFO))
+  const attempts: Array<{ operation: string, agent: string, seconds: number, scode: number }> = []
+  const b = backend(t, wholeCluster(dead, agent.url), { onAttempt: (operation, url, seconds, scode) => { attempts.push({ operation, agent: url, seconds, scode }) } })
+  const start = performance.now()
+  t.strictSame(await b.info(VOLUME), INFO)
+  const elapsed = (performance.now() - start) / 1000
+  t.strictSame(attempts.map(({ operation, agent, scode }) => [operation, agent, scode]), [
+    ['info', dead, Scode.AGENT_UNREACHABLE.scode],
+    ['info', agent.url, Scode.AGENT_BAD_RESPONSE.scode],
+    ['info', dead, Scode.AGENT_UNREACHABLE.scode],
+    ['info', agent.url, 0]
+  ], 'each replica of each round, in order')
+  t.ok(attempts.every(({ seconds }) => seconds >= 0 && seconds <= elapsed), `each within the call's ${elapsed} s`)
+})
+
+t.test('health is always asked in plain v1, even of an agent that said it writes uint64 strings', async (t) => {
+  const agent = await startAgent(t, ({ op }) => op === '/health' ? HEALTH_WITH_STRINGS : okStrings(INFO))
+  const b = backend(t, wholeCluster(agent.url))
+  await b.ready()
+  t.strictSame(await b.info(VOLUME), INFO)
+  await b.ready()
+  t.equal(agent.seen[0]?.headers.accept, UINT64_STRINGS_MEDIA, 'its other calls are asked for strings')
+  t.strictSame(agent.health.map(({ headers }) => headers.accept), [undefined, undefined])
+})
+
+t.test('while an agent\'s health is on its way, its further answers ask for it no second time', async (t) => {
+  let release: () => void = () => {}
+  const released = new Promise<void>((resolve) => { release = resolve })
+  const agent = await startAgent(t, async ({ op }) => {
+    if (op !== '/health') return ok(INFO)
+    await released
+    return ok({ protocol: 1 })
+  })
+  const b = backend(t, wholeCluster(agent.url))
+  for (let i = 0; i < 4; i++) t.strictSame(await b.info(VOLUME), INFO)
+  release()
+  // ready's own health is answered after the background one was sent: both are counted by then.
+  await b.ready()
+  t.equal(agent.count('/health'), 2, 'one in the background, one for ready')
+})
+
+t.test('a non-idempotent call is one round even when it was never sent, and ready asks each agent once', async (t) => {
+  const dead = `http://127.0.0.1:${await freePort()}`
+  const attempts: string[] = []
+  const b = backend(t, wholeCluster(dead), { retries: 2, onAttempt: (operation) => { attempts.push(operation) } })
+  t.equal((await failure(b.revert(VOLUME, POINT))).code, 'AGENT_UNREACHABLE')
+  t.strictSame(attempts, ['revert'], 'a revert is not retried, even to an agent that is down')
+  attempts.length = 0
+  t.equal((await failure(b.ready())).code, 'BACKEND_UNAVAILABLE')
+  t.strictSame(attempts, ['health'], 'the readiness check asks health once')
+})
+
+t.test('the health asked in the background after an answer is not retried when it fails', async (t) => {
+  const agent = await startAgent(t, ({ op }) => op === '/health' ? { status: 503, body: 'busy' } : ok(INFO))
+  const b = backend(t, wholeCluster(agent.url), { backoffMs: 0 })
+  t.strictSame(await b.info(VOLUME), INFO)
+  for (let waits = 0; waits < 100 && agent.health.length === 0; waits++) await new Promise((resolve) => setTimeout(resolve, 10))
+  // ready's own health goes out after the background one failed (and would have been retried at once).
+  t.equal((await failure(b.ready())).code, 'BACKEND_UNAVAILABLE')
+  t.equal(agent.count('/health'), 2, 'one in the background, one for ready')
+})
+
+t.test('each retry waits a random part of a ceiling that starts at backoffMs (default 100 ms), doubles, and stops at 2 s', async (t) => {
+  t.equal(backoff(1, 40, 0.5), 20)
+  t.equal(backoff(2, 40, 0.5), 40)
+  t.equal(backoff(3, 40, 1), 160)
+  t.equal(backoff(1, undefined, 1), 100, 'the default')
+  t.equal(backoff(2, 0, 1), 0, 'backoffMs 0: no wait')
+  t.equal(backoff(6, 100, 1), 2000, '3,200 ms is cut to 2 s')
+  t.equal(backoff(2, 1500, 0.5), 1000, 'the cap applies before the jitter')
+  t.equal(backoff(4, 40, 0), 0)
+})
+
+t.test('a retry does wait: with the jitter at its top, two retries take at least the first two ceilings', async (t) => {
+  const random = Math.random
+  Math.random = () => 0.999
+  t.teardown(() => { Math.random = random })
+  let calls = 0
+  const agent = await startAgent(t, () => ++calls <= 2 ? { status: 503, body: 'busy' } : ok(INFO))
+  const b = backend(t, wholeCluster(agent.url), { backoffMs: 200 })
+  const start = performance.now()
+  t.strictSame(await b.info(VOLUME), INFO)
+  const waited = performance.now() - start
+  t.ok(waited >= 0.999 * (200 + 400), `${waited.toFixed(0)} ms for waits of 200 and 400 ms`)
+})
+
+/** A bare agent that answers `health` and then every call with `INFO`, and keeps its sockets. */
+async function socketAgent (t: Teardown): Promise<{ url: string, sockets: Socket[] }> {
+  const sockets: Socket[] = []
+  const server: Server = createServer((req, res) => {
+    req.resume()
+    req.on('end', () => { res.writeHead(200, { 'content-type': 'application/json' }).end(ok(req.url?.endsWith('/health') === true ? { protocol: 1 } : INFO).body) })
+  })
+  server.on('connection', (socket) => sockets.push(socket))
+  server.listen(0, '127.0.0.1')
+  await once(server, 'listening')
+  t.teardown(() => { server.closeAllConnections(); server.close() })
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, sockets }
+}
+
+t.test('calls to one agent reuse its keep-alive connections', async (t) => {
+  const agent = await socketAgent(t)
+  const b = backend(t, wholeCluster(agent.url))
+  // Health first, so that no background call runs beside the others.
+  await b.ready()
+  for (let i = 0; i < 10; i++) t.strictSame(await b.info(VOLUME), INFO)
+  // (undici may open a second one while the first is being handed back.)
+  t.ok(agent.sockets.length <= 2, `health and ten calls one after another: ${agent.sockets.length} connections`)
 })
