@@ -65,16 +65,20 @@ function request (type: number, handle: number, offset: number, length: number, 
   return Buffer.concat([u32(0x25609513), u16(0), u16(type), u64(BigInt(handle)), u64(BigInt(offset)), u32(length), payload])
 }
 
-async function openHeld (t: Test): Promise<{ device: HeldReads, client: RawClient }> {
-  const device = new HeldReads()
+/** A raw client in transmission with `device`, served alone; both closed at teardown. */
+async function openOn<D extends BlockDevice> (t: Test, device: D): Promise<{ device: D, client: RawClient }> {
   const exports = new ExportTable(false)
-  const name = exports.publish('held', device)
+  const name = exports.publish('device', device)
   const server = await listenNbd(exports, 0)
   t.teardown(() => server.close())
   const client = await RawClient.connect(server.port)
   t.teardown(() => client.close())
   await client.open(name)
   return { device, client }
+}
+
+async function openHeld (t: Test): Promise<{ device: HeldReads, client: RawClient }> {
+  return await openOn(t, new HeldReads())
 }
 
 /** Block `block`'s bytes on the held device: every byte is its number + 1. */
@@ -177,15 +181,7 @@ class NotingDevice implements BlockDevice {
 }
 
 async function openNoting (t: Test): Promise<{ device: NotingDevice, client: RawClient }> {
-  const device = new NotingDevice()
-  const exports = new ExportTable(false)
-  const name = exports.publish('noting', device)
-  const server = await listenNbd(exports, 0)
-  t.teardown(() => server.close())
-  const client = await RawClient.connect(server.port)
-  t.teardown(() => client.close())
-  await client.open(name)
-  return { device, client }
+  return await openOn(t, new NotingDevice())
 }
 
 t.test('a client that sends requests but reads no replies stops the server: replies queue to a bound, then nothing more is asked of the device', async (t) => {
@@ -211,7 +207,7 @@ t.test('a client that sends requests but reads no replies stops the server: repl
 t.test('block status answers no more than the request covers, whatever the device says', async (t) => {
   const { device, client } = await openNoting(t)
   // The device answers longer extents than asked, and an empty one after them.
-  device.extentsOf = (offset, length) => [
+  device.extentsOf = (_offset, length) => [
     { length: length / 2, hole: true, zero: true }, { length, hole: false, zero: false }, { length: 4096, hole: true, zero: false }
   ]
   client.request(7, 1, MiB, MiB)
@@ -262,12 +258,12 @@ t.test('a run still growing is not cut short while older replies are awaited: 3 
   const { device, client } = await openHeld(t)
   const READS = 768
   client.send(...Array.from({ length: READS }, (_, i) => request(CMD.READ, i, i * 4096, 4096)))
-  let done = false
+  const replied = { all: false }
   const replies = (async () => {
     for (let handle = 0; handle < READS; handle++) if ((await client.chunk())?.handle !== handle) t.fail(`reply ${handle} out of place`)
-    done = true
+    replied.all = true
   })()
-  while (!done) {
+  while (!replied.all) {
     await Promise.race([device.whenHeld(1), replies])
     device.releaseAll()
   }

@@ -12,6 +12,7 @@ import { Scode } from '../../../../src/errors.js'
 import { DEMO } from '../../../helpers/demo.js'
 import type { Teardown } from '../../../helpers/app.js'
 import { fail, failure, ok, startAgent } from '../../../helpers/fake-agent.js'
+import { hasOpenssl } from '../../../helpers/openssl.js'
 
 const VOLUME = { cluster_uuid: DEMO.cluster, volume_uuid: DEMO.cdp1 }
 const INFO = { cdp_info: [], host_uuid: '' }
@@ -77,15 +78,6 @@ t.test('a TLS file that cannot be read names its variable and path', async (t) =
       { message: new RegExp(`^invalid configuration: ${setting} \\(${missing}\\): .*ENOENT`) }, setting)
   }
 })
-
-function hasOpenssl (): boolean {
-  try {
-    execFileSync('openssl', ['version'], { stdio: 'ignore' })
-    return true
-  } catch {
-    return false
-  }
-}
 
 t.test('the TLS files are the client\'s: the CA it trusts, the certificate and key it shows', { skip: hasOpenssl() ? false : 'openssl is not on this machine' }, async (t) => {
   // One self-signed certificate for 127.0.0.1 plays every part: the agent's, its CA, and the client's.

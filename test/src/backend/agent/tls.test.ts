@@ -9,18 +9,10 @@ import { createAgentBackend } from '../../../../src/backend/agent/backend.js'
 import type { AgentTls } from '../../../../src/backend/agent/client.js'
 import { ok, startAgent, wholeCluster } from '../../../helpers/fake-agent.js'
 import { DEMO } from '../../../helpers/demo.js'
+import { hasOpenssl } from '../../../helpers/openssl.js'
 
 const VOLUME = { cluster_uuid: DEMO.cluster, volume_uuid: DEMO.cdp1 }
 const INFO = { cdp_info: [], host_uuid: '' }
-
-function hasOpenssl (): boolean {
-  try {
-    execFileSync('openssl', ['version'], { stdio: 'ignore' })
-    return true
-  } catch {
-    return false
-  }
-}
 
 interface Pki { ca: Buffer, serverCert: Buffer, serverKey: Buffer, clientCert: Buffer, clientKey: Buffer }
 
