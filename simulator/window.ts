@@ -65,16 +65,15 @@ function explained (sql: Sql, cdp: CdpRow, segments: SegmentSpan[], faults: Map<
   // Time outside every segment: the journal was off, a segment was cleaned, or history was trimmed.
   const hole = (from: Ns, to: Ns, beforeAll: boolean): void => {
     if (from > to) return
+    // Before all segments, the last trim's cut is the reason up to its oldest point; what follows was not trimmed.
     const trim = beforeAll ? lastTrim(sql, cdp.volume_id) : undefined
-    // The last trim's cut is its reason only up to its oldest point; what follows was not trimmed.
-    if (trim !== undefined && trim.to > from && trim.to <= to) {
-      hole(from, trim.to - 1n, true)
-      hole(trim.to, to, false)
-      return
-    }
-    const otherwise: GapReason = trim !== undefined && trim.to > to
-      ? (trim.kind === 'trimmed_by_capacity' ? 'trimmed_by_capacity' : 'no_base_snapshot')
-      : 'disabled'
+    const cut = trim?.to ?? from
+    stretch(from, cut - 1n < to ? cut - 1n : to, trim?.kind === 'trimmed_by_capacity' ? 'trimmed_by_capacity' : 'no_base_snapshot')
+    stretch(cut > from ? cut : from, to, 'disabled')
+  }
+  // A stretch outside every segment: cleaned where a clean removed its segment, `otherwise` elsewhere.
+  const stretch = (from: Ns, to: Ns, otherwise: GapReason): void => {
+    if (from > to) return
     let at = from
     for (const span of cleanedSpans(sql, cdp.volume_id, from, to)) {
       if (span.from > at) add(at, span.from - 1n, otherwise)
