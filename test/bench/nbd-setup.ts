@@ -47,7 +47,7 @@ export async function nbdkitMemory (): Promise<Peer> {
   return { uri, close: () => child.kill() }
 }
 
-/** Copies with nbdcopy, started by `launch`. */
+/** Copies with nbdcopy, started by the tool launcher. */
 export type Nbdcopy = (from: string, to: string) => Promise<void>
 
 /** MiB/s of the fastest of RUNS copies for each of subject and peer, run alternately. */

@@ -24,6 +24,11 @@ export async function startToolLauncher (): Promise<ToolLauncher> {
     if (error === undefined) asked?.resolve()
     else asked?.reject(new Error(error))
   })
+  // A launcher that dies leaves no run waiting for an answer that cannot come.
+  child.on('exit', (code, signal) => {
+    for (const asked of waiting.values()) asked.reject(new Error(`the tool launcher ended (${signal ?? code})`))
+    waiting.clear()
+  })
   let next = 0
   const run = async (file: string, args: string[]): Promise<void> => await new Promise((resolve, reject) => {
     const id = next++
