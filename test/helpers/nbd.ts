@@ -10,6 +10,7 @@ import { promisify } from 'node:util'
 import type { Test } from 'tap'
 import { ExportTable } from '../../simulator/nbd/exports.js'
 import { MemoryDevice } from '../../simulator/nbd/memory-device.js'
+import type { BlockDevice } from '../../simulator/nbd/device.js'
 import { listenNbd, type NbdServer } from '../../simulator/nbd/server.js'
 
 const run = promisify(execFile)
@@ -26,6 +27,18 @@ export async function memoryServer (t: Test, options: { secretNames?: boolean } 
   const server = await listenNbd(exports, 0)
   t.teardown(() => server.close())
   return { server, names, uri: (name) => `nbd://127.0.0.1:${server.port}/${name}` }
+}
+
+/** A raw client in transmission with `device`, served alone; both closed at teardown. */
+export async function openDevice<D extends BlockDevice> (t: Test, device: D): Promise<{ device: D, client: RawClient }> {
+  const exports = new ExportTable(false)
+  const name = exports.publish('device', device)
+  const server = await listenNbd(exports, 0)
+  t.teardown(() => server.close())
+  const client = await RawClient.connect(server.port)
+  t.teardown(() => client.close())
+  await client.open(name)
+  return { device, client }
 }
 
 /** A one-volume topology file of `size` bytes in dir; answers its path and ids. */
@@ -138,9 +151,15 @@ export class RawClient {
 
   /** A reply's error value: 0 for success (a structured error chunk carries it first). */
   async errno (): Promise<number | undefined> {
+    return (await this.refusal())?.errno
+  }
+
+  /** A reply's error value and message: 0 and no message for success. */
+  async refusal (): Promise<{ errno: number, message: string } | undefined> {
     const reply = await this.chunk()
     if (reply === undefined) return undefined
-    return reply.type === 0x8001 ? reply.data.readUInt32BE(0) : 0
+    if (reply.type !== 0x8001) return { errno: 0, message: '' }
+    return { errno: reply.data.readUInt32BE(0), message: reply.data.subarray(6, 6 + reply.data.readUInt16BE(4)).toString() }
   }
 
   close (): void {

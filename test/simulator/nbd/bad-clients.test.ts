@@ -2,10 +2,8 @@
 // names (or, where the protocol says so, a closed connection), and the server goes on
 // serving everyone else.
 import t, { type Test } from 'tap'
-import { ExportTable } from '../../../simulator/nbd/exports.js'
 import { MemoryDevice } from '../../../simulator/nbd/memory-device.js'
-import { listenNbd } from '../../../simulator/nbd/server.js'
-import { MiB, memoryServer, RawClient, str, tool, u16, u32, u64 } from '../../helpers/nbd.js'
+import { MiB, memoryServer, openDevice, RawClient, str, tool, u16, u32, u64 } from '../../helpers/nbd.js'
 
 const OPT_GO = 7
 const OPT_LIST = 3
@@ -63,13 +61,6 @@ t.test('a bad option magic, unknown client flags or an unknown NBD_OPT_EXPORT_NA
   await stillServes(t, uri(names.rw))
 })
 
-/** A structured error chunk's error value and message; the value 0 and no message for any other reply. */
-async function refusal (client: RawClient): Promise<{ errno: number, message: string }> {
-  const reply = (await client.chunk())!
-  if (reply.type !== 0x8001) return { errno: 0, message: '' }
-  return { errno: reply.data.readUInt32BE(0), message: reply.data.subarray(6, 6 + reply.data.readUInt16BE(4)).toString() }
-}
-
 t.test('requests an export cannot serve get the protocol\'s error values and say why, and the connection goes on', async (t) => {
   const { server, names } = await memoryServer(t)
   const rw = await RawClient.connect(server.port)
@@ -94,12 +85,12 @@ t.test('requests an export cannot serve get the protocol\'s error values and say
   ]
   for (const [rule, client, send, errno, message] of cases) {
     send()
-    const got = await refusal(client)
+    const got = (await client.refusal())!
     t.equal(got.errno, errno, rule)
     t.match(got.message, message, `${rule}: the reply says why`)
   }
   rw.request(CMD.FLUSH, 15, 0, 0)
-  t.same(await refusal(rw), { errno: 0, message: '' }, 'a FLUSH of nothing at 0 is served')
+  t.same(await rw.refusal(), { errno: 0, message: '' }, 'a FLUSH of nothing at 0 is served')
   rw.request(CMD.READ, 16, 8 * MiB - 512, 512)
   const last = await rw.chunk()
   t.match(last, { type: 1, handle: 16 }, 'a read that ends at the end of the export is served')
@@ -111,23 +102,17 @@ t.test('requests an export cannot serve get the protocol\'s error values and say
 })
 
 t.test('a READ or WRITE carries 32 MiB at most: exactly that is served, more refused', async (t) => {
-  const exports = new ExportTable(false)
-  const name = exports.publish('big', new MemoryDevice(64 * MiB))
-  const server = await listenNbd(exports, 0)
-  t.teardown(() => server.close())
-  const client = await RawClient.connect(server.port)
-  t.teardown(() => client.close())
-  await client.open(name)
+  const { client } = await openDevice(t, new MemoryDevice(64 * MiB))
   client.request(CMD.WRITE, 1, 0, 32 * MiB, 0, Buffer.alloc(32 * MiB, 3))
-  t.same(await refusal(client), { errno: 0, message: '' }, 'a 32 MiB write is applied')
+  t.same(await client.refusal(), { errno: 0, message: '' }, 'a 32 MiB write is applied')
   client.request(CMD.READ, 2, 0, 32 * MiB)
   const read = (await client.chunk())!
   t.equal(read.type, 1)
   t.ok(read.data.subarray(8).equals(Buffer.alloc(32 * MiB, 3)), 'a 32 MiB read answers the bytes written')
   client.request(CMD.READ, 3, 0, 32 * MiB + 512)
-  t.same(await refusal(client), { errno: EINVAL, message: `a read asks for at most ${32 * MiB} bytes` })
+  t.same(await client.refusal(), { errno: EINVAL, message: `a read asks for at most ${32 * MiB} bytes` })
   client.request(CMD.WRITE, 4, 0, 32 * MiB + 512, 0, Buffer.alloc(32 * MiB + 512))
-  t.same(await refusal(client), { errno: EINVAL, message: `a write carries at most ${32 * MiB} bytes` })
+  t.same(await client.refusal(), { errno: EINVAL, message: `a write carries at most ${32 * MiB} bytes` })
   client.request(CMD.READ, 5, 32 * MiB, 4096)
   t.match(await client.chunk(), { type: 1, handle: 5 }, 'the connection is still in step')
 })
@@ -142,7 +127,7 @@ t.test('BLOCK_STATUS without base:allocation selected is refused', async (t) => 
   client.option(OPT_GO, Buffer.concat([str(names.rw), u16(0)]))
   for (;;) if ((await client.optionReply()).type === 1) break
   client.request(CMD.BLOCK_STATUS, 1, 0, 4096)
-  t.same(await refusal(client), { errno: EINVAL, message: 'no metadata context was selected' })
+  t.same(await client.refusal(), { errno: EINVAL, message: 'no metadata context was selected' })
 })
 
 t.test('a client without structured replies gets simple replies: data after the header, errors without it', async (t) => {
@@ -179,14 +164,11 @@ t.test('a request with a bad magic ends the connection (the stream is lost); oth
 })
 
 t.test('TRIM and WRITE_ZEROES leave zeros where they land and nothing else changed', async (t) => {
-  const { server, names } = await memoryServer(t)
-  const client = await RawClient.connect(server.port)
-  t.teardown(() => client.close())
-  await client.open(names.rw)
+  const { client } = await openDevice(t, new MemoryDevice(8 * MiB))
   client.request(CMD.WRITE, 1, 0, 64 * 1024, 0, Buffer.alloc(64 * 1024, 0x11))
   client.request(CMD.TRIM, 2, 0, 16 * 1024)
   client.request(CMD.WRITE_ZEROES, 3, 32 * 1024, 16 * 1024)
-  for (const handle of [1, 2, 3]) t.same(await refusal(client), { errno: 0, message: '' }, `request ${handle} served`)
+  for (const handle of [1, 2, 3]) t.same(await client.refusal(), { errno: 0, message: '' }, `request ${handle} served`)
   client.request(CMD.READ, 4, 0, 64 * 1024)
   const bytes = (await client.chunk())!.data.subarray(8)
   const expected = Buffer.alloc(64 * 1024, 0x11)
@@ -196,12 +178,9 @@ t.test('TRIM and WRITE_ZEROES leave zeros where they land and nothing else chang
 })
 
 t.test('an oversized write\'s payload is consumed and refused; the next request is in step', async (t) => {
-  const { server, names } = await memoryServer(t)
-  const client = await RawClient.connect(server.port)
-  t.teardown(() => client.close())
-  await client.open(names.rw)
+  const { client } = await openDevice(t, new MemoryDevice(8 * MiB))
   client.request(CMD.WRITE, 1, 0, 40 * MiB, 0, Buffer.alloc(40 * MiB, 7))
-  t.same(await refusal(client), { errno: EINVAL, message: `a write carries at most ${32 * MiB} bytes` })
+  t.same(await client.refusal(), { errno: EINVAL, message: `a write carries at most ${32 * MiB} bytes` })
   client.request(CMD.WRITE, 2, 0, 4096, 0, Buffer.alloc(4096, 9))
   t.equal(await client.errno(), 0)
   client.request(CMD.READ, 3, 0, 4096)
@@ -210,10 +189,7 @@ t.test('an oversized write\'s payload is consumed and refused; the next request 
 })
 
 t.test('requests sent together are answered in order, each reply whole, the reads seeing the writes before them', async (t) => {
-  const { server, names } = await memoryServer(t)
-  const client = await RawClient.connect(server.port)
-  t.teardown(() => client.close())
-  await client.open(names.rw)
+  const { client } = await openDevice(t, new MemoryDevice(8 * MiB))
   // One send: 200 writes, each followed by a read of what it wrote, then a FLUSH.
   const parts: Buffer[] = []
   const request = (type: number, handle: number, offset: number, length: number, payload = Buffer.alloc(0)): void => {
@@ -234,10 +210,7 @@ t.test('requests sent together are answered in order, each reply whole, the read
 })
 
 t.test('block status answers base:allocation extents within the request; REQ_ONE answers one', async (t) => {
-  const { server, names } = await memoryServer(t)
-  const client = await RawClient.connect(server.port)
-  t.teardown(() => client.close())
-  await client.open(names.rw)
+  const { client } = await openDevice(t, new MemoryDevice(8 * MiB))
   client.request(CMD.WRITE, 1, 256 * 1024, 256 * 1024, 0, Buffer.alloc(256 * 1024, 1))
   t.equal(await client.errno(), 0)
   const extents = async (flags: number): Promise<number[][]> => {
@@ -280,6 +253,6 @@ t.test('a withdrawn export answers ESHUTDOWN to the connections that had it open
   await client.open(names.ro)
   server.exports.withdraw('ro')
   client.request(CMD.READ, 1, 0, 4096)
-  t.same(await refusal(client), { errno: ESHUTDOWN, message: 'the export was withdrawn' })
+  t.same(await client.refusal(), { errno: ESHUTDOWN, message: 'the export was withdrawn' })
   await t.rejects(tool('nbdinfo', [`nbd://127.0.0.1:${server.port}/ro`]), 'new clients cannot open it')
 })
