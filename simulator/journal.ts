@@ -77,10 +77,10 @@ function caughtUp (sql: Sql, cdp: CdpRow, now: Ns, cadence: Cadence): CdpRow {
 
 /** Journals the changes at `now` in the active segment, opening the next when one is full; returns the CDP as it now is. */
 function appendJournal (sql: Sql, cdp: CdpRow, changes: Map<number, number>, now: Ns, segmentCapacity: bigint): CdpRow {
-  if (cdp.active_seq === null || cdp.active_use === null || cdp.active_capacity === null) {
-    throw new Error(`volume ${cdp.volume_id} has CDP on but no active segment`)
-  }
-  const segment = { seq: cdp.active_seq, use: cdp.active_use, capacity: cdp.active_capacity, added: 0n }
+  // Every caller journals into CDP that is on (a write that records, an enable after its
+  // segment opened, a heal of the active segment's disk), and CDP on has an active segment,
+  // read in the same row as `cdp`: no history gets here without one.
+  const segment = { seq: cdp.active_seq as bigint, use: cdp.active_use as bigint, capacity: cdp.active_capacity as bigint, added: 0n }
   const rows: unknown[] = []
   let total = 0n
   let rolled = false
