@@ -27,8 +27,8 @@ export const diskFaultSql = (diskColumn: string, only?: 'failed'): string =>
   `EXISTS (SELECT 1 FROM disk_fault df WHERE df.disk_id = ${diskColumn} AND df.to_time IS NULL${only === undefined ? '' : ` AND df.state = '${only}'`})`
 
 /** The disk's fault now, if any. */
-function openFault (sql: Sql, diskId: bigint): { id: bigint, state: DiskFault } | undefined {
-  return sql.get<{ id: bigint, state: DiskFault }>('SELECT id, state FROM disk_fault WHERE disk_id = ? AND to_time IS NULL', diskId)
+function openFault (sql: Sql, diskId: bigint): { id: bigint, state: DiskFault, from: Ns } | undefined {
+  return sql.get<{ id: bigint, state: DiskFault, from: Ns }>('SELECT id, state, from_time AS "from" FROM disk_fault WHERE disk_id = ? AND to_time IS NULL', diskId)
 }
 
 /** Refuses to start a journal on a failed or full disk. */
@@ -87,7 +87,7 @@ function findDisk (sql: Sql, hostUuid: string, path: string): bigint {
 /**
  * Puts the disk in `state` (the same state again changes nothing). The change takes a ns
  * after every change of the volumes on the disk, so every point they produced before it
- * stays recoverable; each of them records an event.
+ * stays recoverable, and after the start of the fault it ends; each volume records an event.
  */
 export function setDiskState (sql: Sql, clock: Clock, cadence: Cadence, hostUuid: string, path: string, state: DiskState): void {
   const diskId = findDisk(sql, hostUuid, path)
@@ -97,7 +97,8 @@ export function setDiskState (sql: Sql, clock: Clock, cadence: Cadence, hostUuid
     SELECT cdp.volume_id, cdp.last_change,
       EXISTS (SELECT 1 FROM segment a WHERE a.volume_id = cdp.volume_id AND a.disk_id = ? AND a.end_time IS NULL) AS recording
     FROM cdp WHERE EXISTS (SELECT 1 FROM segment s WHERE s.volume_id = cdp.volume_id AND s.disk_id = ?)`, diskId, diskId)
-  const at = clock.after(volumes.reduce((max, v) => v.last_change > max ? v.last_change : max, 0n))
+  // After the fault it ends too: a fault lasts at least its first ns (its span from..at-1 is never empty).
+  const at = clock.after(volumes.reduce((max, v) => v.last_change > max ? v.last_change : max, current?.from ?? 0n))
   if (current !== undefined) sql.run('UPDATE disk_fault SET to_time = ? WHERE id = ?', at - 1n, current.id)
   if (state !== 'ok') sql.run('INSERT INTO disk_fault (disk_id, state, from_time) VALUES (?, ?, ?)', diskId, state, at)
   for (const { volume_id: volumeId, recording } of volumes) {

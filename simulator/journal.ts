@@ -58,16 +58,29 @@ export function applyWrite (sql: Sql, volumeId: bigint, cdp: CdpRow | undefined,
   // While CDP is off, or its disk (disk-faults.ts) is failed or full, the journal records
   // nothing: the live content alone changes, and the block waits for the next enable or heal.
   const recording = cdp.state === 'on' && isRecording(sql, cdp.disk_id)
-  if (!recording) markUnjournaled(sql, volumeId, last.keys())
-  catchUp(sql, recording ? appendJournal(sql, cdp, last, now, cadence.segmentCapacity) : cdp, now, cadence.snapshotInterval)
+  if (!recording) {
+    markUnjournaled(sql, volumeId, last.keys())
+    catchUp(sql, cdp, now, cadence.snapshotInterval)
+    return
+  }
+  // Ticks due before this write belong to the segment active then: taken before a roll
+  // reschedules the next to the new segment's start (which is also a tick due at now). Only a
+  // real clock gets here with one due: a manual clock's advance takes them.
+  const current = cdp.next_snapshot !== null && cdp.next_snapshot < now ? caughtUp(sql, cdp, now, cadence) : cdp
+  catchUp(sql, appendJournal(sql, current, last, now, cadence.segmentCapacity), now, cadence.snapshotInterval)
+}
+
+function caughtUp (sql: Sql, cdp: CdpRow, now: Ns, cadence: Cadence): CdpRow {
+  catchUp(sql, cdp, now, cadence.snapshotInterval)
+  return requireCdp(sql, cdp.volume_id)
 }
 
 /** Journals the changes at `now` in the active segment, opening the next when one is full; returns the CDP as it now is. */
 function appendJournal (sql: Sql, cdp: CdpRow, changes: Map<number, number>, now: Ns, segmentCapacity: bigint): CdpRow {
-  if (cdp.active_seq === null || cdp.active_use === null || cdp.active_capacity === null) {
-    throw new Error(`volume ${cdp.volume_id} has CDP on but no active segment`)
-  }
-  const segment = { seq: cdp.active_seq, use: cdp.active_use, capacity: cdp.active_capacity, added: 0n }
+  // Every caller journals into CDP that is on (a write that records, an enable after its
+  // segment opened, a heal of the active segment's disk), and CDP on has an active segment,
+  // read in the same row as `cdp`: no history gets here without one.
+  const segment = { seq: cdp.active_seq as bigint, use: cdp.active_use as bigint, capacity: cdp.active_capacity as bigint, added: 0n }
   const rows: unknown[] = []
   let total = 0n
   let rolled = false

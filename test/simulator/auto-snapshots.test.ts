@@ -124,3 +124,19 @@ t.test('at the clock\'s last ns: a tick due exactly then is taken, and none is d
   t.equal(snaps.at(-1), MAX_TIME, 'the tick at MAX_TIME')
   t.equal((await sim.info(ref(DEMO.cdp1))).cdp_info.length, 1, 'and a later call finds nothing more due')
 })
+
+t.test('on a real clock, a write that fills a segment first takes the snapshots that fell due in it: a roll never skips them', async (t) => {
+  // A segment of one block: each write after the first rolls one. Nothing moves the real clock
+  // between writes, so only the write itself can take a tick that fell due meanwhile.
+  const sim = openDemo(t, { clock: { mode: 'real' }, snapshotIntervalSeconds: 1, segmentCapacity: 4096n })
+  await sim.enable([ref(DEMO.cdp1)])
+  const opened = (await sim.info(ref(DEMO.cdp1))).cdp_info[0]?.snaps[0]?.time as bigint
+  writeBlock(sim, DEMO.cdp1, 0, 1)
+  // Past the next tick by a wide margin, so the write below is surely after it.
+  await new Promise((resolve) => setTimeout(resolve, 1300))
+  const rolled = writeBlock(sim, DEMO.cdp1, 1, 2)
+  const segments = (await sim.info(ref(DEMO.cdp1))).cdp_info
+  t.same(segments.map((s) => s.seq), [0n, 1n], 'the second write rolled the full segment')
+  t.same(segments[0]?.snaps.map((s) => s.time), [opened, opened + NS_PER_SECOND], 'the tick a second after the opening, in the first segment')
+  t.same(segments[1]?.snaps.map((s) => s.time), [rolled], 'the new segment opens with its own')
+})

@@ -195,6 +195,26 @@ t.test('back-to-back faults (failed, then full for one ns) are cut out exactly: 
   t.strictSame(sim.recoverable(DEMO.cdp1).ranges, [{ from: first, to: written, seq: 0n }, { from: healed, to: now, seq: 0n }])
 })
 
+t.test('a fault healed without the clock moving still lasts its one ns: the heal takes the ns after it, and no range is split at a fault that covered no time', async (t) => {
+  const { sim, written } = await cdp1Written(t)
+  for (const state of ['full', 'failed'] as const) {
+    sim.setDiskState(DEMO.host1, FAULTY, state)
+    sim.setDiskState(DEMO.host1, FAULTY, 'ok')
+  }
+  const [full, failed] = [...await diskEvents(sim, 'disk_full'), ...await diskEvents(sim, 'disk_failed')]
+  const heals = await diskEvents(sim, 'disk_ok')
+  t.strictSame(heals, [(full as bigint) + 1n, (failed as bigint) + 1n], 'each heal is the ns after its fault began')
+  t.equal(full, written + 1n)
+  t.equal(failed, (full as bigint) + 2n, 'the next fault takes the ns after the heal')
+  const now = sim.advance(0n)
+  const first = sim.recoverable(DEMO.cdp1).ranges[0]?.from as bigint
+  t.strictSame(sim.recoverable(DEMO.cdp1).ranges, [
+    { from: first, to: written, seq: 0n },
+    { from: (full as bigint) + 1n, to: (full as bigint) + 1n, seq: 0n },
+    { from: (failed as bigint) + 1n, to: now, seq: 0n }
+  ], 'each fault cuts out exactly its own ns')
+})
+
 t.test('a fault begins after the newest change of every volume on its disk', async (t) => {
   const sim = openDemo(t)
   await sim.enable([ref(DEMO.cdp1), ref(DEMO.vol1)])

@@ -1,10 +1,14 @@
 // The journal: segments, and what enable, disable and a full segment do.
+import { join } from 'node:path'
 import t from 'tap'
 import { DEFAULTS } from '../../simulator/index.js'
 import { advanceSeconds, eventsOfKind, failure, openDemo, policy, ref, writeBlock, openCdp1 } from '../helpers/simulator.js'
 import { DEMO } from '../helpers/demo.js'
 import { BLOCK_SIZE } from '../../simulator/content.js'
 import { NS_PER_SECOND } from '../../src/backend/port.js'
+import { blocksChangedSince } from '../../simulator/journal.js'
+import { openDatabase } from '../../simulator/schema.js'
+import { sqlOver } from '../../simulator/sql.js'
 
 t.test('enable opens segment seq 0 with an auto snapshot CDP-auto-<unix seconds> at the enable time', async (t) => {
   const sim = openDemo(t)
@@ -209,4 +213,23 @@ t.test('a segment opened by a full one has its first snapshot at its start, even
   t.ok(second > first)
   const segments = (await sim.info(ref(DEMO.cdp1))).cdp_info
   t.same(segments.slice(1).map((s) => [s.seq, s.snaps.map((snap) => snap.time)]), [[1n, [first]], [2n, [second]]])
+})
+
+t.test('the blocks changed since a time: those journaled after it and those written while off, each once, in block order', async (t) => {
+  const db = join(t.testdir({}), 'journal.db')
+  const sim = await openCdp1(t, { db })
+  const since = writeBlock(sim, DEMO.cdp1, 9, 1)
+  for (const block of [7, 2, 7, 5]) {
+    advanceSeconds(sim, 1)
+    writeBlock(sim, DEMO.cdp1, block, block)
+  }
+  await sim.disable([ref(DEMO.cdp1)])
+  for (const block of [4, 0]) writeBlock(sim, DEMO.cdp1, block, 3)
+  // Read through a connection of its own: the order is the function's, not the journal's.
+  const connection = openDatabase(db)
+  t.teardown(() => connection.close())
+  const sql = sqlOver(connection)
+  const volume = sql.get<{ id: bigint }>('SELECT id FROM volume WHERE uuid = ?', DEMO.cdp1)
+  t.ok(volume !== undefined)
+  t.same(blocksChangedSince(sql, volume?.id ?? 0n, since), [0, 2, 4, 5, 7], 'block 9, written at the time itself, is not after it')
 })

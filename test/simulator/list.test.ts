@@ -1,8 +1,14 @@
 // list: ranges (cluster × namespace) the tenant may see, the name/uuid filter, 0-based paging.
-import t from 'tap'
-import type { Simulator } from '../../simulator/index.js'
+import { randomUUID } from 'node:crypto'
+import { join } from 'node:path'
+import t, { type Test } from 'tap'
+import type { ListQuery, ListResult } from '../../src/backend/port.js'
+import { openSimulator, type Simulator, type Topology } from '../../simulator/index.js'
+import { listCdps } from '../../simulator/list.js'
+import { openDatabase } from '../../simulator/schema.js'
+import { sqlOver } from '../../simulator/sql.js'
+import { demoTopology, DEMO } from '../helpers/demo.js'
 import { openDemo, policy, ref } from '../helpers/simulator.js'
-import { DEMO } from '../helpers/demo.js'
 
 /** CDP on every demo volume; by name: cdp-1, ken-vm-1-volume1-0, lin-data, lin-vm-1-volume1-0, vol-1. */
 async function allConfigured (sim: Simulator): Promise<void> {
@@ -104,4 +110,102 @@ t.test('an unknown tenant sees no ranges and no volumes', async (t) => {
   await allConfigured(sim)
   const result = await sim.list({ cluster_uuid: DEMO.cluster, tenant: '00000000-0000-4000-8000-000000000000', page_num: 0, page_size: 0 })
   t.same(result, { TotalCount: 0, List: [], each_range_list_state: [] })
+})
+
+t.test('the cluster, the tenant and the namespaces are uuids in any case', async (t) => {
+  const sim = openDemo(t)
+  await allConfigured(sim)
+  const ranges = (result: ListResult): string[] => result.each_range_list_state.map((r) => r.namespace_uuid)
+  const all = { cluster_uuid: DEMO.cluster.toUpperCase(), page_num: 0, page_size: 0 }
+  t.equal((await sim.list(all)).TotalCount, 5)
+  t.same(names((await sim.list({ ...all, tenant: DEMO.lin.toUpperCase() })).List), ['lin-data', 'lin-vm-1-volume1-0'])
+  for (const spelled of [DEMO.linNamespace, DEMO.linNamespace.toUpperCase()]) {
+    const only = await sim.list({ ...all, namespaces: [spelled] })
+    t.same(ranges(only), [DEMO.linNamespace], `namespaces ${spelled}`)
+    t.same(names(only.List), ['lin-data', 'lin-vm-1-volume1-0'])
+    const except = await sim.list({ ...all, exclude_namespaces: [spelled] })
+    t.same(ranges(except), [DEMO.namespace], `exclude_namespaces ${spelled}`)
+    t.same(names(except.List), ['cdp-1', 'ken-vm-1-volume1-0', 'vol-1'])
+  }
+})
+
+/** The demo on a file, with CDP on every volume, listed by the simulator (its name index) and by the SQL on a connection of its own. */
+async function bothWays (t: Test): Promise<Array<[string, (query: ListQuery) => Promise<ListResult>]>> {
+  const db = join(t.testdir({}), 'sim.db')
+  const sim = openSimulator({ db, topology: demoTopology, clock: { mode: 'manual' } })
+  t.teardown(() => sim.close())
+  await allConfigured(sim)
+  const handle = openDatabase(db)
+  handle.defaultSafeIntegers(true)
+  const sql = sqlOver(handle)
+  t.teardown(() => { sql.close() })
+  return [['index', async (query) => await sim.list(query)], ['SQL', async (query) => listCdps(sql, query)]]
+}
+
+t.test('with a cursor the page starts after it, and before counts the matches at or before it', async (t) => {
+  // In list order: cdp-1, ken-vm-1-volume1-0, lin-data, lin-vm-1-volume1-0, vol-1.
+  for (const [way, list] of await bothWays(t)) {
+    const at = { volume_name: 'lin-data', volume_uuid: DEMO.linData.toUpperCase() }
+    const after = await list({ cluster_uuid: DEMO.cluster, after: at, page_num: 0, page_size: 0 })
+    t.same(names(after.List), ['lin-vm-1-volume1-0', 'vol-1'], `${way}: the items after the cursor`)
+    t.equal(after.before, 3, `${way}: three at or before it`)
+    t.equal(after.TotalCount, 5, `${way}: the total counts them all`)
+    const between = await list({ cluster_uuid: DEMO.cluster, after: { volume_name: 'l', volume_uuid: DEMO.vol1 }, page_num: 1, page_size: 1 })
+    t.same(names(between.List), ['lin-vm-1-volume1-0'], `${way}: a cursor between two names; pages count from it`)
+    t.equal(between.before, 2, `${way}: two before a key no volume has`)
+    const filtered = await list({ cluster_uuid: DEMO.cluster, filter_name: 'volume', after: at, page_num: 0, page_size: 0 })
+    t.same([names(filtered.List), filtered.before], [['lin-vm-1-volume1-0'], 1], `${way}: before counts the filter's matches only`)
+    const none = await list({ cluster_uuid: DEMO.cluster, page_num: 0, page_size: 0 })
+    t.notOk('before' in none, `${way}: no cursor, no before`)
+  }
+})
+
+const CLUSTER = randomUUID()
+const TENANTS = [randomUUID(), randomUUID()] as const
+/** Twenty-three namespaces open to every tenant. */
+const OPEN = Array.from({ length: 23 }, () => randomUUID())
+
+/**
+ * OPEN[i] holds x-<i>-0, tenant 0's; OPEN[0] also holds x-0-1, tenant 1's. Namespaces are
+ * seeded in this order, so their row ids are 1 to 23: the ids of {1, 2, 3} and of {1, 23}
+ * run together into the same digits.
+ */
+async function openShared (t: Test): Promise<Simulator> {
+  const volume = (name: string, namespace: string, tenant: string) => ({ uuid: randomUUID(), name, size: 1 << 20, cluster: CLUSTER, namespace, tenant })
+  const topology: Topology = {
+    clusters: [{
+      uuid: CLUSTER,
+      name: 'shared',
+      mode: '',
+      namespaces: OPEN.map((uuid) => ({ uuid })),
+      hosts: [{ uuid: randomUUID(), maddr: '127.0.0.1', cdp_disks: [{ path: '/dev/cdp', capacity: 2 ** 40 }] }]
+    }],
+    tenants: TENANTS.map((uuid, i) => ({ uuid, name: `t${i}` })),
+    vms: [],
+    volumes: [...OPEN.map((ns, i) => volume(`x-${i}-0`, ns, TENANTS[0])), volume('x-0-1', OPEN[0] as string, TENANTS[1])]
+  }
+  const sim = openSimulator({ db: ':memory:', topology, clock: { mode: 'manual' } })
+  t.teardown(() => sim.close())
+  await sim.edit(policy(1n << 20n, 3600n), topology.volumes.map((v) => ({ cluster_uuid: CLUSTER, volume_uuid: v.uuid })))
+  return sim
+}
+
+t.test('a tenant sees only its own volumes in a namespace open to all', async (t) => {
+  const sim = await openShared(t)
+  const result = await sim.list({ cluster_uuid: CLUSTER, tenant: TENANTS[1], page_num: 0, page_size: 0 })
+  t.same(names(result.List), ['x-0-1'])
+  t.equal(result.TotalCount, 1)
+  t.same(result.each_range_list_state.map((r) => r.total_count), [1, ...OPEN.slice(1).map(() => 0)], 'every open namespace is a range; only the first holds one of its volumes')
+})
+
+t.test('one filter asked again for another tenant or other namespaces answers for them', async (t) => {
+  const sim = await openShared(t)
+  const listed = async (query: Partial<ListQuery>): Promise<string[]> =>
+    names((await sim.list({ cluster_uuid: CLUSTER, filter_name: 'x-', page_num: 0, page_size: 0, ...query })).List)
+  const only = (...picks: number[]): Partial<ListQuery> => ({ namespaces: picks.map((i) => OPEN[i] as string) })
+  t.same(await listed({ tenant: TENANTS[0], ...only(0) }), ['x-0-0'])
+  t.same(await listed({ tenant: TENANTS[1], ...only(0) }), ['x-0-1'], 'the other tenant, the same namespace')
+  t.same(await listed(only(0, 1, 2)), ['x-0-0', 'x-0-1', 'x-1-0', 'x-2-0'])
+  t.same(await listed(only(0, 22)), ['x-0-0', 'x-0-1', 'x-22-0'], 'other namespaces, whose ids run together the same')
+  t.same(await listed(only(5)), ['x-5-0'])
 })

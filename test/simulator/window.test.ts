@@ -286,6 +286,189 @@ t.test('before the oldest segment, the time the last trim cut is its reason, and
   ])
 })
 
+/** The first snapshot of the volume's oldest segment, as `info` lists it. */
+async function firstSnapshot (sim: Simulator): Promise<{ name: string, time: bigint }> {
+  const [snap] = (await sim.info(VOLUME)).cdp_info[0]?.snaps ?? []
+  if (snap === undefined) throw new Error('the oldest segment has no snapshot')
+  return snap
+}
+
+t.test('a view\'s point keeps a closed segment whose snapshots retention dropped: it is no_base_snapshot from the cut to its end', async (t) => {
+  const sim = openDemo(t, { snapshotIntervalSeconds: 3600 })
+  await sim.edit(policy(TIB, 30n), [VOLUME])
+  await sim.enable([VOLUME])
+  const base = await firstSnapshot(sim)
+  forward(sim, S)
+  const point = writeBlock(sim, DEMO.cdp1, 0, 1)
+  await sim.viewOn(VOLUME, { snapshot_name: base.name, timestamp: point })
+  forward(sim, S)
+  writeBlock(sim, DEMO.cdp1, 0, 2)
+  const off = forward(sim, 18n * S)
+  await sim.disable([VOLUME])
+  const on = forward(sim, 5n * S)
+  await sim.enable([VOLUME])
+  const now = forward(sim, 15n * S)
+  t.same((await sim.info(VOLUME)).cdp_info.map((s) => [s.seq, s.startTime, s.snaps.length]), [[0n, point, 0], [1n, on, 1]],
+    'seq 0 lost its snapshot to the cut and starts at the view\'s point')
+  // The cut (now - 30 s) falls inside seq 0: the window starts there, not at seq 0's start.
+  t.same(await sim.window(VOLUME).then((w) => [w.ranges, w.gaps]), [
+    [{ from: on, to: now, seq: 1n }],
+    [{ from: now - 30n * S, to: off, reason: 'no_base_snapshot' }, { from: off + 1n, to: on - 1n, reason: 'disabled' }]
+  ])
+})
+
+t.test('a view\'s point keeps the active segment\'s start before its oldest snapshot left: from the cut to that snapshot is no_base_snapshot', async (t) => {
+  const sim = openDemo(t, { snapshotIntervalSeconds: 10 })
+  await sim.edit(policy(TIB, 30n), [VOLUME])
+  await sim.enable([VOLUME])
+  const base = await firstSnapshot(sim)
+  forward(sim, S)
+  const point = writeBlock(sim, DEMO.cdp1, 0, 1)
+  await sim.viewOn(VOLUME, { snapshot_name: base.name, timestamp: point })
+  const now = forward(sim, 44n * S)
+  // Snapshots every 10 s from the enable: the oldest at or after the cut (now - 30 s) is 20 s in.
+  const oldest = base.time + 20n * S
+  t.ok(now - 30n * S < oldest, 'the cut falls between two snapshots')
+  t.same((await sim.info(VOLUME)).cdp_info.map((s) => [s.startTime, s.snaps[0]?.time]), [[point, oldest]])
+  t.same(await sim.window(VOLUME).then((w) => [w.ranges, w.gaps]), [
+    [{ from: oldest, to: now, seq: 0n }],
+    [{ from: now - 30n * S, to: oldest - 1n, reason: 'no_base_snapshot' }]
+  ])
+})
+
+t.test('a disk fault that outlasts its segment is disk_full to the segment\'s end; the time after is disabled', async (t) => {
+  const sim = openDemo(t)
+  await sim.enable([VOLUME])
+  forward(sim, 10n * S)
+  sim.setDiskState(DEMO.host1, '/dev/sdd', 'full')
+  const off = forward(sim, 5n * S)
+  await sim.disable([VOLUME])
+  forward(sim, 5n * S)
+  sim.setDiskState(DEMO.host1, '/dev/sdd', 'ok')
+  const now = forward(sim, 5n * S)
+  const [full] = (await sim.events(VOLUME, { page_num: 0, page_size: 0 })).events.filter((e) => e.kind === 'disk_full').map((e) => e.time)
+  t.same(await sim.window(VOLUME).then((w) => [w.ranges, w.gaps]), [
+    [{ from: START, to: (full ?? 0n) - 1n, seq: 0n }],
+    [{ from: full, to: off, reason: 'disk_full' }, { from: off + 1n, to: now, reason: 'disabled' }]
+  ])
+})
+
+t.test('a disk fault before the oldest snapshot a view\'s point left its segment is no_base_snapshot time, not disk_full', async (t) => {
+  const sim = openDemo(t, { snapshotIntervalSeconds: 10 })
+  await sim.edit(policy(TIB, 30n), [VOLUME])
+  await sim.enable([VOLUME])
+  const base = await firstSnapshot(sim)
+  forward(sim, S)
+  await sim.viewOn(VOLUME, { snapshot_name: base.name, timestamp: writeBlock(sim, DEMO.cdp1, 0, 1) })
+  forward(sim, 15n * S)
+  sim.setDiskState(DEMO.host1, '/dev/sdd', 'full')
+  forward(sim, 2n * S)
+  sim.setDiskState(DEMO.host1, '/dev/sdd', 'ok')
+  const now = forward(sim, 27n * S)
+  // The fault (16 s to 18 s in) lies between the cut (15 s in) and the oldest snapshot left (20 s in).
+  const oldest = base.time + 20n * S
+  t.same(await sim.window(VOLUME).then((w) => [w.ranges, w.gaps]), [
+    [{ from: oldest, to: now, seq: 0n }],
+    [{ from: now - 30n * S, to: oldest - 1n, reason: 'no_base_snapshot' }]
+  ])
+})
+
+t.test('while off after a segment whose snapshots retention dropped, the time since its end is disabled', async (t) => {
+  const sim = openDemo(t, { snapshotIntervalSeconds: 3600 })
+  await sim.edit(policy(TIB, 30n), [VOLUME])
+  await sim.enable([VOLUME])
+  const base = await firstSnapshot(sim)
+  forward(sim, S)
+  const point = writeBlock(sim, DEMO.cdp1, 0, 1)
+  await sim.viewOn(VOLUME, { snapshot_name: base.name, timestamp: point })
+  forward(sim, S)
+  writeBlock(sim, DEMO.cdp1, 0, 2)
+  const off = forward(sim, 18n * S)
+  await sim.disable([VOLUME])
+  const now = forward(sim, 20n * S)
+  t.same(await sim.window(VOLUME).then((w) => [w.ranges, w.gaps]), [
+    [],
+    [{ from: now - 30n * S, to: off, reason: 'no_base_snapshot' }, { from: off + 1n, to: now, reason: 'disabled' }]
+  ])
+})
+
+/** Gaps that touch and share a reason, joined: how a time is explained, not where the code split it. */
+function joined (gaps: WindowFacts['gaps']): WindowFacts['gaps'] {
+  const out: WindowFacts['gaps'] = []
+  for (const gap of gaps) {
+    const last = out[out.length - 1]
+    if (last !== undefined && last.reason === gap.reason && last.to + 1n === gap.from) last.to = gap.to
+    else out.push({ ...gap })
+  }
+  return out
+}
+
+t.test('a view\'s point after the cut, whose base snapshot the cut dropped: from the cut to the oldest snapshot left is no_base_snapshot', async (t) => {
+  const sim = openDemo(t, { snapshotIntervalSeconds: 10 })
+  await sim.edit(policy(TIB, 30n), [VOLUME])
+  await sim.enable([VOLUME])
+  const start = (await firstSnapshot(sim)).time
+  forward(sim, 21n * S)
+  const point = forward(sim, 6n * S)
+  await sim.viewOn(VOLUME, { snapshot_name: `CDP-auto-${start / S + 20n}`, timestamp: point })
+  const now = forward(sim, 28n * S)
+  // The cut (now - 30 s, 25 s in) drops the view's base (20 s in); the oldest left is 30 s in; the point (27 s in) lies between.
+  const oldest = start + 30n * S
+  t.same((await sim.info(VOLUME)).cdp_info.map((s) => [s.startTime, s.snaps[0]?.time]), [[point, oldest]], 'seq 0 starts at the point')
+  const window = await sim.window(VOLUME)
+  checkPartition(window, now)
+  t.same([window.ranges, joined(window.gaps)], [
+    [{ from: oldest, to: now, seq: 0n }],
+    [{ from: now - 30n * S, to: oldest - 1n, reason: 'no_base_snapshot' }]
+  ])
+})
+
+t.test('with no segment left, the last trim\'s reason runs to its oldest point and the cleaned and off times after it keep theirs', async (t) => {
+  const sim = openDemo(t, { snapshotIntervalSeconds: 10 })
+  await sim.edit(policy(TIB, 30n), [VOLUME])
+  await sim.enable([VOLUME])
+  const off = forward(sim, 105n * S)
+  await sim.disable([VOLUME])
+  await sim.clean(VOLUME, 0n)
+  const now = forward(sim, 3n * S)
+  // Snapshots every 10 s: at the disable the cut (75 s in) left the one 80 s in as the oldest point; now the cut is 78 s in.
+  const oldest = START + 80n * S
+  t.same(await sim.window(VOLUME).then((w) => [w.ranges, w.gaps]), [
+    [],
+    [
+      { from: now - 30n * S, to: oldest - 1n, reason: 'no_base_snapshot' },
+      { from: oldest, to: off, reason: 'cleaned' },
+      { from: off + 1n, to: now, reason: 'disabled' }
+    ]
+  ])
+})
+
+t.test('a write that fills segments at once: the one closed in the ns it opened adds no gap, that ns is recoverable', async (t) => {
+  const sim = openDemo(t, { segmentCapacity: BigInt(BLOCK_SIZE) })
+  await sim.enable([VOLUME])
+  const at = sim.write(DEMO.cdp1, [{ offset: 0, length: 3 * BLOCK_SIZE, fill: 1 }]).time
+  const now = forward(sim, S)
+  t.same((await sim.info(VOLUME)).cdp_info.map((s) => [s.seq, s.startTime, s.snaps.length]), [[0n, START, 1], [1n, at, 0], [2n, at, 1]])
+  t.same(await sim.window(VOLUME).then((w) => [w.ranges, w.gaps]), [[{ from: START, to: at, seq: 0n }, { from: at, to: now, seq: 2n }], []])
+})
+
+t.test('an enable that journals more than a segment while off: only the off time is a gap, the enable\'s ns is recoverable', async (t) => {
+  const sim = openDemo(t, { segmentCapacity: BigInt(BLOCK_SIZE) })
+  await sim.enable([VOLUME])
+  const off = forward(sim, S)
+  await sim.disable([VOLUME])
+  for (const block of [1, 2]) writeBlock(sim, DEMO.cdp1, block, 1)
+  forward(sim, S)
+  await sim.enable([VOLUME])
+  const [on] = (await sim.info(VOLUME)).cdp_info.slice(1).map((s) => s.startTime)
+  const now = forward(sim, S)
+  t.same((await sim.info(VOLUME)).cdp_info.map((s) => [s.seq, s.startTime, s.snaps.length]), [[0n, START, 1], [1n, on, 0], [2n, on, 1]])
+  t.same(await sim.window(VOLUME).then((w) => [w.ranges, w.gaps]), [
+    [{ from: START, to: off, seq: 0n }, { from: on, to: now, seq: 2n }],
+    [{ from: off + 1n, to: (on ?? 0n) - 1n, reason: 'disabled' }]
+  ])
+})
+
 t.test('every time in a range takes a view, no time in a gap does; events name each enable and disable', async (t) => {
   await fc.assert(fc.asyncProperty(fc.array(step, { minLength: 1, maxLength: 25 }), async (steps) => {
     const sim = openDemo(t, { snapshotIntervalSeconds: 60, segmentCapacity: BigInt(3 * BLOCK_SIZE) })

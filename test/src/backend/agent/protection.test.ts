@@ -49,3 +49,27 @@ t.test('a failing, a down and an old agent are counted; a bad answer fails only 
   t.same(survey.volumes.map((v) => v.volume_uuid), [uuid(1)])
   t.equal(survey.unanswered, 4)
 })
+
+t.test('an agent with more than the limit counts what it left out: every volume is either listed or omitted', async (t) => {
+  const a = await startAgent(t, having([1, 3, 5, 7].map(uuid)))
+  const b = await startAgent(t, having([2, 4].map(uuid)))
+  const backend = agentBackend(t, [
+    { cluster_uuid: DEMO.cluster, namespaces: [DEMO.namespace], urls: [a.url] },
+    { cluster_uuid: DEMO.cluster, urls: [b.url] }
+  ])
+  const two = await backend.protection(2)
+  t.same(two.volumes.map((v) => v.volume_uuid), [1, 2].map(uuid))
+  t.equal(two.omitted, 4, 'a left out 5 and 7, the merge 3 and 4')
+})
+
+t.test('a volume two agents both report (one spelling it in upper case) is one standing', async (t) => {
+  const a = await startAgent(t, having([uuid(1), uuid(2)]))
+  const b = await startAgent(t, having([uuid(2).toUpperCase()]))
+  const backend = agentBackend(t, [
+    { cluster_uuid: DEMO.cluster, namespaces: [DEMO.namespace], urls: [a.url] },
+    { cluster_uuid: DEMO.cluster, urls: [b.url] }
+  ])
+  const survey = await backend.protection(10)
+  t.same(survey.volumes.map((v) => v.volume_uuid.toLowerCase()), [1, 2].map(uuid))
+  t.same([survey.omitted, survey.unanswered], [0, 0])
+})

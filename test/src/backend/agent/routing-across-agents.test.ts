@@ -5,8 +5,9 @@ import { LIST_PAGE_ITEMS } from '../../../../src/backend/agent/answer-limits.js'
 import { createAgentBackend } from '../../../../src/backend/agent/backend.js'
 import type { AgentRoute } from '../../../../src/backend/agent/routing.js'
 import type { CdpListItem } from '../../../../src/backend/port.js'
-import { CdpError } from '../../../../src/errors.js'
-import { batchFrom, fail, freePort, identity, listItem, ok, startAgent, type Reply, type Seen } from '../../../helpers/fake-agent.js'
+import { identityFromRef } from '../../../../src/backend/identity.js'
+import { CdpError, Scode } from '../../../../src/errors.js'
+import { batchFrom, fail, failure, freePort, identity, listItem, ok, startAgent, type Reply, type Seen } from '../../../helpers/fake-agent.js'
 import { DEMO } from '../../../helpers/demo.js'
 
 const A = 'aaaaaaaa-0000-4000-8000-000000000001'
@@ -126,6 +127,127 @@ t.test('single-volume calls: the holder\'s refusal wins over another agent\'s fa
   const named = await startAgent(t, () => fail('VIEW_IS_ON', 'turn the view off first'))
   const err = await backend(t, split(named.url, await down())).revert(ref(A), { snapshot_name: 'CDP-auto-1', timestamp: 1n }).catch((e: unknown) => e)
   t.match(err, { code: 'VIEW_IS_ON', desc: 'turn the view off first' })
+})
+
+/** What the agent holding B answers to each single-volume operation (uint64 fields as JSON numbers). */
+const ANSWERS: Record<string, unknown> = {
+  '/clean': {},
+  '/view/on': { host_uuid: 'host-of-b' },
+  '/view/off': {},
+  '/revert': {},
+  '/window': { ranges: [], gaps: [], configured_seconds: 86400, actual_seconds: 60, recoverable_seconds: 50, on_seconds: 40, use: 4096, capacity: 8192 },
+  '/events': { total_count: 0, events: [] },
+  '/changes': { extents: [], next: null }
+}
+
+t.test('single-volume calls: the holder is sent each call\'s own request, and its answer is the result', async (t) => {
+  const named = await startAgent(t, holding([]))
+  const rest = await startAgent(t, ({ op, body }) => body.volume?.volume_uuid === B ? ok(ANSWERS[op]) : fail('VOLUME_NOT_FOUND'))
+  const b = backend(t, split(named.url, rest.url))
+  const point = { snapshot_name: 'CDP-auto-1', timestamp: 7n }
+  t.strictSame(await b.viewOn(ref(B), point), { host_uuid: 'host-of-b' })
+  await b.viewOff(ref(B))
+  await b.revert(ref(B), point)
+  await b.clean(ref(B))
+  await b.clean(ref(B), 0n)
+  t.strictSame(await b.window(ref(B)), { ranges: [], gaps: [], configured_seconds: 86400n, actual_seconds: 60n, recoverable_seconds: 50n, on_seconds: 40n, use: 4096n, capacity: 8192n })
+  t.strictSame(await b.events(ref(B), { since: 5n, page_num: 1, page_size: 2 }), { total_count: 0, events: [] })
+  t.strictSame(await b.changes(ref(B), { from: 1n, to: 2n, start: 3n, limit: 4 }), { extents: [], next: null })
+  const volume = ref(B)
+  const wirePoint = { snapshot_name: 'CDP-auto-1', timestamp: 7 }
+  t.strictSame(rest.seen.map(({ op, body }) => [op, body]), [
+    ['/view/on', { volume, point: wirePoint }],
+    ['/view/off', { volume }],
+    ['/revert', { volume, point: wirePoint }],
+    ['/clean', { volume }],
+    ['/clean', { volume, usd_seq: 0 }],
+    ['/window', { volume }],
+    ['/events', { volume, since: 5, page_num: 1, page_size: 2 }],
+    ['/changes', { volume, from: 1, to: 2, start: 3, limit: 4 }]
+  ], 'clean without usd_seq sends none (the whole CDP); usd_seq 0 is sent')
+  t.strictSame(named.seen.map(({ op }) => op), rest.seen.map(({ op }) => op), 'every route was asked')
+})
+
+t.test('single-volume calls: an agent\'s INTERNAL (500) is its failure, so the agent that has the volume still answers', async (t) => {
+  const named = await startAgent(t, () => fail('INTERNAL', 'disk on fire'))
+  const rest = await startAgent(t, holding([B]))
+  const b = backend(t, split(named.url, rest.url))
+  t.strictSame(await b.info(ref(B)), { cdp_info: [], host_uuid: 'h' })
+  t.match(await failure(b.info(ref(A))), { code: 'INTERNAL' }, 'and it is reported when no agent has the volume')
+})
+
+t.test('single-volume calls: when no agent has the volume and two failed, the first route\'s failure is reported', async (t) => {
+  const hung = await startAgent(t, () => 'hang')
+  const gone = await down()
+  for (const [routes, code] of [[split(hung.url, gone), 'AGENT_TIMEOUT'], [split(gone, hung.url), 'AGENT_UNREACHABLE']] as const) {
+    const b = createAgentBackend({ routes, timeoutMs: 100, retries: 0, concurrency: 2 })
+    t.teardown(() => b.close())
+    t.equal((await failure(b.info(ref(A)))).code, code)
+  }
+})
+
+t.test('single-volume calls: a volume no agent has is the first agent\'s VOLUME_NOT_FOUND, its detail passed on', async (t) => {
+  const named = await startAgent(t, () => fail('VOLUME_NOT_FOUND', 'not on the named agent'))
+  const rest = await startAgent(t, () => fail('VOLUME_NOT_FOUND', 'not on the catch-all agent'))
+  t.match(await failure(backend(t, split(named.url, rest.url)).viewOff(ref(A))), { code: 'VOLUME_NOT_FOUND', desc: 'not on the named agent' })
+})
+
+t.test('batch: volumes of one cluster, however its uuid is spelled, go as one batch to each route', async (t) => {
+  const named = await startAgent(t, batchFrom([A]))
+  const rest = await startAgent(t, batchFrom([B]))
+  const upper = ref(A, DEMO.cluster.toUpperCase())
+  const outcomes = await backend(t, split(named.url, rest.url)).enable([upper, ref(B)])
+  t.match(outcomes, [{ ok: true, volume: identity(A) }, { ok: true, volume: identity(B) }])
+  t.strictSame([named, rest].map((agent) => agent.seen.map(({ body }) => body.volumes)), [[[upper, ref(B)]], [[upper, ref(B)]]])
+})
+
+t.test('batch: an agent\'s INTERNAL item is its failure: another agent\'s success wins, and it is reported over not found', async (t) => {
+  const internal = (seen: Seen): Reply => ok({
+    results: (seen.body.volumes as Array<{ volume_uuid: string }>).map(({ volume_uuid: uuid }) => ({ scode: Scode.INTERNAL.scode, desc: 'sql', volume: identity(uuid) }))
+  })
+  const named = await startAgent(t, internal)
+  const rest = await startAgent(t, batchFrom([B]))
+  const outcomes = await backend(t, split(named.url, rest.url)).disable([ref(B), ref(A)])
+  t.match(outcomes, [{ ok: true, volume: identity(B) }, { ok: false, volume: identityFromRef(ref(A)), error: { code: 'INTERNAL', desc: '' } }])
+})
+
+t.test('batch: a volume no agent found and two agents failed carries the first route\'s failure', async (t) => {
+  const hung = await startAgent(t, () => 'hang')
+  const gone = await down()
+  for (const [routes, code] of [[split(hung.url, gone), 'AGENT_TIMEOUT'], [split(gone, hung.url), 'AGENT_UNREACHABLE']] as const) {
+    const b = createAgentBackend({ routes, timeoutMs: 100, retries: 0, concurrency: 2 })
+    t.teardown(() => b.close())
+    t.match(await b.enable([ref(A)]), [{ ok: false, volume: identityFromRef(ref(A)), error: { code } }])
+  }
+})
+
+t.test('batch: a volume no agent has is the first agent\'s not-found item, with the identity it reported', async (t) => {
+  const notFound = (where: string) => (seen: Seen): Reply => ok({
+    results: (seen.body.volumes as Array<{ volume_uuid: string }>).map(({ volume_uuid: uuid }) => ({ scode: Scode.VOLUME_NOT_FOUND.scode, desc: `not on ${where}`, volume: identity(uuid, where) }))
+  })
+  const named = await startAgent(t, notFound('named'))
+  const rest = await startAgent(t, notFound('rest'))
+  const [outcome] = await backend(t, split(named.url, rest.url)).edit(POLICY, [ref(A)])
+  t.strictSame(outcome, { ok: false, volume: identity(A, 'named'), error: new CdpError('VOLUME_NOT_FOUND', 'not on named') })
+})
+
+t.test('batch: an agent\'s results must be the volumes sent, in order (case aside), one each', async (t) => {
+  const answering = (order: (uuids: string[]) => string[]) => (seen: Seen): Reply => ok({
+    results: order((seen.body.volumes as Array<{ volume_uuid: string }>).map(({ volume_uuid: uuid }) => uuid)).map((uuid) => ({ scode: 0, desc: '', volume: identity(uuid) }))
+  })
+  const cases: Array<[string, (uuids: string[]) => string[], boolean]> = [
+    ['in upper case', (uuids) => uuids.map((uuid) => uuid.toUpperCase()), true],
+    ['swapped', (uuids) => [...uuids].reverse(), false],
+    ['one more', (uuids) => [...uuids, NOWHERE], false],
+    ['one less', (uuids) => uuids.slice(1), false]
+  ]
+  for (const [what, order, fits] of cases) {
+    const agent = await startAgent(t, answering(order))
+    const outcomes = await backend(t, [{ cluster_uuid: DEMO.cluster, urls: [agent.url] }]).enable([ref(A), ref(B)])
+    t.strictSame(outcomes.map((outcome) => outcome.ok ? 'ok' : [outcome.error.code, outcome.error.desc]), fits
+      ? ['ok', 'ok']
+      : [0, 1].map(() => ['AGENT_BAD_RESPONSE', `${agent.url}: batch results do not match the volumes sent`]), what)
+  }
 })
 
 t.test('one agent behind several routes is asked once per call', async (t) => {
@@ -254,6 +376,15 @@ t.test('list: ranges narrowed by the query are asked only of the routes serving 
   t.equal(named.seen.length, 0)
   t.strictSame(rest.seen[0]?.body.namespaces, [DEMO.linNamespace])
   t.equal(page.TotalCount, 3)
+})
+
+t.test('ready: each silent agent is named with what went wrong, in routing order, each asked once', async (t) => {
+  const silent = await down()
+  const busy = await startAgent(t, () => ({ status: 503, body: 'busy' }))
+  const good = await startAgent(t, () => ok({ protocol: 1 }))
+  const err = await failure(backend(t, [...split(silent, good.url), { cluster_uuid: UNKNOWN_CLUSTER, urls: [busy.url] }]).ready())
+  t.equal(err.desc, `agents not answering: ${silent} (node agent unreachable), ${busy.url} (node agent sent an invalid response)`)
+  t.equal(busy.count('/health'), 1, 'not retried: ready says what is up now')
 })
 
 t.test('ready: every agent answers health, else BACKEND_UNAVAILABLE naming the silent ones', async (t) => {
