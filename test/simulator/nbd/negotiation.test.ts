@@ -98,6 +98,12 @@ t.test('NBD_OPT_EXPORT_NAME answers the size and transmission flags, then 124 ze
   }
 })
 
+t.test('NBD_OPT_EXPORT_NAME of an unknown export ends the connection without a reply (the option has no way to refuse)', async (t) => {
+  const client = await greeted(t)
+  client.option(OPT.EXPORT_NAME, Buffer.from('nope'))
+  t.equal(await client.read(1), undefined)
+})
+
 t.test('NBD_OPT_EXPORT_NAME keeps what was negotiated before it: structured replies, and base:allocation when selected for that name', async (t) => {
   const selectedFor = async (selected: string): Promise<RawClient> => {
     const client = await greeted(t)
