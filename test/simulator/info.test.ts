@@ -83,3 +83,14 @@ t.test('io times: startTime ≤ ioStartTime ≤ ioLastTime, both 0 exactly when 
     }
   }), { numRuns: 60 }))
 })
+
+t.test('a segment opened and closed in one ns (a write that fills two) has no snapshot: info lists none for it', async (t) => {
+  const sim = openDemo(t, { segmentCapacity: BigInt(BLOCK_SIZE) })
+  await sim.enable([ref(DEMO.cdp1)])
+  const at = advanceSeconds(sim, 1)
+  sim.write(DEMO.cdp1, [{ offset: 0, length: 3 * BLOCK_SIZE, fill: 7 }])
+  const segments = (await sim.info(ref(DEMO.cdp1))).cdp_info
+  t.same(segments.map((s) => [s.seq, s.startTime, s.use]), [[0n, at - NS_PER_SECOND, 4096n], [1n, at, 4096n], [2n, at, 4096n]], 'one block in each')
+  t.same(segments[1]?.snaps, [], 'the middle one: no snapshot')
+  t.same(segments[2]?.snaps.map((s) => s.time), [at], 'the active one opens with its own')
+})
