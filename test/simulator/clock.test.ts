@@ -34,6 +34,7 @@ t.test('a real clock never runs backwards: after(t) for a t it has not reached r
   const past = clock.now() - SECOND
   const read = clock.after(past)
   t.ok(read > past && read <= clock.now(), 'a time already passed leaves it where it is')
+  t.ok(clock.now() >= ahead + 2n, 'and does not bring it back below the step before')
 })
 
 t.test('a real clock cannot be advanced by hand', async (t) => {
