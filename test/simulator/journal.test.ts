@@ -233,3 +233,16 @@ t.test('the blocks changed since a time: those journaled after it and those writ
   t.ok(volume !== undefined)
   t.same(blocksChangedSince(sql, volume?.id ?? 0n, since), [0, 2, 4, 5, 7], 'block 9, written at the time itself, is not after it')
 })
+
+t.test('on a real clock, the segment a write opens is recoverable from that write on, also for a reader that takes no catch-up (the metrics window)', async (t) => {
+  const sim = openDemo(t, { clock: { mode: 'real' }, segmentCapacity: BigInt(BLOCK_SIZE) })
+  await sim.enable([ref(DEMO.cdp1)])
+  const enabled = (await sim.info(ref(DEMO.cdp1))).cdp_info[0]?.snaps[0]?.time as bigint
+  writeBlock(sim, DEMO.cdp1, 0, 1)
+  writeBlock(sim, DEMO.cdp1, 1, 2)
+  await new Promise((resolve) => setTimeout(resolve, 100))
+  const before = sim.clock().now
+  const [stat] = sim.journalStats().filter((s) => s.volume_uuid === DEMO.cdp1)
+  // Both segments' ranges, end to end: from the enable's snapshot to now, less the one ns they share.
+  t.ok((stat?.window_seconds ?? 0) * 1e9 >= Number(before - enabled) - 1e3, `window ${stat?.window_seconds} s covers the ${Number(before - enabled) / 1e9} s since the enable`)
+})
