@@ -35,6 +35,25 @@ export function cleanedSpans (sql: Sql, volumeId: bigint, from: Ns, to: Ns): Arr
     WHERE volume_id = ? AND kind = 'segment_cleaned' AND from_time <= ? AND to_time >= ? ORDER BY from_time`, volumeId, to, from)
 }
 
+/**
+ * The spans CDP was off, from the kept events, oldest first: from the ns after each disable to the
+ * ns before the enable that followed it, or to `now`. A span whose disable was pruned is not known.
+ */
+export function offSpans (sql: Sql, volumeId: bigint, now: Ns): Array<{ from: Ns, to: Ns }> {
+  const spans: Array<{ from: Ns, to: Ns }> = []
+  let offFrom: Ns | undefined
+  for (const { kind, time } of sql.all<{ kind: EventKind, time: Ns }>(`SELECT kind, time FROM event
+    WHERE volume_id = ? AND kind IN ('enabled', 'disabled') ORDER BY id`, volumeId)) {
+    if (kind === 'disabled') offFrom = time + 1n
+    else if (offFrom !== undefined) {
+      spans.push({ from: offFrom, to: time - 1n })
+      offFrom = undefined
+    }
+  }
+  if (offFrom !== undefined) spans.push({ from: offFrom, to: now })
+  return spans
+}
+
 /** A host going offline or online is an event of every volume with a segment on its CDP disks. */
 export function recordHostState (sql: Sql, hostId: bigint, online: boolean, now: Ns): void {
   const volumes = sql.all<{ volume_id: bigint }>(`SELECT DISTINCT s.volume_id FROM segment s

@@ -8,7 +8,7 @@ import { pressureFacts } from '../src/protection-pressure.js'
 import type { GapReason, WindowFacts } from '../src/schemas/window.js'
 import { type CdpRow, fromStored, requireCdp } from './cdp.js'
 import { type FaultSpan, faultSpansOf } from './disk-faults.js'
-import { cleanedSpans, lastTrim } from './events.js'
+import { cleanedSpans, lastTrim, offSpans } from './events.js'
 import { rangesOf, segmentSpans, type SegmentSpan } from './point-in-time.js'
 import { durationCut } from './retention.js'
 import type { Sql } from './sql.js'
@@ -63,14 +63,29 @@ function explained (sql: Sql, cdp: CdpRow, segments: SegmentSpan[], faults: Map<
   const add = (from: Ns, to: Ns, reason: GapReason): void => {
     const a = from > since ? from : since
     const b = to < now ? to : now
-    if (a <= b) gaps.push({ from: a, to: b, reason })
+    if (a > b) return
+    // One gap per run of one reason: pieces of the same reason that meet are joined.
+    const last = gaps.at(-1)
+    if (last !== undefined && last.reason === reason && last.to + 1n === a) last.to = b
+    else gaps.push({ from: a, to: b, reason })
   }
   // Time outside every segment: the journal was off, a segment was cleaned, or history was trimmed.
   const hole = (from: Ns, to: Ns, beforeAll: boolean): void => {
-    // Before all segments, the last trim's cut is the reason up to its oldest point; what follows was not trimmed.
+    // Before all segments, the last trim's cut is the reason up to its oldest point, except
+    // while CDP was off (a trim that took every snapshot puts that point at its own now); what
+    // follows was not trimmed.
     const trim = beforeAll ? lastTrim(sql, cdp.volume_id) : undefined
     const cut = trim?.to ?? from
-    stretch(from, cut - 1n < to ? cut - 1n : to, trim?.kind === 'trimmed_by_capacity' ? 'trimmed_by_capacity' : 'no_base_snapshot')
+    const trimmed = cut - 1n < to ? cut - 1n : to
+    const reason = trim?.kind === 'trimmed_by_capacity' ? 'trimmed_by_capacity' : 'no_base_snapshot'
+    let at = from
+    for (const off of trim === undefined ? [] : offSpans(sql, cdp.volume_id, now)) {
+      if (off.to < at || off.from > trimmed) continue
+      stretch(at, off.from - 1n, reason)
+      stretch(off.from > at ? off.from : at, off.to < trimmed ? off.to : trimmed, 'disabled')
+      at = off.to + 1n
+    }
+    stretch(at, trimmed, reason)
     stretch(cut > from ? cut : from, to, 'disabled')
   }
   // A stretch outside every segment: cleaned where a clean removed its segment, `otherwise` elsewhere.

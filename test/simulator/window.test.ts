@@ -3,7 +3,7 @@
 // every time inside a range (its edges and middle) and at none inside a gap, whatever base
 // snapshot is named; and the events name every enable and disable of that history, in order.
 import { join } from 'node:path'
-import t from 'tap'
+import t, { type Test } from 'tap'
 import fc from 'fast-check'
 import { DEFAULTS, type Simulator } from '../../simulator/index.js'
 import { openDemo, policy, ref, writeBlock } from '../helpers/simulator.js'
@@ -293,7 +293,12 @@ async function firstSnapshot (sim: Simulator): Promise<{ name: string, time: big
   return snap
 }
 
-t.test('a view\'s point keeps a closed segment whose snapshots retention dropped: it is no_base_snapshot from the cut to its end', async (t) => {
+/**
+ * reserve_duration 30 s and a view holding a point a second into the first segment, which is
+ * written twice and closed 20 s in; answers the simulator, the view's point and the ns
+ * CDP went off.
+ */
+async function viewHoldsClosedSegment (t: Test): Promise<{ sim: Simulator, point: bigint, off: bigint }> {
   const sim = openDemo(t, { snapshotIntervalSeconds: 3600 })
   await sim.edit(policy(TIB, 30n), [VOLUME])
   await sim.enable([VOLUME])
@@ -305,6 +310,11 @@ t.test('a view\'s point keeps a closed segment whose snapshots retention dropped
   writeBlock(sim, DEMO.cdp1, 0, 2)
   const off = forward(sim, 18n * S)
   await sim.disable([VOLUME])
+  return { sim, point, off }
+}
+
+t.test('a view\'s point keeps a closed segment whose snapshots retention dropped: it is no_base_snapshot from the cut to its end', async (t) => {
+  const { sim, point, off } = await viewHoldsClosedSegment(t)
   const on = forward(sim, 5n * S)
   await sim.enable([VOLUME])
   const now = forward(sim, 15n * S)
@@ -374,17 +384,7 @@ t.test('a disk fault before the oldest snapshot a view\'s point left its segment
 })
 
 t.test('while off after a segment whose snapshots retention dropped, the time since its end is disabled', async (t) => {
-  const sim = openDemo(t, { snapshotIntervalSeconds: 3600 })
-  await sim.edit(policy(TIB, 30n), [VOLUME])
-  await sim.enable([VOLUME])
-  const base = await firstSnapshot(sim)
-  forward(sim, S)
-  const point = writeBlock(sim, DEMO.cdp1, 0, 1)
-  await sim.viewOn(VOLUME, { snapshot_name: base.name, timestamp: point })
-  forward(sim, S)
-  writeBlock(sim, DEMO.cdp1, 0, 2)
-  const off = forward(sim, 18n * S)
-  await sim.disable([VOLUME])
+  const { sim, off } = await viewHoldsClosedSegment(t)
   const now = forward(sim, 20n * S)
   t.same(await sim.window(VOLUME).then((w) => [w.ranges, w.gaps]), [
     [],
@@ -491,4 +491,36 @@ t.test('every time in a range takes a view, no time in a gap does; events name e
     t.same(events.filter((e) => e.kind === 'enabled' || e.kind === 'disabled').map((e) => e.kind), toggles)
     await sim.close()
   }), { numRuns: 40 })
+})
+
+t.test('off for longer than reserve_duration: the window is all disabled, before and after a new enable (not a missing base)', async (t) => {
+  const sim = openDemo(t)
+  await sim.edit(policy(TIB, 60n), [VOLUME])
+  await sim.enable([VOLUME])
+  writeBlock(sim, DEMO.cdp1, 0, 1)
+  forward(sim, 10n * S)
+  await sim.disable([VOLUME])
+  forward(sim, 200n * S)
+  const window = await sim.window(VOLUME)
+  const now = sim.clock().now
+  t.same(window, {
+    ranges: [],
+    gaps: [{ from: now - 60n * S, to: now, reason: 'disabled' }],
+    configured_seconds: 60n,
+    actual_seconds: 0n,
+    recoverable_seconds: 0n,
+    on_seconds: 0n,
+    use: 0n,
+    capacity: TIB
+  }, 'still off: every second of the window')
+  const on = forward(sim, 30n * S)
+  await sim.enable([VOLUME])
+  forward(sim, 5n * S)
+  const again = await sim.window(VOLUME)
+  const later = sim.clock().now
+  t.match(again, {
+    ranges: [{ from: on, to: later }],
+    gaps: [{ from: later - 60n * S, to: on - 1n, reason: 'disabled' }]
+  }, 'on again: the time before the enable')
+  t.equal(again.gaps.length, 1)
 })
