@@ -60,7 +60,8 @@ export function journalStats (sql: Sql, now: Ns): JournalStat[] {
       (SELECT coalesce(sum(s.use), 0) FROM segment s WHERE s.volume_id = cdp.volume_id) AS use
     FROM cdp JOIN volume v ON v.id = cdp.volume_id ORDER BY v.uuid`)
     .map((row) => {
-      const window = recoverableRanges(sql, row.id, now).reduce((sum, r) => sum + (r.to > r.from ? r.to - r.from : 0n), 0n)
+      // A range's to is never before its from (a segment's first snapshot lies in it, a fault cuts pieces around it).
+      const window = recoverableRanges(sql, row.id, now).reduce((sum, r) => sum + r.to - r.from, 0n)
       return { volume_uuid: row.uuid, use: row.use, window_seconds: Number(window) / Number(NS_PER_SECOND) }
     })
 }

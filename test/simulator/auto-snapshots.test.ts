@@ -140,3 +140,16 @@ t.test('on a real clock, a write that fills a segment first takes the snapshots 
   t.same(segments[0]?.snaps.map((s) => s.time), [opened, opened + NS_PER_SECOND], 'the tick a second after the opening, in the first segment')
   t.same(segments[1]?.snaps.map((s) => s.time), [rolled], 'the new segment opens with its own')
 })
+
+t.test('a tick due at the very ns of a write that rolls the segment is the new segment\'s opening snapshot only', async (t) => {
+  const sim = openDemo(t, { snapshotIntervalSeconds: 10, segmentCapacity: 4096n })
+  const start = sim.clock().now
+  await sim.enable([ref(DEMO.cdp1)])
+  const tick = start + 10n * NS_PER_SECOND
+  sim.advance(tick - 1n - start)
+  writeBlock(sim, DEMO.cdp1, 0, 1)
+  // The second write in that ns takes the next one: the tick's own, where it rolls the full segment.
+  t.equal(writeBlock(sim, DEMO.cdp1, 1, 2), tick)
+  const segments = (await sim.info(ref(DEMO.cdp1))).cdp_info
+  t.same(segments.map((s) => [s.seq, s.snaps.map((sn) => sn.time)]), [[0n, [start]], [1n, [tick]]])
+})

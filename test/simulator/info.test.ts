@@ -7,6 +7,8 @@ import { advanceSeconds, failure, openDemo, pointAt, policy, ref } from '../help
 import { DEMO } from '../helpers/demo.js'
 import { BLOCK_SIZE } from '../../simulator/content.js'
 import { NS_PER_SECOND } from '../../src/backend/port.js'
+import type { CdpRow } from '../../simulator/cdp.js'
+import { infoValidUntil } from '../../simulator/info.js'
 
 t.test('the recoverable window is the total length of the recoverable ranges: gaps and time since a disable do not count', async (t) => {
   const sim = openDemo(t)
@@ -82,4 +84,66 @@ t.test('io times: startTime ≤ ioStartTime ≤ ioLastTime, both 0 exactly when 
       await sim.close()
     }
   }), { numRuns: 60 }))
+})
+
+t.test('a segment opened and closed in one ns (a write that fills two) has no snapshot: info lists none for it', async (t) => {
+  const sim = openDemo(t, { segmentCapacity: BigInt(BLOCK_SIZE) })
+  await sim.enable([ref(DEMO.cdp1)])
+  const at = advanceSeconds(sim, 1)
+  sim.write(DEMO.cdp1, [{ offset: 0, length: 3 * BLOCK_SIZE, fill: 7 }])
+  const segments = (await sim.info(ref(DEMO.cdp1))).cdp_info
+  t.same(segments.map((s) => [s.seq, s.startTime, s.use]), [[0n, at - NS_PER_SECOND, 4096n], [1n, at, 4096n], [2n, at, 4096n]], 'one block in each')
+  t.same(segments[1]?.snaps, [], 'the middle one: no snapshot')
+  t.same(segments[2]?.snaps.map((s) => s.time), [at], 'the active one opens with its own')
+})
+
+/** A CDP row as the catch-up at some now left it; only what infoValidUntil reads differs between cases. */
+function cdpRow (row: Pick<CdpRow, 'state' | 'oldest_snapshot' | 'next_snapshot' | 'reserve_duration'>): CdpRow {
+  return {
+    volume_id: 1n,
+    priority: 'mid',
+    reserve_capacity: 1n << 40n,
+    create_time: 0n,
+    disk_id: 1n,
+    next_seq: 1n,
+    base_time: 0n,
+    last_change: 0n,
+    on_since: null,
+    use: 0n,
+    view_time: null,
+    active_seq: null,
+    active_use: null,
+    active_capacity: null,
+    ...row
+  }
+}
+
+t.test('an info answer is valid until the first ns time alone could change it: the next tick, or the oldest snapshot passing reserve_duration', async (t) => {
+  const now = 1000n * NS_PER_SECOND
+  const oldest = 900n * NS_PER_SECOND
+  // Retention drops the oldest snapshot once it is more than reserve_duration old: 1 ns past oldest + duration.
+  const expiry = oldest + 300n * NS_PER_SECOND + 1n
+  t.equal(infoValidUntil(cdpRow({ state: 'on', oldest_snapshot: null, next_snapshot: now + 5n, reserve_duration: 300n }), now), now + 1n,
+    'no snapshot: retention folds at every call, so only now itself')
+  t.equal(infoValidUntil(cdpRow({ state: 'off', oldest_snapshot: oldest, next_snapshot: null, reserve_duration: 300n }), now), expiry,
+    'off: only the expiry of the oldest snapshot')
+  t.equal(infoValidUntil(cdpRow({ state: 'off', oldest_snapshot: oldest, next_snapshot: now + 5n, reserve_duration: 300n }), now), expiry,
+    'off: a tick left in the row is not due')
+  t.equal(infoValidUntil(cdpRow({ state: 'on', oldest_snapshot: oldest, next_snapshot: now + 5n, reserve_duration: 300n }), now), now + 5n,
+    'on: the next tick, when it comes first')
+  t.equal(infoValidUntil(cdpRow({ state: 'on', oldest_snapshot: oldest, next_snapshot: expiry, reserve_duration: 300n }), now), expiry,
+    'on: a tick at the expiry itself')
+  t.equal(infoValidUntil(cdpRow({ state: 'on', oldest_snapshot: oldest, next_snapshot: expiry + 1n, reserve_duration: 300n }), now), expiry,
+    'on: the expiry, when it comes first')
+  t.equal(infoValidUntil(cdpRow({ state: 'on', oldest_snapshot: oldest, next_snapshot: null, reserve_duration: 300n }), now), expiry,
+    'on with no tick due (past the last ns of the clock): the expiry')
+  t.equal(infoValidUntil(cdpRow({ state: 'off', oldest_snapshot: oldest, next_snapshot: null, reserve_duration: 100n }), now), now + 1n,
+    'an expiry already passed (a view holding the snapshot): only now itself')
+  t.equal(infoValidUntil(cdpRow({ state: 'off', oldest_snapshot: oldest, next_snapshot: null, reserve_duration: 100n }), oldest + 100n * NS_PER_SECOND + 1n),
+    oldest + 100n * NS_PER_SECOND + 2n, 'an expiry at now itself: the ns after it')
+  t.equal(infoValidUntil(cdpRow({ state: 'off', oldest_snapshot: oldest, next_snapshot: null, reserve_duration: 100n }), oldest + 100n * NS_PER_SECOND),
+    oldest + 100n * NS_PER_SECOND + 1n, 'an expiry one ns after now')
+  const huge = (1n << 64n) - 1n
+  t.equal(infoValidUntil(cdpRow({ state: 'off', oldest_snapshot: oldest, next_snapshot: null, reserve_duration: BigInt.asIntN(64, huge) }), now),
+    oldest + huge * NS_PER_SECOND + 1n, 'a uint64 duration read from its stored bit pattern')
 })

@@ -162,13 +162,13 @@ t.test('an agent that ignores offset is caught by the repeated volumes: its rang
   const agent = await startAgent(t, listing(2500, ({ body }, items) => items.slice(0, Number(body.limit))))
   const all = await backend(t, wholeCluster(agent.url)).list({ cluster_uuid: DEMO.cluster, page_num: 0, page_size: 0 })
   t.strictSame(all.List, [])
-  t.match(all.each_range_list_state, [{ total_count: 0, error: { code: 'AGENT_BAD_RESPONSE', desc: /page at offset 1000 repeats volume/ } }])
+  t.match(all.each_range_list_state, [{ total_count: 0, error: { code: 'AGENT_BAD_RESPONSE', desc: `${agent.url}: the list page at offset 1000 repeats volume ${item(0).volume_uuid}` } }])
 })
 
 t.test('a list answer with more items than asked is AGENT_BAD_RESPONSE', async (t) => {
   const agent = await startAgent(t, listing(2500, (_seen, items) => items.slice(0, LIST_PAGE_ITEMS + 1)))
   const all = await backend(t, wholeCluster(agent.url)).list({ cluster_uuid: DEMO.cluster, page_num: 0, page_size: 0 })
-  t.match(all.each_range_list_state, [{ error: { code: 'AGENT_BAD_RESPONSE', desc: /1001 list items for a page of 1000/ } }])
+  t.match(all.each_range_list_state, [{ error: { code: 'AGENT_BAD_RESPONSE', desc: `${agent.url}: 1001 list items for a page of 1000` } }])
 })
 
 t.test('a list answer may grow by one item\'s worth per item asked, and no more', async (t) => {

@@ -73,6 +73,9 @@ t.test('the agent serving the group is down: each volume carries that failure; a
   const { time, outcomes } = await backend.groupViewOn(refs, 5n)
   t.same([time, outcomes.map((o) => o.ok ? 'ok' : o.error.code)], [0n, ['AGENT_UNREACHABLE', 'AGENT_UNREACHABLE']])
   t.equal((await failure(backend.groupMembers({ cluster_uuid: DEMO.cluster, vm_uuid: GROUP.vm }))).code, 'AGENT_UNREACHABLE')
+  const some = await startAgent(t, groupAgent([GROUP.log]))
+  const partial = agentBackend(t, split(down, some.url), { retries: 0 })
+  t.equal((await failure(partial.groupMembers({ cluster_uuid: DEMO.cluster, vm_uuid: GROUP.vm }))).code, 'AGENT_UNREACHABLE', 'not the volumes the other agent serves')
 })
 
 t.test('a volume no agent has: the group is not applied, that volume VOLUME_NOT_FOUND by its ref, or the failure of an agent that might have it', async (t) => {

@@ -115,12 +115,15 @@ t.test('single-volume calls: another agent being down does not matter when the v
   t.strictSame(await backend(t, split(await down(), rest.url)).info(ref(B)), { cdp_info: [], host_uuid: 'h' })
 })
 
-t.test('single-volume calls: not found anywhere while an agent is down reports the agent failure', async (t) => {
-  const rest = await startAgent(t, holding([]))
-  const err = await backend(t, split(await down(), rest.url)).info(ref(A)).catch((e: unknown) => e)
-  t.ok(err instanceof CdpError)
-  t.match(err, { code: 'AGENT_UNREACHABLE' })
-  t.equal((err as CdpError).entry.status, 502)
+t.test('single-volume calls: not found anywhere while an agent is down reports the agent failure, whichever route it is', async (t) => {
+  const nowhere = await startAgent(t, holding([]))
+  const gone = await down()
+  for (const routes of [split(gone, nowhere.url), split(nowhere.url, gone)]) {
+    const err = await backend(t, routes).info(ref(A)).catch((e: unknown) => e)
+    t.ok(err instanceof CdpError)
+    t.match(err, { code: 'AGENT_UNREACHABLE' })
+    t.equal((err as CdpError).entry.status, 502)
+  }
 })
 
 t.test('single-volume calls: the holder\'s refusal wins over another agent\'s failure', async (t) => {
@@ -238,6 +241,7 @@ t.test('batch: an agent\'s results must be the volumes sent, in order (case asid
   const cases: Array<[string, (uuids: string[]) => string[], boolean]> = [
     ['in upper case', (uuids) => uuids.map((uuid) => uuid.toUpperCase()), true],
     ['swapped', (uuids) => [...uuids].reverse(), false],
+    ['the second replaced', (uuids) => [...uuids.slice(0, -1), NOWHERE], false],
     ['one more', (uuids) => [...uuids, NOWHERE], false],
     ['one less', (uuids) => uuids.slice(1), false]
   ]
