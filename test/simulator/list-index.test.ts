@@ -7,6 +7,7 @@ import { join } from 'node:path'
 import fc from 'fast-check'
 import t, { type Test } from 'tap'
 import type { ListQuery } from '../../src/backend/port.js'
+import { ClusterEntries, type IndexEntry } from '../../simulator/list-index.js'
 import { listCdps } from '../../simulator/list.js'
 import { openDatabase } from '../../simulator/schema.js'
 import { sqlOver, type Sql } from '../../simulator/sql.js'
@@ -161,4 +162,111 @@ t.test('a reader further behind than the change log reaches rebuilds its index, 
     t.strictSame(answer, listCdps(reference, query))
     t.same(answer.List.map((item) => item.volume_name), ['x-1'])
   })
+})
+
+t.test('a reader behind the change log\'s bound rebuilds even when the changes it missed are of one or two volumes', async (t) => {
+  await withFile(t, ['x-1', 'x-2'], async (sims, reference, topology) => {
+    const refs = topology.volumes.map((v) => ({ cluster_uuid: v.cluster, volume_uuid: v.uuid }))
+    const query = { cluster_uuid: CLUSTER, filter_name: 'X-', page_num: 0, page_size: 0 }
+    await sims[0].edit(POLICY, refs)
+    t.equal((await sims[0].list(query)).TotalCount, 2)
+    await sims[1].clean(refs[1] as typeof refs[number])
+    // Another writer then touches x-1's name 4096 times (naming it as it was): the log now
+    // starts after x-2's clean, and names x-1 alone.
+    const x1 = reference.get<{ id: bigint }>('SELECT id FROM volume WHERE uuid = ?', refs[0]?.volume_uuid)?.id
+    reference.inTransaction(() => { for (let i = 0; i < 4096; i++) reference.run('UPDATE volume SET name = name WHERE id = ?', x1) })
+    const answer = await sims[0].list(query)
+    t.same(answer.List.map((item) => item.volume_name), ['x-1'])
+    t.strictSame(answer, listCdps(reference, query))
+  })
+})
+
+/**
+ * vol-000 to vol-199, w-050 to w-059, w-0x-05 (both of w-05's trigrams, not w-05), pool-0 (in
+ * l-0's list after every name holding -05), then zeta, whose uuid alone holds "-05"; one
+ * namespace, one tenant. The uuids are hex and dashes.
+ */
+function entriesForCost (): { entries: ClusterEntries, zeta: IndexEntry } {
+  const entries = new ClusterEntries()
+  const names = [...Array.from({ length: 200 }, (_, i) => `vol-${String(i).padStart(3, '0')}`), ...Array.from({ length: 10 }, (_, i) => `w-05${i}`), 'w-0x-05', 'pool-0']
+  names.forEach((name, i) => {
+    entries.add({ id: i + 1, name, uuid: `00000000-0000-4000-8000-${String(i + 1).padStart(12, '0')}`, searchName: name, namespaceId: 1, tenantId: 1 })
+  })
+  const zeta = { id: 1000, name: 'zeta', uuid: '00000000-0000-4000-8000-050000000000', searchName: 'zeta', namespaceId: 1, tenantId: 1 }
+  entries.add(zeta)
+  return { entries, zeta }
+}
+
+let countedScopes = 0
+
+/** `matching` with a scope of its own (no kept answer) that accepts all and counts how often it is asked, and a uuid index answering `uuidHits`. */
+function countedMatch (entries: ClusterEntries, filter: string, uuidHits: number[] = []): { names: string[], checked: number, uuidAsked: number } {
+  let checked = 0
+  let uuidAsked = 0
+  const { entries: found } = entries.matching(filter, `counted ${countedScopes++}`, () => { checked++; return true }, () => { uuidAsked++; return uuidHits })
+  return { names: found.map((entry) => entry.name), checked, uuidAsked }
+}
+
+t.test('a filter whose rarest trigram is in few names checks only the names in its two rarest trigrams\' lists', async (t) => {
+  const { entries } = entriesForCost()
+  const fifties = Array.from({ length: 10 }, (_, i) => `vol-05${i}`)
+  // "-05" is in 21 names (21 × 8 <= 213), "l-0" in vol-000 to vol-099 and pool-0: both hold vol-050 to vol-059.
+  t.same(countedMatch(entries, 'vol-05'), { names: fifties, checked: 10, uuidAsked: 0 })
+  t.same(countedMatch(entries, 'w-05'), { names: Array.from({ length: 10 }, (_, i) => `w-05${i}`), checked: 11, uuidAsked: 0 }, 'w-0x-05 is checked, and is no match')
+  t.same(countedMatch(entries, 'xyz'), { names: [], checked: 0, uuidAsked: 0 }, 'a trigram no name has: nothing to check')
+  t.same(countedMatch(entries, 'vol-1').checked, 213, 'a rarest trigram in 100 names (100 × 8 > 213): every entry is walked')
+  t.same(countedMatch(entries, 'ze').checked, 213, 'no trigram: every entry is walked')
+  const eight = new ClusterEntries()
+  for (const [i, name] of ['zzz', 'y-1', 'y-2', 'y-3', 'y-4', 'y-5', 'y-6', 'y-7'].entries()) {
+    eight.add({ id: i + 1, name, uuid: `00000000-0000-4000-8000-00000000000${i}`, searchName: name, namespaceId: 1, tenantId: 1 })
+  }
+  t.same(countedMatch(eight, 'zzz'), { names: ['zzz'], checked: 1, uuidAsked: 0 }, 'a rarest list of exactly an eighth of the entries is still taken')
+})
+
+t.test('every namespace that still has an entry must be in the set for it to cover all', async (t) => {
+  const entries = new ClusterEntries()
+  const add = (id: number, namespaceId: number) => { entries.add({ id, name: `n-${id}`, uuid: `00000000-0000-4000-8000-00000000000${id}`, searchName: `n-${id}`, namespaceId, tenantId: 1 }) }
+  add(1, 1)
+  add(2, 2)
+  add(3, 2)
+  t.notOk(entries.coversAll(new Set([1])))
+  entries.remove(2)
+  t.notOk(entries.coversAll(new Set([1])), 'namespace 2 keeps one entry')
+  t.ok(entries.coversAll(new Set([1, 2])))
+  entries.remove(3)
+  t.ok(entries.coversAll(new Set([1])), 'namespace 2 has none left')
+  entries.remove(3)
+  t.ok(entries.coversAll(new Set([1])), 'removing an id twice changes nothing')
+  t.notOk(entries.coversAll(new Set([2])))
+})
+
+t.test('a filter of hex digits and dashes also takes the uuid index\'s candidates; any other never asks it', async (t) => {
+  const { entries, zeta } = entriesForCost()
+  // The uuid index is the test's stand-in: it names zeta, and one volume that does not hold the filter.
+  const hits = [zeta.id, 7]
+  const expected = ['vol-050', 'vol-051', 'vol-052', 'vol-053', 'vol-054', 'vol-055', 'vol-056', 'vol-057', 'vol-058', 'vol-059',
+    'w-050', 'w-051', 'w-052', 'w-053', 'w-054', 'w-055', 'w-056', 'w-057', 'w-058', 'w-059', 'w-0x-05', 'zeta']
+  t.same(countedMatch(entries, '-05', hits), { names: expected, checked: 23, uuidAsked: 1 })
+  t.same(countedMatch(entries, 'vol-05', hits).uuidAsked, 0, 'an "o", an "l" and a "v" are in no uuid')
+  t.same(countedMatch(entries, 'g-05', hits).uuidAsked, 0, 'nor a "g" before hex')
+  t.same(countedMatch(entries, '-05g', hits).uuidAsked, 0, 'nor a "g" after it')
+})
+
+t.test('an answer is kept for its filter and scope until an entry is added or removed; sixteen are kept, the oldest given up first', async (t) => {
+  const { entries } = entriesForCost()
+  const ask = (filter: string, scope = 's') => entries.matching(filter, scope, () => true, () => [])
+  const first = ask('vol-05')
+  t.equal(ask('vol-05'), first, 'the same filter and scope: the kept answer')
+  t.not(ask('vol-05', 't'), first, 'another scope: its own answer')
+  for (let i = 0; i < 14; i++) ask(`vol-${i}`)
+  t.equal(ask('vol-05'), first, 'sixteen kept: the first is still there')
+  ask('vol-15')
+  t.not(ask('vol-05'), first, 'a seventeenth gives up the oldest')
+  const kept = ask('w-05')
+  entries.add({ id: 2000, name: 'w-05x', uuid: '00000000-0000-4000-8000-000000002000', searchName: 'w-05x', namespaceId: 1, tenantId: 1 })
+  const added = ask('w-05')
+  t.not(added, kept)
+  t.equal(added.entries.length, 11, 'an added entry is found')
+  entries.remove(2000)
+  t.equal(ask('w-05').entries.length, 10, 'a removed one is not')
 })
