@@ -524,3 +524,19 @@ t.test('off for longer than reserve_duration: the window is all disabled, before
   }, 'on again: the time before the enable')
   t.equal(again.gaps.length, 1)
 })
+
+t.test('a segment whose snapshots the cut took, closed by a disable inside the window: trimmed up to its end, disabled after it', async (t) => {
+  const sim = openDemo(t, { snapshotIntervalSeconds: 3600 })
+  await sim.edit(policy(TIB, 30n), [VOLUME])
+  await sim.enable([VOLUME])
+  writeBlock(sim, DEMO.cdp1, 0, 1)
+  const off = forward(sim, 20n * S)
+  await sim.disable([VOLUME])
+  forward(sim, 25n * S)
+  const window = await sim.window(VOLUME)
+  const now = sim.clock().now
+  t.same([window.ranges, window.gaps], [[], [
+    { from: now - 30n * S, to: off, reason: 'no_base_snapshot' },
+    { from: off + 1n, to: now, reason: 'disabled' }
+  ]])
+})
