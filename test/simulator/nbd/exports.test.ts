@@ -87,3 +87,54 @@ t.test('with secret names, a standing export opens only with its secret, which s
   t.equal(table.open(name), opened)
   t.strictSame(table.listed(), [])
 })
+
+t.test('withdrawing an export no client opened, or a name never offered, only stops offering it', async (t) => {
+  const table = new ExportTable(false)
+  let made = 0
+  table.publish('view/a', () => { made++; return new MemoryDevice(4096) })
+  table.withdraw('view/a')
+  table.withdraw('view/never')
+  t.equal(table.open('view/a'), undefined)
+  t.equal(made, 0, 'no device was made to withdraw it')
+  table.publish('view/a', () => { made++; return new MemoryDevice(4096) })
+  table.publish('view/a', () => { made++; return new MemoryDevice(4096) })
+  t.ok(table.open('view/a'), 'publishing over an unopened export offers the new one')
+  t.equal(made, 1)
+})
+
+t.test('with secret names, a secret of another length opens nothing, as a wrong one does', async (t) => {
+  const table = new ExportTable(true, standing(1).exports)
+  for (const name of [table.publish('view/a', new MemoryDevice(4096)), table.nameOf('standing/0') ?? '']) {
+    t.equal(table.open(name.slice(0, -1)), undefined, `${name} one digit short`)
+    t.equal(table.open(`${name}0`), undefined, `${name} one digit more`)
+    t.equal(table.open(`${name.slice(0, name.lastIndexOf('/'))}/`), undefined, `${name} with an empty secret`)
+    t.ok(table.open(name))
+  }
+  t.equal(table.open('view'), undefined, 'a name without a slash has no secret: it opens nothing')
+})
+
+t.test('closing the table revokes every opened export; a standing export opened afterwards is a fresh one', async (t) => {
+  const { made, exports } = standing(1)
+  const table = new ExportTable(false, exports)
+  table.publish('view/a', new MemoryDevice(4096))
+  table.publish('view/b', new MemoryDevice(4096))
+  const views = [table.open('view/a'), table.open('view/b')]
+  const before = table.open('standing/0')
+  table.clear()
+  t.strictSame(views.map((opened) => opened?.revoked.aborted), [true, true], 'both published exports revoked')
+  t.equal(table.open('view/a'), undefined, 'and withdrawn')
+  t.strictSame(table.listed(), ['standing/0'], 'the standing exports are still offered')
+  const after = table.open('standing/0')
+  t.ok(before?.revoked.aborted)
+  t.notOk(after?.revoked.aborted, 'reopened: not the revoked one')
+  t.equal(made(), 2)
+})
+
+t.test('without secret names, every export is listed by its own name, the standing ones first', async (t) => {
+  t.strictSame(new ExportTable(false).listed(), [])
+  const table = new ExportTable(false)
+  table.publish('view/b', new MemoryDevice(4096))
+  table.publish('view/a', new MemoryDevice(4096))
+  t.strictSame(table.listed(), ['view/b', 'view/a'])
+  t.equal(table.nameOf('view/a'), 'view/a')
+})
