@@ -384,3 +384,43 @@ t.test('items added before the pivot while it is checked push it past the page: 
   t.ok(sought.skipped <= 1500)
   t.strictSame(pageOf(sought, q, compare), all.slice(1500, 1510))
 })
+
+t.test('a probe later than the smallest becomes the pivot when what may precede it still fits the rank exactly', async (t) => {
+  // Agent 2 holds items 0-10, agent 0 items 11-1010, agent 1 items 1011-2010; rank 1500.
+  // 1,497 ranks to aim over 2,011 items: offsets 744, 744 and 8 (items 755, 1755 and 8).
+  // At or before item 755 there are at most 745 of agent 0's, 744 of agent 1's (its probe is
+  // later) and all 11 of agent 2's: 1,500, exactly the rank, so it fits; item 1755 would have
+  // all 1,000 of agent 0's before it and does not. Item 755 is further than item 8: the pivot.
+  const all = globalList(2011)
+  const { of, compare } = ordering(all)
+  const agents = [all.slice(11, 1011), all.slice(1011), all.slice(0, 11)].map((list) => agentOver(list, of))
+  const q = query(150, 10)
+  const sought = await seek(agents, q)
+  t.strictSame(pageOf(sought, q, compare), all.slice(1500, 1510))
+  t.strictSame(agents.map((agent) => agent.asks[1]), [{ offset: 744, limit: 1 }, { offset: 744, limit: 1 }, { offset: 8, limit: 1 }])
+  for (const agent of agents) t.strictSame(agent.asks[2], { after: all[755], limit: GAP + 10 }, 'the pivot is item 755')
+})
+
+t.test('with fewer ranks left than agents, nothing is probed: the rest is fetched outright', async (t) => {
+  // 70 agents of two items each, the page at rank 66: 66 ranks to skip is past the final gap
+  // of 64, but no probe could be aimed (one probe per agent already exceeds them).
+  const all = globalList(140)
+  const { of, compare } = ordering(all)
+  const agents = Array.from({ length: 70 }, (_, i) => agentOver([all[i] as ListKey, all[70 + i] as ListKey], of))
+  const q = query(66, 1)
+  t.strictSame(pageOf(await seek(agents, q), q, compare), all.slice(66, 67))
+  for (const agent of agents) t.strictSame(agent.asks, [{ limit: 1 }, { limit: 67 }])
+})
+
+t.test('a fetch that ends on a page boundary asks no more once it has what is wanted', async (t) => {
+  // Two agents of 2,500 items each, a (non-seekable) first page of 2,000: each agent is asked
+  // for the top, then exactly two full pages.
+  const { all, lists } = dealt([[0, 2500], [1, 2500]], 2)
+  const { of, compare } = ordering(all)
+  const agents = lists.map((list) => agentOver(list, of))
+  const q = query(0, 2000)
+  t.strictSame(pageOf(await seek(agents, q), q, compare), all.slice(0, 2000))
+  for (const [i, agent] of agents.entries()) {
+    t.strictSame(agent.asks, [{ limit: 1 }, { limit: PAGE_ITEMS }, { after: (lists[i] as ListKey[])[999], limit: PAGE_ITEMS }])
+  }
+})
