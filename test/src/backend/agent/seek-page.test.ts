@@ -262,3 +262,165 @@ t.test('an agent that answers a cursor without before ends the seek, naming itse
   const warm = await seek(agents, query(150, 10), memory).then(() => undefined, (e: unknown) => e)
   t.equal((warm as CursorNotSpoken).agent, 1, 'the remembered pivot\'s ask too')
 })
+
+// How the probes are aimed. The page is right however they land (the tests above); these say
+// what a good aim saves: each agent is probed at its share of the ranks still to skip, and
+// the furthest probe that cannot pass the page becomes the pivot. The expected figures are
+// worked out by hand below from the lists' layout, not read back from the code.
+
+/** The asks that fetched after a pivot (the pivot checks), in the order they were sent. */
+const pivotChecks = (agent: Agent, size: number): SeekAsk[] => agent.asks.filter((ask) => ask.after !== undefined && ask.limit === GAP + size)
+
+t.test('lists that interleave one by one: one probe round, at each agent\'s share of the rank, lands within two items per agent of it', async (t) => {
+  for (const [count, each, pageNum, size] of [[2, 1000, 100, 10], [3, 700, 41, 37], [4, 500, 1, 1200 / 2], [2, 1000, 1001, 1], [1, 2000, 150, 10]] as const) {
+    const { all, lists } = dealt(Array.from({ length: count * each }, (_, i) => [i % count, 1] as const), count)
+    const { of, compare } = ordering(all)
+    const agents = lists.map((list) => agentOver(list, of))
+    const q = query(pageNum, size)
+    const rank = pageNum * size
+    const sought = await seek(agents, q)
+    t.strictSame(pageOf(sought, q, compare), all.slice(rank, rank + size))
+    // Agent j's item at offset o is item o × count + j of all: with every agent probed at
+    // o = floor((rank - count) / count), the first agent's probe has o × count + 1 <= rank
+    // items at or before it and the next agent's probe would pass that by a whole share.
+    const offset = Math.floor((rank - count) / count)
+    const pivot = all[offset * count] as ListKey
+    for (const agent of agents) {
+      t.strictSame(agent.asks, [{ limit: 1 }, { offset, limit: 1 }, { after: pivot, limit: GAP + size }], `${count} agents, rank ${rank}: three asks`)
+    }
+    t.equal(sought.skipped, offset * count + 1, 'skipped: the pivot\'s place + 1')
+    t.ok(sought.skipped > rank - 2 * count, 'within two items per agent of the rank')
+  }
+})
+
+t.test('two lists one after the other: each round moves the pivot to the furthest probe that cannot pass the page', async (t) => {
+  // Agent 0 holds items 0-999, agent 1 items 1000-1999; the page is at rank 1500.
+  // Round 1: 1,498 ranks to aim (1,500 less one per agent), half each: offset 749. Agent 0's
+  // probe (item 749) has at most 750 + 749 = 1,499 items at or before it: it fits; agent 1's
+  // (item 1749) would have agent 0's whole 1,000 before it: it does not. Pivot: item 749.
+  // Round 2: 750 left to skip, 748 to aim, shares 250 and 1,000 of 1,250: offsets 149 and 598;
+  // agent 0's probe, item 899, has at most 150 + 598 = 748 <= 750: pivot item 899.
+  const { all, lists } = dealt([[0, 1000], [1, 1000]], 2)
+  const { of, compare } = ordering(all)
+  const agents = lists.map((list) => agentOver(list, of))
+  const q = query(150, 10)
+  const sought = await seek(agents, q)
+  t.strictSame(pageOf(sought, q, compare), all.slice(1500, 1510))
+  const [first, second] = agents as [Agent, Agent]
+  t.strictSame(first.asks.slice(0, 5), [{ limit: 1 }, { offset: 749, limit: 1 }, { after: all[749], limit: GAP + 10 }, { after: all[749], offset: 149, limit: 1 }, { after: all[899], limit: GAP + 10 }])
+  t.strictSame(second.asks.slice(0, 5), [{ limit: 1 }, { offset: 749, limit: 1 }, { after: all[749], limit: GAP + 10 }, { after: all[749], offset: 598, limit: 1 }, { after: all[899], limit: GAP + 10 }])
+})
+
+t.test(`while the lists hold still, every pivot is further than the last and none passes the page (seed ${SEED})`, async (t) => {
+  await fc.assert(fc.asyncProperty(deals.chain(([agents, r]) => {
+    const { all, lists } = dealt(r, agents)
+    return fc.tuple(fc.constant({ all, lists }), pages(all.length))
+  }), async ([{ all, lists }, [pageNum, size]]) => {
+    const { of } = ordering(all)
+    const agents = lists.map((list) => agentOver(list, of))
+    const rank = pageNum * size
+    await seek(agents, query(pageNum, size))
+    const pivots = pivotChecks(agents[0] as Agent, size).map((ask) => of(ask.after as ListKey))
+    for (const agent of agents) deepStrictEqual(pivotChecks(agent, size).map((ask) => of(ask.after as ListKey)), pivots, 'every agent checks the same pivots')
+    pivots.forEach((place, n) => {
+      ok(place + 1 <= rank, `pivot ${n} (item ${place}) does not pass rank ${rank}`)
+      if (n > 0) ok(place > (pivots[n - 1] as number), `pivot ${n} is further than the last`)
+    })
+  }), { seed: SEED, numRuns: 80 })
+  t.pass('every run held')
+})
+
+t.test('a page the probes do not close in on is fetched a page at a time, each ask after the last item got, up to exactly what is wanted', async (t) => {
+  // Agent 0's 3,000 items all come before agent 1's 30,000: aimed by share, agent 0 is probed
+  // a tenth of the way each round, so eight rounds leave more than a page of ranks to fetch.
+  const { all, lists } = dealt([[0, 3000], [1, 30000]], 2)
+  const { of, compare } = ordering(all)
+  const agents = lists.map((list) => agentOver(list, of))
+  const q = query(250, 10)
+  const sought = await seek(agents, q)
+  t.strictSame(pageOf(sought, q, compare), all.slice(2500, 2510))
+  const wanted = 2500 - sought.skipped + 10
+  t.ok(wanted > PAGE_ITEMS, `more than a page is left to fetch: ${wanted}`)
+  for (const [i, agent] of agents.entries()) {
+    const list = lists[i] as ListKey[]
+    const checks = pivotChecks(agent, 10)
+    const pivot = checks[checks.length - 1]?.after as ListKey
+    const fetch = agent.asks.slice(agent.asks.lastIndexOf(checks[checks.length - 1] as SeekAsk) + 1)
+    // What the rule says the fetch is: from the pivot, a page at a time, each after the last item it got.
+    const expected: SeekAsk[] = []
+    let got = 0
+    let after = pivot
+    const start = list.filter((key) => of(key) <= of(pivot)).length
+    for (;;) {
+      const limit = Math.min(wanted - got, PAGE_ITEMS)
+      expected.push({ after, limit })
+      const items = list.slice(start + got, start + got + limit)
+      got += items.length
+      if (items.length < PAGE_ITEMS || got >= wanted) break
+      after = items[items.length - 1] as ListKey
+    }
+    t.strictSame(fetch, expected, `agent ${i}: ${expected.length} asks`)
+    t.equal(sought.parts[i]?.ok === true && sought.parts[i].value.items.length, got, `agent ${i}: every item got is in its part`)
+  }
+})
+
+t.test('items added before the pivot while it is checked push it past the page: the seek starts again from the top and finds the page as the lists are now', async (t) => {
+  // Agent 0 holds items 800-1799, agent 1 items 1800-2799; right after agent 0's probe
+  // (item 1549, the pivot: 750 + 749 <= 1500), items 0-799 join agent 0, so the check says
+  // 1,550 items are at or before the pivot, past the page at rank 1500.
+  const all = globalList(2800)
+  const { of, compare } = ordering(all)
+  const agents = [all.slice(800, 1800), all.slice(1800)].map((list) => agentOver(list, of))
+  const first = agents[0] as Agent
+  const answer = first.answer
+  first.answer = (ask) => {
+    if (first.asks.length === 2) first.list = all.slice(0, 1800)
+    return answer(ask)
+  }
+  const q = query(150, 10)
+  const sought = await seek(agents, q)
+  t.strictSame(pivotChecks(first, 10)[0], { after: all[1549], limit: GAP + 10 }, 'the first pivot was item 1549')
+  t.strictSame(first.asks[3], { offset: Math.floor(1498 * 1800 / 2800), limit: 1 }, 'then a probe from the top, by the shares as they are now')
+  t.ok(sought.skipped <= 1500)
+  t.strictSame(pageOf(sought, q, compare), all.slice(1500, 1510))
+})
+
+t.test('a probe later than the smallest becomes the pivot when what may precede it still fits the rank exactly', async (t) => {
+  // Agent 2 holds items 0-10, agent 0 items 11-1010, agent 1 items 1011-2010; rank 1500.
+  // 1,497 ranks to aim over 2,011 items: offsets 744, 744 and 8 (items 755, 1755 and 8).
+  // At or before item 755 there are at most 745 of agent 0's, 744 of agent 1's (its probe is
+  // later) and all 11 of agent 2's: 1,500, exactly the rank, so it fits; item 1755 would have
+  // all 1,000 of agent 0's before it and does not. Item 755 is further than item 8: the pivot.
+  const all = globalList(2011)
+  const { of, compare } = ordering(all)
+  const agents = [all.slice(11, 1011), all.slice(1011), all.slice(0, 11)].map((list) => agentOver(list, of))
+  const q = query(150, 10)
+  const sought = await seek(agents, q)
+  t.strictSame(pageOf(sought, q, compare), all.slice(1500, 1510))
+  t.strictSame(agents.map((agent) => agent.asks[1]), [{ offset: 744, limit: 1 }, { offset: 744, limit: 1 }, { offset: 8, limit: 1 }])
+  for (const agent of agents) t.strictSame(agent.asks[2], { after: all[755], limit: GAP + 10 }, 'the pivot is item 755')
+})
+
+t.test('with fewer ranks left than agents, nothing is probed: the rest is fetched outright', async (t) => {
+  // 70 agents of two items each, the page at rank 66: 66 ranks to skip is past the final gap
+  // of 64, but no probe could be aimed (one probe per agent already exceeds them).
+  const all = globalList(140)
+  const { of, compare } = ordering(all)
+  const agents = Array.from({ length: 70 }, (_, i) => agentOver([all[i] as ListKey, all[70 + i] as ListKey], of))
+  const q = query(66, 1)
+  t.strictSame(pageOf(await seek(agents, q), q, compare), all.slice(66, 67))
+  for (const agent of agents) t.strictSame(agent.asks, [{ limit: 1 }, { limit: 67 }])
+})
+
+t.test('a fetch that ends on a page boundary asks no more once it has what is wanted', async (t) => {
+  // Two agents of 2,500 items each, a (non-seekable) first page of 2,000: each agent is asked
+  // for the top, then exactly two full pages.
+  const { all, lists } = dealt([[0, 2500], [1, 2500]], 2)
+  const { of, compare } = ordering(all)
+  const agents = lists.map((list) => agentOver(list, of))
+  const q = query(0, 2000)
+  t.strictSame(pageOf(await seek(agents, q), q, compare), all.slice(0, 2000))
+  for (const [i, agent] of agents.entries()) {
+    t.strictSame(agent.asks, [{ limit: 1 }, { limit: PAGE_ITEMS }, { after: (lists[i] as ListKey[])[999], limit: PAGE_ITEMS }])
+  }
+})
