@@ -123,27 +123,19 @@ t.test('an info answer is valid until the first ns time alone could change it: t
   const oldest = 900n * NS_PER_SECOND
   // Retention drops the oldest snapshot once it is more than reserve_duration old: 1 ns past oldest + duration.
   const expiry = oldest + 300n * NS_PER_SECOND + 1n
-  t.equal(infoValidUntil(cdpRow({ state: 'on', oldest_snapshot: null, next_snapshot: now + 5n, reserve_duration: 300n }), now), now + 1n,
-    'no snapshot: retention folds at every call, so only now itself')
-  t.equal(infoValidUntil(cdpRow({ state: 'off', oldest_snapshot: oldest, next_snapshot: null, reserve_duration: 300n }), now), expiry,
-    'off: only the expiry of the oldest snapshot')
-  t.equal(infoValidUntil(cdpRow({ state: 'off', oldest_snapshot: oldest, next_snapshot: now + 5n, reserve_duration: 300n }), now), expiry,
-    'off: a tick left in the row is not due')
-  t.equal(infoValidUntil(cdpRow({ state: 'on', oldest_snapshot: oldest, next_snapshot: now + 5n, reserve_duration: 300n }), now), now + 5n,
-    'on: the next tick, when it comes first')
-  t.equal(infoValidUntil(cdpRow({ state: 'on', oldest_snapshot: oldest, next_snapshot: expiry, reserve_duration: 300n }), now), expiry,
-    'on: a tick at the expiry itself')
-  t.equal(infoValidUntil(cdpRow({ state: 'on', oldest_snapshot: oldest, next_snapshot: expiry + 1n, reserve_duration: 300n }), now), expiry,
-    'on: the expiry, when it comes first')
-  t.equal(infoValidUntil(cdpRow({ state: 'on', oldest_snapshot: oldest, next_snapshot: null, reserve_duration: 300n }), now), expiry,
-    'on with no tick due (past the last ns of the clock): the expiry')
-  t.equal(infoValidUntil(cdpRow({ state: 'off', oldest_snapshot: oldest, next_snapshot: null, reserve_duration: 100n }), now), now + 1n,
-    'an expiry already passed (a view holding the snapshot): only now itself')
-  t.equal(infoValidUntil(cdpRow({ state: 'off', oldest_snapshot: oldest, next_snapshot: null, reserve_duration: 100n }), oldest + 100n * NS_PER_SECOND + 1n),
-    oldest + 100n * NS_PER_SECOND + 2n, 'an expiry at now itself: the ns after it')
-  t.equal(infoValidUntil(cdpRow({ state: 'off', oldest_snapshot: oldest, next_snapshot: null, reserve_duration: 100n }), oldest + 100n * NS_PER_SECOND),
-    oldest + 100n * NS_PER_SECOND + 1n, 'an expiry one ns after now')
   const huge = (1n << 64n) - 1n
-  t.equal(infoValidUntil(cdpRow({ state: 'off', oldest_snapshot: oldest, next_snapshot: null, reserve_duration: BigInt.asIntN(64, huge) }), now),
-    oldest + huge * NS_PER_SECOND + 1n, 'a uint64 duration read from its stored bit pattern')
+  const cases: Array<[string, Parameters<typeof cdpRow>[0], bigint, bigint]> = [
+    ['no snapshot: retention folds at every call, so only now itself', { state: 'on', oldest_snapshot: null, next_snapshot: now + 5n, reserve_duration: 300n }, now, now + 1n],
+    ['off: only the expiry of the oldest snapshot', { state: 'off', oldest_snapshot: oldest, next_snapshot: null, reserve_duration: 300n }, now, expiry],
+    ['off: a tick left in the row is not due', { state: 'off', oldest_snapshot: oldest, next_snapshot: now + 5n, reserve_duration: 300n }, now, expiry],
+    ['on: the next tick, when it comes first', { state: 'on', oldest_snapshot: oldest, next_snapshot: now + 5n, reserve_duration: 300n }, now, now + 5n],
+    ['on: a tick at the expiry itself', { state: 'on', oldest_snapshot: oldest, next_snapshot: expiry, reserve_duration: 300n }, now, expiry],
+    ['on: the expiry, when it comes first', { state: 'on', oldest_snapshot: oldest, next_snapshot: expiry + 1n, reserve_duration: 300n }, now, expiry],
+    ['on with no tick due (past the last ns of the clock): the expiry', { state: 'on', oldest_snapshot: oldest, next_snapshot: null, reserve_duration: 300n }, now, expiry],
+    ['an expiry already passed (a view holding the snapshot): only now itself', { state: 'off', oldest_snapshot: oldest, next_snapshot: null, reserve_duration: 100n }, now, now + 1n],
+    ['an expiry at now itself: the ns after it', { state: 'off', oldest_snapshot: oldest, next_snapshot: null, reserve_duration: 100n }, oldest + 100n * NS_PER_SECOND + 1n, oldest + 100n * NS_PER_SECOND + 2n],
+    ['an expiry one ns after now', { state: 'off', oldest_snapshot: oldest, next_snapshot: null, reserve_duration: 100n }, oldest + 100n * NS_PER_SECOND, oldest + 100n * NS_PER_SECOND + 1n],
+    ['a uint64 duration read from its stored bit pattern', { state: 'off', oldest_snapshot: oldest, next_snapshot: null, reserve_duration: BigInt.asIntN(64, huge) }, now, oldest + huge * NS_PER_SECOND + 1n]
+  ]
+  for (const [what, row, at, until] of cases) t.equal(infoValidUntil(cdpRow(row), at), until, what)
 })

@@ -293,19 +293,25 @@ async function firstSnapshot (sim: Simulator): Promise<{ name: string, time: big
   return snap
 }
 
-/**
- * reserve_duration 30 s and a view holding a point a second into the first segment, which is
- * written twice and closed 20 s in; answers the simulator, the view's point and the ns
- * CDP went off.
- */
-async function viewHoldsClosedSegment (t: Test): Promise<{ sim: Simulator, point: bigint, off: bigint }> {
-  const sim = openDemo(t, { snapshotIntervalSeconds: 3600 })
+/** reserve_duration 30 s, snapshots every `interval` s, and a view on the first write, a second after the enable. */
+async function viewOnFirstWrite (t: Test, interval: number): Promise<{ sim: Simulator, base: { name: string, time: bigint }, point: bigint }> {
+  const sim = openDemo(t, { snapshotIntervalSeconds: interval })
   await sim.edit(policy(TIB, 30n), [VOLUME])
   await sim.enable([VOLUME])
   const base = await firstSnapshot(sim)
   forward(sim, S)
   const point = writeBlock(sim, DEMO.cdp1, 0, 1)
   await sim.viewOn(VOLUME, { snapshot_name: base.name, timestamp: point })
+  return { sim, base, point }
+}
+
+/**
+ * reserve_duration 30 s and a view holding a point a second into the first segment, which is
+ * written twice and closed 20 s in; answers the simulator, the view's point and the ns
+ * CDP went off.
+ */
+async function viewHoldsClosedSegment (t: Test): Promise<{ sim: Simulator, point: bigint, off: bigint }> {
+  const { sim, point } = await viewOnFirstWrite(t, 3600)
   forward(sim, S)
   writeBlock(sim, DEMO.cdp1, 0, 2)
   const off = forward(sim, 18n * S)
@@ -328,13 +334,7 @@ t.test('a view\'s point keeps a closed segment whose snapshots retention dropped
 })
 
 t.test('a view\'s point keeps the active segment\'s start before its oldest snapshot left: from the cut to that snapshot is no_base_snapshot', async (t) => {
-  const sim = openDemo(t, { snapshotIntervalSeconds: 10 })
-  await sim.edit(policy(TIB, 30n), [VOLUME])
-  await sim.enable([VOLUME])
-  const base = await firstSnapshot(sim)
-  forward(sim, S)
-  const point = writeBlock(sim, DEMO.cdp1, 0, 1)
-  await sim.viewOn(VOLUME, { snapshot_name: base.name, timestamp: point })
+  const { sim, base, point } = await viewOnFirstWrite(t, 10)
   const now = forward(sim, 44n * S)
   // Snapshots every 10 s from the enable: the oldest at or after the cut (now - 30 s) is 20 s in.
   const oldest = base.time + 20n * S
