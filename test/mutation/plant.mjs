@@ -12,6 +12,13 @@ if (list === undefined) {
   process.exit(2)
 }
 const source = readFileSync(file, 'utf8')
+// Stopped from outside (a timeout, ^C) while a mutant is in FILE: FILE is restored first.
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+  process.on(signal, () => {
+    writeFileSync(file, source)
+    process.exit(130)
+  })
+}
 for (const [label, text, replacement] of JSON.parse(readFileSync(list, 'utf8'))) {
   const found = source.split(text).length - 1
   if (found !== 1) {
