@@ -7,6 +7,7 @@ import { NS_PER_SECOND, type Ns, type ProtectionSurvey } from '../src/backend/po
 import { pressureFacts } from '../src/protection-pressure.js'
 import type { GapReason, WindowFacts } from '../src/schemas/window.js'
 import { type CdpRow, fromStored, requireCdp } from './cdp.js'
+import type { RecoverableRange } from './control.js'
 import { type FaultSpan, faultSpansOf } from './disk-faults.js'
 import { cleanedSpans, lastTrim, offSpans } from './events.js'
 import { rangesOf, segmentSpans, type SegmentSpan } from './point-in-time.js'
@@ -28,7 +29,7 @@ export function protectionWindow (sql: Sql, cdp: CdpRow, now: Ns): WindowFacts {
   const oldest = ranges.reduce<Ns | null>((min, r) => min === null || r.from < min ? r.from : min, null)
   return {
     ranges,
-    gaps: explained(sql, cdp, segments, faults, since, now),
+    gaps: withoutRanges(explained(sql, cdp, segments, faults, since, now), ranges),
     configured_seconds: fromStored(cdp.reserve_duration),
     actual_seconds: oldest === null ? 0n : seconds(now - oldest),
     recoverable_seconds: seconds(ranges.reduce((sum, r) => sum + r.to - r.from, 0n)),
@@ -53,11 +54,7 @@ export function protectionSurvey (sql: Sql, now: Ns, limit: number, served?: Rea
   return { volumes, omitted: Number(total) - volumes.length, unanswered: 0 }
 }
 
-/**
- * Every stretch of [since, now] that no range covers, each with its reason, in time order.
- * None overlaps a range: segments share one disk and host (offline or failed, all are), a
- * segment's own gaps lie outside its ranges, and segments meet at most in one ns.
- */
+/** Every stretch of [since, now] that no range can cover, each with its reason. */
 function explained (sql: Sql, cdp: CdpRow, segments: SegmentSpan[], faults: Map<bigint, FaultSpan[]>, since: Ns, now: Ns): Gap[] {
   const gaps: Gap[] = []
   const add = (from: Ns, to: Ns, reason: GapReason): void => {
@@ -89,7 +86,6 @@ function explained (sql: Sql, cdp: CdpRow, segments: SegmentSpan[], faults: Map<
     stretch(cut > from ? cut : from, to, 'disabled')
   }
   // A stretch outside every segment: cleaned where a clean removed its segment, `otherwise` elsewhere.
-  // An empty one (a hole between segments that meet) reads nothing.
   const stretch = (from: Ns, to: Ns, otherwise: GapReason): void => {
     if (from > to) return
     let at = from
@@ -104,10 +100,6 @@ function explained (sql: Sql, cdp: CdpRow, segments: SegmentSpan[], faults: Map<
   segments.forEach((s, i) => {
     hole(cursor, s.start - 1n, i === 0)
     const end = s.end ?? now
-    cursor = end + 1n
-    // A segment closed in the ns it opened (a write or an enable that filled it at once) has no
-    // snapshot and no time of its own: the segment opened next, in that same ns, covers it.
-    if (end === s.start && s.first === null) return
     if (!s.online) add(s.start, end, 'host_offline')
     else if (s.diskFailed) add(s.start, end, 'disk_failed')
     else if (s.first === null) add(s.start, end, 'no_base_snapshot')
@@ -119,7 +111,28 @@ function explained (sql: Sql, cdp: CdpRow, segments: SegmentSpan[], faults: Map<
         add(fault.from > s.first ? fault.from : s.first, to < end ? to : end, fault.state === 'failed' ? 'disk_failed' : 'disk_full')
       }
     }
+    cursor = end + 1n
   })
   hole(cursor, now, segments.length === 0)
   return gaps
+}
+
+/**
+ * The gaps with every recoverable time taken out (segments that roll over share their
+ * boundary ns). Both lists are in time order, so one sweep does it.
+ */
+function withoutRanges (gaps: Gap[], ranges: RecoverableRange[]): Gap[] {
+  const kept: Gap[] = []
+  let first = 0
+  for (const gap of gaps) {
+    while (first < ranges.length && (ranges[first] as RecoverableRange).to < gap.from) first++
+    let from = gap.from
+    for (let k = first; k < ranges.length && (ranges[k] as RecoverableRange).from <= gap.to; k++) {
+      const range = ranges[k] as RecoverableRange
+      if (range.from > from) kept.push({ ...gap, from, to: range.from - 1n })
+      if (range.to >= from) from = range.to + 1n
+    }
+    if (from <= gap.to) kept.push({ ...gap, from })
+  }
+  return kept
 }

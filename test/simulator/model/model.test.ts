@@ -358,6 +358,8 @@ class Run {
 
 const seed = Number(process.env.MODEL_SEED ?? Math.floor(Math.random() * 2 ** 31))
 const numRuns = Number(process.env.MODEL_RUNS ?? 25)
+// Printed before the histories run: a run that times out still names the seed to replay.
+t.comment(`MODEL_SEED=${seed} replays this run`)
 
 /** Further batches of histories (seeds seed+1, seed+2, …) while a kind of command is still missing. */
 const MAX_BATCHES = 4
