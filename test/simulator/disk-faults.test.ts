@@ -215,6 +215,15 @@ t.test('a fault healed without the clock moving still lasts its one ns: the heal
   ], 'each fault cuts out exactly its own ns')
 })
 
+t.test('a fault\'s start is no change of the volume: a write at the same clock reading takes the ns the fault began, inside it', async (t) => {
+  const { sim, written } = await cdp1Written(t)
+  sim.setDiskState(DEMO.host1, FAULTY, 'full')
+  const [full] = await diskEvents(sim, 'disk_full')
+  t.equal(full, written + 1n)
+  t.equal(writeBlock(sim, DEMO.cdp1, 0, 2), full, 'the ns after the last write, which is the fault\'s first')
+  t.notOk(recoverableAt(sim, DEMO.cdp1, full as bigint), 'a time the full disk did not record')
+})
+
 t.test('a fault begins after the newest change of every volume on its disk', async (t) => {
   const sim = openDemo(t)
   await sim.enable([ref(DEMO.cdp1), ref(DEMO.vol1)])
