@@ -408,3 +408,47 @@ t.test('calls to one agent reuse its keep-alive connections', async (t) => {
   // (undici may open a second one while the first is being handed back.)
   t.ok(agent.sockets.length <= 2, `health and ten calls one after another: ${agent.sockets.length} connections`)
 })
+
+t.test('closing the backend ends every connection it holds to the agents', async (t) => {
+  const agent = await socketAgent(t)
+  const b = backend(t, wholeCluster(agent.url))
+  await b.ready()
+  t.strictSame(await b.info(VOLUME), INFO)
+  t.ok(agent.sockets.length > 0, 'connections were open')
+  await b.close()
+  // close() resolves once the client's sockets are closed, so their FIN is in: a turn of the loop delivers it.
+  await new Promise((resolve) => setTimeout(resolve, 20))
+  t.strictSame(agent.sockets.map((socket) => socket.destroyed), agent.sockets.map(() => true), 'every connection ended, none left for the keep-alive to time out')
+})
+
+t.test('a call answered at its first attempt draws no backoff; each retry draws one', async (t) => {
+  const random = Math.random
+  let draws = 0
+  Math.random = () => { draws++; return 0 }
+  t.teardown(() => { Math.random = random })
+  let infos = 0
+  // The second and third info calls get a 503 page (retryable); every other call is answered.
+  const agent = await startAgent(t, ({ op }) => op !== '/info' ? ok({ protocol: 1 }) : [2, 3].includes(++infos) ? { status: 503, body: 'busy' } : ok(INFO))
+  const b = backend(t, wholeCluster(agent.url), { retries: 2 })
+  await b.ready()
+  t.strictSame(await b.info(VOLUME), INFO)
+  t.equal(draws, 0, 'answered at once: no wait drawn')
+  t.strictSame(await b.info(VOLUME), INFO)
+  t.equal(infos, 4)
+  t.equal(draws, 2, 'two retries, a wait drawn before each')
+})
+
+t.test('an answer with two Content-Type headers is read as plain JSON', async (t) => {
+  const server: Server = createServer((req, res) => {
+    req.resume()
+    req.on('end', () => {
+      res.setHeader('content-type', ['application/json', 'application/json; charset=utf-8'])
+      res.end(ok(req.url?.endsWith('/health') === true ? { protocol: 1 } : INFO).body)
+    })
+  })
+  server.listen(0, '127.0.0.1')
+  await once(server, 'listening')
+  t.teardown(() => { server.closeAllConnections(); server.close() })
+  const b = backend(t, wholeCluster(`http://127.0.0.1:${(server.address() as AddressInfo).port}`), { retries: 0 })
+  t.strictSame(await b.info(VOLUME), INFO)
+})
