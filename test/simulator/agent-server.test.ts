@@ -3,6 +3,7 @@
 // catalogue's scode and HTTP status, and the control API on the same app.
 import t, { type Test } from 'tap'
 import { buildAgentServer } from '../../simulator/agent-server.js'
+import { FaultRules } from '../../simulator/faults.js'
 import { AGENT_PREFIX, UINT64_STRINGS_MEDIA, operations } from '../../src/backend/agent/protocol.js'
 import { decodeStrings } from '../../src/schemas/wire.js'
 import { SECOND, call } from '../helpers/app.js'
@@ -332,4 +333,26 @@ t.test('closing the agent server closes its simulator', async (t) => {
   const { app, sim } = await openAgent(t)
   await app.close()
   await t.rejects(async () => await sim.list({ cluster_uuid: DEMO.cluster, page_num: 0, page_size: 0 }))
+})
+
+t.test('the harness and block calls of /sim/v1 are on the agent too: a fault rule added there fails the agent\'s operation, reset clears it; NBD exports are named when served', async (t) => {
+  const faults = new FaultRules()
+  const sim = openDemo(t, { clock: { mode: 'manual', start: START } })
+  const nbd = { exportName: (uuid: string, kind: 'volume' | 'view') => kind === 'volume' ? `vol-${uuid}` : undefined, uri: (name: string) => `nbd://127.0.0.1:10809/${name}` }
+  const app = await buildAgentServer({ simulator: sim, faults, nbd })
+  t.teardown(() => app.close())
+  await call(app, 'POST', '/sim/v1/faults', { operation: 'info', probability: 1, scode: 5002 })
+  t.equal(faults.list().length, 1, 'the rule is in the fault rules the agent was given')
+  const failed = await call(app, 'POST', `${AGENT_PREFIX}/info`, { volume: ref(DEMO.cdp1) })
+  t.equal(failed.body.scode, 5002, 'the agent\'s info fails by the rule')
+  sim.advance(SECOND)
+  t.strictSame((await call(app, 'POST', '/sim/v1/reset')).body.data, { now: START }, 'reset')
+  t.strictSame((await call(app, 'GET', '/sim/v1/faults')).body.data.rules, [], 'and its fault rules are cleared')
+  const facts = await call(app, 'GET', `/sim/v1/volumes/${DEMO.cdp1}`)
+  t.equal(facts.body.data.nbd_uri, `nbd://127.0.0.1:10809/vol-${DEMO.cdp1}`)
+  const plain = await openAgent(t)
+  t.equal((await call(plain.app, 'GET', `/sim/v1/volumes/${DEMO.cdp1}`)).body.data.nbd_uri, null, 'no NBD served: none named')
+  const rule = await call(plain.app, 'POST', '/sim/v1/faults', { operation: 'info', probability: 1, scode: 5002 })
+  t.equal(rule.status, 200, 'an agent given no fault rules has its own')
+  t.equal((await plain.post('/info', { volume: ref(DEMO.cdp1) })).body.scode, 5002)
 })
