@@ -3,6 +3,7 @@
 // catalogue's scode and HTTP status, and the control API on the same app.
 import t, { type Test } from 'tap'
 import { buildAgentServer } from '../../simulator/agent-server.js'
+import { FaultRules } from '../../simulator/faults.js'
 import { AGENT_PREFIX, UINT64_STRINGS_MEDIA, operations } from '../../src/backend/agent/protocol.js'
 import { decodeStrings } from '../../src/schemas/wire.js'
 import { SECOND, call } from '../helpers/app.js'
@@ -244,4 +245,114 @@ t.test('edit below the minimums gets the same scodes over the agent protocol', a
   const small = await post('/edit', { policy: { cdp_priority: 'mid', reserve_capacity: 0, reserve_duration: 60 }, volumes: [ref(DEMO.cdp1)] })
   const short = await post('/edit', { policy: { cdp_priority: 'mid', reserve_capacity: 4096, reserve_duration: 0 }, volumes: [ref(DEMO.cdp1)] })
   t.strictSame([small.body.data.results[0].scode, short.body.data.results[0].scode], [1030, 1031])
+})
+
+/** A simulator answer as it reads after a trip through JSON: what the agent's answer is compared with. */
+const asJson = (value: unknown): unknown => parseExact(printExact(value))
+
+t.test('window, events and changes answer the simulator\'s own, their queries passed through', async (t) => {
+  const { post, sim } = await openAgent(t)
+  await post('/enable', { volumes: [ref(DEMO.cdp1)] })
+  const first = writeBlock(sim, DEMO.cdp1, 0, 1)
+  sim.advance(SECOND)
+  sim.setHostOnline(DEMO.host1, false)
+  sim.setHostOnline(DEMO.host1, true)
+  sim.advance(SECOND)
+  writeBlock(sim, DEMO.cdp1, 2, 2)
+  const last = writeBlock(sim, DEMO.cdp1, 5, 3)
+  t.strictSame((await post('/window', { volume: ref(DEMO.cdp1) })).body, ok(asJson(await sim.window(ref(DEMO.cdp1)))))
+  const all = await sim.events(ref(DEMO.cdp1), { page_num: 0, page_size: 0 })
+  const since = { since: first, page_num: 0, page_size: 1 }
+  const some = await sim.events(ref(DEMO.cdp1), since)
+  t.not(some.events.length, all.events.length, 'since and page_size leave some out')
+  t.strictSame((await post('/events', { volume: ref(DEMO.cdp1), ...since })).body, ok(asJson(some)))
+  const query = { from: first, to: last, start: 4096n, limit: 1 }
+  const changes = await sim.changes(ref(DEMO.cdp1), query)
+  t.match(changes, { extents: [{ offset: 2n * 4096n }] }, 'start and limit leave the first and the last extent out')
+  t.strictSame((await post('/changes', { volume: ref(DEMO.cdp1), ...query })).body, ok(asJson(changes)))
+})
+
+t.test('protection answers the first `limit` volumes and counts every CDP volume', async (t) => {
+  const { post, sim } = await openAgent(t)
+  await post('/enable', { volumes: [ref(DEMO.cdp1), ref(DEMO.vol1), ref(DEMO.kenVolume)] })
+  const res = await post('/protection', { limit: 1 })
+  t.equal(res.body.data.total_count, 3, 'three volumes have CDP')
+  t.strictSame(res.body.data.volumes, asJson((await sim.protection(1)).volumes))
+  t.equal(res.body.data.volumes.length, 1)
+})
+
+t.test('group calls: a VM\'s members, then view on, view off and revert of them, each result with its snapshot and host', async (t) => {
+  const { post, sim } = await openAgent(t)
+  await post('/enable', { volumes: [ref(DEMO.kenVolume)] })
+  const members = await post('/group/members', { cluster_uuid: DEMO.cluster, vm_uuid: DEMO.kenVm })
+  t.strictSame(members.body, ok({ volumes: asJson(await sim.groupMembers({ cluster_uuid: DEMO.cluster, vm_uuid: DEMO.kenVm })) }))
+  t.strictSame(members.body.data.volumes.map((v: { volume_uuid: string }) => v.volume_uuid), [DEMO.kenVolume])
+  writeBlock(sim, DEMO.kenVolume, 0, 1)
+  sim.advance(SECOND)
+  const point = writeBlock(sim, DEMO.kenVolume, 1, 2)
+  sim.advance(SECOND)
+  writeBlock(sim, DEMO.kenVolume, 0, 3)
+  const ken = demoIdentity('ken-vm-1-volume1-0')
+  const on = await post('/group/view/on', { volumes: [ref(DEMO.kenVolume)], timestamp: point })
+  t.strictSame(on.body, ok({ time: sim.clock().now, results: [{ scode: 0, desc: '', volume: ken, snapshot_name: 'CDP-auto-1630057893', host_uuid: DEMO.host1 }] }))
+  t.strictSame(sim.viewImage(DEMO.kenVolume), sim.image(DEMO.kenVolume, point), 'the view is the image at that ns')
+  const off = await post('/group/view/off', { volumes: [ref(DEMO.kenVolume)] })
+  t.match(off.body.data.results, [{ scode: 0, desc: '', volume: ken, snapshot_name: '', host_uuid: '' }])
+  const busy = await post('/group/revert', { volumes: [ref(DEMO.kenVolume)], timestamp: point })
+  t.match(busy.body.data.results, [{ scode: 4005, volume: ken }], 'its VM runs: VOLUME_IN_USE')
+  t.not(busy.body.data.results[0].desc, '', 'the failure says why')
+  sim.setVmRunning(DEMO.kenVm, false)
+  const reverted = await post('/group/revert', { volumes: [ref(DEMO.kenVolume)], timestamp: point })
+  t.match(reverted.body.data, { time: sim.clock().now, results: [{ scode: 0, desc: '', volume: ken, snapshot_name: 'CDP-auto-1630057893' }] })
+  t.equal(sim.image(DEMO.kenVolume).digest, sim.image(DEMO.kenVolume, point).digest, 'the volume is as it was then')
+})
+
+t.test('list after a cursor answers the items after it (offset counting from there) and how many are at or before it', async (t) => {
+  const { post } = await openAgent(t)
+  await post('/enable', { volumes: [ref(DEMO.cdp1), ref(DEMO.vol1), ref(DEMO.kenVolume), ref(DEMO.linVolume)] })
+  const all = (await post('/list', { cluster_uuid: DEMO.cluster, limit: 0 })).body.data.items as Array<{ volume_name: string, volume_uuid: string }>
+  const after = { volume_name: all[1]!.volume_name, volume_uuid: all[1]!.volume_uuid }
+  const rest = await post('/list', { cluster_uuid: DEMO.cluster, limit: 0, after })
+  t.strictSame(rest.body.data.items, all.slice(2))
+  t.equal(rest.body.data.before, 2)
+  const one = await post('/list', { cluster_uuid: DEMO.cluster, limit: 1, offset: 1, after })
+  t.strictSame([one.body.data.items, one.body.data.before], [all.slice(3, 4), 2])
+  t.notOk('before' in (await post('/list', { cluster_uuid: DEMO.cluster, limit: 0 })).body.data, 'no cursor, no before')
+})
+
+t.test('the cluster of a list answer is the simulator\'s, whatever the case of the uuid asked', async (t) => {
+  const { post } = await openAgent(t)
+  await post('/enable', { volumes: [ref(DEMO.cdp1)] })
+  const upper = DEMO.cluster.toUpperCase()
+  t.strictSame((await post('/list', { cluster_uuid: upper, limit: 0 })).body.data.cluster, { uuid: DEMO.cluster, name: 'cluster_name_236', mode: '' })
+  const none = await post('/list', { cluster_uuid: upper, tenant: DEMO.lin, namespaces: [DEMO.namespace], limit: 0 })
+  t.strictSame(none.body.data, { cluster: { uuid: DEMO.cluster, name: 'cluster_name_236', mode: '' }, ranges: [], items: [] }, 'also when no range is left')
+})
+
+t.test('closing the agent server closes its simulator', async (t) => {
+  const { app, sim } = await openAgent(t)
+  await app.close()
+  await t.rejects(async () => await sim.list({ cluster_uuid: DEMO.cluster, page_num: 0, page_size: 0 }))
+})
+
+t.test('the harness and block calls of /sim/v1 are on the agent too: a fault rule added there fails the agent\'s operation, reset clears it; NBD exports are named when served', async (t) => {
+  const faults = new FaultRules()
+  const sim = openDemo(t, { clock: { mode: 'manual', start: START } })
+  const nbd = { exportName: (uuid: string, kind: 'volume' | 'view') => kind === 'volume' ? `vol-${uuid}` : undefined, uri: (name: string) => `nbd://127.0.0.1:10809/${name}` }
+  const app = await buildAgentServer({ simulator: sim, faults, nbd })
+  t.teardown(() => app.close())
+  await call(app, 'POST', '/sim/v1/faults', { operation: 'info', probability: 1, scode: 5002 })
+  t.equal(faults.list().length, 1, 'the rule is in the fault rules the agent was given')
+  const failed = await call(app, 'POST', `${AGENT_PREFIX}/info`, { volume: ref(DEMO.cdp1) })
+  t.equal(failed.body.scode, 5002, 'the agent\'s info fails by the rule')
+  sim.advance(SECOND)
+  t.strictSame((await call(app, 'POST', '/sim/v1/reset')).body.data, { now: START }, 'reset')
+  t.strictSame((await call(app, 'GET', '/sim/v1/faults')).body.data.rules, [], 'and its fault rules are cleared')
+  const facts = await call(app, 'GET', `/sim/v1/volumes/${DEMO.cdp1}`)
+  t.equal(facts.body.data.nbd_uri, `nbd://127.0.0.1:10809/vol-${DEMO.cdp1}`)
+  const plain = await openAgent(t)
+  t.equal((await call(plain.app, 'GET', `/sim/v1/volumes/${DEMO.cdp1}`)).body.data.nbd_uri, null, 'no NBD served: none named')
+  const rule = await call(plain.app, 'POST', '/sim/v1/faults', { operation: 'info', probability: 1, scode: 5002 })
+  t.equal(rule.status, 200, 'an agent given no fault rules has its own')
+  t.equal((await plain.post('/info', { volume: ref(DEMO.cdp1) })).body.scode, 5002)
 })

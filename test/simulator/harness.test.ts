@@ -1,7 +1,7 @@
 // The harness calls of /sim/v1 on the API built as `npm start` builds it over the simulator:
 // reset really restores, save → change → load restores exactly, a junk file changes
 // nothing, snapshots on demand (at most one a second), and fault rules on the API itself.
-import { copyFileSync, writeFileSync } from 'node:fs'
+import { copyFileSync, readdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import t, { type Test } from 'tap'
 import type { FastifyInstance } from 'fastify'
@@ -208,4 +208,59 @@ t.test('the harness calls take global tokens only, as the control API does', asy
     t.equal((parseExact(res.body) as { scode: number }).scode, Scode.ENDPOINT_FORBIDDEN.scode)
   }
   t.equal((await as('global-token-0123456789', `${SIM}/reset`)).statusCode, 200, 'a global token resets')
+})
+
+t.test('a reset body is an object with an optional topology, or nothing: null and {} reset to the topology held; anything else is a 400 and changes nothing', async (t) => {
+  const app = await openApi(t)
+  const later = async () => await call(app, 'POST', `${SIM}/clock/advance`, { seconds: 5 })
+  for (const body of ['null', '{}']) {
+    await later()
+    const res = await call(app, 'POST', `${SIM}/reset`, body)
+    t.strictSame([res.status, res.body.data], [200, { now: START }], `body ${body}: reset`)
+  }
+  for (const body of ['[]', `[${printExact({ topology })}]`, '5', '"topology"', 'true']) {
+    await later()
+    const res = await call(app, 'POST', `${SIM}/reset`, body)
+    t.strictSame([res.status, res.body.scode, res.body.desc], [400, Scode.INVALID_PARAMETER.scode, 'body must be an object: {"topology": {…}} or nothing'], `body ${body}: refused`)
+  }
+  t.strictSame((await call(app, 'GET', `${SIM}/clock`)).body.data.now, START + 25n * SECOND, 'no refused body reset the clock')
+  const bad = await call(app, 'POST', `${SIM}/reset`, { topology: { ...topology, volumes: [{ ...topology.volumes[0], size: 100 }] } })
+  t.equal(bad.body.desc, 'topology: /volumes/0/size must be a multiple of 4096', 'a bad topology is named "topology", as in the body')
+  const notObject = await call(app, 'POST', `${SIM}/reset`, { topology: 7 })
+  t.strictSame([notObject.status, notObject.body.desc], [400, 'topology: / Expected object'])
+})
+
+t.test('state files: one above 1 MiB is taken; a JSON body is refused naming the media types; no scratch directory is left behind', async (t) => {
+  const app = await openApi(t)
+  const scratch = tempDir(t, 'cdp-harness-tmp-')
+  const before = process.env.TMPDIR
+  process.env.TMPDIR = scratch
+  t.teardown(() => { if (before === undefined) delete process.env.TMPDIR; else process.env.TMPDIR = before })
+  const good = await getState(app)
+  t.ok(good.length > 0)
+  const big = Buffer.concat([good, Buffer.alloc(2 * 1024 * 1024 - good.length % 4096 + 4096)])
+  const loadedBig = await putState(app, big)
+  t.equal(loadedBig.status, 200, `a 2 MiB file (the state padded with free space): ${loadedBig.body.desc}`)
+  const junk = await putState(app, Buffer.alloc(2 * 1024 * 1024, 0x5a))
+  t.strictSame([junk.status, junk.body.scode], [400, Scode.INVALID_STATE_FILE.scode], '2 MiB of junk is read and refused, not too large')
+  const asJson = await call(app, 'PUT', `${SIM}/state`, { state: 'x' })
+  t.strictSame([asJson.status, asJson.body.desc], [400, 'send the file as application/vnd.sqlite3 or application/octet-stream'])
+  t.strictSame(readdirSync(scratch), [], 'every scratch directory was removed')
+})
+
+t.test('snapshots on demand take 1 to 1000 volume uuids', async (t) => {
+  const app = await openApi(t)
+  await call(app, 'POST', `${CDP}/enable`, { volumes: [volume(DEMO.cdp1)] })
+  const refusals: Array<[string, string[], number]> = [
+    ['none', [], Scode.INVALID_PARAMETER.scode],
+    ['1001', Array<string>(1001).fill(DEMO.cdp1), Scode.TOO_MANY_VOLUMES.scode],
+    ['a malformed uuid', ['cdp-1'], Scode.INVALID_UUID.scode]
+  ]
+  for (const [what, volumes, scode] of refusals) {
+    const res = await call(app, 'POST', `${SIM}/snapshots`, { volumes })
+    t.strictSame([res.status, res.body.scode], [400, scode], what)
+  }
+  const most = await call(app, 'POST', `${SIM}/snapshots`, { volumes: Array<string>(1000).fill(DEMO.cdp1) })
+  t.equal(most.status, 200, '1000')
+  t.equal(most.body.data.snapshots.length, 1000)
 })
