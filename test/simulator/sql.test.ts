@@ -75,6 +75,7 @@ t.test('a full disk is STORAGE_FULL and heard of; any other failure passes throu
   const full = Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' })
   const err = t.throws(() => sql.inTransaction(() => { throw full }))
   t.ok(err instanceof CdpError && err.code === 'STORAGE_FULL', String(err))
+  t.match((err as CdpError).desc, /disk .*full/, 'its description says the disk is full')
   t.equal(heard, 1)
   const other = Object.assign(new Error('constraint'), { code: 'SQLITE_CONSTRAINT' })
   t.equal(t.throws(() => sql.inTransaction(() => { throw other })), other)
@@ -101,4 +102,18 @@ t.test('rows go in, in order, whatever their count, across statements of at most
   t.strictSame(pairs(sql), Array.from({ length: next }, (_, a) => [a, a * 7]))
   insert(sql, [0, -1, 199, -2])
   t.strictSame([pairs(sql)[0], pairs(sql)[199]], [[0, -1], [199, -2]], 'the clause after the rows applies')
+})
+
+t.test('with no clause after the rows, more than 64 rows go in each once, in order', async (t) => {
+  const db = new Database(':memory:')
+  db.exec('CREATE TABLE seen (n INTEGER NOT NULL)')
+  const sql = sqlOver(db)
+  t.teardown(() => sql.close())
+  const insert = rowInserter('INSERT INTO seen (n) VALUES', '', 1)
+  for (const count of [65, 130, 200]) {
+    db.exec('DELETE FROM seen')
+    const values = Array.from({ length: count }, (_, i) => count * 1000 + i)
+    insert(sql, values)
+    t.strictSame(sql.all<{ n: number }>('SELECT n FROM seen ORDER BY rowid').map((r) => r.n), values, `${count} rows`)
+  }
 })

@@ -432,3 +432,35 @@ t.test('a fetch that ends on a page boundary asks no more once it has what is wa
     t.strictSame(agent.asks, [{ limit: 1 }, { limit: PAGE_ITEMS }, { after: (lists[i] as ListKey[])[999], limit: PAGE_ITEMS }])
   }
 })
+
+t.test('items added before the pivot during the final fetch: each agent is fetched again from the top down to the page\'s end, and the page is the lists\' as they are now', async (t) => {
+  // As in the fetch a page at a time above, agent 0's 3,000 items (2500-5499) all come before
+  // agent 1's 30,000 (5500-35499), so eight rounds leave more than a page to fetch from the
+  // pivot (itself at item 2500 or later). At agent 0's first ask of that fetch, items 0-2499
+  // join it: the fetch says at least 2,501 items are at or before the pivot, past rank 2500.
+  // The page is then items 2500-2509, all agent 0's; each agent sends its first 2,510 items.
+  const all = globalList(35500)
+  const { of, compare } = ordering(all)
+  const agents = [all.slice(2500, 5500), all.slice(5500)].map((list) => agentOver(list, of))
+  const first = agents[0] as Agent
+  const answer = first.answer
+  let added = false
+  first.answer = (ask) => {
+    if (!added && ask.after !== undefined && ask.offset === undefined && ask.limit === PAGE_ITEMS) {
+      added = true
+      first.list = all.slice(0, 5500)
+    }
+    return answer(ask)
+  }
+  const q = query(250, 10)
+  const sought = await seek(agents, q)
+  t.ok(added, 'the fetch from the pivot was asked')
+  t.equal(sought.skipped, 0, 'the page is counted from the top')
+  t.strictSame(pageOf(sought, q, compare), all.slice(2500, 2510))
+  for (const [i, agent] of agents.entries()) {
+    const list = agent.list
+    const top = agent.asks.slice(-3)
+    t.strictSame(top, [{ limit: PAGE_ITEMS }, { after: list[999], limit: PAGE_ITEMS }, { after: list[1999], limit: 510 }], `agent ${i}: the top, a page at a time, 2,510 items`)
+    t.equal(sought.parts[i]?.ok === true && sought.parts[i].value.items.length, 2510, `agent ${i}: its part holds them all`)
+  }
+})
