@@ -6,6 +6,7 @@ import { createHttpApp } from '../../src/http-app.js'
 import { Scode } from '../../src/errors.js'
 import { parseExact } from '../../src/json.js'
 import { controlApiMount } from '../../simulator/control-api.js'
+import { harnessAppOptions, openHarness } from '../../simulator/harness.js'
 import type { NbdNames, SimulatorControl } from '../../simulator/control.js'
 import { loadTopology, openSimulator, simulatorAppOptions } from '../../simulator/index.js'
 import { CDP, DEMO, DEMO_TOPOLOGY, SECOND, call, openTestApp, volume } from '../helpers/app.js'
@@ -194,4 +195,38 @@ t.test('the mount serves the block routes too, with the NBD names when given', a
   t.strictSame((await call(withNbd, 'GET', `${SIM}/volumes/${UUID}`)).body.data, { ...facts, nbd_uri: `nbd://h/volume-${UUID}` })
   const without = await openControlApi(t, control)
   t.strictSame((await call(without, 'GET', `${SIM}/volumes/${UUID}`)).body.data, { ...facts, nbd_uri: null })
+})
+
+/** A description that says something of its own (not only the uint64 note the helpers add). */
+function described (schema: { description?: unknown } | undefined): boolean {
+  const text = schema?.description
+  return typeof text === 'string' && text !== '' && !text.startsWith('（') && !text.startsWith('. ')
+}
+
+t.test('every /sim/v1 operation has a summary, and its parameters, body fields and answer fields their own descriptions', async (t) => {
+  // As cdp-sim serve mounts it: the control API, its block routes, the harness and fault rules.
+  const app = await buildApp(harnessAppOptions(openHarness({ db: ':memory:', topology: loadTopology(DEMO_TOPOLOGY), clock: { mode: 'manual' } })))
+  t.teardown(() => app.close())
+  const doc = JSON.parse((await app.inject({ method: 'GET', url: '/docs/json' })).body)
+  const operations = Object.entries(doc.paths as Record<string, Record<string, any>>)
+    .filter(([path]) => path.startsWith(SIM))
+    .flatMap(([path, methods]) => Object.entries(methods).map(([method, op]) => [`${method.toUpperCase()} ${path}`, op] as const))
+  t.equal(operations.length, 21, 'the 21 operations of /sim/v1')
+  for (const [name, op] of operations) {
+    t.ok(typeof op.summary === 'string' && op.summary !== '', `${name}: a summary`)
+    for (const parameter of op.parameters ?? []) t.ok(described(parameter), `${name}: ${String(parameter.name)} described`)
+    const json = op.requestBody?.content?.['application/json']?.schema
+    for (const [field, schema] of Object.entries((json?.properties ?? {}) as Record<string, any>)) {
+      if (name.endsWith('/faults') || name.endsWith('/snapshots') || field === 'writes') continue
+      t.ok(described(schema), `${name}: body field ${field} described`)
+    }
+  }
+  const op = (method: string, path: string): any => doc.paths[`${SIM}${path}`][method]
+  const data = (method: string, path: string): any => op(method, path).responses['200'].content['application/json'].schema.properties.data
+  const writes = op('post', '/volumes/{volume_uuid}/writes')
+  t.ok(typeof writes.description === 'string' && writes.description !== '', 'the writes operation is described')
+  t.ok(described(writes.requestBody.content['application/octet-stream'].schema), 'and its raw body')
+  for (const field of ['count', 'time']) t.ok(described(data('post', '/volumes/{volume_uuid}/writes').properties[field]), `writes answer: ${field}`)
+  for (const field of ['from', 'to', 'seq']) t.ok(described(data('get', '/volumes/{volume_uuid}/recoverable').properties.ranges.items.properties[field]), `recoverable: ${field}`)
+  t.ok(described(data('post', '/hosts/{host_uuid}/disks').properties.state), 'disks answer: state')
 })
