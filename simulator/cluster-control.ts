@@ -42,7 +42,19 @@ async function faultCall<T> (agent: string, method: 'GET' | 'POST' | 'DELETE', p
  * draws for the calls it serves, so `probability` and `count` hold per agent.
  */
 export function clusterFaults (agents: readonly string[]): FaultRuleStore {
-  const each = async <T>(fn: (agent: string) => Promise<T>): Promise<T[]> => await mapLimit(agents, CONCURRENCY, fn)
+  // Every agent's call ends before the first failure is thrown: a give-back must not race the add it undoes.
+  const each = async <T>(fn: (agent: string) => Promise<T>): Promise<T[]> => {
+    const outcomes = await mapLimit(agents, CONCURRENCY, async (agent) => {
+      try {
+        return { ok: true as const, value: await fn(agent) }
+      } catch (error) {
+        return { ok: false as const, error }
+      }
+    })
+    const failed = outcomes.find((outcome) => !outcome.ok)
+    if (failed !== undefined) throw failed.error
+    return outcomes.map((outcome) => (outcome as { value: T }).value)
+  }
   const remove = async (id: string): Promise<boolean> => (await each(async (agent) => {
     try {
       await faultCall(agent, 'DELETE', `/${encodeURIComponent(id)}`)

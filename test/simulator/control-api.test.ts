@@ -1,7 +1,13 @@
 // The simulator's control API: clock, writes, images, recoverable ranges and faults, in
 // the same envelope; mounted only when a simulator is given.
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { buildApp } from '../../src/app.js'
+import { createHttpApp } from '../../src/http-app.js'
+import { Scode } from '../../src/errors.js'
+import { parseExact } from '../../src/json.js'
+import { controlApiMount } from '../../simulator/control-api.js'
+import { harnessAppOptions, openHarness } from '../../simulator/harness.js'
+import type { NbdNames, SimulatorControl } from '../../simulator/control.js'
 import { loadTopology, openSimulator, simulatorAppOptions } from '../../simulator/index.js'
 import { CDP, DEMO, DEMO_TOPOLOGY, SECOND, call, openTestApp, volume } from '../helpers/app.js'
 
@@ -72,4 +78,155 @@ t.test('without a simulator the control API is not mounted', async (t) => {
   const res = await call(app, 'GET', `${SIM}/clock`)
   t.equal(res.status, 404)
   t.equal(res.body.scode, 1010)
+})
+
+// The routes over a stand-in SimulatorControl that records each call: what every route asks
+// of the simulator, and what it answers back.
+type Recorded = Array<[string, unknown[]]>
+function recordingControl (answers: Partial<Record<keyof SimulatorControl, (...args: any[]) => unknown>> = {}): { control: SimulatorControl, calls: Recorded } {
+  const calls: Recorded = []
+  const control = new Proxy({}, {
+    get: (_target, name: string) => (...args: unknown[]) => {
+      calls.push([name, args])
+      return answers[name as keyof SimulatorControl]?.(...args)
+    }
+  }) as SimulatorControl
+  return { control, calls }
+}
+
+async function openControlApi (t: Test, control: SimulatorControl, nbd?: NbdNames) {
+  const app = createHttpApp()
+  const mount = controlApiMount(control, nbd)
+  await app.register(mount.plugin, { prefix: mount.prefix })
+  t.teardown(() => app.close())
+  return app
+}
+
+const UUID = '0a7b3c1e-5d2f-4e60-8a91-b2c3d4e5f607'
+const CLOCK = { now: 5n, mode: 'manual' as const }
+
+t.test('an advance takes exactly one of seconds and nanoseconds, and refuses past 2^64-1 ns', async (t) => {
+  const { control, calls } = recordingControl({ clock: () => CLOCK })
+  const app = await openControlApi(t, control)
+  for (const body of [{}, { seconds: 1, nanoseconds: 1 }]) {
+    const res = await call(app, 'POST', `${SIM}/clock/advance`, body)
+    t.match(res, { status: 400, body: { scode: Scode.INVALID_PARAMETER.scode, desc: 'give exactly one of seconds, nanoseconds' } }, JSON.stringify(body))
+  }
+  const over = await call(app, 'POST', `${SIM}/clock/advance`, { seconds: '18446744074' })
+  t.match(over, { status: 400, body: { scode: Scode.INVALID_UINT64.scode, desc: 'seconds in ns exceeds 2^64-1' } })
+  t.strictSame(calls, [], 'nothing reached the simulator')
+
+  t.strictSame((await call(app, 'POST', `${SIM}/clock/advance`, { seconds: '18446744073' })).body.data, { now: 5, mode: 'manual' })
+  t.strictSame((await call(app, 'POST', `${SIM}/clock/advance`, { nanoseconds: '18446744073709551615' })).status, 200, '2^64-1 ns is allowed')
+  t.strictSame((await call(app, 'POST', `${SIM}/clock/advance`, { seconds: 0 })).status, 200)
+  t.strictSame(calls, [
+    ['advance', [18446744073n * SECOND]], ['clock', []],
+    ['advance', [2n ** 64n - 1n]], ['clock', []],
+    ['advance', [0n]], ['clock', []]
+  ])
+})
+
+t.test('writes reach the simulator as block writes; a request of more than 16384 blocks is refused', async (t) => {
+  const { control, calls } = recordingControl({ write: (_uuid, writes: unknown[]) => ({ count: writes.length, time: 9n }) })
+  const app = await openControlApi(t, control)
+  const data = Buffer.alloc(8192, 6)
+  const ok = await call(app, 'POST', `${SIM}/volumes/${UUID}/writes`, { writes: [{ offset: 0, length: 16382 * 4096, fill: 1 }, { offset: 0, data: data.toString('base64') }] })
+  t.strictSame(ok.body.data, { count: 2, time: 9 }, '16382 + 2 blocks')
+  t.strictSame(calls, [['write', [UUID, [{ offset: 0, length: 16382 * 4096, fill: 1 }, { offset: 0, data }]]]])
+  calls.length = 0
+
+  const cases: Array<[string, unknown[], number]> = [
+    ['a fill of 16385 blocks', [{ offset: 0, length: 16385 * 4096, fill: 1 }], 16385],
+    ['16383 blocks of fill and 2 of data', [{ offset: 0, length: 16383 * 4096, fill: 1 }, { offset: 0, data: data.toString('base64') }], 16385],
+    ['a fill of 16384 blocks and one byte', [{ offset: 0, length: 16384 * 4096 + 1, fill: 1 }], 16385]
+  ]
+  for (const [what, writes, blocks] of cases) {
+    const res = await call(app, 'POST', `${SIM}/volumes/${UUID}/writes`, { writes })
+    t.match(res, { status: 400, body: { scode: Scode.INVALID_WRITE.scode, desc: `one request may write at most 16384 blocks, this one ${blocks}` } }, what)
+  }
+  t.equal((await call(app, 'POST', `${SIM}/volumes/${UUID}/writes`, { writes: [{ offset: 0, length: 16384 * 4096, fill: 1 }] })).status, 200, 'exactly 16384 blocks')
+  t.equal(calls.length, 1, 'only that one reached the simulator')
+
+  const raw = await app.inject({ method: 'POST', url: `${SIM}/volumes/${UUID}/writes`, headers: { 'content-type': 'application/octet-stream' }, payload: data })
+  t.match(parseExact(raw.body), { scode: Scode.MISSING_PARAMETER.scode, desc: 'a application/octet-stream write needs ?offset=<bytes>' })
+  const json = await app.inject({ method: 'POST', url: `${SIM}/volumes/${UUID}/writes?offset=0`, headers: { 'content-type': 'application/json' }, payload: '{"writes":[{"offset":0,"length":4096,"fill":1}]}' })
+  t.match(parseExact(json.body), { scode: Scode.INVALID_PARAMETER.scode, desc: 'offset is for a application/octet-stream body; a JSON write carries its own' })
+  const at = await app.inject({ method: 'POST', url: `${SIM}/volumes/${UUID}/writes?offset=4096`, headers: { 'content-type': 'application/octet-stream' }, payload: data })
+  t.equal(at.statusCode, 200)
+  t.strictSame(calls.slice(1), [['write', [UUID, [{ offset: 4096, data }]]]], 'a raw body is one write at ?offset=')
+})
+
+t.test('images, the view\'s image and recoverable ranges are the simulator\'s, for the volume named', async (t) => {
+  const { control, calls } = recordingControl({
+    image: (_uuid, at?: bigint) => ({ digest: 'd', time: at ?? 1n }),
+    viewImage: () => ({ digest: 'v', time: 2n }),
+    recoverable: () => ({ ranges: [{ from: 1n, to: 3n, seq: 4n }] })
+  })
+  const app = await openControlApi(t, control)
+  t.strictSame((await call(app, 'GET', `${SIM}/volumes/${UUID}/image`)).body.data, { digest: 'd', time: 1 })
+  t.strictSame((await call(app, 'GET', `${SIM}/volumes/${UUID}/image?at=18446744073709551615`)).body.data, { digest: 'd', time: 2n ** 64n - 1n })
+  t.strictSame((await call(app, 'GET', `${SIM}/volumes/${UUID}/view/image`)).body.data, { digest: 'v', time: 2 })
+  t.strictSame((await call(app, 'GET', `${SIM}/volumes/${UUID}/recoverable`)).body.data, { ranges: [{ from: 1, to: 3, seq: 4 }] })
+  t.strictSame(calls, [['image', [UUID, undefined]], ['image', [UUID, 2n ** 64n - 1n]], ['viewImage', [UUID]], ['recoverable', [UUID]]])
+})
+
+t.test('host, disk and VM states are set on the simulator and echoed', async (t) => {
+  const { control, calls } = recordingControl()
+  const app = await openControlApi(t, control)
+  t.strictSame((await call(app, 'POST', `${SIM}/hosts/${UUID}/state`, { online: false })).body.data, { online: false })
+  t.strictSame((await call(app, 'POST', `${SIM}/hosts/${UUID}/state`, { online: true })).body.data, { online: true })
+  t.strictSame((await call(app, 'POST', `${SIM}/hosts/${UUID}/disks`, { path: '/dev/sdd', state: 'full' })).body.data, { path: '/dev/sdd', state: 'full' })
+  t.strictSame((await call(app, 'POST', `${SIM}/vms/${UUID}/state`, { running: true })).body.data, { running: true })
+  t.strictSame((await call(app, 'POST', `${SIM}/vms/${UUID}/state`, { running: false })).body.data, { running: false })
+  t.strictSame(calls, [
+    ['setHostOnline', [UUID, false]], ['setHostOnline', [UUID, true]],
+    ['setDiskState', [UUID, '/dev/sdd', 'full']],
+    ['setVmRunning', [UUID, true]], ['setVmRunning', [UUID, false]]
+  ])
+  t.equal((await call(app, 'POST', `${SIM}/hosts/${UUID}/disks`, { path: '', state: 'ok' })).status, 400, 'a disk needs a path')
+  t.equal((await call(app, 'POST', `${SIM}/hosts/${UUID}/disks`, { path: '/dev/sdd', state: 'gone' })).status, 400, 'and a known state')
+})
+
+t.test('the mount serves the block routes too, with the NBD names when given', async (t) => {
+  const facts = { uuid: UUID, name: 'v', size: 4096, tenant: UUID, cdp_state: 'none' }
+  const nbd: NbdNames = { exportName: (uuid, kind) => `${kind}-${uuid}`, uri: (name) => `nbd://h/${name}` }
+  const { control } = recordingControl({ volumes: () => [facts] })
+  const withNbd = await openControlApi(t, control, nbd)
+  t.strictSame((await call(withNbd, 'GET', `${SIM}/volumes/${UUID}`)).body.data, { ...facts, nbd_uri: `nbd://h/volume-${UUID}` })
+  const without = await openControlApi(t, control)
+  t.strictSame((await call(without, 'GET', `${SIM}/volumes/${UUID}`)).body.data, { ...facts, nbd_uri: null })
+})
+
+/** A description that says something of its own (not only the uint64 note the helpers add). */
+function described (schema: { description?: unknown } | undefined): boolean {
+  const text = schema?.description
+  return typeof text === 'string' && text !== '' && !text.startsWith('（') && !text.startsWith('. ')
+}
+
+t.test('every /sim/v1 operation has a summary, and its parameters, body fields and answer fields their own descriptions', async (t) => {
+  // As cdp-sim serve mounts it: the control API, its block routes, the harness and fault rules.
+  const app = await buildApp(harnessAppOptions(openHarness({ db: ':memory:', topology: loadTopology(DEMO_TOPOLOGY), clock: { mode: 'manual' } })))
+  t.teardown(() => app.close())
+  const doc = JSON.parse((await app.inject({ method: 'GET', url: '/docs/json' })).body)
+  const operations = Object.entries(doc.paths as Record<string, Record<string, any>>)
+    .filter(([path]) => path.startsWith(SIM))
+    .flatMap(([path, methods]) => Object.entries(methods).map(([method, op]) => [`${method.toUpperCase()} ${path}`, op] as const))
+  t.equal(operations.length, 21, 'the 21 operations of /sim/v1')
+  for (const [name, op] of operations) {
+    t.ok(typeof op.summary === 'string' && op.summary !== '', `${name}: a summary`)
+    for (const parameter of op.parameters ?? []) t.ok(described(parameter), `${name}: ${String(parameter.name)} described`)
+    const json = op.requestBody?.content?.['application/json']?.schema
+    for (const [field, schema] of Object.entries((json?.properties ?? {}) as Record<string, any>)) {
+      if (name.endsWith('/faults') || name.endsWith('/snapshots') || field === 'writes') continue
+      t.ok(described(schema), `${name}: body field ${field} described`)
+    }
+  }
+  const op = (method: string, path: string): any => doc.paths[`${SIM}${path}`][method]
+  const data = (method: string, path: string): any => op(method, path).responses['200'].content['application/json'].schema.properties.data
+  const writes = op('post', '/volumes/{volume_uuid}/writes')
+  t.ok(typeof writes.description === 'string' && writes.description !== '', 'the writes operation is described')
+  t.ok(described(writes.requestBody.content['application/octet-stream'].schema), 'and its raw body')
+  for (const field of ['count', 'time']) t.ok(described(data('post', '/volumes/{volume_uuid}/writes').properties[field]), `writes answer: ${field}`)
+  for (const field of ['from', 'to', 'seq']) t.ok(described(data('get', '/volumes/{volume_uuid}/recoverable').properties.ranges.items.properties[field]), `recoverable: ${field}`)
+  t.ok(described(data('post', '/hosts/{host_uuid}/disks').properties.state), 'disks answer: state')
 })
