@@ -74,6 +74,7 @@ t.test('a batch reports each volume on its own: an unknown one by the ref it cam
   t.equal(result[0]?.volume.volume_name, 'cdp-1', 'a found volume is named as the topology names it')
   const off = await sim.disable([ref(DEMO.kenVolume), ref(DEMO.cdp1)])
   t.same(outcomes(off), ['CDP_NOT_FOUND', 'ok'], 'a refusal in one volume undoes only its own work')
+  t.equal(off[0]?.volume.volume_name, 'ken-vm-1-volume1-0', 'a found volume\'s refusal names it')
   t.equal(result[1]?.volume.volume_name ?? '', '', 'the unknown volume has no name')
 })
 
@@ -235,14 +236,16 @@ t.test('ready answers while open; a closed simulator is BACKEND_UNAVAILABLE', as
   const sim = openSimulator({ db: ':memory:', topology: demoTopology, clock: { mode: 'manual' } })
   await sim.ready()
   await sim.close()
-  await t.rejects(sim.ready(), { code: 'BACKEND_UNAVAILABLE' })
+  await t.rejects(sim.ready(), { code: 'BACKEND_UNAVAILABLE', desc: 'the simulator database is closed' })
 })
 
 t.test('hosts and VMs by uuid in any letter case; unknown ones are refused; the same state again is no event', async (t) => {
   const sim = await openCdp1(t)
   sim.setHostOnline(DEMO.host1.toUpperCase(), false)
+  t.same((await sim.info(ref(DEMO.cdp1))).cdp_info.map((s) => s.online), [false], 'its segments are offline')
   sim.setHostOnline(DEMO.host1, false)
   sim.setHostOnline(DEMO.host1, true)
+  t.same((await sim.info(ref(DEMO.cdp1))).cdp_info.map((s) => s.online), [true], 'online again')
   sim.setHostOnline(DEMO.host1, true)
   t.same(await eventsOfKind(sim, DEMO.cdp1, 'host_offline', 'host_online').then((e) => e.map((x) => x.kind)), ['host_offline', 'host_online'])
   t.equal(await failure(() => { sim.setHostOnline(MISSING, true) }), 'HOST_NOT_FOUND')
@@ -304,14 +307,15 @@ t.test('a reset or a load forgets the kept write targets: a write after it lands
   const file = join(dir, 'state.db')
   writeFileSync(file, bytes)
   // The same volumes in another order: the volume ids change, so a kept target would be wrong.
-  const reversed = { ...demoTopology, volumes: [...demoTopology.volumes].reverse() }
+  const reversed = { ...demoTopology, volumes: [...demoTopology.volumes].reverse().filter((v) => v.uuid !== DEMO.linData) }
   sim.reset(reversed)
   writeBlock(sim, DEMO.cdp1, 0, 2)
   t.same(sim.readImage(DEMO.cdp1, 0, BLOCK_SIZE), Buffer.alloc(BLOCK_SIZE, 2))
-  for (const v of demoTopology.volumes.filter((v) => v.uuid !== DEMO.cdp1)) {
+  for (const v of reversed.volumes.filter((v) => v.uuid !== DEMO.cdp1)) {
     t.same(sim.readImage(v.uuid, 0, BLOCK_SIZE), Buffer.alloc(BLOCK_SIZE, 0), `${v.name} untouched`)
   }
   sim.reset()
+  t.equal(await failure(() => sim.image(DEMO.linData)), 'VOLUME_NOT_FOUND', 'a plain reset keeps the topology last given')
   t.same(sim.readImage(DEMO.cdp1, 0, BLOCK_SIZE), Buffer.alloc(BLOCK_SIZE, 0), 'a plain reset keeps the topology last given')
   writeBlock(sim, DEMO.cdp1, 1, 3)
   sim.loadState(file)
@@ -336,8 +340,12 @@ t.test('disk states go through to the disk rules', async (t) => {
   const sim = await openCdp1(t)
   const path = demoTopology.clusters[0]?.hosts.find((h) => h.uuid === DEMO.host1)?.cdp_disks[0]?.path
   if (path === undefined) throw new Error('no disk on host 1')
+  await sim.disable([ref(DEMO.cdp1)])
   sim.setDiskState(DEMO.host1, path, 'failed')
   t.equal((await eventsOfKind(sim, DEMO.cdp1, 'disk_failed')).length, 1)
+  t.same(outcomes(await sim.enable([ref(DEMO.cdp1)])), ['DISK_FAULTY'], 'no enable on a faulty disk')
+  sim.setDiskState(DEMO.host1, path, 'ok')
+  t.same(outcomes(await sim.enable([ref(DEMO.cdp1)])), ['ok'], 'the disk back: enable goes through')
 })
 
 t.test('a revert takes the volume back to the point', async (t) => {
@@ -347,4 +355,32 @@ t.test('a revert takes the volume back to the point', async (t) => {
   await sim.revert(ref(DEMO.cdp1), await pointAt(sim, ref(DEMO.cdp1), at))
   t.same(sim.readImage(DEMO.cdp1, 0, BLOCK_SIZE), Buffer.alloc(BLOCK_SIZE, 1))
   t.same((await eventsOfKind(sim, DEMO.cdp1, 'reverted')).length, 1)
+})
+
+t.test('a segment holds the capacity the simulator was opened with (10 GiB by default)', async (t) => {
+  const small = await openCdp1(t, { segmentCapacity: 2n * BigInt(BLOCK_SIZE) })
+  for (let block = 0; block < 3; block++) writeBlock(small, DEMO.cdp1, block, 1)
+  t.same((await small.info(ref(DEMO.cdp1))).cdp_info.map((s) => s.seq), [0n, 1n], 'two blocks a segment: the third write opens a second')
+  const byDefault = await openCdp1(t)
+  byDefault.write(DEMO.cdp1, [{ offset: 0, length: 256 * BLOCK_SIZE, fill: 1 }])
+  t.same((await byDefault.info(ref(DEMO.cdp1))).cdp_info.map((s) => s.seq), [0n], 'a megabyte fits the default segment')
+})
+
+t.test('a point 1 ns past the clock\'s now is refused even though the change itself steps a ns', async (t) => {
+  const sim = await openCdp1(t)
+  const at = writeBlock(sim, DEMO.cdp1, 0, 1)
+  const point = await pointAt(sim, ref(DEMO.cdp1), at)
+  const now = sim.clock().now
+  t.not(await failure(() => sim.viewOn(ref(DEMO.cdp1), { ...point, timestamp: now + 1n })), 'no error', 'the future')
+  t.equal(await failure(() => sim.viewOn(ref(DEMO.cdp1), { ...point, timestamp: now })), 'no error', 'now itself')
+})
+
+t.test('a write past the end of the volume is refused; one that ends at its end is taken', async (t) => {
+  const sim = openDemo(t)
+  const size = demoTopology.volumes.find((v) => v.uuid === DEMO.linData)?.size
+  if (size === undefined) throw new Error('no lin-data')
+  const end = Number(size)
+  t.equal(await failure(() => { sim.write(DEMO.linData, [{ offset: end, length: BLOCK_SIZE, fill: 1 }]) }), 'INVALID_WRITE')
+  t.equal(await failure(() => { sim.write(DEMO.linData, [{ offset: end - BLOCK_SIZE, length: BLOCK_SIZE, fill: 1 }]) }), 'no error')
+  t.same(sim.readImage(DEMO.linData, end - BLOCK_SIZE, BLOCK_SIZE), Buffer.alloc(BLOCK_SIZE, 1))
 })

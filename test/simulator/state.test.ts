@@ -89,6 +89,7 @@ t.test('a load takes the file\'s clock; a file without a manual clock leaves the
   advanceSeconds(manual, 90)
   const withClock = await saveTo(manual, dir, 'manual')
   const real = openDemo(t, { clock: { mode: 'real' } })
+  real.reset()
   const noClock = await saveTo(real, dir, 'real')
 
   const target = openDemo(t, { clock: { mode: 'manual', start: 7n * NS_PER_SECOND } })
