@@ -75,7 +75,7 @@ t.test('a rule reaches every agent with one id and one seed, and the list sums t
 
 t.test('rules added to one agent alone are listed once each; a removal reaches the agent that has it', async (t) => {
   const { agents, control, rulesOf } = await openCluster(t)
-  const [first, second] = agents as [{ app: App }, { app: App }]
+  const [first, second] = agents as unknown as [{ app: App, url: string }, { app: App, url: string }]
   const only = (await call(first.app, 'POST', FAULTS, { operation: 'revert', probability: 1, drop: true })).body.data as Rule
   const other = (await call(second.app, 'POST', FAULTS, { operation: 'edit', probability: 1, drop: true })).body.data as Rule
   t.strictSame(((await call(control, 'GET', FAULTS)).body.data.rules as Rule[]).map((r) => r.id).sort(), [only.id, other.id].sort())
@@ -92,7 +92,7 @@ t.test('rules added to one agent alone are listed once each; a removal reaches t
 t.test('a clear reaches every agent and answers the most rules one agent had', async (t) => {
   const { agents, control, rulesOf } = await openCluster(t)
   t.strictSame((await call(control, 'DELETE', FAULTS)).body.data, { removed: 0 }, 'nothing to clear: 0')
-  const [first, second] = agents as [{ app: App }, { app: App }]
+  const [first, second] = agents as unknown as [{ app: App, url: string }, { app: App, url: string }]
   for (const operation of ['revert', 'edit']) await call(first.app, 'POST', FAULTS, { operation, probability: 1, drop: true })
   await call(control, 'POST', FAULTS, { operation: 'info', probability: 1, drop: true })
   t.equal((await rulesOf(first.app)).length, 3)
@@ -115,7 +115,7 @@ t.test('an agent that cannot be reached fails the add as AGENT_UNREACHABLE, and 
 
 t.test('an agent that refuses a rule fails the add with its scode and desc, and the others give it back', async (t) => {
   const { agents, control, rulesOf } = await openCluster(t)
-  const [first, second] = agents as [{ app: App }, { app: App }]
+  const [first, second] = agents as unknown as [{ app: App, url: string }, { app: App, url: string }]
   // The second agent's answer to a second rule under an id it holds; the removal that
   // follows takes its own rule too, so only the first agent is looked at.
   const id = '0e6a8a38-8e3e-4b55-9a2c-5d9b3b1e0f11'
