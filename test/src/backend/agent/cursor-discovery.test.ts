@@ -7,18 +7,17 @@
 import t, { type Test } from 'tap'
 import { LIST_PAGE_ITEMS } from '../../../../src/backend/agent/answer-limits.js'
 import { AgentFeature } from '../../../../src/backend/agent/protocol.js'
-import { startAgent, type FakeAgent, type Seen } from '../../../helpers/fake-agent.js'
+import { startAgent, type FakeAgent, type Reply, type Seen } from '../../../helpers/fake-agent.js'
 import { backendOver, mergedList, namesOf, page, passOn, plainV1, startSimAgent, type Placed } from '../../../helpers/seek-agents.js'
 
 const VOLUMES = 800
 
-/** A relay in front of `agent` that records the order of the operations it is asked, and may hold a request back until `hold` resolves. */
-async function orderedRelay (t: Test, agent: Placed, hold: (seen: Seen) => Promise<void> | undefined = () => undefined): Promise<Placed & { fake: FakeAgent, order: string[] }> {
+/** A relay in front of `agent` that records the order of the operations it is asked; `script` may answer a request itself, or hold it back, before it is passed on (undefined: pass on). */
+async function orderedRelay (t: Test, agent: Placed, script: (seen: Seen) => Promise<Reply | undefined> | Reply | undefined = () => undefined): Promise<Placed & { fake: FakeAgent, order: string[] }> {
   const order: string[] = []
   const fake = await startAgent(t, async (seen) => {
     order.push(seen.op)
-    await hold(seen)
-    return await passOn(agent.url, seen.op, seen.body)
+    return (await script(seen)) ?? await passOn(agent.url, seen.op, seen.body)
   })
   return { namespace: agent.namespace, url: fake.url, fake, order }
 }
@@ -57,10 +56,11 @@ t.test('an agent whose background health has not answered yet is asked again bef
   // Each agent's first health (asked in the background once the shallow page's list answers) waits until the deep page is in.
   const relays = await Promise.all(agents.map(async (agent) => {
     let first = true
-    return await orderedRelay(t, agent, ({ op }) => {
+    return await orderedRelay(t, agent, async ({ op }) => {
       if (op !== '/health' || !first) return undefined
       first = false
-      return held
+      await held
+      return undefined
     })
   }))
   const backend = backendOver(t, relays)
@@ -77,17 +77,12 @@ t.test('an agent whose health fails is sought with the rest, and that health is 
   const { agents, merged } = await shared
   const relays = await Promise.all(agents.map(async (agent, i) => {
     let failed = false
-    const order: string[] = []
-    const fake = await startAgent(t, async (seen) => {
-      order.push(seen.op)
+    return await orderedRelay(t, agent, ({ op }) => {
       // Agent 1's first health is a 503 without an envelope: a failure a retry would be allowed.
-      if (i === 1 && seen.op === '/health' && !failed) {
-        failed = true
-        return { status: 503, body: 'busy' }
-      }
-      return await passOn(agent.url, seen.op, seen.body)
+      if (i !== 1 || op !== '/health' || failed) return undefined
+      failed = true
+      return { status: 503, body: 'busy' }
     })
-    return { namespace: agent.namespace, url: fake.url, fake, order }
   }))
   const backend = backendOver(t, relays, { retries: 2 })
   t.strictSame((await backend.list(page(150, 10))).List, merged.slice(1500, 1510))

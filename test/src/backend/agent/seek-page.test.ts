@@ -77,6 +77,23 @@ function agentOver (list: ListKey[], place: (key: ListKey) => number, speaksCurs
   return agent
 }
 
+/**
+ * From the first ask `when` holds for (the ask itself included), `agent` holds `list`: items
+ * joined while the seek runs. Answers whether that ask came.
+ */
+function growsAt (agent: Agent, when: (ask: SeekAsk) => boolean, list: ListKey[]): () => boolean {
+  const answer = agent.answer
+  let grown = false
+  agent.answer = (ask) => {
+    if (!grown && when(ask)) {
+      grown = true
+      agent.list = list
+    }
+    return answer(ask)
+  }
+  return () => grown
+}
+
 /** The global list dealt out in runs: `runs` of [agent, length], in order. */
 function dealt (runs: ReadonlyArray<readonly [number, number]>, agents: number) {
   const all = globalList(runs.reduce((sum, [, n]) => sum + n, 0))
@@ -380,11 +397,7 @@ t.test('items added before the pivot while it is checked push it past the page: 
   const { of, compare } = ordering(all)
   const agents = [all.slice(800, 1800), all.slice(1800)].map((list) => agentOver(list, of))
   const first = agents[0] as Agent
-  const answer = first.answer
-  first.answer = (ask) => {
-    if (first.asks.length === 2) first.list = all.slice(0, 1800)
-    return answer(ask)
-  }
+  growsAt(first, () => first.asks.length === 2, all.slice(0, 1800))
   const q = query(150, 10)
   const sought = await seek(agents, q)
   t.strictSame(pivotChecks(first, 10)[0], { after: all[1549], limit: GAP + 10 }, 'the first pivot was item 1549')
@@ -443,18 +456,10 @@ t.test('items added before the pivot during the final fetch: each agent is fetch
   const { of, compare } = ordering(all)
   const agents = [all.slice(2500, 5500), all.slice(5500)].map((list) => agentOver(list, of))
   const first = agents[0] as Agent
-  const answer = first.answer
-  let added = false
-  first.answer = (ask) => {
-    if (!added && ask.after !== undefined && ask.offset === undefined && ask.limit === PAGE_ITEMS) {
-      added = true
-      first.list = all.slice(0, 5500)
-    }
-    return answer(ask)
-  }
+  const added = growsAt(first, (ask) => ask.after !== undefined && ask.offset === undefined && ask.limit === PAGE_ITEMS, all.slice(0, 5500))
   const q = query(250, 10)
   const sought = await seek(agents, q)
-  t.ok(added, 'the fetch from the pivot was asked')
+  t.ok(added(), 'the fetch from the pivot was asked')
   t.equal(sought.skipped, 0, 'the page is counted from the top')
   t.strictSame(pageOf(sought, q, compare), all.slice(2500, 2510))
   for (const [i, agent] of agents.entries()) {
