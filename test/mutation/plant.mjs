@@ -3,7 +3,8 @@
 // KILLED or SURVIVED per mutant. Run it in a worktree of its own: FILE is edited in place.
 // TEST_FILE may name several, comma-separated: the mutant is killed if any of them fails.
 //   node test/mutation/plant.mjs FILE TEST_FILE MUTANTS.json
-import { spawnSync } from 'node:child_process'
+import { spawn } from 'node:child_process'
+import { once } from 'node:events'
 import { readFileSync, writeFileSync } from 'node:fs'
 
 const [file, testFile, list] = process.argv.slice(2)
@@ -12,10 +13,14 @@ if (list === undefined) {
   process.exit(2)
 }
 const source = readFileSync(file, 'utf8')
-// Stopped from outside (a timeout, ^C) while a mutant is in FILE: FILE is restored first.
+// Stopped from outside (a timeout, ^C) while a mutant is in FILE: FILE is restored first,
+// and the test run stops. The run is awaited, not spawned synchronously, so that these
+// handlers can run while it goes on.
+let running
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
   process.on(signal, () => {
     writeFileSync(file, source)
+    if (running !== undefined) process.kill(-running.pid, 'SIGKILL')
     process.exit(130)
   })
 }
@@ -28,8 +33,10 @@ for (const [label, text, replacement] of JSON.parse(readFileSync(list, 'utf8')))
   writeFileSync(file, source.replace(text, () => replacement))
   try {
     // A mutant that makes the tests hang is detected, as Stryker counts a timeout.
-    const run = spawnSync('npx', ['tap', '--disable-coverage', '-R', 'silent', '--timeout', '120', ...testFile.split(',')], { stdio: 'ignore' })
-    console.log(`${run.status === 0 ? 'SURVIVED' : 'KILLED'} ${label}`)
+    running = spawn('npx', ['tap', '--disable-coverage', '-R', 'silent', '--timeout', '120', ...testFile.split(',')], { stdio: 'ignore', detached: true })
+    const [status] = await once(running, 'exit')
+    running = undefined
+    console.log(`${status === 0 ? 'SURVIVED' : 'KILLED'} ${label}`)
   } finally {
     writeFileSync(file, source)
   }
