@@ -153,7 +153,7 @@ t.test('the rest of /sim/v1 acts on the cluster\'s simulator; a reset keeps the 
 
   await call(control, 'POST', FAULTS, { operation: 'info', probability: 1, drop: true })
   const refused = await call(control, 'POST', `${SIM}/reset`, { topology: { ...demoTopology, volumes: [] } })
-  t.match(refused, { status: 400, body: { scode: Scode.TOPOLOGY_FIXED.scode } })
+  t.match(refused, { status: 400, body: { scode: Scode.TOPOLOGY_FIXED.scode, desc: 'a cluster\'s agents serve slices of the topology it started with: restart cdp-sim cluster with --topology' } }, 'the desc says how to change it')
   t.equal((await rulesOf(agents[0]?.app as App)).length, 1, 'a refused reset clears nothing')
   t.equal(simulator.clock().now, START + 3n * SECOND)
   const reset = await call(control, 'POST', `${SIM}/reset`, {})
@@ -168,4 +168,14 @@ t.test('closing the cluster control closes its simulator', async (t) => {
   const control = await buildClusterControl({ simulator, agents: [agent.url] })
   await control.close()
   t.throws(() => simulator.clock(), 'the simulator is closed')
+})
+
+t.test('the cluster control logs through the logger it is given', async (t) => {
+  const agent = await openAgent(t)
+  const lines: Array<Record<string, unknown>> = []
+  const logger = { level: 'info', stream: { write: (line: string) => { lines.push(JSON.parse(line)) } } }
+  const control = await buildClusterControl({ simulator: openDemo(t), agents: [agent.url], logger })
+  t.teardown(() => control.close())
+  t.equal((await call(control, 'GET', `${SIM}/clock`)).status, 200)
+  t.ok(lines.some((line) => line.msg === 'request completed'), 'the request is logged')
 })
