@@ -230,3 +230,29 @@ t.test('every /sim/v1 operation has a summary, and its parameters, body fields a
   for (const field of ['from', 'to', 'seq']) t.ok(described(data('get', '/volumes/{volume_uuid}/recoverable').properties.ranges.items.properties[field]), `recoverable: ${field}`)
   t.ok(described(data('post', '/hosts/{host_uuid}/disks').properties.state), 'disks answer: state')
 })
+
+t.test('the block routes describe their answers: every facts field, and the raw images as binary strings, whole (200) or a range (206)', async (t) => {
+  const app = await buildApp(harnessAppOptions(openHarness({ db: ':memory:', topology: loadTopology(DEMO_TOPOLOGY), clock: { mode: 'manual' } })))
+  t.teardown(() => app.close())
+  const doc = JSON.parse((await app.inject({ method: 'GET', url: '/docs/json' })).body)
+  const get = (path: string): any => doc.paths[`${SIM}${path}`].get
+  const data = (path: string): any => get(path).responses['200'].content['application/json'].schema.properties.data
+  const facts = data('/volumes/{volume_uuid}')
+  const view = data('/volumes/{volume_uuid}/view')
+  t.strictSame(Object.keys(facts.properties), ['uuid', 'name', 'size', 'tenant', 'cdp_state', 'nbd_uri'])
+  t.strictSame(Object.keys(view.properties), ['host_uuid', 'snapshot_name', 'time', 'nbd_uri'])
+  for (const [field, schema] of [...Object.entries(facts.properties), ...Object.entries(view.properties)] as Array<[string, any]>) {
+    t.ok(described(schema), `${field} described`)
+  }
+  t.strictSame(facts.properties.cdp_state.enum, ['on', 'off', 'none'])
+  for (const nbdUri of [facts.properties.nbd_uri, view.properties.nbd_uri]) t.match(nbdUri, { type: 'string', nullable: true }, 'nbd_uri: a string or null')
+  for (const path of ['/volumes/{volume_uuid}/image/raw', '/volumes/{volume_uuid}/view/raw']) {
+    const { responses } = get(path)
+    for (const status of ['200', '206']) {
+      const schema = responses[status].content['application/json'].schema
+      t.match(schema, { type: 'string', format: 'binary' }, `${path} ${status}: bytes`)
+      t.ok(described(schema), `${path} ${status}: described`)
+    }
+    t.not(responses['200'].content['application/json'].schema.description, responses['206'].content['application/json'].schema.description, `${path}: 200 and 206 told apart`)
+  }
+})
