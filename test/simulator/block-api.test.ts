@@ -176,3 +176,26 @@ t.test('the view\'s facts and raw bytes are the view\'s; with no view, VIEW_NOT_
   viewing = false
   t.equal((await get(`${DEMO.cdp1}/view`)).json().data.nbd_uri, null, 'no export: null')
 })
+
+t.test('a volume uuid that is not a uuid is refused as a bad parameter on every block route', async (t) => {
+  const sim = await openCdp1(t)
+  const { get } = await openBlockApi(t, sim)
+  for (const path of ['not-a-uuid', 'not-a-uuid/view', 'not-a-uuid/image/raw', 'not-a-uuid/view/raw']) {
+    const res = await get(path)
+    t.match([res.status, res.json()], [400, { scode: Scode.INVALID_UUID.scode, desc: 'volume_uuid must be a uuid', data: null }], path)
+  }
+})
+
+t.test('a raw image\'s at must be a uint64, and a refusal names it', async (t) => {
+  const sim = await openCdp1(t)
+  const { get } = await openBlockApi(t, sim)
+  const cases: Array<[string, string]> = [
+    ['abc', 'at must be an unsigned 64-bit integer (JSON integer or decimal string)'],
+    ['-1', 'at must be an unsigned 64-bit integer (JSON integer or decimal string)'],
+    ['18446744073709551616', 'at exceeds 2^64-1']
+  ]
+  for (const [at, desc] of cases) {
+    const res = await get(`${DEMO.cdp1}/image/raw?at=${at}`, 'bytes=0-0')
+    t.match([res.status, res.json()], [400, { scode: Scode.INVALID_UINT64.scode, desc, data: null }], at)
+  }
+})
