@@ -5,6 +5,7 @@
 import type { AddressInfo } from 'node:net'
 import t, { type Test } from 'tap'
 import { buildAgentServer } from '../../simulator/agent-server.js'
+import { buildSimulatorApp, openHarness } from '../../simulator/index.js'
 import { FaultRules, type FaultRuleInput, withFaults } from '../../simulator/faults.js'
 import type { CdpOperation, VolumeRef } from '../../src/backend/port.js'
 import { createAgentBackend } from '../../src/backend/agent/backend.js'
@@ -12,7 +13,7 @@ import { AGENT_PREFIX } from '../../src/backend/agent/protocol.js'
 import { Scode } from '../../src/errors.js'
 import { call } from '../helpers/app.js'
 import { failure, openDemo, policy, ref } from '../helpers/simulator.js'
-import { DEMO } from '../helpers/demo.js'
+import { DEMO, demoTopology } from '../helpers/demo.js'
 
 const FAULTS = '/sim/v1/faults'
 
@@ -32,6 +33,8 @@ t.test('a bad rule is a 400 envelope and is not stored', async (t) => {
   const bad: Array<[string, Record<string, unknown>]> = [
     ['unknown operation', { operation: 'format', probability: 1, scode: 5002 }],
     ['probability above 1', { operation: 'info', probability: 1.5, scode: 5002 }],
+    ['probability 2, an integer', { operation: 'info', probability: 2, scode: 5002 }],
+    ['probability -1, an integer', { operation: 'info', probability: -1, scode: 5002 }],
     ['probability as text', { operation: 'info', probability: 'often', scode: 5002 }],
     ['scode not in the catalogue', { operation: 'info', probability: 1, scode: 9999 }],
     ['scode and drop', { operation: 'info', probability: 1, scode: 5002, drop: true }],
@@ -107,6 +110,39 @@ t.test('rules are removed one by one or all at once; an unknown id is FAULT_NOT_
   t.equal(again.body.scode, Scode.FAULT_NOT_FOUND.scode)
   t.strictSame((await call(app, 'DELETE', FAULTS)).body.data, { removed: 1 })
   t.strictSame(await rules(), [])
+})
+
+t.test('a rule id that is no uuid is INVALID_UUID when removing, not FAULT_NOT_FOUND', async (t) => {
+  const { app, addRule, rules } = await openAgent(t)
+  await addRule({ operation: 'info', probability: 1, scode: 5002 })
+  const res = await call(app, 'DELETE', `${FAULTS}/not-a-uuid`)
+  t.equal(res.status, 400)
+  t.equal(res.body.scode, Scode.INVALID_UUID.scode)
+  t.equal((await rules()).length, 1, 'the rule stays')
+})
+
+t.test('the fault routes are documented: each has a summary; every field of a rule, asked or answered, and the id in the path a description', async (t) => {
+  const app = await buildSimulatorApp(openHarness({ db: ':memory:', topology: demoTopology, clock: { mode: 'manual' } }))
+  t.teardown(() => app.close())
+  const doc = JSON.parse((await app.inject({ method: 'GET', url: '/docs/json' })).body)
+  const faults = doc.paths[FAULTS]
+  const byId = doc.paths[`${FAULTS}/{id}`]
+  const operations: Array<[string, any]> = [['POST', faults?.post], ['GET', faults?.get], ['DELETE', faults?.delete], ['DELETE by id', byId?.delete]]
+  for (const [what, op] of operations) t.match(op?.summary, /\S/, `${what}: a summary`)
+  const described = (what: string, properties: Record<string, { description?: string }> | undefined, names: string[]): void => {
+    t.same(Object.keys(properties ?? {}).sort(), [...names].sort(), `${what}: its fields`)
+    for (const [name, schema] of Object.entries(properties ?? {})) t.match(schema.description, /\S/, `${what}: ${name} described`)
+  }
+  const fields = ['operation', 'volume_uuid', 'probability', 'count', 'latency_ms', 'scode', 'drop', 'seed']
+  described('the rule asked for', faults?.post?.requestBody?.content?.['application/json']?.schema?.properties, [...fields, 'id'])
+  const data = (op: any): any => op?.responses?.['200']?.content?.['application/json']?.schema?.properties?.data
+  const record = [...fields, 'id', 'matched', 'fired']
+  described('the rule added', data(faults?.post)?.properties, record)
+  described('the rules listed', data(faults?.get)?.properties?.rules?.items?.properties, record)
+  t.match(data(faults?.post)?.properties?.probability, { minimum: 0, maximum: 1 }, 'an answered probability is 0 to 1')
+  t.match(faults?.post?.requestBody?.content?.['application/json']?.schema?.properties?.probability?.anyOf?.[0], { type: 'integer', minimum: 0, maximum: 1 }, 'an asked integer probability is 0 or 1')
+  const id = byId?.delete?.parameters?.find((p: { in: string, name: string }) => p.in === 'path' && p.name === 'id')
+  t.match(id, { schema: { format: 'uuid' }, description: /\S/ }, 'the id in the path: a uuid, described')
 })
 
 t.test('drop resets the connection: AgentBackend meets it as AGENT_UNREACHABLE, on every retry', async (t) => {

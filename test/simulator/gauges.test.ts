@@ -68,3 +68,12 @@ t.test('the gauges are registered only in the registry given, with their help te
   registerJournalGauges(other, () => [])
   t.equal(other.getMetricsAsArray().length, 2, 'a second registry takes its own pair without a name clash')
 })
+
+t.test('the window gauge scraped alone, before any scrape of the use gauge, shows no volume and reads nothing', async (t) => {
+  const registry = new Registry()
+  let calls = 0
+  registerJournalGauges(registry, () => { calls++; return [{ volume_uuid: 'v-d', use: 1n, window_seconds: 3 }] })
+  const text = await registry.getSingleMetricAsString('cdp_recoverable_window_seconds')
+  t.same(text.split('\n').filter((line) => line !== '' && !line.startsWith('#')), [])
+  t.equal(calls, 0)
+})

@@ -3,7 +3,7 @@
 // (before valid-until) all stand; refs that name a volume the same way share an entry; the
 // data version is the one read before asking; and PRAGMA data_version moves on a file when
 // another connection commits, never for an in-memory database.
-import { existsSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import t from 'tap'
@@ -107,4 +107,29 @@ t.test('data_version moves on a file when another connection commits; in memory 
   t.throws(() => version.read(), 'closed: its connection is gone')
   t.throws(() => dataVersionOf(join(dir, 'missing.sqlite')))
   t.notOk(existsSync(join(dir, 'missing.sqlite')), 'a missing file is not created')
+})
+
+t.test('refs are told apart as the simulator folds them, by lower case only: ß and SS name different volumes', async (t) => {
+  const { ask, reads } = setup()
+  t.equal(await ask({ cluster_uuid: 'c-ß', volume_uuid: 'v' }), 'read 1')
+  t.equal(await ask({ cluster_uuid: 'c-SS', volume_uuid: 'v' }), 'read 2', 'another cluster')
+  t.equal(await ask({ cluster_uuid: 'c', volume_uuid: 'v-ß' }), 'read 3')
+  t.equal(await ask({ cluster_uuid: 'c', volume_uuid: 'v-SS' }), 'read 4', 'another volume')
+  t.equal(await ask({ cluster_uuid: 'c', volume_uuid: 'v', tenant: 't-ß' }), 'read 5')
+  t.equal(await ask({ cluster_uuid: 'c', volume_uuid: 'v', tenant: 't-SS' }), 'read 6', 'another tenant')
+  t.equal(reads(), 6)
+})
+
+t.test('the data_version connection only reads: closed last, it writes nothing to the file', async (t) => {
+  const file = join(tempDir(t, 'cdp-data-version-ro-'), 'db.sqlite')
+  const writer = new Database(file)
+  writer.pragma('journal_mode = WAL')
+  writer.exec('CREATE TABLE x (a)')
+  const version = dataVersionOf(file)
+  version.read()
+  writer.prepare('INSERT INTO x VALUES (1)').run()
+  writer.close()
+  const before = readFileSync(file)
+  version.close()
+  t.same(readFileSync(file), before, 'its commit was not checkpointed into the file by the reader')
 })

@@ -4,9 +4,10 @@
 // a batch's per-volume outcomes, a call that is a no-op on a volume already in that state,
 // the view listeners, the group calls' one ns, the write path's kept targets across a reset
 // and a load, the change count, and the refusals for unknown hosts, VMs and volumes.
-import { writeFileSync } from 'node:fs'
+import { execFileSync } from 'node:child_process'
+import { rmSync, statfsSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { NS_PER_SECOND } from '../../src/backend/port.js'
 import { BLOCK_SIZE } from '../../simulator/content.js'
 import { type Simulator, loadTopology, openSimulator } from '../../simulator/index.js'
@@ -64,6 +65,59 @@ t.test('served namespaces (any letter case) limit the list and the volume calls;
   t.equal(await failure(() => sim.events(unserved, { page_num: 0, page_size: 0 })), 'VOLUME_NOT_FOUND')
   const open = openDemo(t)
   t.same(outcomes(await open.enable(all)), all.map(() => 'ok'), 'without namespaces: every volume')
+})
+
+t.test('on a database shared with another simulator, served namespaces still limit the list to their CDP volumes', async (t) => {
+  const db = join(tempDir(t, 'cdp-served-'), 'shared.db')
+  const whole = openSimulator({ db, topology: demoTopology, clock: { mode: 'manual' } })
+  t.teardown(() => whole.close())
+  const all = demoTopology.volumes.map((v) => ref(v.uuid))
+  t.same(outcomes(await whole.enable(all)), all.map(() => 'ok'), 'every volume has CDP')
+  const part = openSimulator({ db, topology: demoTopology, clock: { mode: 'manual' }, namespaces: [DEMO.namespace.toUpperCase()] })
+  t.teardown(() => part.close())
+  const served = demoTopology.volumes.filter((v) => v.namespace === DEMO.namespace).map((v) => v.uuid).sort()
+  const uuids = async (namespaces?: string[]): Promise<string[]> =>
+    (await part.list({ cluster_uuid: DEMO.cluster, page_num: 0, page_size: 0, ...(namespaces === undefined ? {} : { namespaces }) })).List.map((i) => i.volume_uuid).sort()
+  t.same(await uuids(), served, 'no namespaces asked: the served ones')
+  t.same(await uuids([DEMO.linNamespace]), [], 'an unserved namespace asked: nothing')
+  t.same(await uuids([DEMO.linNamespace, DEMO.namespace]), served, 'both asked: the served one only')
+})
+
+/** Mounts a tmpfs of `size` for the test; a string when this machine cannot (not root, no mount). */
+function smallDisk (t: Test, size: string): string {
+  const dir = tempDir(t, 'cdp-small-disk-')
+  execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', dir])
+  t.teardown(() => { execFileSync('umount', ['-l', dir]) })
+  return dir
+}
+
+const freeBytes = (dir: string): number => { const { bavail, bsize } = statfsSync(dir); return bavail * bsize }
+
+t.test('after a full disk, ready is BACKEND_UNAVAILABLE until 1 MiB is free again; before one, a nearly full disk is ready', { skip: process.getuid?.() === 0 ? false : 'mounting a tmpfs needs root' }, async (t) => {
+  const disk = smallDisk(t, '4m')
+  const sim = openSimulator({ db: join(disk, 'sim.db'), topology: demoTopology, clock: { mode: 'manual' } })
+  t.teardown(() => sim.close())
+  await sim.enable([ref(DEMO.vol1)])
+  const spare = join(disk, 'spare')
+  writeFileSync(spare, Buffer.alloc(512 * 1024))
+  const filler = join(disk, 'filler')
+  writeFileSync(filler, Buffer.alloc(freeBytes(disk) - 256 * 1024))
+  t.ok(freeBytes(disk) < 1024 * 1024)
+  await sim.ready()
+  t.pass('nothing was refused yet: ready, on a disk with under 1 MiB free')
+  let refused = 'no error'
+  for (let i = 0; i < 64 && refused === 'no error'; i++) {
+    refused = await failure(() => sim.write(DEMO.vol1, [{ offset: i * 1024 * 1024, length: 1024 * 1024, fill: (i % 255) + 1 }]))
+  }
+  t.equal(refused, 'STORAGE_FULL')
+  await t.rejects(sim.ready(), { code: 'BACKEND_UNAVAILABLE', desc: /^storage full: / })
+  rmSync(spare)
+  const free = freeBytes(disk)
+  t.ok(free >= 512 * 1024 && free < 1024 * 1024, `${free} bytes free`)
+  await t.rejects(sim.ready(), { code: 'BACKEND_UNAVAILABLE' }, 'under 1 MiB free: still full')
+  rmSync(filler)
+  await sim.ready()
+  t.pass('1 MiB free again: ready')
 })
 
 t.test('a batch reports each volume on its own: an unknown one by the ref it came as, the others done', async (t) => {

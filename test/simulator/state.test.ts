@@ -3,7 +3,7 @@
 // save leaves no scratch file behind, a load takes the file's state (its clock, or the
 // simulator's start when the file has none) and may be repeated, and each kind of bad file
 // is refused by name with nothing changed and nothing created.
-import { existsSync, writeFileSync } from 'node:fs'
+import { copyFileSync, existsSync, readdirSync, readFileSync, readlinkSync, realpathSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import t, { type Test } from 'tap'
@@ -166,4 +166,76 @@ t.test('a simulator opened on a file saved by another loads it as the same state
   other.loadState(file)
   t.equal(other.image(DEMO.cdp1).digest, sim.image(DEMO.cdp1).digest)
   t.same(other.clock(), sim.clock())
+})
+
+t.test('a load rebuilds the list search from the file: a volume is found by part of its uuid', async (t) => {
+  const dir = tempDir(t, 'cdp-load-search-')
+  const file = await saveTo(openDemo(t), dir, 'state')
+  const target = openDemo(t)
+  target.loadState(file)
+  const part = DEMO.cdp1.toLowerCase().slice(9, 23)
+  const named = demoTopology.volumes.filter((v) => v.uuid.toLowerCase().includes(part) || v.name.includes(part)).map((v) => v.name)
+  t.same(named, ['cdp-1'], 'the part names one volume only')
+  t.same(await found(target, part), named)
+})
+
+t.test('a save that cannot make its scratch file fails with the reason it could not', async (t) => {
+  const sim = openDemo(t)
+  const scratch = join(tempDir(t, 'cdp-save-missing-'), 'no such directory', 'scratch.db')
+  await t.rejects(sim.saveState(scratch), { message: /directory does not exist/ })
+  t.notOk(existsSync(scratch))
+})
+
+/** How many of this process's open descriptors name `file` (Linux's /proc). */
+function openHandles (file: string): number {
+  return readdirSync('/proc/self/fd').filter((fd) => {
+    try { return readlinkSync(join('/proc/self/fd', fd)) === file } catch { return false }
+  }).length
+}
+
+t.test('a load keeps no handle on the file it read, whether it took the file or refused it', { skip: existsSync('/proc/self/fd') ? false : 'no /proc/self/fd here' }, async (t) => {
+  const dir = realpathSync(tempDir(t, 'cdp-load-handles-'))
+  const sim = openDemo(t)
+  const good = await saveTo(sim, dir, 'good')
+  const version = await editedCopy(t, sim, dir, 'version', (db) => { db.pragma(`user_version = ${Number(db.pragma('user_version', { simple: true })) + 1}`) })
+  sim.loadState(good)
+  t.equal(openHandles(good), 0, 'a file taken')
+  t.match(await refusalDesc(() => { sim.loadState(version) }), /^schema version /)
+  t.equal(openHandles(version), 0, 'a file refused')
+})
+
+t.test('a real-clock simulator loading a file without a clock gains none: a manual one loading its save starts at its own start', async (t) => {
+  const dir = tempDir(t, 'cdp-load-real-')
+  const real = openDemo(t, { clock: { mode: 'real' } })
+  const noClock = await saveTo(real, dir, 'real')
+  const realTarget = openDemo(t, { clock: { mode: 'real' } })
+  realTarget.loadState(noClock)
+  const again = await saveTo(realTarget, dir, 'again')
+  const manual = openDemo(t, { clock: { mode: 'manual', start: 9n * NS_PER_SECOND } })
+  advanceSeconds(manual, 60)
+  manual.loadState(again)
+  t.equal(manual.clock().now, 9n * NS_PER_SECOND)
+})
+
+t.test('a file its writer left mid-transaction (a hot journal beside it) is refused, and its journal is not rolled back', async (t) => {
+  const dir = tempDir(t, 'cdp-load-hot-')
+  const sim = openDemo(t)
+  const saved = await saveTo(sim, dir, 'saved')
+  const file = join(dir, 'hot.db')
+  const writer = new Database(saved)
+  try {
+    writer.pragma('journal_mode = DELETE')
+    writer.pragma('cache_size = 2')
+    writer.exec('BEGIN; CREATE TABLE pad (x)')
+    const pad = writer.prepare('INSERT INTO pad VALUES (randomblob(4000))')
+    for (let i = 0; i < 100; i++) pad.run()
+    // A copy of the file and its journal taken mid-transaction: as if the writer had died.
+    copyFileSync(saved, file)
+    copyFileSync(`${saved}-journal`, `${file}-journal`)
+    writer.exec('ROLLBACK')
+  } finally { writer.close() }
+  const journal = readFileSync(`${file}-journal`)
+  t.ok(journal.length > 0)
+  t.match(await refusalDesc(() => { sim.loadState(file) }), /^not a SQLite database of the simulator: .+/)
+  t.same(readFileSync(`${file}-journal`), journal, 'the journal is still there as it was')
 })
