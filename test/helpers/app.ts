@@ -5,7 +5,7 @@ import type { FastifyInstance, InjectOptions } from 'fastify'
 import { request } from 'undici'
 import { buildApp, type AppOptions } from '../../src/app.js'
 import { DEMO, demoTopology } from './demo.js'
-import { openSimulator, simulatorAppOptions, type Simulator, type Topology } from '../../simulator/index.js'
+import { buildSimulatorApp, openHarness, openSimulator, simulatorAppOptions, type Simulator, type Topology } from '../../simulator/index.js'
 import { NS_PER_SECOND, type Ns } from '../../src/backend/port.js'
 
 export { DEMO, DEMO_TOPOLOGY } from './demo.js'
@@ -35,6 +35,16 @@ export async function openTestApp (t: Teardown, options: {
   const app = await buildApp({ backend: sim, ...simulatorAppOptions(sim), ...options.app })
   t.teardown(() => app.close())
   return { app, sim }
+}
+
+/** The OpenAPI document (/docs/json) of the API as `cdp-sim serve` mounts it: the control API, its block routes, the harness and the fault rules. */
+export async function servedDocs (): Promise<any> {
+  const app = await buildSimulatorApp(openHarness({ db: ':memory:', topology: demoTopology, clock: { mode: 'manual' } }))
+  try {
+    return JSON.parse((await app.inject({ method: 'GET', url: '/docs/json' })).body)
+  } finally {
+    await app.close()
+  }
 }
 
 export interface Answer {

@@ -6,10 +6,9 @@ import { createHttpApp } from '../../src/http-app.js'
 import { Scode } from '../../src/errors.js'
 import { parseExact } from '../../src/json.js'
 import { controlApiMount } from '../../simulator/control-api.js'
-import { harnessAppOptions, openHarness } from '../../simulator/harness.js'
 import type { NbdNames, SimulatorControl } from '../../simulator/control.js'
 import { loadTopology, openSimulator, simulatorAppOptions } from '../../simulator/index.js'
-import { CDP, DEMO, DEMO_TOPOLOGY, SECOND, call, openTestApp, volume } from '../helpers/app.js'
+import { CDP, DEMO, DEMO_TOPOLOGY, SECOND, call, openTestApp, servedDocs, volume } from '../helpers/app.js'
 
 const SIM = '/sim/v1'
 const START = 1630053321n * SECOND
@@ -204,10 +203,7 @@ function described (schema: { description?: unknown } | undefined): boolean {
 }
 
 t.test('every /sim/v1 operation has a summary, and its parameters, body fields and answer fields their own descriptions', async (t) => {
-  // As cdp-sim serve mounts it: the control API, its block routes, the harness and fault rules.
-  const app = await buildApp(harnessAppOptions(openHarness({ db: ':memory:', topology: loadTopology(DEMO_TOPOLOGY), clock: { mode: 'manual' } })))
-  t.teardown(() => app.close())
-  const doc = JSON.parse((await app.inject({ method: 'GET', url: '/docs/json' })).body)
+  const doc = await servedDocs()
   const operations = Object.entries(doc.paths as Record<string, Record<string, any>>)
     .filter(([path]) => path.startsWith(SIM))
     .flatMap(([path, methods]) => Object.entries(methods).map(([method, op]) => [`${method.toUpperCase()} ${path}`, op] as const))
@@ -232,9 +228,7 @@ t.test('every /sim/v1 operation has a summary, and its parameters, body fields a
 })
 
 t.test('the block routes describe their answers: every facts field, and the raw images as binary strings, whole (200) or a range (206)', async (t) => {
-  const app = await buildApp(harnessAppOptions(openHarness({ db: ':memory:', topology: loadTopology(DEMO_TOPOLOGY), clock: { mode: 'manual' } })))
-  t.teardown(() => app.close())
-  const doc = JSON.parse((await app.inject({ method: 'GET', url: '/docs/json' })).body)
+  const doc = await servedDocs()
   const get = (path: string): any => doc.paths[`${SIM}${path}`].get
   const data = (path: string): any => get(path).responses['200'].content['application/json'].schema.properties.data
   const facts = data('/volumes/{volume_uuid}')

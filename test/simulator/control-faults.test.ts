@@ -5,15 +5,14 @@
 import type { AddressInfo } from 'node:net'
 import t, { type Test } from 'tap'
 import { buildAgentServer } from '../../simulator/agent-server.js'
-import { buildSimulatorApp, openHarness } from '../../simulator/index.js'
 import { FaultRules, type FaultRuleInput, withFaults } from '../../simulator/faults.js'
 import type { CdpOperation, VolumeRef } from '../../src/backend/port.js'
 import { createAgentBackend } from '../../src/backend/agent/backend.js'
 import { AGENT_PREFIX } from '../../src/backend/agent/protocol.js'
 import { Scode } from '../../src/errors.js'
-import { call } from '../helpers/app.js'
+import { call, servedDocs } from '../helpers/app.js'
 import { failure, openDemo, policy, ref } from '../helpers/simulator.js'
-import { DEMO, demoTopology } from '../helpers/demo.js'
+import { DEMO } from '../helpers/demo.js'
 
 const FAULTS = '/sim/v1/faults'
 
@@ -122,9 +121,7 @@ t.test('a rule id that is no uuid is INVALID_UUID when removing, not FAULT_NOT_F
 })
 
 t.test('the fault routes are documented: each has a summary; every field of a rule, asked or answered, and the id in the path a description', async (t) => {
-  const app = await buildSimulatorApp(openHarness({ db: ':memory:', topology: demoTopology, clock: { mode: 'manual' } }))
-  t.teardown(() => app.close())
-  const doc = JSON.parse((await app.inject({ method: 'GET', url: '/docs/json' })).body)
+  const doc = await servedDocs()
   const faults = doc.paths[FAULTS]
   const byId = doc.paths[`${FAULTS}/{id}`]
   const operations: Array<[string, any]> = [['POST', faults?.post], ['GET', faults?.get], ['DELETE', faults?.delete], ['DELETE by id', byId?.delete]]

@@ -4,14 +4,14 @@
 // a batch's per-volume outcomes, a call that is a no-op on a volume already in that state,
 // the view listeners, the group calls' one ns, the write path's kept targets across a reset
 // and a load, the change count, and the refusals for unknown hosts, VMs and volumes.
-import { execFileSync } from 'node:child_process'
-import { rmSync, statfsSync, writeFileSync } from 'node:fs'
+import { rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import t, { type Test } from 'tap'
+import t from 'tap'
 import { NS_PER_SECOND } from '../../src/backend/port.js'
 import { BLOCK_SIZE } from '../../simulator/content.js'
 import { type Simulator, loadTopology, openSimulator } from '../../simulator/index.js'
 import { tempDir } from '../helpers/cdp-sim.js'
+import { freeBytes, mountSmallDisk, SMALL_DISK_SKIP } from '../helpers/small-disk.js'
 import { DEMO, demoTopology } from '../helpers/demo.js'
 import { GROUP } from '../helpers/group.js'
 import { advanceSeconds, eventsOfKind, failure, openCdp1, openDemo, outcomes, pointAt, policy, ref, writeBlock } from '../helpers/simulator.js'
@@ -83,18 +83,8 @@ t.test('on a database shared with another simulator, served namespaces still lim
   t.same(await uuids([DEMO.linNamespace, DEMO.namespace]), served, 'both asked: the served one only')
 })
 
-/** Mounts a tmpfs of `size` for the test; a string when this machine cannot (not root, no mount). */
-function smallDisk (t: Test, size: string): string {
-  const dir = tempDir(t, 'cdp-small-disk-')
-  execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', dir])
-  t.teardown(() => { execFileSync('umount', ['-l', dir]) })
-  return dir
-}
-
-const freeBytes = (dir: string): number => { const { bavail, bsize } = statfsSync(dir); return bavail * bsize }
-
-t.test('after a full disk, ready is BACKEND_UNAVAILABLE until 1 MiB is free again; before one, a nearly full disk is ready', { skip: process.getuid?.() === 0 ? false : 'mounting a tmpfs needs root' }, async (t) => {
-  const disk = smallDisk(t, '4m')
+t.test('after a full disk, ready is BACKEND_UNAVAILABLE until 1 MiB is free again; before one, a nearly full disk is ready', { skip: SMALL_DISK_SKIP }, async (t) => {
+  const disk = mountSmallDisk(t, '4m')
   const sim = openSimulator({ db: join(disk, 'sim.db'), topology: demoTopology, clock: { mode: 'manual' } })
   t.teardown(() => sim.close())
   await sim.enable([ref(DEMO.vol1)])

@@ -2,14 +2,14 @@
 // mounted for the test, so it runs as root, as CI does): writes are refused with
 // STORAGE_FULL (507) and change nothing, /readyz says why, and once space returns both
 // recover by themselves, with every acknowledged write still there after a restart.
-import { execFileSync } from 'node:child_process'
-import { mkdtempSync, rmSync, statfsSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
 import { loadTopology, openSimulator } from '../../simulator/index.js'
 import { spawnApiServer } from '../helpers/api-server.js'
 import { CDP, DEMO, DEMO_TOPOLOGY, type Teardown, callHttp, volume } from '../helpers/app.js'
+import { freeBytes, mountSmallDisk, SMALL_DISK_SKIP } from '../helpers/small-disk.js'
 
 const MIB = 1024 * 1024
 /** Each write fills 4 MiB of the volume: 1,024 journal rows, tens of KiB of database. */
@@ -43,22 +43,15 @@ async function startServer (t: Teardown, db: string): Promise<{ base: string, st
   return { base, stop }
 }
 
-const root = process.getuid?.() === 0
-t.test('a full disk refuses writes with STORAGE_FULL, turns /readyz 503, and recovers by itself', { skip: root ? false : 'mounting a tmpfs needs root' }, async (t) => {
-  const mount = mkdtempSync(join(tmpdir(), 'cdp-full-'))
-  execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=8m', 'tmpfs', mount])
-  t.teardown(() => {
-    execFileSync('umount', ['-l', mount])
-    rmSync(mount, { recursive: true, force: true })
-  })
+t.test('a full disk refuses writes with STORAGE_FULL, turns /readyz 503, and recovers by itself', { skip: SMALL_DISK_SKIP }, async (t) => {
+  const mount = mountSmallDisk(t, '8m')
   const db = join(mount, 'sim.db')
   let server = await startServer(t, db)
   t.equal((await callHttp(server.base, 'POST', `${CDP}/enable`, { volumes: [volume(DEMO.vol1)] })).body.data.success, 1)
 
   // Leave about 1 MiB free, then write until the disk refuses.
-  const { bavail, bsize } = statfsSync(mount)
   const filler = join(mount, 'filler')
-  writeFileSync(filler, Buffer.alloc(Math.max(0, bavail * bsize - MIB)))
+  writeFileSync(filler, Buffer.alloc(Math.max(0, freeBytes(mount) - MIB)))
   const acknowledged: Write[] = []
   let refused: { status: number, body: { scode: number, data: unknown } } | undefined
   for (let i = 0; i < 2000 && refused === undefined; i++) {
