@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-// `npm test`: runs tap with the given arguments, and when it fails prints every failed
-// test point with its diagnostics once more at the very end. A CI log that keeps only its
-// tail (after tap's coverage table) still says which file and which assertion failed.
+// `npm test` (tap without coverage) and `npm run coverage` (with its table): runs tap with the
+// given arguments, and when it fails prints every failed test point with its diagnostics
+// once more at the very end. A CI log that keeps only its tail (after tap's summary or
+// coverage table) still says which file and which assertion failed.
 import { spawnSync } from 'node:child_process'
 import { readdirSync, readFileSync, statSync } from 'node:fs'
 import { join, relative } from 'node:path'

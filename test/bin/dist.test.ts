@@ -5,9 +5,10 @@ import { statSync, utimesSync } from 'node:fs'
 import { join } from 'node:path'
 import t from 'tap'
 import { distIsCurrent, ROOT } from '../../bin/dist.mjs'
+import { bareNode } from '../helpers/node-child.js'
 
 const STAMP = join(ROOT, 'dist', '.built')
-const prepare = (): string => execFileSync(process.execPath, ['bin/prepare.mjs'], { cwd: ROOT, encoding: 'utf8' })
+const prepare = (): string => execFileSync(...bareNode(['bin/prepare.mjs']), { cwd: ROOT, encoding: 'utf8' })
 
 t.test('after one build, prepare leaves a current dist/ alone; a source newer than the build makes it stale', async (t) => {
   prepare() // builds if this checkout has changed since the last build

@@ -5,6 +5,7 @@ import { type ChildProcess, spawn } from 'node:child_process'
 import { createInterface } from 'node:readline'
 import { distIsCurrent } from '../../bin/dist.mjs'
 import type { Teardown } from './app.js'
+import { bareNode } from './node-child.js'
 
 export interface ApiServer {
   child: ChildProcess
@@ -21,7 +22,7 @@ export interface ApiServer {
  */
 export function spawnApiServer (t: Teardown, env: Record<string, string>, preload: string[] = []): ApiServer {
   const entry = preload.length === 0 && distIsCurrent() ? ['dist/src/server.js'] : ['--import', 'tsx', ...preload.flatMap((p) => ['--import', p]), 'src/server.ts']
-  const child = spawn(process.execPath, entry, {
+  const child = spawn(...bareNode(entry), {
     env: { ...process.env, HOST: '127.0.0.1', PORT: '0', CDP_SIM_NBD_PORT: '0', LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe']
   })

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { callHttp, type Teardown } from './app.js'
+import { bareNode } from './node-child.js'
 
 export const BIN = 'bin/cdp-sim.js'
 
@@ -21,7 +22,7 @@ export interface Finished { code: number | null, stdout: string, stderr: string 
 
 /** Runs cdp-sim to its end (commands that do not serve), with `env` over this process's environment. */
 export async function cdpSim (t: Teardown, args: string[], env: Record<string, string> = {}): Promise<Finished> {
-  const child = execFile(process.execPath, [BIN, ...args], { env: { ...process.env, ...env } })
+  const child = execFile(...bareNode([BIN, ...args]), { env: { ...process.env, ...env } })
   t.teardown(() => { if (child.exitCode === null) child.kill('SIGKILL') })
   let stdout = ''
   let stderr = ''
@@ -59,7 +60,7 @@ export async function startServing (t: Teardown, args: string[], urlLine: RegExp
   // A preload is TypeScript, so the command runs from source through tsx, its worker thread too
   // (the built one would start a worker that cannot load the preload's .ts).
   const entry = preload.length === 0 ? [BIN] : ['--import', 'tsx', ...preload.flatMap((p) => ['--import', p]), 'simulator/cli.ts']
-  const child = spawn(process.execPath, [...entry, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(...bareNode([...entry, ...args]), { stdio: ['ignore', 'pipe', 'pipe'] })
   t.teardown(() => { if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL') })
   // 'close', not 'exit': by then its stderr has been read to the end.
   const exited = once(child, 'close') as Promise<[number | null]>

@@ -6,6 +6,7 @@ import { promisify } from 'node:util'
 import t from 'tap'
 import { startSimulator, RemoteError } from 'volume-cdp/testing'
 import { DEMO, volume } from '../helpers/app.js'
+import { bareNode } from '../helpers/node-child.js'
 
 const START = 1630053321000000000n
 
@@ -39,6 +40,6 @@ t.test('a test written with startSimulator: enable, write, view the past, fault,
 
 t.test('plain node imports volume-cdp/testing right after npm ci (no loader, no build)', async (t) => {
   const script = "const { startSimulator } = await import('volume-cdp/testing'); const s = await startSimulator(); console.log((await s.control.clock()).mode); await s.close()"
-  const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script], { env: { ...process.env, NODE_OPTIONS: '' } })
+  const { stdout } = await promisify(execFile)(...bareNode(['--input-type=module', '-e', script]))
   t.equal(stdout, 'manual\n')
 })

@@ -9,6 +9,7 @@ import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import t from 'tap'
 import { request } from 'undici'
+import { withoutRunnerHooks } from '../helpers/node-child.js'
 
 const alive = (pid: number): boolean => {
   try {
@@ -21,7 +22,7 @@ const alive = (pid: number): boolean => {
 
 t.test('SIGTERM to the npm start process closes the server gracefully; npm exits 0', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'cdp-npm-start-'))
-  const npm = spawn('npm', ['start'], {
+  const npm = spawn(...withoutRunnerHooks('npm', ['start']), {
     env: { ...process.env, HOST: '127.0.0.1', PORT: '0', CDP_SIM_DB: join(dir, 'sim.db'), CDP_SIM_CLOCK: 'manual', CDP_SIM_NBD_PORT: 'off', LOG_LEVEL: 'info' },
     stdio: ['ignore', 'pipe', 'pipe']
   })

@@ -7,9 +7,10 @@ import t from 'tap'
 import { request } from 'undici'
 import { DEMO } from '../helpers/app.js'
 import { DEMO_TOPOLOGY } from '../helpers/demo.js'
+import { bareNode } from '../helpers/node-child.js'
 
 t.test('the server starts on a random loopback port, answers, and stops on SIGTERM', async (t) => {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+  const child = spawn(...bareNode(['--import', 'tsx', 'src/server.ts']), {
     env: { ...process.env, HOST: '127.0.0.1', PORT: '0', CDP_SIM_NBD_PORT: '0', CDP_SIM_CLOCK: 'manual', LOG_LEVEL: 'info' },
     stdio: ['ignore', 'pipe', 'inherit']
   })

@@ -11,6 +11,7 @@ import { join, resolve } from 'node:path'
 import { promisify } from 'node:util'
 import openapiTS, { astToString } from 'openapi-typescript'
 import t from 'tap'
+import { bareNode } from '../../helpers/node-child.js'
 import ts from 'typescript'
 import { DEMO, openTestApp } from '../../helpers/app.js'
 import { parseExact } from '../../../src/json.js'
@@ -96,9 +97,9 @@ t.test('openapi-typescript + openapi-fetch: a program calling every endpoint typ
     compilerOptions: { module: 'NodeNext', moduleResolution: 'NodeNext', target: 'ES2022', strict: true, noEmit: true, skipLibCheck: true, types: ['node'], typeRoots: [join(ROOT, 'node_modules/@types')] },
     files: ['program.ts']
   }))
-  t.doesNotThrow(() => execFileSync(process.execPath, [TSC, '-p', 'tsconfig.json'], { cwd: dir, encoding: 'utf8', stdio: 'pipe' }), 'the program type-checks against the generated types')
+  t.doesNotThrow(() => execFileSync(...bareNode([TSC, '-p', 'tsconfig.json']), { cwd: dir, encoding: 'utf8', stdio: 'pipe' }), 'the program type-checks against the generated types')
 
-  const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'program.ts', baseUrl], { cwd: dir, encoding: 'utf8' })
+  const { stdout } = await promisify(execFile)(...bareNode(['--import', 'tsx', 'program.ts', baseUrl]), { cwd: dir, encoding: 'utf8' })
   const out = parseExact(stdout) as Record<string, any>
   t.strictSame(out.batches, [1, 1, 1], 'edit, enable, disable: one success each')
   t.equal(typeof out.ioLastTime, 'bigint')
