@@ -138,7 +138,9 @@ t.test('replicas: an unreachable first URL hands over to the next', async (t) =>
 t.test('replicas: a non-idempotent call that may have reached the first replica is not repeated on the next', async (t) => {
   const slow = await startAgent(t, () => 'hang')
   const live = await startAgent(t, () => ok({}))
-  const b = backend(t, wholeCluster(slow.url, live.url), { timeoutMs: 100 })
+  // 1 s, not less: on a loaded machine a shorter deadline can pass before the hanging agent
+  // has even read the request (then nothing says it reached it), or before the live one answers.
+  const b = backend(t, wholeCluster(slow.url, live.url), { timeoutMs: 1000 })
   t.equal((await failure(b.revert(VOLUME, POINT))).code, 'AGENT_TIMEOUT')
   t.equal(slow.count('/revert'), 1)
   t.equal(live.count('/revert'), 0)
