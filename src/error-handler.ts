@@ -39,11 +39,23 @@ function validationError (error: FastifySchemaValidationError, part: string, req
   return new CdpError('INVALID_PARAMETER', `${field} ${error.message ?? 'is invalid'}`)
 }
 
+/**
+ * The validation error a client should read. Ajv tries each branch of a union (anyOf) and
+ * lists each branch's first error. A branch that failed only on a missing field is the kind
+ * the client did not mean (a data write "lacks" a fill write's length), so a deeper error of
+ * another branch, on a field the client did send, names the problem.
+ */
+function errorToName (errors: FastifySchemaValidationError[]): FastifySchemaValidationError | undefined {
+  const first = errors[0]
+  if (first?.keyword !== 'required') return first
+  return errors.find((e) => e.keyword !== 'required' && e.keyword !== 'anyOf' && e.instancePath.startsWith(`${first.instancePath}/`)) ?? first
+}
+
 /** The CdpError a failed request is answered with; undefined for a bug. */
 export function toCdpError (error: FastifyError, request: FastifyRequest): CdpError | undefined {
   if (isCdpError(error)) return error
-  const first = error.validation?.[0]
-  if (first !== undefined) return validationError(first, error.validationContext ?? 'request', request)
+  const named = errorToName(error.validation ?? [])
+  if (named !== undefined) return validationError(named, error.validationContext ?? 'request', request)
   switch (error.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return new CdpError('BODY_TOO_LARGE', error.message)

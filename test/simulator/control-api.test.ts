@@ -250,3 +250,90 @@ t.test('the block routes describe their answers: every facts field, and the raw 
     t.not(responses['200'].content['application/json'].schema.description, responses['206'].content['application/json'].schema.description, `${path}: 200 and 206 told apart`)
   }
 })
+
+t.test('every /sim/v1 route with a uuid in its path refuses one that is not a uuid, naming that parameter; nothing reaches the simulator', async (t) => {
+  const { control, calls } = recordingControl()
+  const app = await openControlApi(t, control)
+  const routes: Array<[string, string, string, unknown?]> = [
+    ['POST', '/volumes/nope/writes', 'volume_uuid', { writes: [{ offset: 0, length: 4096, fill: 1 }] }],
+    ['GET', '/volumes/nope/image', 'volume_uuid'],
+    ['GET', '/volumes/nope/view/image', 'volume_uuid'],
+    ['GET', '/volumes/nope/recoverable', 'volume_uuid'],
+    ['POST', '/hosts/nope/state', 'host_uuid', { online: true }],
+    ['POST', '/hosts/nope/disks', 'host_uuid', { path: '/dev/sdd', state: 'ok' }],
+    ['POST', '/vms/nope/state', 'vm_uuid', { running: true }]
+  ]
+  for (const [method, path, parameter, body] of routes) {
+    const res = await call(app, method as 'GET' | 'POST', `${SIM}${path}`, body)
+    t.match(res, { status: 400, body: { scode: Scode.INVALID_UUID.scode, desc: `${parameter} must be a uuid` } }, `${method} ${path}`)
+  }
+  t.strictSame(calls, [], 'nothing reached the simulator')
+})
+
+t.test('a bad advance, image time, host, disk or VM body is a 400 envelope that names the field; nothing reaches the simulator', async (t) => {
+  const { control, calls } = recordingControl()
+  const app = await openControlApi(t, control)
+  const uint64 = (field: string): string => `${field} must be an unsigned 64-bit integer (JSON integer or decimal string)`
+  const cases: Array<[string, string, unknown, number, string]> = [
+    ['POST', '/clock/advance', { seconds: true }, Scode.INVALID_UINT64.scode, uint64('seconds')],
+    ['POST', '/clock/advance', { nanoseconds: -1 }, Scode.INVALID_UINT64.scode, uint64('nanoseconds')],
+    ['POST', '/clock/advance', { seconds: '18446744073709551616' }, Scode.INVALID_UINT64.scode, 'seconds exceeds 2^64-1'],
+    ['POST', '/clock/advance', { nanoseconds: '18446744073709551616' }, Scode.INVALID_UINT64.scode, 'nanoseconds exceeds 2^64-1'],
+    ['GET', `/volumes/${UUID}/image?at=abc`, undefined, Scode.INVALID_UINT64.scode, uint64('at')],
+    ['GET', `/volumes/${UUID}/image?at=18446744073709551616`, undefined, Scode.INVALID_UINT64.scode, 'at exceeds 2^64-1'],
+    ['POST', `/hosts/${UUID}/state`, { online: 'yes' }, Scode.INVALID_PARAMETER.scode, 'online must be boolean'],
+    ['POST', `/hosts/${UUID}/disks`, { path: '/dev/sdd' }, Scode.MISSING_PARAMETER.scode, 'state is required'],
+    ['POST', `/vms/${UUID}/state`, { running: 1 }, Scode.INVALID_PARAMETER.scode, 'running must be boolean']
+  ]
+  for (const [method, path, body, scode, desc] of cases) {
+    const res = await call(app, method as 'GET' | 'POST', `${SIM}${path}`, body)
+    t.match(res, { status: 400, body: { scode, desc } }, `${method} ${path} ${JSON.stringify(body) ?? ''}`)
+  }
+  t.strictSame(calls, [], 'nothing reached the simulator')
+})
+
+t.test('a bad write item is refused naming its field, a data write by its data, not by a fill write\'s missing length; nothing reaches the simulator', async (t) => {
+  const { control, calls } = recordingControl({ write: (_uuid, writes: unknown[]) => ({ count: writes.length, time: 1n }) })
+  const app = await openControlApi(t, control)
+  const MiB = 1024 * 1024
+  const fill = { offset: 0, length: 4096, fill: 1 }
+  const cases: Array<[string, unknown, number, string]> = [
+    ['no body field', {}, Scode.MISSING_PARAMETER.scode, 'writes is required'],
+    ['no writes', { writes: [] }, Scode.INVALID_PARAMETER.scode, 'writes must NOT have fewer than 1 items'],
+    ['1025 writes', { writes: Array.from({ length: 1025 }, () => fill) }, Scode.INVALID_PARAMETER.scode, 'writes must NOT have more than 1024 items'],
+    ['a negative offset', { writes: [fill, { ...fill, offset: -4096 }] }, Scode.INVALID_PARAMETER.scode, 'writes[1].offset must be >= 0'],
+    ['a length under a block', { writes: [{ ...fill, length: 4095 }] }, Scode.INVALID_PARAMETER.scode, 'writes[0].length must be >= 4096'],
+    ['a fill past a byte', { writes: [{ ...fill, fill: 256 }] }, Scode.INVALID_PARAMETER.scode, 'writes[0].fill must be <= 255'],
+    ['a negative fill', { writes: [{ ...fill, fill: -1 }] }, Scode.INVALID_PARAMETER.scode, 'writes[0].fill must be >= 0'],
+    ['data that is not base64', { writes: [{ offset: 0, data: 'not base64!' }] }, Scode.INVALID_PARAMETER.scode, 'writes[0].data must match pattern "^[A-Za-z0-9+/]*={0,2}$"'],
+    ['data of 4 MiB and a block', { writes: [{ offset: 0, data: Buffer.alloc(4 * MiB + 4096).toString('base64') }] }, Scode.INVALID_PARAMETER.scode, `writes[0].data must NOT have more than ${Math.ceil(4 * MiB / 3) * 4} characters`],
+    ['neither fill nor data', { writes: [{ offset: 0 }] }, Scode.MISSING_PARAMETER.scode, 'writes[0].length is required']
+  ]
+  for (const [what, body, scode, desc] of cases) {
+    t.match(await call(app, 'POST', `${SIM}/volumes/${UUID}/writes`, body), { status: 400, body: { scode, desc } }, what)
+  }
+  t.strictSame(calls, [], 'nothing reached the simulator')
+  const data = Buffer.alloc(4 * MiB, 7)
+  t.strictSame((await call(app, 'POST', `${SIM}/volumes/${UUID}/writes`, { writes: [{ offset: 0, data: data.toString('base64') }] })).body.data, { count: 1, time: 1 }, 'data of exactly 4 MiB is taken')
+  t.strictSame(calls, [['write', [UUID, [{ offset: 0, data }]]]])
+})
+
+t.test('the write, clock and image routes document their fields: each item field of writes, the raw body\'s limit, the clock\'s and digest\'s answers', async (t) => {
+  const doc = await servedDocs()
+  const op = (method: string, path: string): any => doc.paths[`${SIM}${path}`][method]
+  const data = (method: string, path: string): any => op(method, path).responses['200'].content['application/json'].schema.properties.data
+  const writes = op('post', '/volumes/{volume_uuid}/writes')
+  const body = writes.requestBody.content['application/json'].schema.properties.writes
+  t.ok(described(body), 'writes described')
+  const items = body.items.anyOf as Array<{ properties: Record<string, unknown> }>
+  t.strictSame(items.map((item) => Object.keys(item.properties)), [['offset', 'length', 'fill'], ['offset', 'data']], 'a fill write and a data write')
+  for (const item of items) for (const [field, schema] of Object.entries(item.properties)) t.ok(described(schema as { description?: unknown }), `write item field ${field} described`)
+  t.equal(writes.description, 'JSON: writes, each a fill or base64 data. application/octet-stream: the bytes themselves, written at ?offset=; offset and length 4096-aligned, at most 67108864 bytes (64 MiB).')
+  t.match(writes.requestBody.content['application/octet-stream'].schema.description, /最多67108864字节$/, 'the raw body states its limit')
+  const clock = data('get', '/clock')
+  for (const field of ['now', 'mode']) t.ok(described(clock.properties[field]), `clock answer: ${field} described`)
+  t.strictSame(clock.properties.mode.enum, ['real', 'manual'])
+  for (const path of ['/volumes/{volume_uuid}/image', '/volumes/{volume_uuid}/view/image']) {
+    for (const field of ['digest', 'time']) t.ok(described(data('get', path).properties[field]), `${path} answer: ${field} described`)
+  }
+})

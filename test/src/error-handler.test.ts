@@ -3,8 +3,9 @@
 import t, { type Test } from 'tap'
 import type { FastifyError, FastifyRequest } from 'fastify'
 import { request as send } from 'undici'
+import { Type } from '@sinclair/typebox'
 import { DropConnection, toCdpError } from '../../src/error-handler.js'
-import { CdpError } from '../../src/errors.js'
+import { CdpError, Scode } from '../../src/errors.js'
 import { createHttpApp } from '../../src/http-app.js'
 import '../../src/plugins/metrics.js'
 
@@ -67,4 +68,22 @@ t.test('DropConnection resets the socket: the client gets no answer at all, and 
   t.equal(after.statusCode, 404, 'the server goes on answering')
   await after.body.dump()
   t.same([new DropConnection().name, new DropConnection().message], ['DropConnection', 'connection dropped on purpose'], 'its name and message say it was on purpose, in any log')
+})
+
+t.test('of a union\'s failed branches, the one on a field the client sent is named, not the branch it did not mean lacking a field', async (t) => {
+  const app = createHttpApp()
+  const Item = Type.Union([Type.Object({ a: Type.Integer() }), Type.Object({ b: Type.String({ maxLength: 2 }) })])
+  app.post('/either', { schema: { body: Type.Object({ item: Item }) } }, async () => ({}))
+  t.teardown(() => app.close())
+  const cases: Array<[unknown, string, string]> = [
+    [{ item: { b: 'long' } }, 'INVALID_PARAMETER', 'item.b must NOT have more than 2 characters'],
+    [{ item: { a: 'x' } }, 'INVALID_PARAMETER', 'item.a must be integer'],
+    [{ item: {} }, 'MISSING_PARAMETER', 'item.a is required'],
+    [{}, 'MISSING_PARAMETER', 'item is required']
+  ]
+  for (const [body, code, desc] of cases) {
+    const res = await app.inject({ method: 'POST', url: '/either', payload: body as object })
+    t.equal(res.statusCode, 400, JSON.stringify(body))
+    t.match(res.json(), { scode: Scode[code as 'INVALID_PARAMETER'].scode, desc }, JSON.stringify(body))
+  }
 })
