@@ -74,6 +74,18 @@ t.test('a value that does not fit the schema is named by the source, the JSON pa
   t.throws(() => parseTopology(badUuid, 'x.json'), /^x\.json: \/volumes\/1\/tenant Expected string to match /)
 })
 
+t.test('a tenant without a name and a vm without its running state are refused, by their paths', async (t) => {
+  const nameless = base() as unknown as { tenants: Array<Record<string, unknown>> }
+  delete nameless.tenants[2]!.name
+  t.throws(() => parseTopology(nameless, 'x.json'), { message: 'x.json: /tenants/2/name Expected required property' })
+  const vm = base() as unknown as { vms: Array<Record<string, unknown>> }
+  delete vm.vms[0]!.running
+  t.throws(() => parseTopology(vm, 'x.json'), { message: 'x.json: /vms/0/running Expected required property' })
+  const vmName = base() as unknown as { vms: Array<Record<string, unknown>> }
+  vmName.vms[0]!.name = 7
+  t.throws(() => parseTopology(vmName, 'x.json'), { message: 'x.json: /vms/0/name Expected string' })
+})
+
 t.test('a volume naming an unknown cluster, namespace, tenant or vm is an error naming the field and the id', async (t) => {
   const cases: Array<[string, (v: Topology['volumes'][number]) => void, string]> = [
     ['cluster', (v) => { v.cluster = id(9) }, `x.json: /volumes/1/cluster names unknown cluster ${id(9)}`],
