@@ -2,6 +2,8 @@
 // replaces its one occurrence in FILE, the test file runs, and FILE is restored. Prints
 // KILLED or SURVIVED per mutant. Run it in a worktree of its own: FILE is edited in place.
 // TEST_FILE may name several, comma-separated: the mutant is killed if any of them fails.
+// PLANT_DIRECT=1 runs each test file as `node --import tsx FILE` (tap standalone: the same
+// pass or fail, without the runner's start, about 3x faster), one after another.
 //   node test/mutation/plant.mjs FILE TEST_FILE MUTANTS.json
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
@@ -33,9 +35,16 @@ for (const [label, text, replacement] of JSON.parse(readFileSync(list, 'utf8')))
   writeFileSync(file, source.replace(text, () => replacement))
   try {
     // A mutant that makes the tests hang is detected, as Stryker counts a timeout.
-    running = spawn('npx', ['tap', '--disable-coverage', '-R', 'silent', '--timeout', '120', ...testFile.split(',')], { stdio: 'ignore', detached: true })
-    const [status] = await once(running, 'exit')
-    running = undefined
+    const runs = process.env.PLANT_DIRECT === '1'
+      ? testFile.split(',').map((test) => ['timeout', ['120', process.execPath, '--import', 'tsx', test]])
+      : [['npx', ['tap', '--disable-coverage', '-R', 'silent', '--timeout', '120', ...testFile.split(',')]]]
+    let status = 0
+    for (const [command, args] of runs) {
+      running = spawn(command, args, { stdio: 'ignore', detached: true })
+      ;[status] = await once(running, 'exit')
+      running = undefined
+      if (status !== 0) break
+    }
     console.log(`${status === 0 ? 'SURVIVED' : 'KILLED'} ${label}`)
   } finally {
     writeFileSync(file, source)
