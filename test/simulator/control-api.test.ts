@@ -312,7 +312,8 @@ t.test('a bad write item is refused naming its field, a data write by its data, 
   for (const [what, body, scode, desc] of cases) {
     t.match(await call(app, 'POST', `${SIM}/volumes/${UUID}/writes`, body), { status: 400, body: { scode, desc } }, what)
   }
-  t.strictSame(calls, [], 'nothing reached the simulator')
+  // The methods only: a failure that printed the calls would print megabytes of writes.
+  t.strictSame(calls.map(([method]) => method), [], 'nothing reached the simulator')
   const data = Buffer.alloc(4 * MiB, 7)
   t.strictSame((await call(app, 'POST', `${SIM}/volumes/${UUID}/writes`, { writes: [{ offset: 0, data: data.toString('base64') }] })).body.data, { count: 1, time: 1 }, 'data of exactly 4 MiB is taken')
   t.strictSame(calls, [['write', [UUID, [{ offset: 0, data }]]]])
