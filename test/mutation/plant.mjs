@@ -36,7 +36,7 @@ for (const [label, text, replacement] of JSON.parse(readFileSync(list, 'utf8')))
   try {
     // A mutant that makes the tests hang is detected, as Stryker counts a timeout.
     const runs = process.env.PLANT_DIRECT === '1'
-      ? testFile.split(',').map((test) => ['timeout', ['120', process.execPath, '--import', 'tsx', test]])
+      ? testFile.split(',').map((test) => ['timeout', ['-k', '5', '120', process.execPath, '--import', 'tsx', test]])
       : [['npx', ['tap', '--disable-coverage', '-R', 'silent', '--timeout', '120', ...testFile.split(',')]]]
     let status = 0
     for (const [command, args] of runs) {
