@@ -126,6 +126,8 @@ t.test('one worker with the test hooks, in turn: answers, views, the cache, busy
     t.match(later, { code: 'SIMULATOR_STOPPED', desc: reason.message })
     t.match(await rejection(sim.ready()), { code: 'SIMULATOR_STOPPED' })
     await t.resolves(sim.close(), 'closing a stopped worker is fine')
+    // By now the thread has exited too (close awaited it): the reason is still the crash, not that exit.
+    t.match(await rejection(sim.info(ref(DEMO.cdp1))), { code: 'SIMULATOR_STOPPED', desc: reason.message }, 'the first reason stands')
   })
 })
 
@@ -148,7 +150,7 @@ t.test('a worker on a real clock, without test hooks: its clock and the info cac
   await new Promise((resolve) => setTimeout(resolve, 2300))
   t.ok(await snaps() >= 2, 'a second later the next one is there, not a cached answer')
 
-  await sim.close()
+  await t.resolves(Promise.all([sim.close(), sim.close()]), 'two closes at once both resolve')
   await sim.close()
   t.equal(await settled(sim.stopped), 'pending', 'closed: no stop reported')
   const after = await rejection(sim.info(ref(DEMO.cdp1)))
