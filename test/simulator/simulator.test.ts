@@ -6,8 +6,8 @@
 // and a load, the change count, and the refusals for unknown hosts, VMs and volumes.
 import { rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import t from 'tap'
-import { NS_PER_SECOND } from '../../src/backend/port.js'
+import t, { type Test } from 'tap'
+import { type CdpPolicy, NS_PER_SECOND } from '../../src/backend/port.js'
 import { BLOCK_SIZE } from '../../simulator/content.js'
 import { type Simulator, loadTopology, openSimulator } from '../../simulator/index.js'
 import { tempDir } from '../helpers/cdp-sim.js'
@@ -106,8 +106,15 @@ t.test('after a full disk, ready is BACKEND_UNAVAILABLE until 1 MiB is free agai
   t.ok(free >= 512 * 1024 && free < 1024 * 1024, `${free} bytes free`)
   await t.rejects(sim.ready(), { code: 'BACKEND_UNAVAILABLE' }, 'under 1 MiB free: still full')
   rmSync(filler)
+  const exact = join(disk, 'exact')
+  writeFileSync(exact, Buffer.alloc(freeBytes(disk) - 1024 * 1024))
+  t.equal(freeBytes(disk), 1024 * 1024)
   await sim.ready()
-  t.pass('1 MiB free again: ready')
+  t.pass('exactly 1 MiB free again: ready')
+  writeFileSync(filler, Buffer.alloc(freeBytes(disk) - 256 * 1024))
+  t.ok(freeBytes(disk) < 1024 * 1024)
+  await sim.ready()
+  t.pass('once ready again, a disk others filled is ready until a write is refused again')
 })
 
 t.test('a batch reports each volume on its own: an unknown one by the ref it came as, the others done', async (t) => {
@@ -259,6 +266,46 @@ t.test('advance brings every CDP volume up to now; recoverable and journal stats
   t.equal(await failure(() => sim.recoverable(DEMO.kenVolume)), 'CDP_NOT_FOUND')
 })
 
+/**
+ * A second simulator on the same database file, with a real clock that reads `seconds` past
+ * the spec's start (a snapshot every 10 s): time has passed for the volumes without any call
+ * bringing them up to it.
+ */
+function laterOn (t: Test, db: string, seconds: bigint): Simulator {
+  const sim = openSimulator({ db, topology: demoTopology, clock: { mode: 'real', origin: { wallNs: SPEC_START + seconds * NS_PER_SECOND, hrNs: process.hrtime.bigint() } }, snapshotIntervalSeconds: 10 })
+  t.teardown(() => sim.close())
+  return sim
+}
+
+/** A manual-clock simulator on a new database file with CDP on for cdp-1 at the spec's start, a snapshot every 10 s. */
+async function cdp1OnFile (t: Test, cdpPolicy?: CdpPolicy): Promise<{ sim: Simulator, db: string }> {
+  const db = join(tempDir(t, 'cdp-later-'), 'sim.db')
+  const sim = openSimulator({ db, topology: demoTopology, clock: { mode: 'manual' }, snapshotIntervalSeconds: 10 })
+  t.teardown(() => sim.close())
+  if (cdpPolicy !== undefined) t.same(outcomes(await sim.edit(cdpPolicy, [ref(DEMO.cdp1)])), ['ok'])
+  t.same(outcomes(await sim.enable([ref(DEMO.cdp1)])), ['ok'])
+  return { sim, db }
+}
+
+t.test('events are read at now: the auto snapshots that fell due since the last call are listed', async (t) => {
+  const { db } = await cdp1OnFile(t)
+  const later = laterOn(t, db, 100n)
+  t.equal((await eventsOfKind(later, DEMO.cdp1, 'auto_snapshot')).length, 11, 'at the enable and every 10 s to 100 s')
+})
+
+t.test('an image at a time is judged at now: a point retention has passed since the last call is POINT_NOT_RECOVERABLE', async (t) => {
+  const { db } = await cdp1OnFile(t, policy(1n << 30n, 30n))
+  const later = laterOn(t, db, 100n)
+  t.equal(await failure(() => later.image(DEMO.cdp1, SPEC_START + NS_PER_SECOND)), 'POINT_NOT_RECOVERABLE', 'at 1 s: older than the 30 s kept')
+  t.equal(await failure(() => later.image(DEMO.cdp1, SPEC_START + 80n * NS_PER_SECOND)), 'no error', 'at 80 s: kept')
+})
+
+t.test('advance applies retention itself: the read-only journal stats see the window cut to reserve_duration', async (t) => {
+  const { sim } = await cdp1OnFile(t, policy(1n << 30n, 30n))
+  sim.advance(100n * NS_PER_SECOND)
+  t.same(sim.journalStats().map((s) => [s.volume_uuid, s.window_seconds]), [[DEMO.cdp1, 30]], 'from the snapshot at 70 s to 100 s')
+})
+
 t.test('info entries carry the change count and a valid-until in the future; the count moves with changes only', async (t) => {
   const sim = await openCdp1(t, { snapshotIntervalSeconds: 10 })
   const entry = await sim.infoEntry(ref(DEMO.cdp1))
@@ -335,7 +382,9 @@ t.test('window, protection and changes answer for a CDP volume at now', async (t
   writeBlock(sim, DEMO.cdp1, 3, 1)
   advanceSeconds(sim, 1)
   const to = sim.clock().now
-  t.equal(await failure(() => sim.window(ref(DEMO.cdp1))), 'no error')
+  const window = await sim.window(ref(DEMO.cdp1))
+  t.same(window.ranges.map((r) => [r.from, r.to]), [[SPEC_START, to]], 'recoverable from the enable to now')
+  t.same([window.on_seconds, window.actual_seconds, window.recoverable_seconds], [3n, 3n, 3n])
   const survey = await sim.protection(10)
   t.same(survey.volumes.map((v) => v.volume_uuid), [DEMO.cdp1])
   const changed = await sim.changes(ref(DEMO.cdp1), { from, to, start: 0n, limit: 10 })
