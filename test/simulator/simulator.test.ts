@@ -8,6 +8,7 @@ import { rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import t, { type Test } from 'tap'
 import { type CdpPolicy, NS_PER_SECOND } from '../../src/backend/port.js'
+import { isCdpError } from '../../src/errors.js'
 import { BLOCK_SIZE } from '../../simulator/content.js'
 import { type Simulator, loadTopology, openSimulator } from '../../simulator/index.js'
 import { tempDir } from '../helpers/cdp-sim.js'
@@ -129,6 +130,15 @@ t.test('a batch reports each volume on its own: an unknown one by the ref it cam
   t.equal(result[1]?.volume.volume_name ?? '', '', 'the unknown volume has no name')
 })
 
+t.test('a failure that is no refusal fails the whole batch and undoes it: it is not one volume\'s outcome', async (t) => {
+  const sim = openDemo(t)
+  // A policy no validation would let through (the HTTP layer checks each field): not a refusal but a fault.
+  const broken = { cdp_priority: 'mid', reserve_capacity: undefined, reserve_duration: 3600n } as unknown as CdpPolicy
+  const thrown = await sim.edit(broken, [ref(DEMO.vol1), ref(DEMO.cdp1)]).then(() => undefined, (err: unknown) => err)
+  t.ok(thrown instanceof Error && !isCdpError(thrown), `the call failed with the fault itself (${String(thrown)})`)
+  t.same((await sim.list({ cluster_uuid: DEMO.cluster, page_num: 0, page_size: 0 })).List, [], 'no volume got CDP')
+})
+
 t.test('edit creates CDP (off) on a volume without it and changes the policy of one with it', async (t) => {
   const sim = openDemo(t)
   t.same(outcomes(await sim.edit(policy(8n * 1024n ** 3n, 3600n), [ref(DEMO.vol1)])), ['ok'])
@@ -210,6 +220,24 @@ t.test('a group call happens at one ns after every member\'s last change', async
   t.same(back.outcomes.map((o) => o.ok ? o.host_uuid : o.error.code), ['', ''])
   t.same(sim.image(GROUP.log).digest, sim.image(GROUP.log, point).digest, 'the revert took the log back')
   t.same(await sim.groupMembers({ cluster_uuid: DEMO.cluster, vm_uuid: GROUP.vm }).then((m) => m.map((r) => r.volume_uuid).sort()), [GROUP.data, GROUP.log].sort(), 'the members with CDP')
+})
+
+t.test('a group call\'s ns is after the latest of its members\' last changes, whichever member made it', async (t) => {
+  for (const busy of [GROUP.data, GROUP.log]) {
+    const sim = openSimulator({ db: ':memory:', topology: groupTopology, clock: { mode: 'manual' } })
+    t.teardown(() => sim.close())
+    await sim.enable([ref(GROUP.data), ref(GROUP.log)])
+    advanceSeconds(sim, 1)
+    const point = sim.clock().now
+    const quiet = busy === GROUP.data ? GROUP.log : GROUP.data
+    writeBlock(sim, quiet, 0, 1)
+    writeBlock(sim, busy, 0, 2)
+    writeBlock(sim, busy, 1, 3)
+    const last = writeBlock(sim, busy, 2, 4)
+    t.equal(last, point + 2n, `${busy}: its third write, 2 ns past now`)
+    const result = await sim.groupViewOn([ref(GROUP.data), ref(GROUP.log)], point)
+    t.equal(result.time, last + 1n, `${busy}: the group's ns is after its last write`)
+  }
 })
 
 t.test('a view on a point read as recoverable just now holds, and the view is at the point', async (t) => {
