@@ -448,6 +448,27 @@ t.test('a reset or a load forgets the kept write targets: a write after it lands
   t.equal(await failure(() => { sim.write(MISSING, [{ offset: 0, length: BLOCK_SIZE, fill: 1 }]) }), 'VOLUME_NOT_FOUND')
 })
 
+t.test('a load by another simulator on the same file is seen too: a write after it lands on the volume as it now is', async (t) => {
+  const dir = tempDir(t, 'cdp-targets-shared-')
+  // A state of the same volumes in another order: their ids differ from the file's.
+  const reversed = openSimulator({ db: ':memory:', topology: { ...demoTopology, volumes: [...demoTopology.volumes].reverse() }, clock: { mode: 'manual' } })
+  const saved = join(dir, 'reversed.db')
+  writeFileSync(saved, await reversed.saveState(join(dir, 'scratch')))
+  await reversed.close()
+  const db = join(dir, 'shared.db')
+  const writer = openSimulator({ db, topology: demoTopology, clock: { mode: 'manual' } })
+  t.teardown(() => writer.close())
+  const loader = openSimulator({ db, topology: demoTopology, clock: { mode: 'manual' } })
+  t.teardown(() => loader.close())
+  writeBlock(writer, DEMO.vol1, 0, 1)
+  loader.loadState(saved)
+  writeBlock(writer, DEMO.vol1, 0, 2)
+  t.same(loader.readImage(DEMO.vol1, 0, BLOCK_SIZE), Buffer.alloc(BLOCK_SIZE, 2), 'the write is on vol-1')
+  for (const v of demoTopology.volumes.filter((v) => v.uuid !== DEMO.vol1)) {
+    t.same(loader.readImage(v.uuid, 0, BLOCK_SIZE), Buffer.alloc(BLOCK_SIZE, 0), `${v.name} untouched`)
+  }
+})
+
 t.test('snapshots on demand: at most one a second per volume, named by the second', async (t) => {
   const sim = await openCdp1(t)
   const now = sim.clock().now
