@@ -77,6 +77,8 @@ export class Simulator implements CdpBackend, SimulatorControl, HarnessControl {
   /** The namespaces served through CdpBackend; undefined: all. */
   private readonly served: ReadonlySet<string> | undefined
   private readonly writeTargets = new Map<string, { id: bigint, size: number }>()
+  /** SQLite's data_version when the write targets were last checked: it moves when another connection commits. */
+  private targetsVersion: bigint | undefined
   private readonly viewListeners: ViewListener[] = []
 
   constructor (options: SimulatorOptions) {
@@ -484,8 +486,17 @@ export class Simulator implements CdpBackend, SimulatorControl, HarnessControl {
     return result
   }
 
-  /** Where a write lands. Volumes never change once loaded, so the write path keeps them. */
+  /**
+   * Where a write lands. Volumes never change once loaded, so the write path keeps them until
+   * a reset or a load: this simulator's clear them, another's on the same file (which may give
+   * the volumes other ids) is a commit of another connection, which moves data_version.
+   */
   private writeTarget (uuid: string): { id: bigint, size: number } {
+    const version = this.sql.get<{ data_version: bigint }>('PRAGMA data_version')?.data_version
+    if (version !== this.targetsVersion) {
+      this.writeTargets.clear()
+      this.targetsVersion = version
+    }
     let target = this.writeTargets.get(uuid)
     if (target === undefined) {
       const volume = volumeByUuid(this.sql, uuid)

@@ -6,8 +6,9 @@
 // and a load, the change count, and the refusals for unknown hosts, VMs and volumes.
 import { rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import t from 'tap'
-import { NS_PER_SECOND } from '../../src/backend/port.js'
+import t, { type Test } from 'tap'
+import { type CdpPolicy, NS_PER_SECOND } from '../../src/backend/port.js'
+import { isCdpError } from '../../src/errors.js'
 import { BLOCK_SIZE } from '../../simulator/content.js'
 import { type Simulator, loadTopology, openSimulator } from '../../simulator/index.js'
 import { tempDir } from '../helpers/cdp-sim.js'
@@ -106,8 +107,15 @@ t.test('after a full disk, ready is BACKEND_UNAVAILABLE until 1 MiB is free agai
   t.ok(free >= 512 * 1024 && free < 1024 * 1024, `${free} bytes free`)
   await t.rejects(sim.ready(), { code: 'BACKEND_UNAVAILABLE' }, 'under 1 MiB free: still full')
   rmSync(filler)
+  const exact = join(disk, 'exact')
+  writeFileSync(exact, Buffer.alloc(freeBytes(disk) - 1024 * 1024))
+  t.equal(freeBytes(disk), 1024 * 1024)
   await sim.ready()
-  t.pass('1 MiB free again: ready')
+  t.pass('exactly 1 MiB free again: ready')
+  writeFileSync(filler, Buffer.alloc(freeBytes(disk) - 256 * 1024))
+  t.ok(freeBytes(disk) < 1024 * 1024)
+  await sim.ready()
+  t.pass('once ready again, a disk others filled is ready until a write is refused again')
 })
 
 t.test('a batch reports each volume on its own: an unknown one by the ref it came as, the others done', async (t) => {
@@ -120,6 +128,15 @@ t.test('a batch reports each volume on its own: an unknown one by the ref it cam
   t.same(outcomes(off), ['CDP_NOT_FOUND', 'ok'], 'a refusal in one volume undoes only its own work')
   t.equal(off[0]?.volume.volume_name, 'ken-vm-1-volume1-0', 'a found volume\'s refusal names it')
   t.equal(result[1]?.volume.volume_name ?? '', '', 'the unknown volume has no name')
+})
+
+t.test('a failure that is no refusal fails the whole batch and undoes it: it is not one volume\'s outcome', async (t) => {
+  const sim = openDemo(t)
+  // A policy no validation would let through (the HTTP layer checks each field): not a refusal but a fault.
+  const broken = { cdp_priority: 'mid', reserve_capacity: undefined, reserve_duration: 3600n } as unknown as CdpPolicy
+  const thrown = await sim.edit(broken, [ref(DEMO.vol1), ref(DEMO.cdp1)]).then(() => undefined, (err: unknown) => err)
+  t.ok(thrown instanceof Error && !isCdpError(thrown), `the call failed with the fault itself (${String(thrown)})`)
+  t.same((await sim.list({ cluster_uuid: DEMO.cluster, page_num: 0, page_size: 0 })).List, [], 'no volume got CDP')
 })
 
 t.test('edit creates CDP (off) on a volume without it and changes the policy of one with it', async (t) => {
@@ -205,6 +222,24 @@ t.test('a group call happens at one ns after every member\'s last change', async
   t.same(await sim.groupMembers({ cluster_uuid: DEMO.cluster, vm_uuid: GROUP.vm }).then((m) => m.map((r) => r.volume_uuid).sort()), [GROUP.data, GROUP.log].sort(), 'the members with CDP')
 })
 
+t.test('a group call\'s ns is after the latest of its members\' last changes, whichever member made it', async (t) => {
+  for (const busy of [GROUP.data, GROUP.log]) {
+    const sim = openSimulator({ db: ':memory:', topology: groupTopology, clock: { mode: 'manual' } })
+    t.teardown(() => sim.close())
+    await sim.enable([ref(GROUP.data), ref(GROUP.log)])
+    advanceSeconds(sim, 1)
+    const point = sim.clock().now
+    const quiet = busy === GROUP.data ? GROUP.log : GROUP.data
+    writeBlock(sim, quiet, 0, 1)
+    writeBlock(sim, busy, 0, 2)
+    writeBlock(sim, busy, 1, 3)
+    const last = writeBlock(sim, busy, 2, 4)
+    t.equal(last, point + 2n, `${busy}: its third write, 2 ns past now`)
+    const result = await sim.groupViewOn([ref(GROUP.data), ref(GROUP.log)], point)
+    t.equal(result.time, last + 1n, `${busy}: the group's ns is after its last write`)
+  }
+})
+
 t.test('a view on a point read as recoverable just now holds, and the view is at the point', async (t) => {
   const sim = await openCdp1(t)
   const at = writeBlock(sim, DEMO.cdp1, 0, 1)
@@ -257,6 +292,46 @@ t.test('advance brings every CDP volume up to now; recoverable and journal stats
   t.same(sim.recoverable(DEMO.cdp1).ranges.map((r) => [r.from, r.to]), [[SPEC_START, now]])
   t.same(sim.journalStats().map((s) => [s.volume_uuid, s.window_seconds]).sort(), [[DEMO.cdp1, 25], [DEMO.vol1, 25]].sort())
   t.equal(await failure(() => sim.recoverable(DEMO.kenVolume)), 'CDP_NOT_FOUND')
+})
+
+/**
+ * A second simulator on the same database file, with a real clock that reads `seconds` past
+ * the spec's start (a snapshot every 10 s): time has passed for the volumes without any call
+ * bringing them up to it.
+ */
+function laterOn (t: Test, db: string, seconds: bigint): Simulator {
+  const sim = openSimulator({ db, topology: demoTopology, clock: { mode: 'real', origin: { wallNs: SPEC_START + seconds * NS_PER_SECOND, hrNs: process.hrtime.bigint() } }, snapshotIntervalSeconds: 10 })
+  t.teardown(() => sim.close())
+  return sim
+}
+
+/** A manual-clock simulator on a new database file with CDP on for cdp-1 at the spec's start, a snapshot every 10 s. */
+async function cdp1OnFile (t: Test, cdpPolicy?: CdpPolicy): Promise<{ sim: Simulator, db: string }> {
+  const db = join(tempDir(t, 'cdp-later-'), 'sim.db')
+  const sim = openSimulator({ db, topology: demoTopology, clock: { mode: 'manual' }, snapshotIntervalSeconds: 10 })
+  t.teardown(() => sim.close())
+  if (cdpPolicy !== undefined) t.same(outcomes(await sim.edit(cdpPolicy, [ref(DEMO.cdp1)])), ['ok'])
+  t.same(outcomes(await sim.enable([ref(DEMO.cdp1)])), ['ok'])
+  return { sim, db }
+}
+
+t.test('events are read at now: the auto snapshots that fell due since the last call are listed', async (t) => {
+  const { db } = await cdp1OnFile(t)
+  const later = laterOn(t, db, 100n)
+  t.equal((await eventsOfKind(later, DEMO.cdp1, 'auto_snapshot')).length, 11, 'at the enable and every 10 s to 100 s')
+})
+
+t.test('an image at a time is judged at now: a point retention has passed since the last call is POINT_NOT_RECOVERABLE', async (t) => {
+  const { db } = await cdp1OnFile(t, policy(1n << 30n, 30n))
+  const later = laterOn(t, db, 100n)
+  t.equal(await failure(() => later.image(DEMO.cdp1, SPEC_START + NS_PER_SECOND)), 'POINT_NOT_RECOVERABLE', 'at 1 s: older than the 30 s kept')
+  t.equal(await failure(() => later.image(DEMO.cdp1, SPEC_START + 80n * NS_PER_SECOND)), 'no error', 'at 80 s: kept')
+})
+
+t.test('advance applies retention itself: the read-only journal stats see the window cut to reserve_duration', async (t) => {
+  const { sim } = await cdp1OnFile(t, policy(1n << 30n, 30n))
+  sim.advance(100n * NS_PER_SECOND)
+  t.same(sim.journalStats().map((s) => [s.volume_uuid, s.window_seconds]), [[DEMO.cdp1, 30]], 'from the snapshot at 70 s to 100 s')
 })
 
 t.test('info entries carry the change count and a valid-until in the future; the count moves with changes only', async (t) => {
@@ -335,7 +410,9 @@ t.test('window, protection and changes answer for a CDP volume at now', async (t
   writeBlock(sim, DEMO.cdp1, 3, 1)
   advanceSeconds(sim, 1)
   const to = sim.clock().now
-  t.equal(await failure(() => sim.window(ref(DEMO.cdp1))), 'no error')
+  const window = await sim.window(ref(DEMO.cdp1))
+  t.same(window.ranges.map((r) => [r.from, r.to]), [[SPEC_START, to]], 'recoverable from the enable to now')
+  t.same([window.on_seconds, window.actual_seconds, window.recoverable_seconds], [3n, 3n, 3n])
   const survey = await sim.protection(10)
   t.same(survey.volumes.map((v) => v.volume_uuid), [DEMO.cdp1])
   const changed = await sim.changes(ref(DEMO.cdp1), { from, to, start: 0n, limit: 10 })
@@ -369,6 +446,27 @@ t.test('a reset or a load forgets the kept write targets: a write after it lands
     t.same(sim.readImage(v.uuid, 0, 3 * BLOCK_SIZE), Buffer.alloc(3 * BLOCK_SIZE, 0), `${v.name} untouched after the load`)
   }
   t.equal(await failure(() => { sim.write(MISSING, [{ offset: 0, length: BLOCK_SIZE, fill: 1 }]) }), 'VOLUME_NOT_FOUND')
+})
+
+t.test('a load by another simulator on the same file is seen too: a write after it lands on the volume as it now is', async (t) => {
+  const dir = tempDir(t, 'cdp-targets-shared-')
+  // A state of the same volumes in another order: their ids differ from the file's.
+  const reversed = openSimulator({ db: ':memory:', topology: { ...demoTopology, volumes: [...demoTopology.volumes].reverse() }, clock: { mode: 'manual' } })
+  const saved = join(dir, 'reversed.db')
+  writeFileSync(saved, await reversed.saveState(join(dir, 'scratch')))
+  await reversed.close()
+  const db = join(dir, 'shared.db')
+  const writer = openSimulator({ db, topology: demoTopology, clock: { mode: 'manual' } })
+  t.teardown(() => writer.close())
+  const loader = openSimulator({ db, topology: demoTopology, clock: { mode: 'manual' } })
+  t.teardown(() => loader.close())
+  writeBlock(writer, DEMO.vol1, 0, 1)
+  loader.loadState(saved)
+  writeBlock(writer, DEMO.vol1, 0, 2)
+  t.same(loader.readImage(DEMO.vol1, 0, BLOCK_SIZE), Buffer.alloc(BLOCK_SIZE, 2), 'the write is on vol-1')
+  for (const v of demoTopology.volumes.filter((v) => v.uuid !== DEMO.vol1)) {
+    t.same(loader.readImage(v.uuid, 0, BLOCK_SIZE), Buffer.alloc(BLOCK_SIZE, 0), `${v.name} untouched`)
+  }
 })
 
 t.test('snapshots on demand: at most one a second per volume, named by the second', async (t) => {
