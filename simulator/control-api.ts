@@ -110,6 +110,10 @@ const controlApi: FastifyPluginAsyncTypebox<ControlApiOptions> = async (app, { c
   }, async (request) => {
     const { offset } = request.query
     let writes: BlockWrite[]
+    // Fastify validates a body by its content type: one sent with none is never checked.
+    if (request.body === undefined) {
+      throw new CdpError('MISSING_PARAMETER', `a body is required: JSON writes, or ${OCTET_STREAM} bytes at ?offset=`)
+    }
     if (Buffer.isBuffer(request.body)) {
       if (offset === undefined) throw new CdpError('MISSING_PARAMETER', `a ${OCTET_STREAM} write needs ?offset=<bytes>`)
       writes = [{ offset, data: request.body }]

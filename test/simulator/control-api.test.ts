@@ -148,6 +148,11 @@ t.test('writes reach the simulator as block writes; a request of more than 16384
 
   const raw = await app.inject({ method: 'POST', url: `${SIM}/volumes/${UUID}/writes`, headers: { 'content-type': 'application/octet-stream' }, payload: data })
   t.match(parseExact(raw.body), { scode: Scode.MISSING_PARAMETER.scode, desc: 'a application/octet-stream write needs ?offset=<bytes>' })
+  for (const url of [`${SIM}/volumes/${UUID}/writes`, `${SIM}/volumes/${UUID}/writes?offset=0`]) {
+    const none = await app.inject({ method: 'POST', url })
+    t.equal(none.statusCode, 400, `no body and no content type (${url}) is the client's mistake`)
+    t.match(parseExact(none.body), { scode: Scode.MISSING_PARAMETER.scode, desc: 'a body is required: JSON writes, or application/octet-stream bytes at ?offset=' })
+  }
   const json = await app.inject({ method: 'POST', url: `${SIM}/volumes/${UUID}/writes?offset=0`, headers: { 'content-type': 'application/json' }, payload: '{"writes":[{"offset":0,"length":4096,"fill":1}]}' })
   t.match(parseExact(json.body), { scode: Scode.INVALID_PARAMETER.scode, desc: 'offset is for a application/octet-stream body; a JSON write carries its own' })
   const at = await app.inject({ method: 'POST', url: `${SIM}/volumes/${UUID}/writes?offset=4096`, headers: { 'content-type': 'application/octet-stream' }, payload: data })
