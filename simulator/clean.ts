@@ -6,7 +6,7 @@ import { releaseReservation } from './admission.js'
 import type { CdpRow } from './cdp.js'
 import { BLOCK_BYTES } from './content.js'
 import { recordEvent } from './events.js'
-import { markUnjournaled } from './journal.js'
+import { unjournal } from './journal.js'
 import { fold } from './retention.js'
 import type { Sql } from './sql.js'
 import { hasView } from './view.js'
@@ -17,6 +17,7 @@ export function cleanCdp (sql: Sql, cdp: CdpRow, now: Ns): void {
   for (const table of ['journal', 'base_block', 'snapshot', 'segment', 'unjournaled_block']) {
     sql.run(`DELETE FROM ${table} WHERE volume_id = ?`, cdp.volume_id)
   }
+  sql.run('UPDATE live_block SET journaled_at = NULL WHERE volume_id = ?', cdp.volume_id)
   releaseReservation(sql, cdp)
   sql.run('DELETE FROM cdp WHERE volume_id = ?', cdp.volume_id)
   recordEvent(sql, cdp.volume_id, now, 'cdp_cleaned')
@@ -61,7 +62,7 @@ export function cleanSegment (sql: Sql, volumeId: bigint, seq: bigint, now: Ns):
     } else {
       // The newest segment goes: the journal's end falls back to the previous one's, so
       // the blocks it wrote are live content the journal no longer holds.
-      markUnjournaled(sql, volumeId, (sql.prepare('SELECT DISTINCT block FROM journal WHERE volume_id = ? AND time BETWEEN ? AND ? AND seq = ?')
+      unjournal(sql, volumeId, (sql.prepare('SELECT DISTINCT block FROM journal WHERE volume_id = ? AND time BETWEEN ? AND ? AND seq = ?')
         .pluck().all(volumeId, segment.start_time, segment.end_time, seq) as bigint[]).map(Number))
     }
     sql.run('DELETE FROM journal WHERE volume_id = ? AND time BETWEEN ? AND ? AND seq = ?', volumeId, segment.start_time, segment.end_time, seq)

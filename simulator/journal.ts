@@ -13,7 +13,8 @@ import type { Cadence } from './options.js'
 import { differencesAt } from './point-in-time.js'
 import { rowInserter, type Sql } from './sql.js'
 
-const insertLive = rowInserter('INSERT INTO live_block (volume_id, block, token) VALUES', 'ON CONFLICT DO UPDATE SET token = excluded.token', 3)
+const insertLive = rowInserter('INSERT INTO live_block (volume_id, block, token, journaled_at) VALUES',
+  'ON CONFLICT DO UPDATE SET token = excluded.token, journaled_at = excluded.journaled_at', 4)
 const insertJournal = rowInserter('INSERT INTO journal (volume_id, seq, time, block, token) VALUES', '', 5)
 
 /** Turns CDP on (the caller knows it is off). */
@@ -51,13 +52,14 @@ function openSegment (sql: Sql, cdp: CdpRow, now: Ns, segmentCapacity: bigint): 
 export function applyWrite (sql: Sql, volumeId: bigint, cdp: CdpRow | undefined, changes: BlockChange[], now: Ns, cadence: Cadence): void {
   const last = new Map<number, number>()
   for (const { block, token } of changes) last.set(block, token)
-  const live: unknown[] = []
-  for (const [block, token] of last) live.push(volumeId, block, token)
-  insertLive(sql, live)
-  if (cdp === undefined) return
   // While CDP is off, or its disk (disk-faults.ts) is failed or full, the journal records
   // nothing: the live content alone changes, and the block waits for the next enable or heal.
-  const recording = cdp.state === 'on' && isRecording(sql, cdp.disk_id)
+  const recording = cdp !== undefined && cdp.state === 'on' && isRecording(sql, cdp.disk_id)
+  const journaledAt = recording ? now : null
+  const live: unknown[] = []
+  for (const [block, token] of last) live.push(volumeId, block, token, journaledAt)
+  insertLive(sql, live)
+  if (cdp === undefined) return
   if (!recording) {
     markUnjournaled(sql, volumeId, last.keys())
     catchUp(sql, cdp, now, cadence.snapshotInterval)
@@ -125,12 +127,22 @@ export function journalChangesWhileOff (sql: Sql, volumeId: bigint, now: Ns, seg
   for (const { block, live } of differencesAt(sql, volumeId, MAX_TIME, candidates.map(Number))) changed.set(block, live)
   sql.run('DELETE FROM unjournaled_block WHERE volume_id = ?', volumeId)
   if (changed.size > 0) appendJournal(sql, requireCdp(sql, volumeId), changed, now, segmentCapacity)
+  // Changed or not, the journal's newest image of each candidate is now its live content.
+  const journaled = sql.prepare('UPDATE live_block SET journaled_at = ? WHERE volume_id = ? AND block = ?')
+  for (const block of candidates) journaled.run(now, volumeId, block)
 }
 
 /** Blocks whose live content the journal may not hold until CDP is next enabled. */
 export function markUnjournaled (sql: Sql, volumeId: bigint, blocks: Iterable<number>): void {
   const mark = sql.prepare('INSERT OR IGNORE INTO unjournaled_block (volume_id, block) VALUES (?, ?)')
   for (const block of blocks) mark.run(volumeId, block)
+}
+
+/** Blocks whose journaled live content the journal lost (its newest segment cleaned): unjournaled again. */
+export function unjournal (sql: Sql, volumeId: bigint, blocks: number[]): void {
+  markUnjournaled(sql, volumeId, blocks)
+  const lost = sql.prepare('UPDATE live_block SET journaled_at = NULL WHERE volume_id = ? AND block = ?')
+  for (const block of blocks) lost.run(volumeId, block)
 }
 
 /**

@@ -19,17 +19,22 @@ export interface ResolvedPoint {
 /** Blocks first ≤ block < end. */
 export interface BlockRange { first: number, end: number }
 
-/** A block's token at a time (`?` first): its newest journal row at or before it, else the base, else zeros. */
-const TOKEN_AT = `coalesce(
+/**
+ * A block's token at a time (the first two `?`, both that time): its newest journal row at or
+ * before it, else the base, else zeros. A block whose live content was journaled at or before
+ * that time has had no write since, so that row is the newest: the live token answers without
+ * a journal lookup (most blocks of a recent point, which is what a view reads).
+ */
+const TOKEN_AT = `CASE WHEN l.journaled_at <= ? THEN l.token ELSE coalesce(
   (SELECT j.token FROM journal j WHERE j.volume_id = l.volume_id AND j.block = l.block AND j.time <= ?
     ORDER BY j.time DESC, j.id DESC LIMIT 1),
   (SELECT b.token FROM base_block b WHERE b.volume_id = l.volume_id AND b.block = l.block),
-  0)`
+  0) END`
 
 /** The image at `time`, block by block, over every block the volume has ever written: an index lookup per block. */
 export function * imageAt (sql: Sql, volumeId: bigint, time: Ns): Generator<BlockChange> {
   const rows = sql.prepare(`SELECT l.block, ${TOKEN_AT} AS token
-    FROM live_block l WHERE l.volume_id = ? ORDER BY l.block`).iterate(time, volumeId)
+    FROM live_block l WHERE l.volume_id = ? ORDER BY l.block`).iterate(time, time, volumeId)
   for (const row of rows) {
     const { block, token } = row as { block: bigint, token: bigint }
     yield { block: Number(block), token: Number(token) }
@@ -41,7 +46,7 @@ export function differencesAt (sql: Sql, volumeId: bigint, time: Ns, blocks: Ite
   const tokens = sql.prepare(`SELECT l.token AS live, ${TOKEN_AT} AS at FROM live_block l WHERE l.volume_id = ? AND l.block = ?`)
   const differences: Array<{ block: number, live: Token, at: Token }> = []
   for (const block of blocks) {
-    const row = tokens.get(time, volumeId, block) as { live: bigint, at: bigint } | undefined
+    const row = tokens.get(time, time, volumeId, block) as { live: bigint, at: bigint } | undefined
     if (row !== undefined && row.live !== row.at) differences.push({ block, live: Number(row.live), at: Number(row.at) })
   }
   return differences
@@ -58,7 +63,7 @@ export interface BlockRun { first: number, count: number }
 
 /** A block's token at `time`, or now when it is undefined, with the query parameters it takes (before any other). */
 function tokenAt (time: Ns | undefined): { token: string, params: Ns[] } {
-  return time === undefined ? { token: 'l.token', params: [] } : { token: TOKEN_AT, params: [time] }
+  return time === undefined ? { token: 'l.token', params: [] } : { token: TOKEN_AT, params: [time, time] }
 }
 
 /** The runs of blocks within `range` that are not zeros at `time` (undefined: now), ascending, in one query. */

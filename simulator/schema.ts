@@ -205,6 +205,11 @@ const MIGRATIONS: string[] = [
   CREATE TRIGGER volume_search_log_kept AFTER INSERT ON volume_search_log BEGIN
     DELETE FROM volume_search_log WHERE id <= new.id - 4096;
   END;
+  `,
+  `
+  -- when the block's live content went into the journal (NULL: the journal may not hold it):
+  -- at any time from then on the image holds the live content, with no journal lookup
+  ALTER TABLE live_block ADD COLUMN journaled_at INTEGER;
   `
 ]
 

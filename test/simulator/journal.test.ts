@@ -234,6 +234,37 @@ t.test('the blocks changed since a time: those journaled after it and those writ
   t.same(blocksChangedSince(sql, volume?.id ?? 0n, since), [0, 2, 4, 5, 7], 'block 9, written at the time itself, is not after it')
 })
 
+t.test('each block records when its live content went into the journal: at a recording write, at the enable that journals it, and never while the journal may not hold it', async (t) => {
+  const db = join(t.testdir({}), 'journaled.db')
+  const sim = openDemo(t, { db })
+  // Read through a connection of its own: NULL is "the journal may not hold it".
+  const connection = openDatabase(db)
+  t.teardown(() => connection.close())
+  const sql = sqlOver(connection)
+  const volume = sql.get<{ id: bigint }>('SELECT id FROM volume WHERE uuid = ?', DEMO.cdp1)?.id ?? 0n
+  const journaledAt = (): Array<[number, bigint | null]> => (sql.prepare('SELECT block, journaled_at AS at FROM live_block WHERE volume_id = ? ORDER BY block')
+    .safeIntegers(true).all(volume) as Array<{ block: bigint, at: bigint | null }>).map((r) => [Number(r.block), r.at])
+
+  const before = writeBlock(sim, DEMO.cdp1, 1, 1)
+  t.same(journaledAt(), [[1, null]], 'written before CDP: not journaled')
+  const enabled = advanceSeconds(sim, 1)
+  await sim.enable([ref(DEMO.cdp1)])
+  t.ok(before < enabled)
+  t.same(journaledAt(), [[1, enabled]], 'the first enable journals it')
+  const written = advanceSeconds(sim, 1)
+  writeBlock(sim, DEMO.cdp1, 2, 2)
+  t.same(journaledAt(), [[1, enabled], [2, written]], 'a recording write journals its block at its time')
+  const disabled = advanceSeconds(sim, 1)
+  await sim.disable([ref(DEMO.cdp1)])
+  writeBlock(sim, DEMO.cdp1, 3, 3)
+  writeBlock(sim, DEMO.cdp1, 2, 4)
+  t.same(journaledAt(), [[1, enabled], [2, null], [3, null]], 'written while off: not journaled')
+  const again = advanceSeconds(sim, 1)
+  t.ok(disabled < again)
+  await sim.enable([ref(DEMO.cdp1)])
+  t.same(journaledAt(), [[1, enabled], [2, again], [3, again]], 'the next enable journals what changed while off')
+})
+
 t.test('on a real clock, the segment a write opens is recoverable from that write on, also for a reader that takes no catch-up (the metrics window)', async (t) => {
   const sim = openDemo(t, { clock: { mode: 'real' }, segmentCapacity: BigInt(BLOCK_SIZE) })
   await sim.enable([ref(DEMO.cdp1)])
