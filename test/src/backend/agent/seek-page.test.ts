@@ -183,6 +183,10 @@ t.test('a page whose rank is at most 64 from the top is fetched outright after t
       else t.ok(agent.asks.some((ask) => ask.offset !== undefined), `rank ${rank}: probed`)
     }
   }
+  // The first page of one item is the top item, which the first ask (for the totals) holds.
+  const agents = lists.map((list) => agentOver(list, of))
+  t.strictSame(pageOf(await seek(agents, query(0, 1)), query(0, 1), compare), all.slice(0, 1))
+  for (const agent of agents) t.strictSame(agent.asks, [{ limit: 1 }], 'the first page of one: only the first ask')
 })
 
 t.test('a page inside the list remembers the key just before it; the next call of that rank asks each agent once from there', async (t) => {
@@ -198,6 +202,14 @@ t.test('a page inside the list remembers the key just before it; the next call o
     t.strictSame(pageOf(await seek(warm, q, memory), q, compare), all.slice(rank, rank + size), 'the same page warm')
     for (const agent of warm) t.strictSame(agent.asks, [{ after: all[rank - 1], limit: size }], 'one ask after the pivot')
   }
+  // One agent: its probe is aimed at all the ranks less one, so it lands on the item just
+  // before the page, and that pivot leaves nothing to skip. It is the key remembered.
+  const one = globalList(2000)
+  const only = ordering(one)
+  const alone = new PivotMemory()
+  const q = query(150, 10)
+  t.strictSame(pageOf(await seek([agentOver(one, only.of)], q, alone), q, only.compare), one.slice(1500, 1510))
+  t.strictSame(alone.get(q, 1500), one[1499], 'one agent: the pivot is item 1499')
 })
 
 t.test('the first page, and a page at or past the end, remember nothing', async (t) => {
@@ -250,12 +262,14 @@ t.test(`an agent that fails leaves the seek with its error; the page is the othe
       return answer(ask)
     }
     const q = query(pageNum, size)
-    const sought = await seek(agents, q)
+    const memory = new PivotMemory()
+    const sought = await seek(agents, q, memory)
     const rank = pageNum * size
     const others = all.filter((key) => !(lists[failing] as ListKey[]).includes(key))
     const failed = sought.parts[failing]
     if (failed?.ok === false) {
       equal(failed.error, error, 'its part is its error')
+      equal(memory.get(q, rank), undefined, 'a page found without an agent is not remembered')
       deepStrictEqual(pageOf(sought, q, compare), others.slice(rank, rank + size))
       equal(bad.asks.length, failAt, 'it is asked nothing after it failed')
     } else {
@@ -274,6 +288,7 @@ t.test('an agent that answers a cursor without before ends the seek, naming itse
   const err = await seek(agents, query(150, 10)).then(() => undefined, (e: unknown) => e)
   t.ok(err instanceof CursorNotSpoken)
   t.equal((err as CursorNotSpoken).agent, 1)
+  t.match((err as Error).message, /\bagent 1\b/, 'its message names the agent')
   const memory = new PivotMemory()
   memory.set(query(150, 10), 1500, all[1499] as ListKey)
   const warm = await seek(agents, query(150, 10), memory).then(() => undefined, (e: unknown) => e)
@@ -422,15 +437,21 @@ t.test('a probe later than the smallest becomes the pivot when what may precede 
   for (const agent of agents) t.strictSame(agent.asks[2], { after: all[755], limit: GAP + 10 }, 'the pivot is item 755')
 })
 
-t.test('with fewer ranks left than agents, nothing is probed: the rest is fetched outright', async (t) => {
-  // 70 agents of two items each, the page at rank 66: 66 ranks to skip is past the final gap
-  // of 64, but no probe could be aimed (one probe per agent already exceeds them).
+t.test('with no more ranks left than agents, nothing is probed: the rest is fetched outright', async (t) => {
+  // 70 agents of two items each, the page at rank 66 or 70: past the final gap of 64, but no
+  // probe could be aimed (one probe per agent already takes up every rank, or more). At
+  // rank 71 one rank is left to aim, and each agent is probed.
   const all = globalList(140)
   const { of, compare } = ordering(all)
-  const agents = Array.from({ length: 70 }, (_, i) => agentOver([all[i] as ListKey, all[70 + i] as ListKey], of))
-  const q = query(66, 1)
-  t.strictSame(pageOf(await seek(agents, q), q, compare), all.slice(66, 67))
-  for (const agent of agents) t.strictSame(agent.asks, [{ limit: 1 }, { limit: 67 }])
+  for (const rank of [66, 70, 71]) {
+    const agents = Array.from({ length: 70 }, (_, i) => agentOver([all[i] as ListKey, all[70 + i] as ListKey], of))
+    const q = query(rank, 1)
+    t.strictSame(pageOf(await seek(agents, q), q, compare), all.slice(rank, rank + 1))
+    for (const agent of agents) {
+      if (rank <= 70) t.strictSame(agent.asks, [{ limit: 1 }, { limit: rank + 1 }], `rank ${rank}: the top, then everything down to the page`)
+      else t.strictSame(agent.asks[1], { offset: 0, limit: 1 }, `rank ${rank}: probed`)
+    }
+  }
 })
 
 t.test('a fetch that ends on a page boundary asks no more once it has what is wanted', async (t) => {
@@ -468,4 +489,93 @@ t.test('items added before the pivot during the final fetch: each agent is fetch
     t.strictSame(top, [{ limit: PAGE_ITEMS }, { after: list[999], limit: PAGE_ITEMS }, { after: list[1999], limit: 510 }], `agent ${i}: the top, a page at a time, 2,510 items`)
     t.equal(sought.parts[i]?.ok === true && sought.parts[i].value.items.length, 2510, `agent ${i}: its part holds them all`)
   }
+})
+
+t.test('an agent that fails at its probe holds no share from then on: the pivot is the furthest of the others\' probes that fits, and the page found without it is not remembered', async (t) => {
+  // Agents 0, 1 and 2 hold items 0-999, 1000-1999 and 2000-2999; rank 1500. 1,497 ranks to
+  // aim over 3,000 items: offset 499 each (items 499, 1499; agent 2's probe fails). Agent 2
+  // being out, at or before item 1499 there are at most agent 0's 1,000 and 500 of agent 1's:
+  // 1,500, so it fits and is the pivot. Had agent 2 kept its share of 1,000, neither probe
+  // would fit. The check then says 1,000 + 500 = 1,500 are skipped, the page's rank: the page
+  // is the others' items 1500-1509, from the checks' answers.
+  const { all, lists } = dealt([[0, 1000], [1, 1000], [2, 1000]], 3)
+  const { of, compare } = ordering(all)
+  const agents = lists.map((list) => agentOver(list, of))
+  const bad = agents[2] as Agent
+  const answer = bad.answer
+  const error = new CdpError('AGENT_UNREACHABLE', 'down')
+  bad.answer = (ask) => {
+    if (ask.offset === undefined) return answer(ask)
+    bad.asks.push(ask)
+    throw error
+  }
+  const memory = new PivotMemory()
+  const q = query(150, 10)
+  const sought = await seek(agents, q, memory)
+  t.equal(sought.parts[2]?.ok === false && sought.parts[2].error, error, 'agent 2\'s part is its error')
+  t.strictSame(pageOf(sought, q, compare), all.slice(1500, 1510))
+  for (const agent of agents.slice(0, 2)) t.strictSame(agent.asks, [{ limit: 1 }, { offset: 499, limit: 1 }, { after: all[1499], limit: GAP + 10 }])
+  t.strictSame(bad.asks, [{ limit: 1 }, { offset: 499, limit: 1 }], 'agent 2 is asked nothing after its probe')
+  t.equal(sought.skipped, 1500)
+  t.equal(memory.get(q, 1500), undefined, 'nothing remembered: the pivot was not checked against agent 2')
+})
+
+t.test('lists that shrank below every probe since their totals: no probe lands, and the rest is fetched outright from the last pivot (here the top)', async (t) => {
+  // Agents 0 and 1 hold items 0-999 and 1000-1999; rank 1500: 1,498 ranks to aim, offset 749
+  // each. From the probes on, each holds only its first 700 items, so neither probe finds one:
+  // nothing is known about where the page is, and each agent is asked for everything down to
+  // the page's end (1,510, its first 1,000, all it has). The 1,400 items now end before the page.
+  const { all, lists } = dealt([[0, 1000], [1, 1000]], 2)
+  const { of, compare } = ordering(all)
+  const agents = lists.map((list) => agentOver(list, of))
+  for (const agent of agents) growsAt(agent, (ask) => ask.offset !== undefined, agent.list.slice(0, 700))
+  const q = query(150, 10)
+  const sought = await seek(agents, q)
+  t.strictSame(pageOf(sought, q, compare), [], 'past the end of the lists as they are now')
+  t.equal(sought.skipped, 0)
+  for (const [i, agent] of agents.entries()) {
+    t.strictSame(agent.asks, [{ limit: 1 }, { offset: 749, limit: 1 }, { limit: PAGE_ITEMS }], `agent ${i}: the top, its probe, the fetch`)
+    t.equal(sought.parts[i]?.ok === true && sought.parts[i].value.items.length, 700, `agent ${i}: all it holds now`)
+  }
+})
+
+t.test('when no probe is known to fit (a list shrank since its totals), the next pivot is the smallest probe', async (t) => {
+  // Agent 0 holds items 1000-1999, agent 1 items 0-999, agent 2 items 2000-2999; rank 1500:
+  // 1,497 ranks to aim over 3,000 items, offset 499 each. From its probe on, agent 2 holds only
+  // its first 400 items, so its probe finds none, and its whole share of 1,000 (by its totals)
+  // may precede any probe. Agent 1's probe, item 499: at most 500 + 499 (agent 0's probe is
+  // later) + 1,000 = 1,999; agent 0's, item 1499: at most 1,000 + 500 + 1,000 = 2,500. Neither
+  // fits the 1,500 ranks; the smaller, item 499, is the pivot.
+  const all = globalList(3000)
+  const { of, compare } = ordering(all)
+  const agents = [all.slice(1000, 2000), all.slice(0, 1000), all.slice(2000)].map((list) => agentOver(list, of))
+  growsAt(agents[2] as Agent, (ask) => ask.offset !== undefined, all.slice(2000, 2400))
+  const q = query(150, 10)
+  const sought = await seek(agents, q)
+  t.strictSame(agents.map((agent) => agent.asks[1]), [{ offset: 499, limit: 1 }, { offset: 499, limit: 1 }, { offset: 499, limit: 1 }])
+  for (const agent of agents) t.strictSame(agent.asks[2], { after: all[499], limit: GAP + 10 }, 'the pivot is item 499')
+  t.strictSame(pageOf(sought, q, compare), all.slice(1500, 1510), 'the page of the lists as they are now')
+})
+
+t.test('a page that starts exactly at the end of the lists as fetched remembers the key before it, the lists\' last item', async (t) => {
+  // The key just before the page is remembered whenever the seek has it in hand (a page past
+  // the end by the first totals fetches nothing, so has none: see above). Agents 0 and 1 hold
+  // items 0-99 and 100-199; rank 50 is within the final gap, so after the totals each is asked
+  // for its first 60. From that ask on agent 0 holds items 0-29 and agent 1 items 100-119: 50
+  // items in all, the last item 119, and the page is empty. At or before item 119 there are
+  // 30 + 20 = 50 items, the rank, so the next call takes it with one ask each.
+  const all = globalList(200)
+  const { of, compare } = ordering(all)
+  const agents = [all.slice(0, 100), all.slice(100)].map((list) => agentOver(list, of))
+  const now = [all.slice(0, 30), all.slice(100, 120)]
+  agents.forEach((agent, i) => growsAt(agent, (ask) => ask.limit === 60, now[i] as ListKey[]))
+  const memory = new PivotMemory()
+  const q = query(5, 10)
+  const sought = await seek(agents, q, memory)
+  for (const agent of agents) t.strictSame(agent.asks, [{ limit: 1 }, { limit: 60 }])
+  t.strictSame(pageOf(sought, q, compare), [])
+  t.strictSame(memory.get(q, 50), all[119], 'the pivot is item 119')
+  const warm = now.map((list) => agentOver(list, of))
+  t.strictSame(pageOf(await seek(warm, q, memory), q, compare), [])
+  for (const agent of warm) t.strictSame(agent.asks, [{ after: all[119], limit: 10 }], 'one ask after the pivot')
 })
