@@ -125,11 +125,15 @@ export function journalChangesWhileOff (sql: Sql, volumeId: bigint, now: Ns, seg
     : 'SELECT block FROM unjournaled_block WHERE volume_id = ? ORDER BY block').pluck().all(volumeId) as bigint[]
   const changed = new Map<number, number>()
   for (const { block, live } of differencesAt(sql, volumeId, MAX_TIME, candidates.map(Number))) changed.set(block, live)
+  // Changed or not, the journal's newest image of each candidate is now its live content:
+  // one statement over the same candidates, before their list goes.
+  if (everyBlock) sql.run('UPDATE live_block SET journaled_at = ? WHERE volume_id = ?', now, volumeId)
+  else {
+    sql.run(`UPDATE live_block SET journaled_at = ? WHERE volume_id = ?
+      AND block IN (SELECT block FROM unjournaled_block WHERE volume_id = ?)`, now, volumeId, volumeId)
+  }
   sql.run('DELETE FROM unjournaled_block WHERE volume_id = ?', volumeId)
   if (changed.size > 0) appendJournal(sql, requireCdp(sql, volumeId), changed, now, segmentCapacity)
-  // Changed or not, the journal's newest image of each candidate is now its live content.
-  const journaled = sql.prepare('UPDATE live_block SET journaled_at = ? WHERE volume_id = ? AND block = ?')
-  for (const block of candidates) journaled.run(now, volumeId, block)
 }
 
 /** Blocks whose live content the journal may not hold until CDP is next enabled. */
