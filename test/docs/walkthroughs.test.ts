@@ -1,8 +1,12 @@
 // The documented walkthroughs run as written: the ```sh block of the README's "First five
 // minutes" and of docs/api.md's "Endpoints" is run by bash with curl against its own `npm
 // start` server process (manual clock, fresh state) on a free loopback port, and every answer
-// must be a success envelope.
+// must be a success envelope. The README's "Block devices" block runs after its "First five
+// minutes" in a scratch directory, with the Debian NBD tools npm test installs.
 import { execFile } from 'node:child_process'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { promisify } from 'node:util'
 import t from 'tap'
 import { spawnApiServer } from '../helpers/api-server.js'
@@ -24,3 +28,22 @@ for (const [page, heading] of [['README.md', 'First five minutes'], ['docs/api.m
     server.child.kill('SIGTERM')
   })
 }
+
+t.test('the "Block devices" commands of README.md, run after "First five minutes", read the view back with real NBD tools', async (t) => {
+  const server = spawnApiServer(t, { CDP_SIM_CLOCK: 'manual' })
+  const address = await server.address
+  const dir = await mkdtemp(join(tmpdir(), 'readme-nbd-'))
+  t.teardown(async () => { await rm(dir, { recursive: true }) })
+  const blocks = fencedBlock('README.md', 'First five minutes', 'sh') + fencedBlock('README.md', 'Block devices', 'sh')
+  const script = `curl () { command curl "$@"; echo; }\n${blocks.replaceAll('http://127.0.0.1:8080', address)}`
+  const { stdout } = await run('bash', ['-e', '-c', script], { cwd: dir })
+  const lines = stdout.split('\n')
+  const answers = lines.filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as { scode: number, desc: string })
+  answers.forEach((answer, i) => { t.equal(answer.scode, 0, `answer ${i + 1}: ${answer.scode === 0 ? 'success' : answer.desc}`) })
+  t.ok(lines.some((line) => /^\s*export-size: 10737418240\b/.test(line)), 'nbdinfo: the volume\'s size')
+  t.ok(lines.some((line) => /^\s*is_read_only: true$/.test(line)), 'nbdinfo: read-only')
+  t.ok(lines.includes('Images are identical.'), 'qemu-img compare: identical')
+  t.ok(lines.includes('same over HTTP'), 'image/raw holds the bytes nbdcopy read')
+  t.same(lines.filter((line) => /^( [0-9a-f]{2})+$/.test(line)), [' 01'.repeat(16)], 'the first 8 KiB are the first write\'s 0x01, nothing else')
+  server.child.kill('SIGTERM')
+})
