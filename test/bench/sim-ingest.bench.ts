@@ -39,7 +39,7 @@ export async function run (): Promise<Record<string, number>> {
       CREATE TABLE journal (id INTEGER PRIMARY KEY, volume_id INTEGER NOT NULL, seq INTEGER NOT NULL,
         time INTEGER NOT NULL, block INTEGER NOT NULL, token INTEGER NOT NULL) STRICT;
       CREATE INDEX journal_by_time ON journal (volume_id, time);
-      CREATE INDEX journal_by_block ON journal (volume_id, block, time);
+      CREATE INDEX journal_by_block ON journal (volume_id, block, time, id, token);
       CREATE TABLE live_block (volume_id INTEGER NOT NULL, block INTEGER NOT NULL, token INTEGER NOT NULL,
         PRIMARY KEY (volume_id, block)) STRICT, WITHOUT ROWID;`)
     const find = raw.prepare('SELECT id FROM content WHERE sha256 = ?').pluck()

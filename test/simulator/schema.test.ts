@@ -86,6 +86,10 @@ function schemaTwoFile (path: string): void {
     CREATE TABLE segment (volume_id INTEGER NOT NULL, seq INTEGER NOT NULL, start_time INTEGER NOT NULL, io_last_time INTEGER, end_time INTEGER, PRIMARY KEY (volume_id, seq)) STRICT, WITHOUT ROWID;
     CREATE TABLE snapshot (volume_id INTEGER NOT NULL, name TEXT NOT NULL, seq INTEGER NOT NULL, time INTEGER NOT NULL, PRIMARY KEY (volume_id, name)) STRICT, WITHOUT ROWID;
     CREATE TABLE view_block (volume_id INTEGER NOT NULL, block INTEGER NOT NULL, token INTEGER NOT NULL, PRIMARY KEY (volume_id, block)) STRICT, WITHOUT ROWID;
+    CREATE TABLE journal (id INTEGER PRIMARY KEY, volume_id INTEGER NOT NULL, seq INTEGER NOT NULL, time INTEGER NOT NULL, block INTEGER NOT NULL, token INTEGER NOT NULL) STRICT;
+    CREATE INDEX journal_by_time ON journal (volume_id, time);
+    CREATE INDEX journal_by_block ON journal (volume_id, block, time);
+    INSERT INTO journal (volume_id, seq, time, block, token) VALUES (1, 0, 150, 3, 0), (1, 0, 160, 3, 0);
     INSERT INTO volume (id, uuid, name, cluster_id, namespace_id, tenant_id) VALUES (1, 'u-1', 'Straße-ÉCOLE', 1, 1, 1), (2, 'u-2', 'ΣΟΦΙΑ', 1, 1, 1);
     INSERT INTO volume_search (volume_search) VALUES ('rebuild');
     INSERT INTO cdp (volume_id, state) VALUES (1, 'on'), (2, 'off');
@@ -106,4 +110,7 @@ t.test('a file of schema 2 is carried to the newest: names folded for search (a 
   t.strictSame(db.prepare("SELECT rowid FROM volume_search WHERE volume_search MATCH 'search_name:strasse'").all(), [{ rowid: 1 }])
   t.strictSame(db.prepare('SELECT volume_id, last_change, on_since FROM cdp ORDER BY volume_id').all(), [{ volume_id: 1, last_change: 300, on_since: 100 }, { volume_id: 2, last_change: 0, on_since: null }])
   t.strictSame(db.prepare('SELECT volume_id, block FROM unjournaled_block').all(), [{ volume_id: 2, block: 5 }], 'the block written while off')
+  t.strictSame(db.prepare('SELECT time FROM journal WHERE volume_id = 1 AND block = 3 AND time <= 155 ORDER BY time DESC, id DESC LIMIT 1').all(), [{ time: 150 }], 'the journal kept')
+  t.match(db.prepare('EXPLAIN QUERY PLAN SELECT token FROM journal WHERE volume_id = 1 AND block = 3 AND time <= 155 ORDER BY time DESC, id DESC LIMIT 1').all(),
+    [{ detail: /COVERING INDEX journal_by_block/ }], 'a block\'s newest row at a time, and its token, from the index alone')
 })
