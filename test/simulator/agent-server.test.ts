@@ -8,7 +8,7 @@ import { AGENT_PREFIX, UINT64_STRINGS_MEDIA, operations } from '../../src/backen
 import { decodeStrings } from '../../src/schemas/wire.js'
 import { SECOND, call } from '../helpers/app.js'
 import { openDemo, ref, writeBlock } from '../helpers/simulator.js'
-import { DEMO, demoIdentity } from '../helpers/demo.js'
+import { DEMO, demoIdentity, demoTopology } from '../helpers/demo.js'
 import { parseExact, printExact } from '../../src/json.js'
 
 /** Not a whole second, and above 2^53: any rounding would show. */
@@ -355,4 +355,39 @@ t.test('the harness and block calls of /sim/v1 are on the agent too: a fault rul
   const rule = await call(plain.app, 'POST', '/sim/v1/faults', { operation: 'info', probability: 1, scode: 5002 })
   t.equal(rule.status, 200, 'an agent given no fault rules has its own')
   t.equal((await plain.post('/info', { volume: ref(DEMO.cdp1) })).body.scode, 5002)
+})
+
+t.test('list at an offset that is not a multiple of its limit answers the items from that offset (offset 1, limit 49: 1/49 × 49 is not 1 in floating point)', async (t) => {
+  const { post } = await openAgent(t)
+  await post('/enable', { volumes: [ref(DEMO.cdp1), ref(DEMO.vol1), ref(DEMO.kenVolume), ref(DEMO.linVolume)] })
+  const all = (await post('/list', { cluster_uuid: DEMO.cluster, limit: 0 })).body.data.items as unknown[]
+  t.equal(all.length, 4)
+  const from1 = await post('/list', { cluster_uuid: DEMO.cluster, limit: 49, offset: 1 })
+  t.equal(from1.status, 200)
+  t.strictSame(from1.body.data.items, all.slice(1), 'the first item is skipped, the rest fit in the limit')
+  const from3 = await post('/list', { cluster_uuid: DEMO.cluster, limit: 2, offset: 3 })
+  t.strictSame(from3.body.data.items, all.slice(3), 'offset 3, limit 2: the last item')
+})
+
+t.test('the cluster of a list answer carries the mode the topology gives it, also when no range is left', async (t) => {
+  const [cluster] = demoTopology.clusters
+  if (cluster === undefined) throw new Error('the demo topology has no cluster')
+  const topology = { ...demoTopology, clusters: [{ ...cluster, mode: 'stretched' }] }
+  const sim = openDemo(t, { topology, clock: { mode: 'manual', start: START } })
+  const app = await buildAgentServer({ simulator: sim })
+  t.teardown(() => app.close())
+  await sim.enable([ref(DEMO.cdp1)])
+  const named = { uuid: DEMO.cluster, name: 'cluster_name_236', mode: 'stretched' }
+  t.strictSame((await call(app, 'POST', `${AGENT_PREFIX}/list`, { cluster_uuid: DEMO.cluster, limit: 0 })).body.data.cluster, named)
+  const none = await call(app, 'POST', `${AGENT_PREFIX}/list`, { cluster_uuid: DEMO.cluster, tenant: DEMO.lin, namespaces: [DEMO.namespace], limit: 0 })
+  t.strictSame(none.body.data, { cluster: named, ranges: [], items: [] }, 'named by the whole-cluster look')
+})
+
+t.test('the agent server logs through the logger it is given', async (t) => {
+  const lines: Array<Record<string, unknown>> = []
+  const logger = { level: 'info', stream: { write: (line: string) => { lines.push(JSON.parse(line)) } } }
+  const app = await buildAgentServer({ simulator: openDemo(t), logger })
+  t.teardown(() => app.close())
+  t.equal((await call(app, 'POST', `${AGENT_PREFIX}/health`, {})).status, 200)
+  t.ok(lines.some((line) => line.msg === 'request completed'), 'the request is logged')
 })

@@ -1,13 +1,13 @@
 // The harness calls of /sim/v1 on the API built as `npm start` builds it over the simulator:
 // reset really restores, save → change → load restores exactly, a junk file changes
 // nothing, snapshots on demand (at most one a second), and fault rules on the API itself.
-import { copyFileSync, readdirSync, writeFileSync } from 'node:fs'
-import { join } from 'node:path'
+import { copyFileSync, existsSync, readdirSync, writeFileSync } from 'node:fs'
+import { basename, dirname, join } from 'node:path'
 import t, { type Test } from 'tap'
 import type { FastifyInstance } from 'fastify'
 import { buildSimulatorApp, loadTopology, openHarness, openWorkerHarness } from '../../simulator/index.js'
 import { fromSettingFile } from '../../src/json-file.js'
-import { CDP, DEMO, DEMO_TOPOLOGY, SECOND, call, volume } from '../helpers/app.js'
+import { CDP, DEMO, DEMO_TOPOLOGY, SECOND, call, servedDocs, volume } from '../helpers/app.js'
 import { tempDir } from '../helpers/cdp-sim.js'
 import { Scode } from '../../src/errors.js'
 import { parseExact, printExact } from '../../src/json.js'
@@ -263,4 +263,51 @@ t.test('snapshots on demand take 1 to 1000 volume uuids', async (t) => {
   const most = await call(app, 'POST', `${SIM}/snapshots`, { volumes: Array<string>(1000).fill(DEMO.cdp1) })
   t.equal(most.status, 200, '1000')
   t.equal(most.body.data.snapshots.length, 1000)
+})
+
+t.test('a state file passes through a directory of its own inside the system temporary directory (TMPDIR), named cdp-sim-state-…, gone after the call', async (t) => {
+  const scratch = tempDir(t, 'cdp-harness-tmp-')
+  const before = process.env.TMPDIR
+  process.env.TMPDIR = scratch
+  t.teardown(() => { if (before === undefined) delete process.env.TMPDIR; else process.env.TMPDIR = before })
+  const harness = openHarness({ db: ':memory:', topology, clock: { mode: 'manual' } })
+  const app = await buildSimulatorApp(harness)
+  t.teardown(() => app.close())
+  const files: string[] = []
+  const sim = harness.simulator
+  const { saveState, loadState } = sim
+  sim.saveState = async (file) => { files.push(file); return await saveState.call(sim, file) }
+  sim.loadState = (file) => { files.push(file); loadState.call(sim, file) }
+  const saved = await getState(app)
+  t.equal((await putState(app, saved)).status, 200)
+  t.equal(files.length, 2, 'one file saved, one loaded')
+  for (const file of files) {
+    t.equal(dirname(dirname(file)), scratch, `${file}: in the temporary directory`)
+    t.match(basename(dirname(file)), /^cdp-sim-state-.{6}$/, `${file}: a directory of its own, named for what it holds`)
+    t.equal(basename(file), 'state.db')
+    t.notOk(existsSync(dirname(file)), `${file}: its directory is removed after the call`)
+  }
+  t.not(dirname(files[0]!), dirname(files[1]!), 'each call has its own directory')
+})
+
+/** A schema's description, present and its own (not only the suffix a helper adds). */
+function described (schema: { description?: unknown } | undefined): boolean {
+  const text = schema?.description
+  return typeof text === 'string' && text !== '' && !text.startsWith('. ')
+}
+
+t.test('the harness routes document their answers: reset\'s and load\'s now, the state file as binary of its media type, the load\'s limit in MiB, each snapshot field and the volume uuids asked', async (t) => {
+  const doc = await servedDocs()
+  const op = (method: string, path: string): any => doc.paths[`${SIM}${path}`][method]
+  const data = (method: string, path: string): any => op(method, path).responses['200'].content['application/json'].schema.properties.data
+  t.ok(described(data('post', '/reset').properties.now), 'reset answers now, described')
+  t.ok(described(data('put', '/state').properties.now), 'a load answers now, described')
+  t.strictSame(op('get', '/state').responses['200'].content['application/json'].schema, { type: 'string', format: 'binary', description: 'application/vnd.sqlite3' })
+  t.match(op('put', '/state').summary, /（256 MiB以内；/, 'the load states its limit: 256 MiB')
+  const volumes = op('post', '/snapshots').requestBody.content['application/json'].schema.properties.volumes
+  t.match(volumes, { type: 'array', minItems: 1, maxItems: 1000 })
+  t.ok(described(volumes.items), 'the volume uuids asked are described')
+  const item = data('post', '/snapshots').properties.snapshots.items
+  t.strictSame(Object.keys(item.properties), ['volume_uuid', 'name', 'time', 'taken'])
+  for (const field of ['name', 'time', 'taken']) t.ok(described(item.properties[field]), `a snapshot's ${field} described`)
 })

@@ -3,6 +3,8 @@
 // `control` doing what it names, `client`'s queries and bodies, a failure envelope as a
 // RemoteError with every field, reset to another topology, and close.
 import { existsSync, readFileSync } from 'node:fs'
+import { connect } from 'node:net'
+import { networkInterfaces } from 'node:os'
 import { join } from 'node:path'
 import t, { type Test } from 'tap'
 import { startSimulator, RemoteError, type StartOptions, type StartedSimulator } from '../../simulator/testing.js'
@@ -163,4 +165,42 @@ t.test('reset: back to the first state, or to another topology; close stops the 
   t.match(await control.image(DEMO.vol1), { time: START })
   await sim.close()
   await t.rejects(fetch(`${sim.url}${CDP}/list?cluster_uuid=${DEMO.cluster}`), 'nothing listens any more')
+})
+
+t.test('control.saveState of a state the server cannot save rejects with the failure\'s RemoteError, not the envelope as file bytes', async (t) => {
+  const { control } = await start(t)
+  // The server stages the file in a directory it makes under the temporary directory: one that does not exist fails the save.
+  const missing = join(tempDir(t, 'cdp-testing-tmp-'), 'gone')
+  const before = process.env.TMPDIR
+  process.env.TMPDIR = missing
+  t.teardown(() => { if (before === undefined) delete process.env.TMPDIR; else process.env.TMPDIR = before })
+  const failed = await refusal(control.saveState())
+  t.equal(failed.status, 500)
+  t.not(failed.scode, 0)
+  if (before === undefined) delete process.env.TMPDIR; else process.env.TMPDIR = before
+  t.equal((await control.saveState()).subarray(0, 15).toString('latin1'), 'SQLite format 3', 'with the temporary directory back, the save works')
+})
+
+t.test('client.get with no query asks for the path as it is: /list without its cluster_uuid is a bad parameter, not an unknown route', async (t) => {
+  const { client } = await start(t)
+  const bare = await refusal(client.get('/list'))
+  t.strictSame([bare.status, bare.code], [400, 'MISSING_PARAMETER'])
+  const empty = await refusal(client.get('/list', {}))
+  t.strictSame([empty.status, empty.code], [400, 'MISSING_PARAMETER'], 'an empty query too')
+})
+
+t.test('the simulator listens on 127.0.0.1 only: its port does not answer on ::1 nor on the machine\'s other addresses', async (t) => {
+  const sim = await start(t)
+  const port = Number(new URL(sim.url).port)
+  const reach = async (host: string): Promise<string> => await new Promise((resolve) => {
+    const socket = connect({ host, port })
+    socket.on('connect', () => { socket.destroy(); resolve('open') })
+    socket.on('error', (err: NodeJS.ErrnoException) => { resolve(err.code ?? err.message) })
+  })
+  t.equal(await reach('127.0.0.1'), 'open', 'the loopback address answers')
+  // Link-local addresses need a scope id to connect; they are left out.
+  const others = Object.values(networkInterfaces()).flat()
+    .filter((a) => a !== undefined && !a.internal && !a.address.startsWith('fe80:'))
+    .map((a) => a!.address)
+  for (const host of ['::1', ...others]) t.not(await reach(host), 'open', `${host}: not listened on`)
 })
